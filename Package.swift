@@ -52,7 +52,7 @@ targets += [
   .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
   .executableTarget(
     name: "bench-linear-algebra", dependencies: ["LinearAlgebra"],
-    path: "Benchmarks/bench-linear-algebra"),
+    path: "Benchmarks/bench-linear-algebra", exclude: ["run.sh"]),
 ]
 
 // MARK: - NeuroIO (issue 3)

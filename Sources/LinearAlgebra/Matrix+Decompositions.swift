@@ -98,7 +98,9 @@ extension Matrix {
   /// Works for over- and under-determined systems and rank-deficient matrices: singular values below
   /// `relativeCondition · σ_max` are treated as zero (`nil` uses machine epsilon, as NumPy's `lstsq`).
   ///
-  /// - Parameter rightHandSides: `B`, `m × k` for `self` of shape `m × n`.
+  /// - Parameters:
+  ///   - rightHandSides: `B`, `m × k` for `self` of shape `m × n`.
+  ///   - relativeCondition: Relative cut-off for small singular values; `nil` means machine epsilon.
   /// - Returns: `X` (`n × k`) and the effective rank of `self`.
   public func leastSquares(
     _ rightHandSides: Matrix, relativeCondition: Scalar? = nil
