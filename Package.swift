@@ -67,6 +67,12 @@ targets += [
 
 // MARK: - Resonance pipeline (issue 8)
 
+products += [.library(name: "Resonance", targets: ["Resonance"])]
+targets += [
+  .target(name: "Resonance", dependencies: ["LinearAlgebra"]),
+  .testTarget(name: "ResonanceTests", dependencies: ["Resonance"]),
+]
+
 // MARK: - ListeningTest (issue 9)
 
 // MARK: - Package

@@ -9,19 +9,24 @@ public enum StandardDeviationKind: Sendable, Hashable {
 extension Matrix {
   /// The mean of every column: `mean[j] = (1/n) Σᵢ A[i, j]`, `columns` values.
   ///
-  /// An empty matrix (no rows) gives zeros.
+  /// Sums accumulate in `Double` whatever the element type, so `Float` data with a large offset (raw BOLD
+  /// intensities) keep full single precision. An empty matrix (no rows) gives zeros.
   public func columnMeans() -> [Scalar] {
-    var sums = [Scalar](repeating: 0, count: columns)
+    columnMeansInDouble().map { Scalar($0) }
+  }
+
+  func columnMeansInDouble() -> [Double] {
+    var sums = [Double](repeating: 0, count: columns)
     guard rows > 0 else { return sums }
     scalars.withUnsafeBufferPointer { source in
       sums.withUnsafeMutableBufferPointer { sum in
         for i in 0..<rows {
           let base = i * columns
-          for j in 0..<columns { sum[j] += source[base + j] }
+          for j in 0..<columns { sum[j] += Double(source[base + j]) }
         }
       }
     }
-    let scale = 1 / Scalar(rows)
+    let scale = 1 / Double(rows)
     return sums.map { $0 * scale }
   }
 
@@ -30,24 +35,27 @@ extension Matrix {
   /// `std[j] = sqrt(Σᵢ (A[i, j] − mean[j])² / d)` with `d = n` (population) or `d = n − 1` (sample).
   /// With too few rows for the denominator (0 rows, or 1 row for `.sample`) the result is zeros.
   public func columnStandardDeviations(_ kind: StandardDeviationKind = .population) -> [Scalar] {
+    columnStandardDeviationsInDouble(kind, means: columnMeansInDouble()).map { Scalar($0) }
+  }
+
+  func columnStandardDeviationsInDouble(_ kind: StandardDeviationKind, means: [Double]) -> [Double] {
     let denominator = kind == .population ? rows : rows - 1
-    guard denominator > 0 else { return [Scalar](repeating: 0, count: columns) }
-    let means = columnMeans()
-    var sums = [Scalar](repeating: 0, count: columns)
+    guard denominator > 0 else { return [Double](repeating: 0, count: columns) }
+    var sums = [Double](repeating: 0, count: columns)
     scalars.withUnsafeBufferPointer { source in
       sums.withUnsafeMutableBufferPointer { sum in
         means.withUnsafeBufferPointer { mean in
           for i in 0..<rows {
             let base = i * columns
             for j in 0..<columns {
-              let d = source[base + j] - mean[j]
+              let d = Double(source[base + j]) - mean[j]
               sum[j] += d * d
             }
           }
         }
       }
     }
-    let scale = 1 / Scalar(denominator)
+    let scale = 1 / Double(denominator)
     return sums.map { ($0 * scale).squareRoot() }
   }
 
@@ -59,12 +67,13 @@ extension Matrix {
   /// - Throws: ``LinearAlgebraError/nonFiniteInput(operation:row:column:)`` when any element is NaN or infinite.
   public func zScoredColumns(_ kind: StandardDeviationKind = .population) throws(LinearAlgebraError) -> Matrix {
     try checkFinite(operation: "zScoredColumns")
-    let means = columnMeans()
-    let deviations = columnStandardDeviations(kind)
-    let inverse = deviations.map { $0 < Scalar.ulpOfOne ? Scalar(0) : 1 / $0 }
+    let means = columnMeansInDouble()
+    let deviations = columnStandardDeviationsInDouble(kind, means: means)
+    let shift = means.map { Scalar($0) }
+    let inverse = deviations.map { $0 < Double(Scalar.ulpOfOne) ? Scalar(0) : Scalar(1 / $0) }
     var result = self
     result.scalars.withUnsafeMutableBufferPointer { target in
-      means.withUnsafeBufferPointer { mean in
+      shift.withUnsafeBufferPointer { mean in
         inverse.withUnsafeBufferPointer { scale in
           for i in 0..<rows {
             let base = i * columns
@@ -86,26 +95,29 @@ extension Matrix {
   public func linearlyDetrendedColumns() throws(LinearAlgebraError) -> Matrix {
     try checkFinite(operation: "linearlyDetrendedColumns")
     guard rows > 0 else { return self }
-    let means = columnMeans()
-    let centre = Scalar(rows - 1) / 2
-    let time = (0..<rows).map { Scalar($0) - centre }
+    let means = columnMeansInDouble()
+    let centre = Double(rows - 1) / 2
+    let time = (0..<rows).map { Double($0) - centre }
     let timeSquares = time.reduce(0) { $0 + $1 * $1 }
-    var slopes = (try? multiplied(vector: time, transpose: .transpose)) ?? [Scalar](repeating: 0, count: columns)
+    var slopes = [Double](repeating: 0, count: columns)
     if timeSquares > 0 {
-      for j in 0..<columns { slopes[j] /= timeSquares }
-    } else {
-      for j in 0..<columns { slopes[j] = 0 }
-    }
-    var result = self
-    result.scalars.withUnsafeMutableBufferPointer { target in
-      means.withUnsafeBufferPointer { mean in
-        slopes.withUnsafeBufferPointer { slope in
+      scalars.withUnsafeBufferPointer { source in
+        slopes.withUnsafeMutableBufferPointer { slope in
           for i in 0..<rows {
             let base = i * columns
             let t = time[i]
-            for j in 0..<columns { target[base + j] -= mean[j] + slope[j] * t }
+            for j in 0..<columns { slope[j] += t * (Double(source[base + j]) - means[j]) }
           }
         }
+      }
+      for j in 0..<columns { slopes[j] /= timeSquares }
+    }
+    var result = self
+    result.scalars.withUnsafeMutableBufferPointer { target in
+      for i in 0..<rows {
+        let base = i * columns
+        let t = time[i]
+        for j in 0..<columns { target[base + j] = Scalar(Double(target[base + j]) - means[j] - slopes[j] * t) }
       }
     }
     return result

@@ -1,0 +1,163 @@
+import LinearAlgebra
+
+/// How runs are cut into one response vector per clip (DESIGN §3, steps 2–4).
+///
+/// The defaults reproduce the authors' code: start volume `floor(onset / TR) + 3`, mean of the next 10
+/// volumes (fewer at the end of the run), every event used including the onset-0 repeat of the previous
+/// run's last clip.
+public struct EpochingOptions: Sendable, Hashable, Codable {
+  /// Repetition time in seconds (1.5 in ds003720).
+  public var repetitionTimeSeconds: Double
+  /// Haemodynamic delay in volumes added to the onset volume (3 = 4.5 s).
+  public var shiftVolumes: Int
+  /// Number of volumes averaged per clip (10 = 15 s); a window that runs past the end is truncated.
+  public var windowVolumes: Int
+  /// Drop every event with onset 0 (the repeat of the previous run's last clip), as other public loaders
+  /// do. `false` (the authors' behaviour) averages it in.
+  public var dropOnsetZeroEvents: Bool
+
+  /// Creates options; the defaults are the authors' code.
+  public init(
+    repetitionTimeSeconds: Double = 1.5, shiftVolumes: Int = 3, windowVolumes: Int = 10,
+    dropOnsetZeroEvents: Bool = false
+  ) {
+    self.repetitionTimeSeconds = repetitionTimeSeconds
+    self.shiftVolumes = shiftVolumes
+    self.windowVolumes = windowVolumes
+    self.dropOnsetZeroEvents = dropOnsetZeroEvents
+  }
+}
+
+/// Stimulus-by-voxel response pairs: one row per stimulus, ordered by ``Stimulus``.
+public struct StimulusResponses: Sendable, Equatable {
+  /// The stimuli, sorted, one per row of ``responses``.
+  public var stimuli: [Stimulus]
+  /// `stimuli.count × voxels` mean responses.
+  public var responses: Matrix<Float>
+  /// How many presentations were averaged into each row.
+  public var presentationCounts: [Int]
+
+  /// Creates a pair set; `responses.rows` must equal `stimuli.count`.
+  public init(stimuli: [Stimulus], responses: Matrix<Float>, presentationCounts: [Int]) {
+    precondition(stimuli.count == responses.rows && presentationCounts.count == stimuli.count)
+    self.stimuli = stimuli
+    self.responses = responses
+    self.presentationCounts = presentationCounts
+  }
+}
+
+/// Cuts cleaned runs into per-clip epochs and averages repeated presentations of the same stimulus.
+public struct Epocher: Sendable {
+  /// The options in force.
+  public var options: EpochingOptions
+
+  /// Creates an epocher.
+  public init(options: EpochingOptions = EpochingOptions()) {
+    self.options = options
+  }
+
+  /// The per-run cleaning of the authors' code: linear detrend of every voxel over time, then z-score with
+  /// the population standard deviation (nilearn `signal.clean(detrend=True, standardize=True)`).
+  ///
+  /// - Parameter run: `time × voxels`.
+  /// - Throws: ``ResonanceError/numericalFailure(step:reason:)`` when the run holds NaN or infinity.
+  public static func clean(_ run: Matrix<Float>) throws(ResonanceError) -> Matrix<Float> {
+    do {
+      return try run.linearlyDetrendedColumns().zScoredColumns(.population)
+    } catch {
+      throw .numericalFailure(step: "Cleaning a run (detrend + z-score)", reason: error.description)
+    }
+  }
+
+  /// The first volume of an event's window: `floor(onset / TR) + shift`.
+  public func startVolume(onsetSeconds: Double) -> Int {
+    Int((onsetSeconds / options.repetitionTimeSeconds).rounded(.down)) + options.shiftVolumes
+  }
+
+  /// One mean response per event, in event order.
+  ///
+  /// Row `e` is the mean of volumes `start_e ..< min(start_e + window, T)` of `run` (`T × voxels`).
+  ///
+  /// - Parameters:
+  ///   - run: A cleaned run, `time × voxels`.
+  ///   - events: The run's events; onset-0 events are skipped when ``EpochingOptions/dropOnsetZeroEvents``.
+  ///   - runName: Used in error messages.
+  /// - Returns: The kept events and an `events × voxels` matrix.
+  /// - Throws: ``ResonanceError/epochOutsideRun(run:onsetSeconds:startVolume:volumeCount:)`` when a window
+  ///   starts past the run's end, ``ResonanceError/noEvents(run:)`` when nothing is left.
+  public func epochs(
+    of run: Matrix<Float>, events: [StimulusEvent], runName: String
+  ) throws(ResonanceError) -> (events: [StimulusEvent], responses: Matrix<Float>) {
+    let kept = options.dropOnsetZeroEvents ? events.filter { $0.onsetSeconds != 0 } : events
+    guard !kept.isEmpty else { throw .noEvents(run: runName) }
+    let voxels = run.columns
+    var windows: [Range<Int>] = []
+    for event in kept {
+      let start = startVolume(onsetSeconds: event.onsetSeconds)
+      guard start >= 0 && start < run.rows else {
+        throw .epochOutsideRun(
+          run: runName, onsetSeconds: event.onsetSeconds, startVolume: start, volumeCount: run.rows)
+      }
+      windows.append(start..<min(start + options.windowVolumes, run.rows))
+    }
+    var means = Matrix<Float>(rows: kept.count, columns: voxels)
+    run.withUnsafeBufferPointer { source in
+      means.withUnsafeMutableBufferPointer { target in
+        for (row, window) in windows.enumerated() {
+          let output = row * voxels
+          for volume in window {
+            let input = volume * voxels
+            for voxel in 0..<voxels { target[output + voxel] += source[input + voxel] }
+          }
+          let count = Float(window.count)
+          for voxel in 0..<voxels { target[output + voxel] /= count }
+        }
+      }
+    }
+    return (kept, means)
+  }
+
+  /// Averages every presentation of the same stimulus and sorts the stimuli (genre, then track).
+  ///
+  /// Each presentation weighs the same, whatever its window length, as the authors'
+  /// `groupby('Stimulus').mean()` over epoch means.
+  ///
+  /// - Parameter epochs: Per-run results of ``epochs(of:events:runName:)``, all with the same voxel count.
+  /// - Throws: ``ResonanceError/rowCountMismatch(context:expected:actual:)`` when voxel counts differ.
+  public func averageByStimulus(
+    _ epochs: [(events: [StimulusEvent], responses: Matrix<Float>)]
+  ) throws(ResonanceError) -> StimulusResponses {
+    guard let voxels = epochs.first?.responses.columns else {
+      return StimulusResponses(stimuli: [], responses: Matrix(rows: 0, columns: 0), presentationCounts: [])
+    }
+    var rowsByStimulus: [Stimulus: [(run: Int, row: Int)]] = [:]
+    for (runIndex, run) in epochs.enumerated() {
+      guard run.responses.columns == voxels else {
+        throw .rowCountMismatch(
+          context: "Averaging epochs: voxel count of run \(runIndex)", expected: voxels, actual: run.responses.columns)
+      }
+      for (row, event) in run.events.enumerated() {
+        rowsByStimulus[event.stimulus, default: []].append((runIndex, row))
+      }
+    }
+    let stimuli = rowsByStimulus.keys.sorted()
+    var result = Matrix<Float>(rows: stimuli.count, columns: voxels)
+    var counts: [Int] = []
+    result.withUnsafeMutableBufferPointer { target in
+      for (row, stimulus) in stimuli.enumerated() {
+        let presentations = rowsByStimulus[stimulus]!
+        counts.append(presentations.count)
+        let output = row * voxels
+        for presentation in presentations {
+          epochs[presentation.run].responses.withUnsafeBufferPointer { source in
+            let input = presentation.row * voxels
+            for voxel in 0..<voxels { target[output + voxel] += source[input + voxel] }
+          }
+        }
+        let count = Float(presentations.count)
+        for voxel in 0..<voxels { target[output + voxel] /= count }
+      }
+    }
+    return StimulusResponses(stimuli: stimuli, responses: result, presentationCounts: counts)
+  }
+}
