@@ -67,6 +67,12 @@ targets += [
 
 // MARK: - Resonance pipeline (issue 8)
 
+products += [.library(name: "Plotting", targets: ["Plotting"])]
+targets += [
+  .target(name: "Plotting", dependencies: ["CPNG"]),
+  .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
+]
+
 products += [.library(name: "Resonance", targets: ["Resonance"])]
 targets += [
   .target(name: "Resonance", dependencies: ["LinearAlgebra"]),
