@@ -65,6 +65,12 @@ targets += [
 
 // MARK: - MusicLDM (issue 7)
 
+products += [.library(name: "MusicLDM", targets: ["MusicLDM"])]
+targets += [
+  .target(name: "MusicLDM", dependencies: ["LinearAlgebra"]),
+  .testTarget(name: "MusicLDMTests", dependencies: ["MusicLDM"], resources: [.copy("Resources")]),
+]
+
 // MARK: - Resonance pipeline (issue 8)
 
 products += [.library(name: "Plotting", targets: ["Plotting"])]

@@ -1,0 +1,25 @@
+/// Errors thrown by the `MusicLDM` module.
+public enum MusicLDMError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// A configuration file could not be read or decoded.
+  case invalidConfiguration(path: String, reason: String)
+  /// A configuration value is outside what this implementation supports.
+  case unsupportedConfiguration(path: String, key: String, value: String)
+  /// A tensor handed to the pipeline has the wrong number of elements for its stated shape.
+  case shapeMismatch(what: String, expected: [Int], actual: [Int])
+  /// The number of inference steps is invalid for the scheduler.
+  case invalidStepCount(steps: Int, trainingSteps: Int)
+
+  /// A full sentence naming the file, key or shape involved.
+  public var description: String {
+    switch self {
+    case .invalidConfiguration(let path, let reason):
+      return "The configuration file \(path) is invalid: \(reason)."
+    case .unsupportedConfiguration(let path, let key, let value):
+      return "The configuration file \(path) sets \(key) = \(value), which is not supported."
+    case .shapeMismatch(let what, let expected, let actual):
+      return "\(what) has shape \(actual), expected \(expected)."
+    case .invalidStepCount(let steps, let trainingSteps):
+      return "The number of inference steps must be between 1 and \(trainingSteps), got \(steps)."
+    }
+  }
+}
