@@ -75,7 +75,7 @@ products += [
 targets += [
   .target(name: "TensorRuntime", dependencies: ["LinearAlgebra"]),
   .target(name: "CLAP", dependencies: ["TensorRuntime", "Audio"]),
-  .testTarget(name: "TensorRuntimeTests", dependencies: ["TensorRuntime"]),
+  .testTarget(name: "TensorRuntimeTests", dependencies: ["TensorRuntime"], resources: [.copy("Resources")]),
   .testTarget(name: "CLAPTests", dependencies: ["CLAP", "TensorRuntime", "Audio"], resources: [.copy("Resources")]),
 ]
 

@@ -7,3 +7,4 @@ if [ ! -x .venv-clap/bin/python ]; then
   .venv-clap/bin/pip install -q -r Tools/reference/clap/requirements.txt
 fi
 HF_HUB_OFFLINE=1 .venv-clap/bin/python Tools/reference/clap/make_fixtures.py --out Tests/CLAPTests/Resources
+HF_HUB_OFFLINE=1 .venv-clap/bin/python Tools/reference/clap/make_op_fixtures.py --out Tests/TensorRuntimeTests/Resources/ops.safetensors
