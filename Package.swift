@@ -63,6 +63,22 @@ targets += [
 
 // MARK: - TensorRuntime and CLAP (issue 6)
 
+// `Audio` is owned by issue 4; this branch adds only Sources/Audio/Spectrogram*.swift and MelFilterbank.swift.
+// If both branches declare the target, keep one declaration.
+if !targets.contains(where: { $0.name == "Audio" }) {
+  targets += [.target(name: "Audio", dependencies: ["CFFTW", "CSndFile", "CSoxr"])]
+}
+products += [
+  .library(name: "TensorRuntime", targets: ["TensorRuntime"]),
+  .library(name: "CLAP", targets: ["CLAP"]),
+]
+targets += [
+  .target(name: "TensorRuntime", dependencies: ["LinearAlgebra"]),
+  .target(name: "CLAP", dependencies: ["TensorRuntime", "Audio"]),
+  .testTarget(name: "TensorRuntimeTests", dependencies: ["TensorRuntime"], resources: [.copy("Resources")]),
+  .testTarget(name: "CLAPTests", dependencies: ["CLAP", "TensorRuntime", "Audio"], resources: [.copy("Resources")]),
+]
+
 // MARK: - MusicLDM (issue 7)
 
 products += [.library(name: "MusicLDM", targets: ["MusicLDM"])]

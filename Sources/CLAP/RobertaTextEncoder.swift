@@ -1,0 +1,121 @@
+import TensorRuntime
+
+/// The RoBERTa text encoder of CLAP (`text_model`), post-LayerNorm, with its pooler.
+///
+/// For token ids `t₀ … tₙ₋₁` (no padding): `x = word[t] + type[0] + position[pad + 1 + i]` → LayerNorm; then per
+/// layer `x = LN(x + Wₒ·MHA(x))`, `x = LN(x + W₂·GELU(W₁·x))` (LayerNorm epsilon from the configuration, 1e-12
+/// for CLAP); the pooled output is `tanh(dense(x₀))`. Padding never changes the pooled output, so sequences
+/// are run unpadded, one at a time.
+public struct RobertaTextEncoder: Sendable {
+  struct Layer: Sendable {
+    let query: Linear
+    let key: Linear
+    let value: Linear
+    let attentionOutput: Linear
+    let attentionNorm: LayerNorm
+    let intermediate: Linear
+    let output: Linear
+    let outputNorm: LayerNorm
+  }
+
+  /// The configuration the encoder was built from.
+  public let configuration: RobertaConfiguration
+  let wordEmbeddings: Embedding
+  let positionEmbeddings: Embedding
+  let tokenTypeEmbeddings: Embedding
+  let embeddingNorm: LayerNorm
+  let layers: [Layer]
+  let pooler: Linear
+
+  /// The longest id sequence (specials included) the position table supports: `max_position_embeddings − pad − 1`.
+  public var maximumTokenCount: Int { configuration.maximumPositions - configuration.padTokenID - 1 }
+
+  /// Builds the encoder, requesting every parameter under `prefix` (normally `text_model`).
+  public init(loader: ParameterLoader, prefix: String, configuration: RobertaConfiguration) {
+    self.configuration = configuration
+    let width = configuration.hiddenSize
+    let eps = configuration.layerNormEpsilon
+    wordEmbeddings = Embedding(
+      loader: loader, prefix: "\(prefix).embeddings.word_embeddings", count: configuration.vocabularySize,
+      features: width)
+    positionEmbeddings = Embedding(
+      loader: loader, prefix: "\(prefix).embeddings.position_embeddings", count: configuration.maximumPositions,
+      features: width)
+    tokenTypeEmbeddings = Embedding(
+      loader: loader, prefix: "\(prefix).embeddings.token_type_embeddings", count: configuration.typeVocabularySize,
+      features: width)
+    embeddingNorm = LayerNorm(loader: loader, prefix: "\(prefix).embeddings.LayerNorm", features: width, epsilon: eps)
+    layers = (0..<configuration.layerCount).map { index in
+      let p = "\(prefix).encoder.layer.\(index)"
+      return Layer(
+        query: Linear(loader: loader, prefix: "\(p).attention.self.query", inFeatures: width, outFeatures: width),
+        key: Linear(loader: loader, prefix: "\(p).attention.self.key", inFeatures: width, outFeatures: width),
+        value: Linear(loader: loader, prefix: "\(p).attention.self.value", inFeatures: width, outFeatures: width),
+        attentionOutput: Linear(
+          loader: loader, prefix: "\(p).attention.output.dense", inFeatures: width, outFeatures: width),
+        attentionNorm: LayerNorm(
+          loader: loader, prefix: "\(p).attention.output.LayerNorm", features: width, epsilon: eps),
+        intermediate: Linear(
+          loader: loader, prefix: "\(p).intermediate.dense", inFeatures: width,
+          outFeatures: configuration.intermediateSize),
+        output: Linear(
+          loader: loader, prefix: "\(p).output.dense", inFeatures: configuration.intermediateSize, outFeatures: width),
+        outputNorm: LayerNorm(loader: loader, prefix: "\(p).output.LayerNorm", features: width, epsilon: eps))
+    }
+    pooler = Linear(loader: loader, prefix: "\(prefix).pooler.dense", inFeatures: width, outFeatures: width)
+  }
+
+  /// The last hidden state `(n, hidden)` and the pooled output `(hidden)` of one unpadded id sequence.
+  ///
+  /// - Precondition: `1 ≤ ids.count ≤ maximumTokenCount` and every id is below the vocabulary size (the
+  ///   model checks both before calling).
+  public func encode(_ ids: [Int]) -> (lastHiddenState: Tensor, pooled: Tensor) {
+    precondition(!ids.isEmpty && ids.count <= maximumTokenCount, "RoBERTa needs 1…\(maximumTokenCount) tokens.")
+    let positions = (0..<ids.count).map { configuration.padTokenID + 1 + $0 }
+    var hidden = wordEmbeddings(ids)
+    hidden.add(positionEmbeddings(positions))
+    let typeRow = tokenTypeEmbeddings([0])
+    hidden.addBias(typeRow.reshaped([configuration.hiddenSize]))
+    hidden = embeddingNorm(hidden)
+    let heads = configuration.headCount
+    let scale = 1 / Float(configuration.hiddenSize / heads).squareRoot()
+    let batchShape = [1, ids.count, configuration.hiddenSize]
+    for layer in layers {
+      let x = hidden.reshaped(batchShape)
+      let attended = Attention.multiHead(
+        query: layer.query(x), key: layer.key(x), value: layer.value(x), heads: heads, scale: scale)
+      var residual = layer.attentionOutput(attended).reshaped(hidden.shape)
+      residual.add(hidden)
+      hidden = layer.attentionNorm(residual)
+      var inner = layer.intermediate(hidden)
+      inner.apply(configuration.activation)
+      var output = layer.output(inner)
+      output.add(hidden)
+      hidden = layer.outputNorm(output)
+    }
+    var pooled = pooler(hidden.narrowed(axis: 0, start: 0, length: 1))
+    pooled.apply(.tanh)
+    return (hidden, pooled.reshaped([configuration.hiddenSize]))
+  }
+}
+
+/// CLAP's projection head (`audio_projection` / `text_projection`): `Linear₂(act(Linear₁(x)))`.
+public struct ProjectionHead: Sendable {
+  let first: Linear
+  let second: Linear
+  let activation: Activation
+
+  /// Loads `prefix.linear1` (`input → output`) and `prefix.linear2` (`output → output`).
+  public init(loader: ParameterLoader, prefix: String, inputSize: Int, outputSize: Int, activation: Activation) {
+    first = Linear(loader: loader, prefix: "\(prefix).linear1", inFeatures: inputSize, outFeatures: outputSize)
+    second = Linear(loader: loader, prefix: "\(prefix).linear2", inFeatures: outputSize, outFeatures: outputSize)
+    self.activation = activation
+  }
+
+  /// Projects rows `(B, input)` to `(B, output)`.
+  public func callAsFunction(_ input: Tensor) -> Tensor {
+    var hidden = first(input)
+    hidden.apply(activation)
+    return second(hidden)
+  }
+}

@@ -1,0 +1,195 @@
+import TensorRuntime
+
+/// One Swin transformer block of HTSAT (`layers.S.blocks.B`), with its window geometry fixed at load time.
+///
+/// `x ← x + proj(WindowAttention(roll(pad(LN(x)), −shift)))` (rolled back, cropped), then
+/// `x ← x + Linear₂(act(Linear₁(LN(x))))`. Windows are `window × window` tokens taken row-major from the
+/// padded, shifted `(H, W)` grid; scores get the relative-position bias `table[(Δy + w − 1)(2w − 1) + Δx + w − 1, h]`
+/// and, for shifted blocks, the −100 mask between tokens from different regions of the rolled image.
+struct SwinBlock: Sendable {
+  let width: Int
+  let heads: Int
+  let height: Int
+  let gridWidth: Int
+  let window: Int
+  let shift: Int
+  let layerNormBefore: LayerNorm
+  let query: Linear
+  let key: Linear
+  let value: Linear
+  let output: Linear
+  let layerNormAfter: LayerNorm
+  let intermediate: Linear
+  let projection: Linear
+  let activation: Activation
+  /// `(heads, N, N)` with `N = window²`.
+  let positionBias: Tensor
+  /// `(windows, N, N)` for shifted blocks.
+  let shiftMask: Tensor?
+
+  init(
+    loader: ParameterLoader, prefix: String, configuration: HTSATConfiguration, width: Int, heads: Int,
+    resolution: (Int, Int), shifted: Bool
+  ) throws {
+    self.width = width
+    self.heads = heads
+    (height, gridWidth) = resolution
+    let configured = configuration.windowSize
+    if Swift.min(height, gridWidth) <= configured {
+      window = Swift.min(height, gridWidth)
+      shift = 0
+    } else {
+      window = configured
+      shift = shifted ? configured / 2 : 0
+    }
+    guard window == configured else {
+      throw CLAPError.unsupportedConfiguration(
+        path: loader.file.path,
+        reason:
+          "stage grid \(height)×\(gridWidth) is smaller than the window \(configured) (the reference cannot run it either)"
+      )
+    }
+    let eps = configuration.layerNormEpsilon
+    let hidden = Int(Double(width) * configuration.mlpRatio)
+    layerNormBefore = LayerNorm(loader: loader, prefix: "\(prefix).layernorm_before", features: width, epsilon: eps)
+    let bias = configuration.hasQKVBias
+    query = Linear(
+      loader: loader, prefix: "\(prefix).attention.self.query", inFeatures: width, outFeatures: width, bias: bias)
+    key = Linear(
+      loader: loader, prefix: "\(prefix).attention.self.key", inFeatures: width, outFeatures: width, bias: bias)
+    value = Linear(
+      loader: loader, prefix: "\(prefix).attention.self.value", inFeatures: width, outFeatures: width, bias: bias)
+    output = Linear(loader: loader, prefix: "\(prefix).attention.output.dense", inFeatures: width, outFeatures: width)
+    layerNormAfter = LayerNorm(loader: loader, prefix: "\(prefix).layernorm_after", features: width, epsilon: eps)
+    intermediate = Linear(
+      loader: loader, prefix: "\(prefix).intermediate.dense", inFeatures: width, outFeatures: hidden)
+    projection = Linear(loader: loader, prefix: "\(prefix).output.dense", inFeatures: hidden, outFeatures: width)
+    activation = configuration.activation
+    let span = 2 * window - 1
+    let table = loader.tensor("\(prefix).attention.self.relative_position_bias_table", shape: [span * span, heads])
+    positionBias = SwinBlock.relativePositionBias(table: table, window: window, heads: heads)
+    let paddedHeight = (height + window - 1) / window * window
+    let paddedWidth = (gridWidth + window - 1) / window * window
+    shiftMask =
+      shift > 0 ? SwinBlock.shiftMask(height: paddedHeight, width: paddedWidth, window: window, shift: shift) : nil
+  }
+
+  /// `bias[h, i, j] = table[(yi − yj + w − 1)·(2w − 1) + (xi − xj + w − 1), h]` for tokens `i, j` of a window.
+  static func relativePositionBias(table: Tensor, window: Int, heads: Int) -> Tensor {
+    let tokens = window * window
+    let span = 2 * window - 1
+    var bias = Tensor(shape: [heads, tokens, tokens])
+    for i in 0..<tokens {
+      for j in 0..<tokens {
+        let index = (i / window - j / window + window - 1) * span + (i % window - j % window + window - 1)
+        for h in 0..<heads { bias.elements[(h * tokens + i) * tokens + j] = table.elements[index * heads + h] }
+      }
+    }
+    return bias
+  }
+
+  /// The shifted-window mask: positions of the padded grid are labelled by region
+  /// `3·[y ≥ H−w] + 3·[y ≥ H−s] + [x ≥ W−w] + [x ≥ W−s]`; within each window, pairs with different labels get −100.
+  static func shiftMask(height: Int, width: Int, window: Int, shift: Int) -> Tensor {
+    func region(_ value: Int, _ extent: Int) -> Int {
+      (value >= extent - window ? 1 : 0) + (value >= extent - shift ? 1 : 0)
+    }
+    let rows = height / window
+    let columns = width / window
+    let tokens = window * window
+    var mask = Tensor(shape: [rows * columns, tokens, tokens])
+    for windowRow in 0..<rows {
+      for windowColumn in 0..<columns {
+        let labels = (0..<tokens).map { token -> Int in
+          let y = windowRow * window + token / window
+          let x = windowColumn * window + token % window
+          return region(y, height) * 3 + region(x, width)
+        }
+        let base = (windowRow * columns + windowColumn) * tokens * tokens
+        for i in 0..<tokens {
+          for j in 0..<tokens where labels[i] != labels[j] { mask.elements[base + i * tokens + j] = -100 }
+        }
+      }
+    }
+    return mask
+  }
+
+  /// Runs the block on `(B, H·W, C)` tokens.
+  func callAsFunction(_ input: Tensor) -> Tensor {
+    let batch = input.shape[0]
+    var hidden = layerNormBefore(input).reshaped([batch, height, gridWidth, width])
+    let paddedHeight = (height + window - 1) / window * window
+    let paddedWidth = (gridWidth + window - 1) / window * window
+    if paddedHeight != height || paddedWidth != gridWidth {
+      hidden = SwinBlock.padded(hidden, height: paddedHeight, width: paddedWidth)
+    }
+    if shift > 0 { hidden = hidden.rolled(shifts: [-shift, -shift], axes: [1, 2]) }
+    let windowRows = paddedHeight / window
+    let windowColumns = paddedWidth / window
+    let tokens = window * window
+    // (B, nH, w, nW, w, C) → (B, nH, nW, w, w, C) → (B·nWindows, w², C)
+    let windows = hidden.reshaped([batch, windowRows, window, windowColumns, window, width])
+      .permuted([0, 1, 3, 2, 4, 5]).reshaped([batch * windowRows * windowColumns, tokens, width])
+    let attended = Attention.multiHead(
+      query: query(windows), key: key(windows), value: value(windows), heads: heads,
+      scale: 1 / Float(width / heads).squareRoot(), bias: positionBias, windowMask: shiftMask)
+    var merged = output(attended).reshaped([batch, windowRows, windowColumns, window, window, width])
+      .permuted([0, 1, 3, 2, 4, 5]).reshaped([batch, paddedHeight, paddedWidth, width])
+    if shift > 0 { merged = merged.rolled(shifts: [shift, shift], axes: [1, 2]) }
+    if paddedHeight != height || paddedWidth != gridWidth {
+      merged = merged.narrowed(axis: 1, start: 0, length: height).narrowed(axis: 2, start: 0, length: gridWidth)
+    }
+    var result = input
+    result.add(merged.reshaped(input.shape))
+    var feedForward = intermediate(layerNormAfter(result))
+    feedForward.apply(activation)
+    result.add(projection(feedForward))
+    return result
+  }
+
+  /// Zero-pads a `(B, H, W, C)` tensor at the bottom and right.
+  static func padded(_ input: Tensor, height: Int, width: Int) -> Tensor {
+    let (batch, rows, columns, channels) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+    var output = Tensor(shape: [batch, height, width, channels])
+    for b in 0..<batch {
+      for y in 0..<rows {
+        let source = ((b * rows + y) * columns) * channels
+        let target = ((b * height + y) * width) * channels
+        output.elements.replaceSubrange(
+          target..<(target + columns * channels), with: input.elements[source..<(source + columns * channels)])
+      }
+    }
+    return output
+  }
+}
+
+/// HTSAT's patch merging (`layers.S.downsample`): 2×2 neighbourhoods concatenated in the order
+/// (0,0), (1,0), (0,1), (1,1) (row offset fastest), LayerNorm over 4C, then a bias-free Linear 4C → 2C.
+struct PatchMerging: Sendable {
+  let height: Int
+  let width: Int
+  let channels: Int
+  let norm: LayerNorm
+  let reduction: Linear
+
+  init(loader: ParameterLoader, prefix: String, channels: Int, resolution: (Int, Int)) {
+    (height, width) = resolution
+    self.channels = channels
+    norm = LayerNorm(loader: loader, prefix: "\(prefix).norm", features: 4 * channels, epsilon: 1e-5)
+    reduction = Linear(
+      loader: loader, prefix: "\(prefix).reduction", inFeatures: 4 * channels, outFeatures: 2 * channels, bias: false)
+  }
+
+  /// `(B, H·W, C)` → `(B, ⌈H/2⌉·⌈W/2⌉, 2C)`.
+  func callAsFunction(_ input: Tensor) -> Tensor {
+    let batch = input.shape[0]
+    var grid = input.reshaped([batch, height, width, channels])
+    if height % 2 == 1 || width % 2 == 1 {
+      grid = SwinBlock.padded(grid, height: height + height % 2, width: width + width % 2)
+    }
+    let parts = [(0, 0), (1, 0), (0, 1), (1, 1)].map { grid.strided2D(rowOffset: $0.0, columnOffset: $0.1, step: 2) }
+    let merged = Tensor.concatenated(parts, axis: 3)
+    let tokens = merged.shape[1] * merged.shape[2]
+    return reduction(norm(merged.reshaped([batch, tokens, 4 * channels])))
+  }
+}

@@ -1,0 +1,85 @@
+import LinearAlgebra
+
+/// Multi-head scaled dot-product attention on `(batch, tokens, heads · headDim)` tensors.
+///
+/// For each batch item `b` and head `h`:
+/// `P = softmax(scale · Q_bh · K_bhᵀ + bias[h] + windowMask[b mod nW] + keyMask[b])`, `out_bh = P · V_bh`,
+/// where `Q_bh` is the `(Lq, headDim)` slice of head `h` (heads are contiguous blocks of the last axis, as
+/// PyTorch's `view(B, L, heads, headDim)`). The result has the query's shape. Work is split over both cores
+/// by `(batch, head)` pairs; each pair runs two small SGEMMs that OpenBLAS keeps on one thread.
+public enum Attention {
+  /// Computes multi-head attention; see the type's documentation for the exact formula.
+  ///
+  /// - Parameters:
+  ///   - query: `(B, Lq, heads·headDim)`.
+  ///   - key: `(B, Lk, heads·headDim)`.
+  ///   - value: `(B, Lk, heads·headDim)`.
+  ///   - heads: the number of heads.
+  ///   - scale: the score scale, usually `1/√headDim`.
+  ///   - bias: an additive `(heads, Lq, Lk)` bias shared by all items (Swin's relative-position bias), or nil.
+  ///   - windowMask: an additive `(nW, Lq, Lk)` mask; item `b` uses window `b mod nW` (Swin's shift mask).
+  ///   - keyMask: an additive `(B, Lk)` mask broadcast over queries (padding masks), or nil.
+  public static func multiHead(
+    query: Tensor, key: Tensor, value: Tensor, heads: Int, scale: Float, bias: Tensor? = nil,
+    windowMask: Tensor? = nil, keyMask: Tensor? = nil
+  ) -> Tensor {
+    precondition(query.rank == 3 && key.rank == 3 && value.rank == 3, "attention expects rank-3 tensors.")
+    let (batch, queries, width) = (query.shape[0], query.shape[1], query.shape[2])
+    let keys = key.shape[1]
+    precondition(key.shape == value.shape && key.shape[0] == batch && key.shape[2] == width, "attention shapes differ.")
+    precondition(width % heads == 0, "attention: width \(width) does not split into \(heads) heads.")
+    let headDim = width / heads
+    if let bias {
+      precondition(bias.shape == [heads, queries, keys], "attention bias must be \([heads, queries, keys]).")
+    }
+    if let windowMask {
+      precondition(windowMask.rank == 3 && windowMask.shape[1] == queries && windowMask.shape[2] == keys)
+      precondition(batch % windowMask.shape[0] == 0, "attention: \(batch) items are not a multiple of the windows.")
+    }
+    if let keyMask { precondition(keyMask.shape == [batch, keys], "attention key mask must be \([batch, keys]).") }
+    let windows = windowMask?.shape[0] ?? 1
+    return Tensor(shape: query.shape) { output in
+      let out = output.baseAddress!
+      query.withUnsafeBufferPointer { q in
+        key.withUnsafeBufferPointer { k in
+          value.withUnsafeBufferPointer { v in
+            let biasPointer = bias?.elements
+            let maskPointer = windowMask?.elements
+            let keyPointer = keyMask?.elements
+            TensorParallelism.forEachChunk(count: batch * heads, costPerItem: queries * keys * headDim) { range in
+              var scores = [Float](repeating: 0, count: queries * keys)
+              scores.withUnsafeMutableBufferPointer { scoreBuffer in
+                let s = scoreBuffer.baseAddress!
+                for pair in range {
+                  let (b, h) = (pair / heads, pair % heads)
+                  Float.gemm(
+                    transposeA: .none, transposeB: .transpose, m: queries, n: keys, k: headDim, alpha: scale,
+                    a: q.baseAddress! + b * queries * width + h * headDim, lda: width,
+                    b: k.baseAddress! + b * keys * width + h * headDim, ldb: width, beta: 0, c: s, ldc: keys)
+                  if let biasPointer {
+                    let offset = h * queries * keys
+                    for index in 0..<(queries * keys) { s[index] += biasPointer[offset + index] }
+                  }
+                  if let maskPointer {
+                    let offset = (b % windows) * queries * keys
+                    for index in 0..<(queries * keys) { s[index] += maskPointer[offset + index] }
+                  }
+                  if let keyPointer {
+                    for row in 0..<queries {
+                      for column in 0..<keys { s[row * keys + column] += keyPointer[b * keys + column] }
+                    }
+                  }
+                  for row in 0..<queries { Tensor.softmaxRow(s + row * keys, count: keys) }
+                  Float.gemm(
+                    transposeA: .none, transposeB: .none, m: queries, n: headDim, k: keys, alpha: 1, a: s, lda: keys,
+                    b: v.baseAddress! + b * keys * width + h * headDim, ldb: width, beta: 0,
+                    c: out + b * queries * width + h * headDim, ldc: width)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

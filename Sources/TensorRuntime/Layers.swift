@@ -1,0 +1,157 @@
+/// A fully connected layer, `y = x · Wᵀ + b`, with PyTorch's parameter names `weight` `(out, in)` and `bias`.
+public struct Linear: Sendable {
+  /// `(out, in)`.
+  public var weight: Tensor
+  /// `out` elements, or nil for bias-free layers.
+  public var bias: Tensor?
+
+  /// Creates a layer from its parameters.
+  public init(weight: Tensor, bias: Tensor?) {
+    self.weight = weight
+    self.bias = bias
+  }
+
+  /// Loads `prefix.weight` (and `prefix.bias` when `bias` is true) with the expected shapes.
+  public init(loader: ParameterLoader, prefix: String, inFeatures: Int, outFeatures: Int, bias: Bool = true) {
+    weight = loader.tensor("\(prefix).weight", shape: [outFeatures, inFeatures])
+    self.bias = bias ? loader.tensor("\(prefix).bias", shape: [outFeatures]) : nil
+  }
+
+  /// Applies the layer over the last axis of `input`.
+  public func callAsFunction(_ input: Tensor) -> Tensor {
+    input.linear(weight: weight, bias: bias)
+  }
+}
+
+/// Layer normalisation over the last axis with affine parameters `weight` and `bias`.
+public struct LayerNorm: Sendable {
+  /// γ.
+  public var weight: Tensor
+  /// β.
+  public var bias: Tensor
+  /// Added to the variance.
+  public var epsilon: Float
+
+  /// Loads `prefix.weight` and `prefix.bias` of `features` elements.
+  public init(loader: ParameterLoader, prefix: String, features: Int, epsilon: Float) {
+    weight = loader.tensor("\(prefix).weight", shape: [features])
+    bias = loader.tensor("\(prefix).bias", shape: [features])
+    self.epsilon = epsilon
+  }
+
+  /// The normalised input.
+  public func callAsFunction(_ input: Tensor) -> Tensor {
+    input.layerNormalized(weight: weight, bias: bias, epsilon: epsilon)
+  }
+}
+
+/// Group normalisation of `(B, C, …)` tensors (PyTorch's `GroupNorm`).
+public struct GroupNorm: Sendable {
+  /// Number of channel groups.
+  public var groups: Int
+  /// γ, one per channel.
+  public var weight: Tensor
+  /// β, one per channel.
+  public var bias: Tensor
+  /// Added to the variance.
+  public var epsilon: Float
+
+  /// Loads `prefix.weight` and `prefix.bias` of `channels` elements.
+  public init(loader: ParameterLoader, prefix: String, groups: Int, channels: Int, epsilon: Float) {
+    self.groups = groups
+    weight = loader.tensor("\(prefix).weight", shape: [channels])
+    bias = loader.tensor("\(prefix).bias", shape: [channels])
+    self.epsilon = epsilon
+  }
+
+  /// The normalised input.
+  public func callAsFunction(_ input: Tensor) -> Tensor {
+    var output = input
+    output.groupNormalize(groups: groups, weight: weight, bias: bias, epsilon: epsilon)
+    return output
+  }
+}
+
+/// Batch normalisation in evaluation mode (running statistics), PyTorch's `BatchNorm{1,2}d` names:
+/// `weight`, `bias`, `running_mean`, `running_var` (`num_batches_tracked` is unused).
+public struct BatchNorm: Sendable {
+  /// γ.
+  public var weight: Tensor
+  /// β.
+  public var bias: Tensor
+  /// The running mean.
+  public var runningMean: Tensor
+  /// The running (unbiased) variance.
+  public var runningVariance: Tensor
+  /// Added to the variance.
+  public var epsilon: Float
+
+  /// Loads the four tensors of `channels` elements under `prefix`.
+  public init(loader: ParameterLoader, prefix: String, channels: Int, epsilon: Float = 1e-5) {
+    weight = loader.tensor("\(prefix).weight", shape: [channels])
+    bias = loader.tensor("\(prefix).bias", shape: [channels])
+    runningMean = loader.tensor("\(prefix).running_mean", shape: [channels])
+    runningVariance = loader.tensor("\(prefix).running_var", shape: [channels])
+    self.epsilon = epsilon
+  }
+
+  /// Normalises `input` along `channelAxis`.
+  public func callAsFunction(_ input: Tensor, channelAxis: Int) -> Tensor {
+    var output = input
+    output.batchNormalize(
+      channelAxis: channelAxis, weight: weight, bias: bias, runningMean: runningMean,
+      runningVariance: runningVariance, epsilon: epsilon)
+    return output
+  }
+}
+
+/// A 2-D convolution layer (PyTorch's `Conv2d`, no groups): `weight` `(O, I, kh, kw)` and optional `bias`.
+public struct Conv2D: Sendable {
+  /// `(O, I, kh, kw)`.
+  public var weight: Tensor
+  /// `O` elements or nil.
+  public var bias: Tensor?
+  /// Stride, padding and dilation.
+  public var geometry: ConvolutionGeometry
+
+  /// Loads `prefix.weight` (and `prefix.bias`) with the expected shapes.
+  public init(
+    loader: ParameterLoader, prefix: String, inChannels: Int, outChannels: Int, kernel: (Int, Int),
+    geometry: ConvolutionGeometry = ConvolutionGeometry(), bias: Bool = true
+  ) {
+    weight = loader.tensor("\(prefix).weight", shape: [outChannels, inChannels, kernel.0, kernel.1])
+    self.bias = bias ? loader.tensor("\(prefix).bias", shape: [outChannels]) : nil
+    self.geometry = geometry
+  }
+
+  /// Convolves a `(B, I, H, W)` input.
+  public func callAsFunction(_ input: Tensor, workspace: Workspace) -> Tensor {
+    input.convolved2D(weight: weight, bias: bias, geometry: geometry, workspace: workspace)
+  }
+}
+
+/// An embedding table (PyTorch's `Embedding`): `weight` `(vocabulary, features)`.
+public struct Embedding: Sendable {
+  /// `(vocabulary, features)`.
+  public var weight: Tensor
+
+  /// Loads `prefix.weight`.
+  public init(loader: ParameterLoader, prefix: String, count: Int, features: Int) {
+    weight = loader.tensor("\(prefix).weight", shape: [count, features])
+  }
+
+  /// The rows of the table for `indices`, shape `(indices.count, features)`.
+  ///
+  /// - Precondition: every index is inside the table (callers validate token ids first).
+  public func callAsFunction(_ indices: [Int]) -> Tensor {
+    let features = weight.shape[1]
+    return weight.withUnsafeBufferPointer { table in
+      Tensor(shape: [indices.count, features]) { output in
+        for (row, index) in indices.enumerated() {
+          precondition(index >= 0 && index < weight.shape[0], "Embedding index \(index) is outside the table.")
+          (output.baseAddress! + row * features).update(from: table.baseAddress! + index * features, count: features)
+        }
+      }
+    }
+  }
+}

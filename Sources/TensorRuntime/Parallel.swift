@@ -1,0 +1,52 @@
+import Dispatch
+
+/// How the runtime spreads its own (non-BLAS) loops over the cores.
+///
+/// BLAS calls use OpenBLAS's own threads (`BLASRuntime.setThreadCount`); the element-wise, normalisation and
+/// attention loops of this module split their work into ``workerCount`` contiguous chunks run with
+/// `DispatchQueue.concurrentPerform`. The two never nest: the runtime's loops call BLAS only on small blocks
+/// that OpenBLAS runs on one thread.
+public enum TensorParallelism {
+  /// The number of chunks a large loop is split into (2 on the project's reference machine).
+  public static let workerCount: Int = Swift.max(1, Swift.min(2, ProcessInfoCores.count))
+
+  /// Runs `body` over `0..<count` split into at most ``workerCount`` contiguous ranges, in parallel when the
+  /// loop is worth it (`count × costPerItem ≥ 32 768`).
+  public static func forEachChunk(
+    count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void
+  ) {
+    let chunks = (count * costPerItem >= 32_768) ? Swift.min(workerCount, count) : 1
+    if chunks <= 1 {
+      if count > 0 { body(0..<count) }
+      return
+    }
+    withoutActuallyEscaping(body) { body in
+      let box = UncheckedBody(body: body)
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let start = count * chunk / chunks
+        let end = count * (chunk + 1) / chunks
+        if start < end { box.body(start..<end) }
+      }
+    }
+  }
+}
+
+/// Lets a non-`Sendable` closure cross into `concurrentPerform`; every chunk writes disjoint memory.
+private struct UncheckedBody: @unchecked Sendable {
+  let body: (Range<Int>) -> Void
+}
+
+/// The number of CPU cores the process may use.
+enum ProcessInfoCores {
+  static var count: Int {
+    #if canImport(Glibc)
+      return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    #else
+      return 2
+    #endif
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif

@@ -1,0 +1,64 @@
+import LinearAlgebra
+
+extension Tensor {
+  /// A fully connected layer over the last axis: `y = x · Wᵀ + b` (PyTorch's `F.linear`).
+  ///
+  /// - Parameters:
+  ///   - weight: `W`, shape `(out, in)` as stored by PyTorch.
+  ///   - bias: `b`, `out` elements, or `nil`.
+  /// - Returns: a tensor whose last extent is `out`; the other extents are unchanged. One SGEMM of
+  ///   `rows × out × in` on OpenBLAS's threads.
+  public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
+    precondition(weight.rank == 2, "A linear weight must be (out, in), got \(weight.shape).")
+    let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
+    precondition(shape.last == inFeatures, "Linear expects rows of \(inFeatures), got shape \(shape).")
+    let rows = count / Swift.max(inFeatures, 1)
+    var outputShape = shape
+    outputShape[outputShape.count - 1] = outFeatures
+    return Tensor(shape: outputShape) { output in
+      let c = output.baseAddress!
+      if let bias {
+        precondition(bias.count == outFeatures, "A linear bias must have \(outFeatures) elements.")
+        bias.withUnsafeBufferPointer { b in
+          for row in 0..<rows { (c + row * outFeatures).update(from: b.baseAddress!, count: outFeatures) }
+        }
+      } else {
+        output.initialize(repeating: 0)
+      }
+      guard rows > 0, outFeatures > 0, inFeatures > 0 else { return }
+      withUnsafeBufferPointer { x in
+        weight.withUnsafeBufferPointer { w in
+          Float.gemm(
+            transposeA: .none, transposeB: .transpose, m: rows, n: outFeatures, k: inFeatures,
+            alpha: 1, a: x.baseAddress!, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
+            beta: 1, c: c, ldc: outFeatures)
+        }
+      }
+    }
+  }
+
+  /// Batched matrix product over the last two axes: `(…, m, k) · (…, k, n) → (…, m, n)`; leading extents
+  /// must be equal.
+  public func matmul(_ other: Tensor) -> Tensor {
+    precondition(rank >= 2 && other.rank == rank, "matmul needs equal ranks ≥ 2, got \(shape) and \(other.shape).")
+    let (m, k, n) = (shape[rank - 2], shape[rank - 1], other.shape[rank - 1])
+    precondition(
+      other.shape[rank - 2] == k && shape.dropLast(2) == other.shape.dropLast(2), "matmul: \(shape) · \(other.shape).")
+    let batch = shape.dropLast(2).reduce(1, *)
+    var outputShape = shape
+    outputShape[rank - 1] = n
+    return Tensor(shape: outputShape) { output in
+      output.initialize(repeating: 0)
+      withUnsafeBufferPointer { a in
+        other.withUnsafeBufferPointer { b in
+          for item in 0..<batch where m > 0 && n > 0 && k > 0 {
+            Float.gemm(
+              transposeA: .none, transposeB: .none, m: m, n: n, k: k, alpha: 1,
+              a: a.baseAddress! + item * m * k, lda: k, b: b.baseAddress! + item * k * n, ldb: n,
+              beta: 0, c: output.baseAddress! + item * m * n, ldc: n)
+          }
+        }
+      }
+    }
+  }
+}
