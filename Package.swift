@@ -83,8 +83,8 @@ targets += [
 
 products += [.library(name: "MusicLDM", targets: ["MusicLDM"])]
 targets += [
-  .target(name: "MusicLDM", dependencies: ["LinearAlgebra"]),
-  .testTarget(name: "MusicLDMTests", dependencies: ["MusicLDM"], resources: [.copy("Resources")]),
+  .target(name: "MusicLDM", dependencies: ["TensorRuntime", "LinearAlgebra"]),
+  .testTarget(name: "MusicLDMTests", dependencies: ["MusicLDM", "TensorRuntime"], resources: [.copy("Resources")]),
 ]
 
 // MARK: - Resonance pipeline (issue 8)

@@ -8,6 +8,12 @@ public enum MusicLDMError: Error, Equatable, Sendable, CustomStringConvertible {
   case shapeMismatch(what: String, expected: [Int], actual: [Int])
   /// The number of inference steps is invalid for the scheduler.
   case invalidStepCount(steps: Int, trainingSteps: Int)
+  /// A model folder lacks a component file.
+  case missingComponent(folder: String, file: String)
+  /// A weight file does not match its configuration; `reason` lists every missing, unexpected or mis-shaped tensor.
+  case invalidWeights(path: String, reason: String)
+  /// A generation was cancelled before it finished.
+  case cancelled
 
   /// A full sentence naming the file, key or shape involved.
   public var description: String {
@@ -20,6 +26,12 @@ public enum MusicLDMError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(what) has shape \(actual), expected \(expected)."
     case .invalidStepCount(let steps, let trainingSteps):
       return "The number of inference steps must be between 1 and \(trainingSteps), got \(steps)."
+    case .missingComponent(let folder, let file):
+      return "The model folder \(folder) has no \(file); a MusicLDM checkpoint needs unet/, vae/, vocoder/ and scheduler/."
+    case .invalidWeights(let path, let reason):
+      return "The weights in \(path) cannot be used: \(reason)"
+    case .cancelled:
+      return "The generation was cancelled."
     }
   }
 }

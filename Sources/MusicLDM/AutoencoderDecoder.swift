@@ -1,0 +1,94 @@
+import Foundation
+import TensorRuntime
+
+/// The decoder half of MusicLDM's `AutoencoderKL`, built from `vae/config.json`: latents → mel image.
+///
+/// `z / scaling_factor` → `post_quant_conv` (1 × 1) → `conv_in` → mid block (ResNet, one-head attention with
+/// biases, ResNet) → up blocks (ResNets, nearest ×2 + conv) → GroupNorm → SiLU → `conv_out`. Every GroupNorm
+/// uses ε = 1e-6. The encoder weights in the file are not used.
+public struct AutoencoderDecoder: Sendable {
+  /// The configuration the decoder was built from.
+  public let configuration: AutoencoderConfiguration
+
+  let postQuantConvolution: Conv2D
+  let convolutionIn: Conv2D
+  let midResnets: [ResnetBlock]
+  let midNorm: GroupNorm
+  let midAttention: SelfAttention
+  let levels: [(resnets: [ResnetBlock], upsampler: Upsampler?)]
+  let normOut: GroupNorm
+  let convolutionOut: Conv2D
+
+  /// Loads the decoder from a diffusers folder holding `config.json` and `diffusion_pytorch_model.safetensors`.
+  ///
+  /// - Throws: ``MusicLDMError`` naming the folder, file or tensors that are missing or wrong.
+  public init(folder: URL) throws(MusicLDMError) {
+    let configuration = try decodeConfiguration(
+      AutoencoderConfiguration.self, at: folder.appendingPathComponent("config.json"))
+    self = try loadComponent(
+      folder: folder, weightFile: "diffusion_pytorch_model.safetensors",
+      ignoring: { $0.hasPrefix("encoder.") || $0.hasPrefix("quant_conv.") }
+    ) { loader in AutoencoderDecoder(configuration: configuration, loader: loader) }
+  }
+
+  init(configuration c: AutoencoderConfiguration, loader: ParameterLoader) {
+    configuration = c
+    let groups = c.normGroups
+    let epsilon: Float = 1e-6
+    let reversed = Array(c.blockOutChannels.reversed())
+    let top = reversed[0]
+    postQuantConvolution = convolution1x1(loader, "post_quant_conv", c.latentChannels, c.latentChannels)
+    convolutionIn = convolution3x3(loader, "decoder.conv_in", c.latentChannels, top)
+    midResnets = (0..<2).map {
+      ResnetBlock(
+        loader, "decoder.mid_block.resnets.\($0)", input: top, output: top, groups: groups, epsilon: epsilon,
+        timeChannels: nil)
+    }
+    midNorm = GroupNorm(
+      loader: loader, prefix: "decoder.mid_block.attentions.0.group_norm", groups: groups, channels: top,
+      epsilon: epsilon)
+    midAttention = SelfAttention(
+      loader, "decoder.mid_block.attentions.0", channels: top, heads: 1, projectionBias: true)
+    var levels: [(resnets: [ResnetBlock], upsampler: Upsampler?)] = []
+    var output = top
+    for index in reversed.indices {
+      let input = output
+      output = reversed[index]
+      let prefix = "decoder.up_blocks.\(index)"
+      let resnets = (0...c.layersPerBlock).map { layer in
+        ResnetBlock(
+          loader, "\(prefix).resnets.\(layer)", input: layer == 0 ? input : output, output: output, groups: groups,
+          epsilon: epsilon, timeChannels: nil)
+      }
+      let upsampler = index < reversed.count - 1 ? Upsampler(loader, "\(prefix).upsamplers.0", channels: output) : nil
+      levels.append((resnets, upsampler))
+    }
+    self.levels = levels
+    normOut = GroupNorm(
+      loader: loader, prefix: "decoder.conv_norm_out", groups: groups, channels: reversed[reversed.count - 1],
+      epsilon: epsilon)
+    convolutionOut = convolution3x3(loader, "decoder.conv_out", reversed[reversed.count - 1], c.outChannels)
+  }
+
+  /// Decodes latents `(B, latentChannels, h, w)` into mel images `(B, outChannels, h·f, w·f)`, dividing by the
+  /// configured scaling factor first (`f` = ``AutoencoderConfiguration/downsamplingFactor``).
+  public func callAsFunction(_ latents: Tensor) -> Tensor {
+    precondition(latents.rank == 4 && latents.shape[1] == configuration.latentChannels, "VAE latents shape")
+    let workspace = Workspace()
+    var z = latents
+    z.scale(by: Float(1 / configuration.scalingFactor))
+    var h = convolutionIn(postQuantConvolution(z, workspace: workspace), workspace: workspace)
+    h = midResnets[0](h, embedding: nil, workspace: workspace)
+    let (height, width) = (h.shape[2], h.shape[3])
+    var attended = midAttention(midNorm(h).imageToTokens()).tokensToImage(height: height, width: width)
+    attended.add(h)
+    h = midResnets[1](attended, embedding: nil, workspace: workspace)
+    for level in levels {
+      for resnet in level.resnets { h = resnet(h, embedding: nil, workspace: workspace) }
+      if let upsampler = level.upsampler {
+        h = upsampler(h, height: 2 * h.shape[2], width: 2 * h.shape[3], workspace: workspace)
+      }
+    }
+    return convolutionOut(normOut(h).applying(.silu), workspace: workspace)
+  }
+}

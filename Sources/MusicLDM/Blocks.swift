@@ -1,0 +1,208 @@
+import Foundation
+import TensorRuntime
+
+/// Loads a component's weights, checking every name and shape, and wraps loader errors with the file path.
+func loadComponent<T>(
+  folder: URL, weightFile: String, ignoring: @escaping (String) -> Bool = { _ in false },
+  build: (ParameterLoader) -> T
+) throws(MusicLDMError) -> T {
+  let url = folder.appendingPathComponent(weightFile)
+  guard FileManager.default.fileExists(atPath: url.path) else {
+    throw .missingComponent(folder: folder.path, file: weightFile)
+  }
+  do {
+    let loader = try ParameterLoader(path: url.path)
+    let component = build(loader)
+    try loader.finish(ignoring: ignoring)
+    return component
+  } catch {
+    throw .invalidWeights(path: url.path, reason: "\(error)")
+  }
+}
+
+/// `3 × 3` convolution with padding 1 (stride 1 or 2).
+func convolution3x3(_ loader: ParameterLoader, _ prefix: String, _ input: Int, _ output: Int, stride: Int = 1) -> Conv2D {
+  Conv2D(
+    loader: loader, prefix: prefix, inChannels: input, outChannels: output, kernel: (3, 3),
+    geometry: ConvolutionGeometry(stride: (stride, stride), padding: (1, 1)))
+}
+
+/// `1 × 1` convolution.
+func convolution1x1(_ loader: ParameterLoader, _ prefix: String, _ input: Int, _ output: Int) -> Conv2D {
+  Conv2D(loader: loader, prefix: prefix, inChannels: input, outChannels: output, kernel: (1, 1))
+}
+
+extension Tensor {
+  /// `(B, C, H, W)` plus a per-sample, per-channel `(B, C)` offset broadcast over `H × W`.
+  func addingChannelOffsets(_ offsets: Tensor) -> Tensor {
+    precondition(rank == 4 && offsets.shape == [shape[0], shape[1]], "channel offsets \(offsets.shape) for \(shape)")
+    var result = self
+    let plane = shape[2] * shape[3]
+    result.withUnsafeMutableBufferPointer { buffer in
+      for row in 0..<(shape[0] * shape[1]) {
+        let value = offsets.elements[row]
+        for index in (row * plane)..<((row + 1) * plane) { buffer[index] += value }
+      }
+    }
+    return result
+  }
+
+  /// `(B, C, H, W)` → `(B, H·W, C)` tokens (row-major over `H`, then `W`).
+  func imageToTokens() -> Tensor {
+    permuted([0, 2, 3, 1]).reshaped([shape[0], shape[2] * shape[3], shape[1]])
+  }
+
+  /// `(B, H·W, C)` tokens → `(B, C, H, W)`.
+  func tokensToImage(height: Int, width: Int) -> Tensor {
+    reshaped([shape[0], height, width, shape[2]]).permuted([0, 3, 1, 2])
+  }
+}
+
+/// diffusers' `ResnetBlock2D` (no up/down sampling, "default" time scale-shift):
+/// `h = conv1(SiLU(GN(x)))`, `h += Linear(SiLU(emb))` per channel, `h = conv2(SiLU(GN(h)))`,
+/// `out = shortcut(x) + h` with a `1 × 1` shortcut convolution when the channel count changes.
+struct ResnetBlock {
+  let norm1: GroupNorm
+  let conv1: Conv2D
+  let timeProjection: Linear?
+  let norm2: GroupNorm
+  let conv2: Conv2D
+  let shortcut: Conv2D?
+
+  init(
+    _ loader: ParameterLoader, _ prefix: String, input: Int, output: Int, groups: Int, epsilon: Float,
+    timeChannels: Int?
+  ) {
+    norm1 = GroupNorm(loader: loader, prefix: "\(prefix).norm1", groups: groups, channels: input, epsilon: epsilon)
+    conv1 = convolution3x3(loader, "\(prefix).conv1", input, output)
+    timeProjection = timeChannels.map {
+      Linear(loader: loader, prefix: "\(prefix).time_emb_proj", inFeatures: $0, outFeatures: output)
+    }
+    norm2 = GroupNorm(loader: loader, prefix: "\(prefix).norm2", groups: groups, channels: output, epsilon: epsilon)
+    conv2 = convolution3x3(loader, "\(prefix).conv2", output, output)
+    shortcut = input == output ? nil : convolution1x1(loader, "\(prefix).conv_shortcut", input, output)
+  }
+
+  func callAsFunction(_ x: Tensor, embedding: Tensor?, workspace: Workspace) -> Tensor {
+    var h = conv1(norm1(x).applying(.silu), workspace: workspace)
+    if let timeProjection, let embedding {
+      h = h.addingChannelOffsets(timeProjection(embedding.applying(.silu)))
+    }
+    h = conv2(norm2(h).applying(.silu), workspace: workspace)
+    let residual = shortcut.map { $0(x, workspace: workspace) } ?? x
+    h.add(residual)
+    return h
+  }
+}
+
+/// Multi-head self-attention with diffusers' `Attention` names: `to_q`, `to_k`, `to_v`, `to_out.0`.
+struct SelfAttention {
+  let query: Linear
+  let key: Linear
+  let value: Linear
+  let output: Linear
+  let heads: Int
+
+  init(_ loader: ParameterLoader, _ prefix: String, channels: Int, heads: Int, projectionBias: Bool) {
+    query = Linear(loader: loader, prefix: "\(prefix).to_q", inFeatures: channels, outFeatures: channels, bias: projectionBias)
+    key = Linear(loader: loader, prefix: "\(prefix).to_k", inFeatures: channels, outFeatures: channels, bias: projectionBias)
+    value = Linear(loader: loader, prefix: "\(prefix).to_v", inFeatures: channels, outFeatures: channels, bias: projectionBias)
+    output = Linear(loader: loader, prefix: "\(prefix).to_out.0", inFeatures: channels, outFeatures: channels)
+    self.heads = heads
+  }
+
+  /// `tokens`: `(B, L, C)`.
+  func callAsFunction(_ tokens: Tensor) -> Tensor {
+    let headDimension = tokens.shape[2] / heads
+    let attended = Attention.multiHead(
+      query: query(tokens), key: key(tokens), value: value(tokens), heads: heads,
+      scale: 1 / Float(headDimension).squareRoot())
+    return output(attended)
+  }
+}
+
+/// diffusers' `BasicTransformerBlock` as MusicLDM uses it: two self-attentions (`attn1`, `attn2`: no
+/// encoder states) and a GEGLU feed-forward, each pre-normalised by LayerNorm (ε 1e-5) and residual.
+struct TransformerBlock {
+  let norm1: LayerNorm
+  let attention1: SelfAttention
+  let norm2: LayerNorm
+  let attention2: SelfAttention
+  let norm3: LayerNorm
+  let feedForwardIn: Linear
+  let feedForwardOut: Linear
+
+  init(_ loader: ParameterLoader, _ prefix: String, channels: Int, heads: Int) {
+    norm1 = LayerNorm(loader: loader, prefix: "\(prefix).norm1", features: channels, epsilon: 1e-5)
+    attention1 = SelfAttention(loader, "\(prefix).attn1", channels: channels, heads: heads, projectionBias: false)
+    norm2 = LayerNorm(loader: loader, prefix: "\(prefix).norm2", features: channels, epsilon: 1e-5)
+    attention2 = SelfAttention(loader, "\(prefix).attn2", channels: channels, heads: heads, projectionBias: false)
+    norm3 = LayerNorm(loader: loader, prefix: "\(prefix).norm3", features: channels, epsilon: 1e-5)
+    feedForwardIn = Linear(
+      loader: loader, prefix: "\(prefix).ff.net.0.proj", inFeatures: channels, outFeatures: 8 * channels)
+    feedForwardOut = Linear(
+      loader: loader, prefix: "\(prefix).ff.net.2", inFeatures: 4 * channels, outFeatures: channels)
+  }
+
+  func callAsFunction(_ input: Tensor) -> Tensor {
+    var x = input
+    x.add(attention1(norm1(x)))
+    x.add(attention2(norm2(x)))
+    x.add(feedForwardOut(Self.geglu(feedForwardIn(norm3(x)))))
+    return x
+  }
+
+  /// GEGLU: the last axis `[a, g]` (halves) becomes `a · GELU(g)` (exact erf GELU).
+  static func geglu(_ projected: Tensor) -> Tensor {
+    let width = projected.shape[projected.rank - 1] / 2
+    let rows = projected.count / (2 * width)
+    var shape = projected.shape
+    shape[shape.count - 1] = width
+    return projected.withUnsafeBufferPointer { input in
+      Tensor(shape: shape) { output in
+        for row in 0..<rows {
+          let source = input.baseAddress! + row * 2 * width
+          let target = output.baseAddress! + row * width
+          for j in 0..<width { target[j] = source[j] * Activation.gelu(source[width + j]) }
+        }
+      }
+    }
+  }
+}
+
+/// diffusers' `Transformer2DModel` with a `1 × 1` convolution projection (`use_linear_projection` false):
+/// GroupNorm (ε 1e-6) → `proj_in` → tokens → one ``TransformerBlock`` → `proj_out` → plus the input.
+struct SpatialTransformer {
+  let norm: GroupNorm
+  let projectionIn: Conv2D
+  let block: TransformerBlock
+  let projectionOut: Conv2D
+
+  init(_ loader: ParameterLoader, _ prefix: String, channels: Int, heads: Int, groups: Int) {
+    norm = GroupNorm(loader: loader, prefix: "\(prefix).norm", groups: groups, channels: channels, epsilon: 1e-6)
+    projectionIn = convolution1x1(loader, "\(prefix).proj_in", channels, channels)
+    block = TransformerBlock(loader, "\(prefix).transformer_blocks.0", channels: channels, heads: heads)
+    projectionOut = convolution1x1(loader, "\(prefix).proj_out", channels, channels)
+  }
+
+  func callAsFunction(_ x: Tensor, workspace: Workspace) -> Tensor {
+    let (height, width) = (x.shape[2], x.shape[3])
+    let tokens = block(projectionIn(norm(x), workspace: workspace).imageToTokens())
+    var h = projectionOut(tokens.tokensToImage(height: height, width: width), workspace: workspace)
+    h.add(x)
+    return h
+  }
+}
+
+/// Nearest-neighbour upsampling to an explicit size followed by a `3 × 3` convolution (diffusers `Upsample2D`).
+struct Upsampler {
+  let convolution: Conv2D
+
+  init(_ loader: ParameterLoader, _ prefix: String, channels: Int) {
+    convolution = convolution3x3(loader, "\(prefix).conv", channels, channels)
+  }
+
+  func callAsFunction(_ x: Tensor, height: Int, width: Int, workspace: Workspace) -> Tensor {
+    convolution(x.resizedNearest(height: height, width: width), workspace: workspace)
+  }
+}
