@@ -27,8 +27,8 @@ public struct AutoencoderDecoder: Sendable {
       AutoencoderConfiguration.self, at: folder.appendingPathComponent("config.json"))
     self = try loadComponent(
       folder: folder, weightFile: "diffusion_pytorch_model.safetensors",
-      ignoring: { $0.hasPrefix("encoder.") || $0.hasPrefix("quant_conv.") }
-    ) { loader in AutoencoderDecoder(configuration: configuration, loader: loader) }
+      ignoring: { $0.hasPrefix("encoder.") || $0.hasPrefix("quant_conv.") },
+      build: { loader in AutoencoderDecoder(configuration: configuration, loader: loader) })
   }
 
   init(configuration c: AutoencoderConfiguration, loader: ParameterLoader) {

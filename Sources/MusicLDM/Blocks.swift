@@ -21,7 +21,8 @@ func loadComponent<T>(
 }
 
 /// `3 × 3` convolution with padding 1 (stride 1 or 2).
-func convolution3x3(_ loader: ParameterLoader, _ prefix: String, _ input: Int, _ output: Int, stride: Int = 1) -> Conv2D {
+func convolution3x3(_ loader: ParameterLoader, _ prefix: String, _ input: Int, _ output: Int, stride: Int = 1) -> Conv2D
+{
   Conv2D(
     loader: loader, prefix: prefix, inChannels: input, outChannels: output, kernel: (3, 3),
     geometry: ConvolutionGeometry(stride: (stride, stride), padding: (1, 1)))
@@ -104,9 +105,12 @@ struct SelfAttention {
   let heads: Int
 
   init(_ loader: ParameterLoader, _ prefix: String, channels: Int, heads: Int, projectionBias: Bool) {
-    query = Linear(loader: loader, prefix: "\(prefix).to_q", inFeatures: channels, outFeatures: channels, bias: projectionBias)
-    key = Linear(loader: loader, prefix: "\(prefix).to_k", inFeatures: channels, outFeatures: channels, bias: projectionBias)
-    value = Linear(loader: loader, prefix: "\(prefix).to_v", inFeatures: channels, outFeatures: channels, bias: projectionBias)
+    query = Linear(
+      loader: loader, prefix: "\(prefix).to_q", inFeatures: channels, outFeatures: channels, bias: projectionBias)
+    key = Linear(
+      loader: loader, prefix: "\(prefix).to_k", inFeatures: channels, outFeatures: channels, bias: projectionBias)
+    value = Linear(
+      loader: loader, prefix: "\(prefix).to_v", inFeatures: channels, outFeatures: channels, bias: projectionBias)
     output = Linear(loader: loader, prefix: "\(prefix).to_out.0", inFeatures: channels, outFeatures: channels)
     self.heads = heads
   }

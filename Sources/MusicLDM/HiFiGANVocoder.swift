@@ -35,7 +35,9 @@ public struct HiFiGANVocoder: Sendable {
 
     init(_ loader: ParameterLoader, _ prefix: String, channels: Int, kernel: Int, dilations: [Int]) {
       first = dilations.enumerated().map {
-        Convolution1D(loader, "\(prefix).convs1.\($0.offset)", input: channels, output: channels, kernel: kernel, dilation: $0.element)
+        Convolution1D(
+          loader, "\(prefix).convs1.\($0.offset)", input: channels, output: channels, kernel: kernel,
+          dilation: $0.element)
       }
       second = dilations.indices.map {
         Convolution1D(loader, "\(prefix).convs2.\($0)", input: channels, output: channels, kernel: kernel, dilation: 1)
@@ -65,11 +67,12 @@ public struct HiFiGANVocoder: Sendable {
   ///
   /// - Throws: ``MusicLDMError`` naming the folder, file or tensors that are missing or wrong.
   public init(folder: URL) throws(MusicLDMError) {
-    let configuration = try decodeConfiguration(VocoderConfiguration.self, at: folder.appendingPathComponent("config.json"))
+    let configuration = try decodeConfiguration(
+      VocoderConfiguration.self, at: folder.appendingPathComponent("config.json"))
     self = try loadComponent(
       folder: folder, weightFile: "model.safetensors",
-      ignoring: { !configuration.normalizeBefore && ($0 == "mean" || $0 == "scale") }
-    ) { loader in HiFiGANVocoder(configuration: configuration, loader: loader) }
+      ignoring: { !configuration.normalizeBefore && ($0 == "mean" || $0 == "scale") },
+      build: { loader in HiFiGANVocoder(configuration: configuration, loader: loader) })
   }
 
   init(configuration c: VocoderConfiguration, loader: ParameterLoader) {

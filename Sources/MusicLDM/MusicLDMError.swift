@@ -27,7 +27,8 @@ public enum MusicLDMError: Error, Equatable, Sendable, CustomStringConvertible {
     case .invalidStepCount(let steps, let trainingSteps):
       return "The number of inference steps must be between 1 and \(trainingSteps), got \(steps)."
     case .missingComponent(let folder, let file):
-      return "The model folder \(folder) has no \(file); a MusicLDM checkpoint needs unet/, vae/, vocoder/ and scheduler/."
+      return
+        "The model folder \(folder) has no \(file); a MusicLDM checkpoint needs unet/, vae/, vocoder/ and scheduler/."
     case .invalidWeights(let path, let reason):
       return "The weights in \(path) cannot be used: \(reason)"
     case .cancelled:

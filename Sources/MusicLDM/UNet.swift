@@ -36,7 +36,8 @@ public struct UNet: Sendable {
   ///   ``MusicLDMError/missingComponent(folder:file:)``, or ``MusicLDMError/invalidWeights(path:reason:)``
   ///   listing every missing, unexpected or mis-shaped tensor.
   public init(folder: URL) throws(MusicLDMError) {
-    let configuration = try decodeConfiguration(UNetConfiguration.self, at: folder.appendingPathComponent("config.json"))
+    let configuration = try decodeConfiguration(
+      UNetConfiguration.self, at: folder.appendingPathComponent("config.json"))
     self = try loadComponent(folder: folder, weightFile: "diffusion_pytorch_model.safetensors") { loader in
       UNet(configuration: configuration, loader: loader)
     }
@@ -50,8 +51,10 @@ public struct UNet: Sendable {
     let timeDimension = channels[0] * 4
     let embedding = 2 * timeDimension
     convolutionIn = convolution3x3(loader, "conv_in", c.inChannels, channels[0])
-    timeLinear1 = Linear(loader: loader, prefix: "time_embedding.linear_1", inFeatures: channels[0], outFeatures: timeDimension)
-    timeLinear2 = Linear(loader: loader, prefix: "time_embedding.linear_2", inFeatures: timeDimension, outFeatures: timeDimension)
+    timeLinear1 = Linear(
+      loader: loader, prefix: "time_embedding.linear_1", inFeatures: channels[0], outFeatures: timeDimension)
+    timeLinear2 = Linear(
+      loader: loader, prefix: "time_embedding.linear_2", inFeatures: timeDimension, outFeatures: timeDimension)
     classEmbedding = Linear(
       loader: loader, prefix: "class_embedding", inFeatures: c.classEmbeddingInputDimension, outFeatures: timeDimension)
     var down: [Level] = []
@@ -69,7 +72,8 @@ public struct UNet: Sendable {
         if type == "CrossAttnDownBlock2D" {
           level.attentions.append(
             SpatialTransformer(
-              loader, "\(prefix).attentions.\(layer)", channels: output, heads: c.attentionHeads[index], groups: groups))
+              loader, "\(prefix).attentions.\(layer)", channels: output, heads: c.attentionHeads[index], groups: groups)
+          )
         }
       }
       if index < channels.count - 1 {
@@ -116,7 +120,8 @@ public struct UNet: Sendable {
       up.append(level)
     }
     self.up = up
-    normOut = GroupNorm(loader: loader, prefix: "conv_norm_out", groups: groups, channels: channels[0], epsilon: epsilon)
+    normOut = GroupNorm(
+      loader: loader, prefix: "conv_norm_out", groups: groups, channels: channels[0], epsilon: epsilon)
     convolutionOut = convolution3x3(loader, "conv_out", channels[0], c.outChannels)
   }
 
@@ -131,7 +136,8 @@ public struct UNet: Sendable {
     for i in 0..<half {
       let frequency = expf(logPeriod * Float(i) / Float(half - configuration.frequencyShift))
       let argument = Float(timestep) * frequency
-      let (first, second) = configuration.flipSinToCos ? (cosf(argument), sinf(argument)) : (sinf(argument), cosf(argument))
+      let (first, second) =
+        configuration.flipSinToCos ? (cosf(argument), sinf(argument)) : (sinf(argument), cosf(argument))
       row[i] = first
       row[half + i] = second
     }
@@ -148,7 +154,8 @@ public struct UNet: Sendable {
   public func callAsFunction(_ sample: Tensor, timestep: Int, classLabels: Tensor) -> Tensor {
     let batch = sample.shape[0]
     precondition(
-      sample.rank == 4 && sample.shape[1] == configuration.inChannels, "UNet input must be (B, \(configuration.inChannels), H, W)")
+      sample.rank == 4 && sample.shape[1] == configuration.inChannels,
+      "UNet input must be (B, \(configuration.inChannels), H, W)")
     precondition(classLabels.shape == [batch, configuration.classEmbeddingInputDimension], "UNet class labels shape")
     let workspace = Workspace()
     let time = timeLinear2(timeLinear1(timestepEmbedding(timestep, batch: batch)).applying(.silu))
