@@ -56,3 +56,73 @@ struct DecoderTests {
     #expect(error < 1e-4, "relative error \(error)")
   }
 }
+
+@Suite("MusicLDM pipeline against diffusers' MusicLDMPipeline")
+struct PipelineTests {
+  @Test("3 guided DDIM steps with injected latents reproduce every step, the mel and the 0.4 s of audio")
+  func pipeline() throws {
+    let pipeline = try MusicLDMPipeline(folder: TinyMusicLDM.folder)
+    var steps: [Int] = []
+    let request = GenerationRequest(
+      conditioning: TinyMusicLDM.tensor("pipeline.prompt_embeds"),
+      unconditional: TinyMusicLDM.tensor("pipeline.negative_prompt_embeds"), steps: 3, guidanceScale: 2,
+      seconds: 0.4, initialLatents: TinyMusicLDM.tensor("pipeline.latents"))
+    let result = try pipeline.generate(request) { progress in
+      steps.append(progress.completedSteps)
+      return true
+    }
+    #expect(steps == [1, 2, 3])
+    // Errors compound over the steps (the UNet amplifies them); float32 with a different summation order.
+    let latentError = TinyMusicLDM.relativeError(result.latents, TinyMusicLDM.tensor("pipeline.latents_after.2"))
+    #expect(latentError < 1e-4, "latents \(latentError)")
+    let melError = TinyMusicLDM.relativeError(result.mel, TinyMusicLDM.tensor("pipeline.mel"))
+    #expect(melError < 1e-4, "mel \(melError)")
+    let expectedAudio = TinyMusicLDM.tensor("pipeline.audio")
+    #expect(result.waveforms.count == 1 && result.waveforms[0].count == 6400)
+    let audioError = TinyMusicLDM.relativeError(
+      Tensor(shape: [1, 6400], elements: result.waveforms[0]), expectedAudio)
+    #expect(audioError < 1e-4, "audio \(audioError)")
+    #expect(result.sampleRate == 16000)
+  }
+
+  @Test("lengths follow diffusers: default from sample_size, frames rounded up to the VAE factor")
+  func lengths() throws {
+    let pipeline = try MusicLDMPipeline(folder: TinyMusicLDM.folder)
+    // sample_size 10 × factor 4 × 0.01 s = 0.4 s by default.
+    #expect(abs(pipeline.defaultSeconds - 0.4) < 1e-12)
+    #expect(pipeline.latentShape(batch: 2, seconds: nil).shape == [2, 4, 10, 4])
+    // 0.37 s → 37 frames → rounded up to 40 → 10 latent rows; 5920 samples kept.
+    let odd = pipeline.latentShape(batch: 1, seconds: 0.37)
+    #expect(odd.shape == [1, 4, 10, 4] && odd.samples == 5920)
+  }
+
+  @Test("seeded generation is reproducible, cancellable, and rejects bad shapes with typed errors")
+  func seedsAndErrors() throws {
+    let pipeline = try MusicLDMPipeline(folder: TinyMusicLDM.folder)
+    let conditioning = TinyMusicLDM.tensor("pipeline.prompt_embeds")
+    let unconditional = TinyMusicLDM.tensor("pipeline.negative_prompt_embeds")
+    let request = GenerationRequest(conditioning: conditioning, unconditional: unconditional, steps: 2, seed: 5)
+    let first = try pipeline.generate(request)
+    let second = try pipeline.generate(request)
+    #expect(first.waveforms == second.waveforms)
+    var other = request
+    other.seed = 6
+    #expect(try pipeline.generate(other).waveforms != first.waveforms)
+    #expect(throws: MusicLDMError.cancelled) { try pipeline.generate(request) { _ in false } }
+    var missingUnconditional = request
+    missingUnconditional.unconditional = nil
+    #expect(throws: MusicLDMError.self) { try pipeline.generate(missingUnconditional) }
+    var badLatents = request
+    badLatents.initialLatents = Tensor(shape: [1, 4, 3, 4])
+    #expect(throws: MusicLDMError.self) { try pipeline.generate(badLatents) }
+  }
+
+  @Test("a checkpoint folder without a component names what is missing")
+  func missingComponent() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("musicldm-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(
+      at: folder.appendingPathComponent("unet"), withIntermediateDirectories: true)
+    let error = #expect(throws: MusicLDMError.self) { try MusicLDMPipeline(folder: folder) }
+    #expect("\(error!)".contains("vae/"))
+  }
+}

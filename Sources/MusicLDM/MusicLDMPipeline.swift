@@ -1,0 +1,195 @@
+import Foundation
+import LinearAlgebra
+import TensorRuntime
+
+/// How far a generation has come, reported after every denoising step.
+public struct GenerationProgress: Sendable, Hashable {
+  /// Steps finished so far (1…``totalSteps``).
+  public var completedSteps: Int
+  /// Denoising steps in this generation.
+  public var totalSteps: Int
+  /// Wall time since the generation started, in seconds.
+  public var elapsedSeconds: Double
+  /// Estimated seconds left for the remaining steps (from the mean step time so far).
+  public var estimatedSecondsRemaining: Double
+}
+
+/// What to generate: conditioning embeddings and sampling settings.
+public struct GenerationRequest: Sendable {
+  /// Conditioning embeddings `(B, D)` — MusicLDM's CLAP text space (`D` = 512), for example decoded predictions.
+  public var conditioning: Tensor
+  /// The unconditional branch for classifier-free guidance, `(1, D)` or `(B, D)`: the CLAP text embedding of
+  /// the empty prompt `""` (or of a negative prompt). Required when ``guidanceScale`` > 1.
+  public var unconditional: Tensor?
+  /// Number of DDIM steps (50 in the paper).
+  public var steps: Int
+  /// Guidance scale `g` in `ε = ε_u + g(ε_c − ε_u)`; 1 or less disables guidance (2 in the paper).
+  public var guidanceScale: Float
+  /// Audio length in seconds; `nil` uses the model's default length, as diffusers computes it.
+  public var seconds: Double?
+  /// Seed of the initial Gaussian latents (ignored when ``initialLatents`` is given).
+  public var seed: UInt64
+  /// Initial latents `(B, channels, frames/4, mels/4)`; when given, no random latents are drawn, so a run can be
+  /// reproduced exactly against another implementation.
+  public var initialLatents: Tensor?
+
+  /// Creates a request; defaults are the paper's settings (50 steps, guidance 2).
+  public init(
+    conditioning: Tensor, unconditional: Tensor?, steps: Int = 50, guidanceScale: Float = 2, seconds: Double? = nil,
+    seed: UInt64 = 0, initialLatents: Tensor? = nil
+  ) {
+    self.conditioning = conditioning
+    self.unconditional = unconditional
+    self.steps = steps
+    self.guidanceScale = guidanceScale
+    self.seconds = seconds
+    self.seed = seed
+    self.initialLatents = initialLatents
+  }
+}
+
+/// The result of a generation.
+public struct GeneratedAudio: Sendable {
+  /// One waveform per conditioning row, trimmed to the requested length, at ``sampleRate``.
+  public var waveforms: [[Float]]
+  /// Sampling rate of ``waveforms`` in hertz (the vocoder's, 16,000 for MusicLDM).
+  public var sampleRate: Int
+  /// The final latents `(B, channels, h, w)` before decoding.
+  public var latents: Tensor
+  /// The decoded mel spectrograms `(B, 1, frames, mels)`.
+  public var mel: Tensor
+}
+
+/// MusicLDM text/embedding-to-music generation, as diffusers' `MusicLDMPipeline` computes it.
+///
+/// For each DDIM timestep the UNet runs once on the batch `[unconditional, conditional]`, the two predictions
+/// are combined by classifier-free guidance, and the scheduler steps. The final latents are decoded by the VAE
+/// into a mel spectrogram and by the HiFi-GAN vocoder into a 16 kHz waveform, trimmed to `⌊seconds · rate⌋`.
+public struct MusicLDMPipeline: Sendable {
+  /// The denoiser.
+  public let unet: UNet
+  /// The latent → mel decoder.
+  public let decoder: AutoencoderDecoder
+  /// The mel → waveform vocoder.
+  public let vocoder: HiFiGANVocoder
+  /// The scheduler configuration.
+  public let schedulerConfiguration: DDIMSchedulerConfiguration
+
+  /// Loads `unet/`, `vae/`, `vocoder/` and `scheduler/` from a MusicLDM checkpoint folder (hub layout).
+  ///
+  /// - Throws: ``MusicLDMError`` naming the missing or invalid folder, file or tensor.
+  public init(folder: URL) throws(MusicLDMError) {
+    for component in ["unet", "vae", "vocoder", "scheduler"] {
+      var isDirectory: ObjCBool = false
+      let path = folder.appendingPathComponent(component).path
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw .missingComponent(folder: folder.path, file: "\(component)/")
+      }
+    }
+    unet = try UNet(folder: folder.appendingPathComponent("unet"))
+    decoder = try AutoencoderDecoder(folder: folder.appendingPathComponent("vae"))
+    vocoder = try HiFiGANVocoder(folder: folder.appendingPathComponent("vocoder"))
+    schedulerConfiguration = try DDIMSchedulerConfiguration.load(
+      from: folder.appendingPathComponent("scheduler/scheduler_config.json"))
+    _ = try DDIMScheduler(configuration: schedulerConfiguration)
+  }
+
+  /// Mel frames per second of audio: `sampling rate / hop` (100 for MusicLDM).
+  var secondsPerFrame: Double { Double(vocoder.configuration.hopLength) / Double(vocoder.configuration.samplingRate) }
+
+  /// The model's default length in seconds: `sample_size · vae factor · hop / rate` (diffusers' default).
+  public var defaultSeconds: Double {
+    Double(unet.configuration.sampleSize * decoder.configuration.downsamplingFactor) * secondsPerFrame
+  }
+
+  /// The latent shape `(B, channels, frames/f, mels/f)` and the trimmed sample count for `seconds`, as diffusers
+  /// computes them: `frames = ⌊seconds / secondsPerFrame⌋` rounded up to a multiple of the VAE factor `f`.
+  public func latentShape(batch: Int, seconds: Double?) -> (shape: [Int], samples: Int) {
+    let length = seconds ?? defaultSeconds
+    let factor = decoder.configuration.downsamplingFactor
+    var frames = Int(length / secondsPerFrame)
+    if frames % factor != 0 { frames = (frames + factor - 1) / factor * factor }
+    let samples = Int(length * Double(vocoder.configuration.samplingRate))
+    return ([batch, unet.configuration.inChannels, frames / factor, vocoder.configuration.melBins / factor], samples)
+  }
+
+  /// Generates audio for every conditioning row.
+  ///
+  /// - Parameters:
+  ///   - request: Conditioning, guidance, steps, length, seed or initial latents.
+  ///   - progress: Called after every step; return `false` to cancel.
+  /// - Throws: ``MusicLDMError/shapeMismatch(what:expected:actual:)`` for badly shaped inputs,
+  ///   ``MusicLDMError/invalidStepCount(steps:trainingSteps:)``, or ``MusicLDMError/cancelled``.
+  public func generate(
+    _ request: GenerationRequest, progress: (GenerationProgress) -> Bool = { _ in true }
+  ) throws(MusicLDMError) -> GeneratedAudio {
+    let dimension = unet.configuration.classEmbeddingInputDimension
+    guard request.conditioning.rank == 2, request.conditioning.shape[1] == dimension else {
+      throw .shapeMismatch(
+        what: "The conditioning embeddings", expected: [request.conditioning.shape.first ?? 1, dimension],
+        actual: request.conditioning.shape)
+    }
+    let batch = request.conditioning.shape[0]
+    let guided = request.guidanceScale > 1
+    var classLabels = request.conditioning
+    if guided {
+      guard let unconditional = request.unconditional, unconditional.rank == 2, unconditional.shape[1] == dimension,
+        unconditional.shape[0] == 1 || unconditional.shape[0] == batch
+      else {
+        throw .shapeMismatch(
+          what: "The unconditional (empty-prompt) embedding for guidance", expected: [1, dimension],
+          actual: request.unconditional?.shape ?? [])
+      }
+      let expanded =
+        unconditional.shape[0] == batch
+        ? unconditional : Tensor.concatenated(Array(repeating: unconditional, count: batch), axis: 0)
+      classLabels = Tensor.concatenated([expanded, request.conditioning], axis: 0)
+    }
+    let (shape, samples) = latentShape(batch: batch, seconds: request.seconds)
+    var latents: Tensor
+    if let initial = request.initialLatents {
+      guard initial.shape == shape else {
+        throw .shapeMismatch(what: "The initial latents", expected: shape, actual: initial.shape)
+      }
+      latents = initial
+    } else {
+      var generator = SeededRandomNumberGenerator(seed: request.seed)
+      latents = Tensor(shape: shape) { buffer in
+        for index in buffer.indices { buffer[index] = Float(generator.nextGaussian()) }
+      }
+    }
+    var scheduler = try DDIMScheduler(configuration: schedulerConfiguration)
+    try scheduler.setTimesteps(request.steps)
+    let clock = ContinuousClock()
+    let start = clock.now
+    for (index, timestep) in scheduler.timesteps.enumerated() {
+      let input = guided ? Tensor.concatenated([latents, latents], axis: 0) : latents
+      let prediction = unet(input, timestep: timestep, classLabels: classLabels)
+      var epsilon = prediction.elements
+      if guided {
+        let half = prediction.count / 2
+        epsilon = DDIMScheduler.guided(
+          unconditional: Array(prediction.elements[0..<half]), conditional: Array(prediction.elements[half...]),
+          scale: request.guidanceScale)
+      }
+      latents = Tensor(
+        shape: shape,
+        elements: scheduler.step(modelOutput: epsilon, timestep: timestep, sample: latents.elements).previous)
+      let elapsed = clock.now - start
+      let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      let done = index + 1
+      let report = GenerationProgress(
+        completedSteps: done, totalSteps: request.steps, elapsedSeconds: seconds,
+        estimatedSecondsRemaining: seconds / Double(done) * Double(request.steps - done))
+      if !progress(report) || Task.isCancelled { throw .cancelled }
+    }
+    let mel = decoder(latents)
+    let audio = vocoder(mel.reshaped([mel.shape[0], mel.shape[2], mel.shape[3]]))
+    let length = audio.shape[1]
+    let waveforms = (0..<batch).map { row in
+      Array(audio.elements[(row * length)..<(row * length + min(samples, length))])
+    }
+    return GeneratedAudio(
+      waveforms: waveforms, sampleRate: vocoder.configuration.samplingRate, latents: latents, mel: mel)
+  }
+}
