@@ -6,7 +6,7 @@ import Foundation
 enum TestSupport {
   /// The path of a committed fixture under `Resources/`.
   static func fixture(_ name: String) -> String {
-    Bundle.module.resourceURL!.appendingPathComponent("Resources").appendingPathComponent(name).path
+    Bundle.module.resourceURL!.appendingPathComponent(name).path
   }
 
   /// A fresh temporary directory, unique per call.

@@ -1,4 +1,5 @@
 internal import CNIfTI
+internal import CZlib
 import Foundation
 import Synchronization
 
@@ -80,6 +81,15 @@ enum NIfTILibrary {
     return (b, c, d, [x, y, z], [dx, dy, dz], qfac)
   }
 
+  /// The first four bytes (`sizeof_hdr`) of a possibly compressed header file, in either byte order.
+  private static func headerSize(path: String) -> Int32? {
+    guard let file = gzopen(path, "rb") else { return nil }
+    defer { gzclose_r(file) }
+    var size: Int32 = 0
+    guard gzread(file, &size, 4) == 4 else { return nil }
+    return size == 348 || size == 540 ? size : size.byteSwapped
+  }
+
   private static func affine(_ matrix: nifti_dmat44) -> Affine {
     var copy = matrix
     let elements = withUnsafeBytes(of: &copy.m) { Array($0.bindMemory(to: Double.self)) }
@@ -97,13 +107,15 @@ enum NIfTILibrary {
   private static func convert(_ image: nifti_image, path: String) throws(NIfTIError) -> (NIfTIHeader, NIfTIDataLocation)
   {
     var image = image
-    let version: Int
+    var version: Int
     switch image.nifti_type {
     case 0: version = 0
     case 1, 2: version = 1
     case 4, 5: version = 2
     default: throw .invalidHeader(path: path, reason: "the NIfTI file type \(image.nifti_type) is not supported")
     }
+    // libnifti 3.0.1 reports NIfTI-2 files as type 1; `sizeof_hdr` (540 for NIfTI-2) decides.
+    if version != 0, headerSize(path: image.fname.map { String(cString: $0) } ?? path) == 540 { version = 2 }
     let dims = withUnsafeBytes(of: &image.dim) { Array($0.bindMemory(to: Int64.self)) }
     let pixdim = withUnsafeBytes(of: &image.pixdim) { Array($0.bindMemory(to: Double.self)) }
     let rank = Int(dims[0])
