@@ -49,7 +49,7 @@ public final class NIfTIVolumeWriter {
   private let slope: Double
   private let intercept: Double
 
-  /// Creates the temporary file and writes the header.
+  /// Creates the temporary file (and any missing parent folders) and writes the header.
   ///
   /// - Parameters:
   ///   - path: destination ending in `.nii` or `.nii.gz`.
@@ -87,6 +87,11 @@ public final class NIfTIVolumeWriter {
     let directory = url.deletingLastPathComponent().path
     self.temporaryPath = directory + "/." + url.lastPathComponent + ".\(UInt64.random(in: 0...UInt64.max)).tmp"
     self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
+    if !FileManager.default.fileExists(atPath: directory) {
+      do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+        throw .writeFailed(path: path, reason: "cannot create the folder '\(directory)'")
+      }
+    }
     let level = max(1, min(9, compressionLevel))
     let mode = path.hasSuffix(".gz") ? "wb\(level)" : "wbT"
     guard let handle = gzopen(temporaryPath, mode) else {
