@@ -94,5 +94,14 @@ struct NIfTIExportTests {
       try image.with(data: values).write(to: "\(directory)/\(dataType.name).nii.gz", dataType: dataType)
       try image.with(data: values).write(to: "\(directory)/\(dataType.name).nii", dataType: dataType)
     }
+    let arrays: [String: NumPyArray] = [
+      "float32": try NumPyArray(shape: [2, 3], values: .float32([1, 2, 3, 4, 5, -6.5])),
+      "float64": try NumPyArray(shape: [3], values: .float64([0.1, 1e300, -2])),
+      "int32": try NumPyArray(shape: [1, 2], values: .int32([Int32.min, Int32.max])),
+      "int64": try NumPyArray(shape: [2], values: .int64([Int64.min, 7])),
+      "bool": try NumPyArray(shape: [2, 2], values: .bool([true, false, false, true])),
+    ]
+    for (name, array) in arrays { try array.write(to: "\(directory)/\(name).npy") }
+    try NumPyArchive.write(arrays, to: "\(directory)/arrays.npz", compressed: true)
   }
 }

@@ -23,9 +23,8 @@ public struct TSVTable: Sendable, Hashable {
   /// - Throws: ``ArrayFileError/invalidFormat(path:reason:)`` when the text is empty, or
   ///   ``ArrayFileError/raggedRow(path:line:expected:actual:)``.
   public static func parse(_ text: String, path: String = "<memory>") throws(ArrayFileError) -> TSVTable {
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
-      line.hasSuffix("\r") ? line.dropLast() : line
-    }
+    // "\r\n" is a single Character in Swift, so both line ends are separators.
+    var lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
     while let last = lines.last, last.isEmpty { lines.removeLast() }
     guard let headerLine = lines.first else { throw .invalidFormat(path: path, reason: "the table is empty") }
     let columns = headerLine.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
