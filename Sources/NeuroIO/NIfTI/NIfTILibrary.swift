@@ -81,13 +81,18 @@ enum NIfTILibrary {
     return (b, c, d, [x, y, z], [dx, dy, dz], qfac)
   }
 
-  /// The first four bytes (`sizeof_hdr`) of a possibly compressed header file, in either byte order.
-  private static func headerSize(path: String) -> Int32? {
-    guard let file = gzopen(path, "rb") else { return nil }
+  /// The format from the header's magic string: 1 (`n+1`/`ni1` at byte 344), 2 (`n+2`/`ni2` at byte 4),
+  /// or 0 (none: ANALYZE 7.5).
+  private static func formatVersion(path: String) -> Int {
+    guard let file = gzopen(path, "rb") else { return 0 }
     defer { gzclose_r(file) }
-    var size: Int32 = 0
-    guard gzread(file, &size, 4) == 4 else { return nil }
-    return size == 348 || size == 540 ? size : size.byteSwapped
+    var header = [UInt8](repeating: 0, count: 348)
+    guard gzread(file, &header, 348) == 348 else { return 0 }
+    let magic1 = Array(header[344..<348])
+    let magic2 = Array(header[4..<8])
+    if magic1 == Array("n+1\0".utf8) || magic1 == Array("ni1\0".utf8) { return 1 }
+    if magic2 == Array("n+2\0".utf8) || magic2 == Array("ni2\0".utf8) { return 2 }
+    return 0
   }
 
   private static func affine(_ matrix: nifti_dmat44) -> Affine {
@@ -107,15 +112,15 @@ enum NIfTILibrary {
   private static func convert(_ image: nifti_image, path: String) throws(NIfTIError) -> (NIfTIHeader, NIfTIDataLocation)
   {
     var image = image
-    var version: Int
-    switch image.nifti_type {
-    case 0: version = 0
-    case 1, 2: version = 1
-    case 4, 5: version = 2
-    default: throw .invalidHeader(path: path, reason: "the NIfTI file type \(image.nifti_type) is not supported")
+    guard image.nifti_type != 3 else {
+      throw .invalidHeader(path: path, reason: "ASCII NIfTI files are not supported")
     }
-    // libnifti 3.0.1 reports NIfTI-2 files as type 1; `sizeof_hdr` (540 for NIfTI-2) decides.
-    if version != 0, headerSize(path: image.fname.map { String(cString: $0) } ?? path) == 540 { version = 2 }
+    // libnifti 3.0.1 misreports nifti_type for NIfTI-2 and magic-less files, so the magic string decides.
+    let version = formatVersion(path: image.fname.map { String(cString: $0) } ?? path)
+    // libnifti reads a file without NIfTI magic as ANALYZE 7.5; nibabel refuses such a .nii file.
+    if version == 0 && (path.hasSuffix(".nii") || path.hasSuffix(".nii.gz")) {
+      throw .invalidHeader(path: path, reason: "the magic string is not 'n+1' or 'n+2'")
+    }
     let dims = withUnsafeBytes(of: &image.dim) { Array($0.bindMemory(to: Int64.self)) }
     let pixdim = withUnsafeBytes(of: &image.pixdim) { Array($0.bindMemory(to: Double.self)) }
     let rank = Int(dims[0])
