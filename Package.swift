@@ -75,9 +75,9 @@ products += [
 ]
 targets += [
   .target(name: "Audio", dependencies: ["CSndFile", "CSoxr", "CFFTW"]),
-  .target(name: "SyntheticDataset", dependencies: ["Audio", "LinearAlgebra"]),
+  .target(name: "SyntheticDataset", dependencies: ["Audio", "NeuroIO", "LinearAlgebra"]),
   .testTarget(name: "AudioTests", dependencies: ["Audio"]),
-  .testTarget(name: "SyntheticDatasetTests", dependencies: ["SyntheticDataset", "Audio"]),
+  .testTarget(name: "SyntheticDatasetTests", dependencies: ["SyntheticDataset", "Audio", "NeuroIO", "LinearAlgebra"]),
   .executableTarget(
     name: "make-dataset", dependencies: ["SyntheticDataset", argumentParser], path: "Examples/make-dataset"),
   .executableTarget(

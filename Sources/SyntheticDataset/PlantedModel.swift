@@ -55,7 +55,8 @@ public struct PlantedModel: Sendable {
     let design = configuration.design
     kernel = HemodynamicResponse.kernel(repetitionTime: design.repetitionTime)
     let dimension = StimulusFeatures.dimension
-    let frames = library.features.values.flatMap { $0 }
+    // Sorted stimulus order: dictionary order varies between processes and would change the sums' last bits.
+    let frames = library.features.keys.sorted().flatMap { library.features[$0]! }
     var mean = [Double](repeating: 0, count: dimension)
     var deviation = [Double](repeating: 0, count: dimension)
     for frame in frames { for d in 0..<dimension { mean[d] += frame[d] / Double(frames.count) } }

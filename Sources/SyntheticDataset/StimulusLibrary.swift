@@ -36,7 +36,8 @@ public struct StimulusLibrary: Sendable {
     var batchStart = 0
     while batchStart < stimuli.count {
       let batch = Array(stimuli[batchStart..<min(stimuli.count, batchStart + batchSize)])
-      let results = ParallelMap.map(batch) { stimulus -> Result<(SynthesizedTrack, [[Double]]), SyntheticDatasetError> in
+      let results = ParallelMap.map(batch) {
+        stimulus -> Result<(SynthesizedTrack, [[Double]]), SyntheticDatasetError> in
         let track = synthesizer.synthesize(genre: stimulus.genre, track: stimulus.track, seed: seed)
         do {
           let buffer = try AudioBuffer(samples: track.samples, sampleRate: synthesizer.sampleRate)

@@ -156,7 +156,9 @@ public struct StimulusSchedule: Sendable, Hashable {
     slots.indices.map { index in
       let previous = slots[(index + slots.count - 1) % slots.count]
       let clips = [previous[previous.count - 1]] + slots[index]
-      let events = clips.enumerated().map { ScheduledEvent(onsetSeconds: Double($0.offset) * clipSeconds, stimulus: $0.element) }
+      let events = clips.enumerated().map {
+        ScheduledEvent(onsetSeconds: Double($0.offset) * clipSeconds, stimulus: $0.element)
+      }
       return ScheduledRun(task: task, run: index + 1, events: events)
     }
   }
