@@ -108,7 +108,7 @@ targets += [
 
 products += [.library(name: "MusicLDM", targets: ["MusicLDM"])]
 targets += [
-  .target(name: "MusicLDM", dependencies: ["TensorRuntime", "LinearAlgebra"]),
+  .target(name: "MusicLDM", dependencies: ["TensorRuntime", "CLAP", "LinearAlgebra"]),
   .testTarget(name: "MusicLDMTests", dependencies: ["MusicLDM", "TensorRuntime"], resources: [.copy("Resources")]),
 ]
 

@@ -126,3 +126,34 @@ struct PipelineTests {
     #expect("\(error!)".contains("vae/"))
   }
 }
+
+@Suite("MusicLDM prompt path (CLAP text tower + tokenizer) against diffusers")
+struct PromptTests {
+  @Test("the prompt and empty-prompt embeddings match MusicLDMPipeline._encode_prompt")
+  func embeddings() throws {
+    let encoder = try MusicLDMTextEncoder(checkpoint: TinyMusicLDM.folder)
+    let embeddings = try encoder.embed(["", "a calm piano melody with soft drums"])
+    // float32 RoBERTa + projection; unit vectors, so the absolute error is the relative one.
+    #expect(
+      TinyMusicLDM.relativeError(
+        embeddings.narrowed(axis: 0, start: 0, length: 1), TinyMusicLDM.tensor("text.unconditional")) < 1e-5)
+    #expect(
+      TinyMusicLDM.relativeError(embeddings.narrowed(axis: 0, start: 1, length: 1), TinyMusicLDM.tensor("text.prompt"))
+        < 1e-5)
+  }
+
+  @Test("a prompt generation (2 guided steps, injected latents) reproduces diffusers' audio")
+  func promptGeneration() throws {
+    let encoder = try MusicLDMTextEncoder(checkpoint: TinyMusicLDM.folder)
+    let pipeline = try MusicLDMPipeline(folder: TinyMusicLDM.folder)
+    let embeddings = try encoder.embed(["", "a calm piano melody with soft drums"])
+    let request = GenerationRequest(
+      conditioning: embeddings.narrowed(axis: 0, start: 1, length: 1),
+      unconditional: embeddings.narrowed(axis: 0, start: 0, length: 1), steps: 2, guidanceScale: 2, seconds: 0.4,
+      initialLatents: TinyMusicLDM.tensor("text.latents"))
+    let audio = try pipeline.generate(request).waveforms[0]
+    let error = TinyMusicLDM.relativeError(
+      Tensor(shape: [1, audio.count], elements: audio), TinyMusicLDM.tensor("text.audio"))
+    #expect(error < 1e-4, "audio \(error)")
+  }
+}

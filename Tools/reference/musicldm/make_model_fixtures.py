@@ -23,9 +23,11 @@ import numpy as np
 import torch
 from diffusers import AutoencoderKL, DDIMScheduler, MusicLDMPipeline, UNet2DConditionModel
 from safetensors.torch import save_file
-from transformers import SpeechT5HifiGan, SpeechT5HifiGanConfig
+from transformers import ClapConfig, ClapModel, RobertaTokenizer, SpeechT5HifiGan, SpeechT5HifiGanConfig
 
 out = sys.argv[1]
+# The tiny CLAP text tower and tokenizer reuse the shapes of the CLAP fixtures (Tools/reference/clap).
+clap_tiny = sys.argv[2] if len(sys.argv) > 2 else "Tests/CLAPTests/Resources/clap-tiny"
 os.makedirs(out, exist_ok=True)
 torch.manual_seed(0)
 
@@ -65,6 +67,12 @@ scheduler = DDIMScheduler(
     num_train_timesteps=1000, beta_start=0.0015, beta_end=0.0195, beta_schedule="scaled_linear", steps_offset=1,
     clip_sample=False, set_alpha_to_one=False, prediction_type="epsilon", timestep_spacing="leading",
 )
+text_encoder = ClapModel(ClapConfig.from_pretrained(clap_tiny)).eval()
+perturb(text_encoder, scale=0.05)
+tokenizer = RobertaTokenizer.from_pretrained(clap_tiny, model_max_length=32)  # within 40 positions
+assert text_encoder.config.projection_dim == 16
+text_encoder.save_pretrained(os.path.join(out, "text_encoder"))
+tokenizer.save_pretrained(os.path.join(out, "tokenizer"))
 unet.save_pretrained(os.path.join(out, "unet"))
 vae.save_pretrained(os.path.join(out, "vae"))
 vocoder.save_pretrained(os.path.join(out, "vocoder"))
@@ -145,6 +153,22 @@ with torch.no_grad():
         reference[f"pipeline.unet_input.{k}"] = x
         reference[f"pipeline.noise_pred.{k}"] = eps
         reference[f"pipeline.latents_after.{k}"] = y
+
+    # The prompt path: MusicLDM's own CLAP text tower for the prompt and for "" (the unconditional branch).
+    text_pipeline = MusicLDMPipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, feature_extractor=None, unet=unet,
+        scheduler=scheduler, vocoder=vocoder)
+    text_pipeline.set_progress_bar_config(disable=True)
+    prompt = "a calm piano melody with soft drums"
+    embeds = text_pipeline._encode_prompt(prompt, "cpu", 1, True, negative_prompt=None)
+    text_initial = torch.randn(1, 4, 10, 4)
+    text_audio = text_pipeline(
+        prompt=prompt, num_inference_steps=2, guidance_scale=2.0, audio_length_in_s=0.4,
+        latents=text_initial.clone(), output_type="pt").audios
+    reference.update({
+        "text.unconditional": embeds[0:1], "text.prompt": embeds[1:2], "text.latents": text_initial,
+        "text.audio": text_audio,
+    })
 
 save_file({k: v.contiguous().float() for k, v in reference.items()}, os.path.join(out, "reference.safetensors"))
 print("wrote", out, {k: tuple(v.shape) for k, v in reference.items() if not k.startswith("unet.")})

@@ -1,0 +1,73 @@
+import CLAP
+import Foundation
+import TensorRuntime
+
+/// MusicLDM's prompt encoder: the text tower of the CLAP model in `text_encoder/` with the byte-level BPE
+/// tokenizer in `tokenizer/`, giving L2-normalised 512-d embeddings (`ClapModel.get_text_features`).
+///
+/// Only the text half of the checkpoint is loaded; the audio tower's tensors in the file are skipped.
+public struct MusicLDMTextEncoder: Sendable {
+  let tokenizer: BytePairTokenizer
+  let encoder: RobertaTextEncoder
+  let projection: ProjectionHead
+  let vocabularySize: Int
+  /// Width of the embeddings (`projection_dim`).
+  public let dimension: Int
+
+  /// Loads `text_encoder/config.json`, `text_encoder/model.safetensors` and `tokenizer/{vocab.json,merges.txt}`.
+  ///
+  /// - Throws: ``MusicLDMError/missingComponent(folder:file:)``, ``MusicLDMError/invalidConfiguration(path:reason:)``
+  ///   or ``MusicLDMError/invalidWeights(path:reason:)``.
+  public init(checkpoint folder: URL) throws(MusicLDMError) {
+    let textFolder = folder.appendingPathComponent("text_encoder")
+    let tokenizerFolder = folder.appendingPathComponent("tokenizer")
+    for file in [
+      "text_encoder/config.json", "text_encoder/model.safetensors", "tokenizer/vocab.json", "tokenizer/merges.txt",
+    ]
+    where !FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path) {
+      throw .missingComponent(folder: folder.path, file: file)
+    }
+    let configuration: CLAPConfiguration
+    do {
+      configuration = try CLAPConfiguration(contentsOf: textFolder.appendingPathComponent("config.json").path)
+      tokenizer = try BytePairTokenizer(directory: tokenizerFolder.path)
+    } catch {
+      throw .invalidConfiguration(path: textFolder.path, reason: "\(error)")
+    }
+    let parts: (RobertaTextEncoder, ProjectionHead) = try loadComponent(
+      folder: textFolder, weightFile: "model.safetensors",
+      ignoring: { name in
+        name.hasPrefix("audio_model.") || name.hasPrefix("audio_projection.") || name.hasSuffix("position_ids")
+          || name.hasSuffix("token_type_ids") || name.hasPrefix("logit_scale")
+      },
+      build: { loader in
+        (
+          RobertaTextEncoder(loader: loader, prefix: "text_model", configuration: configuration.text),
+          ProjectionHead(
+            loader: loader, prefix: "text_projection", inputSize: configuration.text.hiddenSize,
+            outputSize: configuration.projectionDimension, activation: configuration.projectionActivation)
+        )
+      })
+    (encoder, projection) = parts
+    vocabularySize = configuration.text.vocabularySize
+    dimension = configuration.projectionDimension
+  }
+
+  /// L2-normalised embeddings `(texts.count, dimension)`; `""` gives the unconditional embedding.
+  ///
+  /// - Throws: ``MusicLDMError/invalidConfiguration(path:reason:)`` when the tokenizer produces an id outside
+  ///   the model's vocabulary (tokenizer and model do not belong together).
+  public func embed(_ texts: [String]) throws(MusicLDMError) -> Tensor {
+    var pooled: [Tensor] = []
+    for text in texts {
+      let ids = tokenizer.encode(text, maximumLength: min(tokenizer.modelMaximumLength, encoder.maximumTokenCount))
+      if let bad = ids.first(where: { $0 >= vocabularySize }) {
+        throw .invalidConfiguration(
+          path: "tokenizer/vocab.json", reason: "token id \(bad) is outside the text model's \(vocabularySize) tokens")
+      }
+      pooled.append(encoder.encode(ids).pooled.reshaped([1, encoder.configuration.hiddenSize]))
+    }
+    guard !pooled.isEmpty else { return Tensor(shape: [0, dimension]) }
+    return projection(Tensor.concatenated(pooled, axis: 0)).l2Normalized()
+  }
+}
