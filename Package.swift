@@ -106,10 +106,16 @@ targets += [
 
 // MARK: - MusicLDM (issue 7)
 
-products += [.library(name: "MusicLDM", targets: ["MusicLDM"])]
+products += [
+  .library(name: "MusicLDM", targets: ["MusicLDM"]),
+  .executable(name: "generate-music", targets: ["generate-music"]),
+]
 targets += [
   .target(name: "MusicLDM", dependencies: ["TensorRuntime", "CLAP", "LinearAlgebra"]),
   .testTarget(name: "MusicLDMTests", dependencies: ["MusicLDM", "TensorRuntime"], resources: [.copy("Resources")]),
+  .executableTarget(
+    name: "generate-music", dependencies: ["MusicLDM", "TensorRuntime", "Audio", "NeuroIO", argumentParser],
+    path: "Examples/generate-music"),
 ]
 
 // MARK: - Resonance pipeline (issue 8)
