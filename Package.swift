@@ -116,6 +116,9 @@ targets += [
   .executableTarget(
     name: "generate-music", dependencies: ["MusicLDM", "TensorRuntime", "Audio", "NeuroIO", argumentParser],
     path: "Examples/generate-music"),
+  .executableTarget(
+    name: "bench-musicldm", dependencies: ["MusicLDM", "TensorRuntime", "NeuroIO", "LinearAlgebra"],
+    path: "Benchmarks/bench-musicldm", exclude: ["run.sh", "make_reference.py"]),
 ]
 
 // MARK: - Resonance pipeline (issue 8)

@@ -1,0 +1,74 @@
+// `make bench` for MusicLDM: real-size UNet (batch-2 step at 10 s), VAE decode and vocoder with random
+// weights, side by side with PyTorch on the same weights and inputs (run.sh), plus a full 50-step generation's
+// wall time and peak memory. Usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N]
+
+import Foundation
+import LinearAlgebra
+import MusicLDM
+import NeuroIO
+import TensorRuntime
+
+func seconds(_ duration: Duration) -> Double {
+  Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+}
+
+func medianTime(_ repetitions: Int, _ body: () -> Void) -> Double {
+  let clock = ContinuousClock()
+  body()
+  let samples = (0..<repetitions).map { _ in seconds(clock.measure(body)) }.sorted()
+  return samples[samples.count / 2]
+}
+
+func peakResidentMegabytes() -> Double {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+  for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+    return kilobytes / 1024
+  }
+  return 0
+}
+
+func load(_ folder: URL, _ name: String) throws -> Tensor {
+  let array = try NumPyArray.read(folder.appendingPathComponent("\(name).npy").path)
+  return Tensor(shape: array.shape, elements: array.doubles.map(Float.init))
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3 else {
+  print("usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N]")
+  exit(2)
+}
+let folder = URL(fileURLWithPath: arguments[1])
+let fullSteps = arguments.firstIndex(of: "--full-steps").flatMap { Int(arguments[$0 + 1]) } ?? 50
+let pipeline = try MusicLDMPipeline(folder: folder)
+let sample = try load(folder, "unet_sample")
+let labels = try load(folder, "class_labels")
+let latents = try load(folder, "vae_latents")
+let mel = try load(folder, "vocoder_mel")
+var report: [String: Double] = [:]
+report["unetBatch2StepSeconds"] = medianTime(3) { _ = pipeline.unet(sample, timestep: 501, classLabels: labels) }
+print("UNet batch-2 step: \(report["unetBatch2StepSeconds"]!) s")
+report["vaeDecodeSeconds"] = medianTime(2) { _ = pipeline.decoder(latents) }
+print("VAE decode: \(report["vaeDecodeSeconds"]!) s")
+report["vocoderSeconds"] = medianTime(2) { _ = pipeline.vocoder(mel) }
+print("vocoder: \(report["vocoderSeconds"]!) s")
+if fullSteps > 0 {
+  let request = GenerationRequest(
+    conditioning: labels.narrowed(axis: 0, start: 1, length: 1),
+    unconditional: labels.narrowed(axis: 0, start: 0, length: 1), steps: fullSteps, guidanceScale: 2, seconds: 10,
+    seed: 1)
+  let clock = ContinuousClock()
+  let wall = clock.measure {
+    _ = try? pipeline.generate(request) { progress in
+      print(
+        "  step \(progress.completedSteps)/\(progress.totalSteps), ~\(Int(progress.estimatedSecondsRemaining)) s left")
+      return true
+    }
+  }
+  report["fullGenerationSeconds"] = seconds(wall)
+  report["fullGenerationSteps"] = Double(fullSteps)
+}
+report["peakResidentMegabytes"] = peakResidentMegabytes()
+let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+try data.write(to: URL(fileURLWithPath: arguments[2]), options: .atomic)
+print("OpenBLAS kernel: \(BLASRuntime.kernelName); Swift:", String(decoding: data, as: UTF8.self))

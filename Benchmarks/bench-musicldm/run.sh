@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# MusicLDM benchmark: PyTorch (pinned, CPU, 2 threads) and Swift on the same real-size random weights and inputs,
+# in the same run; prints ours/PyTorch ratios. $1 = Swift benchmark binary, $2 = JSON output path.
+# FULL_STEPS (default 50) sets the steps of the full generation; 0 skips it.
+set -euo pipefail
+binary="$1"
+json="$2"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+venv="$root/.venv-musicldm"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q -r "$root/Tools/reference/musicldm/requirements.txt"
+work="${MUSICLDM_BENCH_DIR:-/tmp/resonance-musicldm-bench}"
+"$venv/bin/python" "$here/make_reference.py" "$work" "$json.torch.json"
+"$binary" "$work" "$json.swift.json" --full-steps "${FULL_STEPS:-50}"
+python3 - "$json" <<'PY'
+import json, sys
+path = sys.argv[1]
+torch = json.load(open(path + ".torch.json"))
+swift = json.load(open(path + ".swift.json"))
+report = {"pytorch": torch, "swift": swift, "ratios": {}}
+for key in ["unetBatch2StepSeconds", "vaeDecodeSeconds", "vocoderSeconds"]:
+    report["ratios"][key] = swift[key] / torch[key]
+    print(f"{key:<24} ours {swift[key]:8.3f} s  PyTorch {torch[key]:8.3f} s  ratio {swift[key] / torch[key]:.2f}")
+json.dump(report, open(path, "w"), indent=2, sort_keys=True)
+PY
