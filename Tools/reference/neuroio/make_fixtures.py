@@ -62,15 +62,16 @@ def image_record(path: Path, rng: np.random.Generator) -> dict:
         index = tuple(int(rng.integers(0, n)) for n in shape)
         samples.append([*index, float(data[index])])
     zooms = header.get_zooms()
-    xyz_unit, t_unit = header.get_xyzt_units()
+    analyze = not isinstance(img, (nib.Nifti1Image, nib.Nifti1Pair, nib.Nifti2Image))
+    xyz_unit, t_unit = ("unknown", "unknown") if analyze else header.get_xyzt_units()
     return {
-        "version": 2 if isinstance(img, nib.Nifti2Image) else 1,
+        "version": 2 if isinstance(img, nib.Nifti2Image) else (0 if analyze else 1),
         "shape": list(shape),
         "datatype": str(img.get_data_dtype().newbyteorder("=")),
         "pixdim": [float(z) for z in zooms],
         "affine": img.affine.tolist(),
-        "qform_code": int(header["qform_code"]),
-        "sform_code": int(header["sform_code"]),
+        "qform_code": 0 if analyze else int(header["qform_code"]),
+        "sform_code": 0 if analyze else int(header["sform_code"]),
         "scl_slope": float(img.dataobj.slope),
         "scl_inter": float(img.dataobj.inter),
         "xyz_unit": xyz_unit,
@@ -113,8 +114,13 @@ def main() -> None:
         small.header.set_xyzt_units("mm")
         nib.save(small, str(OUT / "mni152_4mm.nii.gz"))
 
+    # Two-file formats written by nibabel from standard.nii.gz: a NIfTI-1 pair (magic ni1) and ANALYZE 7.5.
+    standard = nib.load(str(OUT / "standard.nii.gz"))
+    nib.save(nib.Nifti1Pair(np.asarray(standard.dataobj), standard.affine), str(OUT / "standard_pair.hdr"))
+    nib.save(nib.AnalyzeImage(np.asarray(standard.dataobj), standard.affine), str(OUT / "standard_analyze.hdr"))
+
     reference = {"images": {}}
-    for name in NIBABEL_FILES + ["stat_map.nii.gz", "mni152_4mm.nii.gz"]:
+    for name in NIBABEL_FILES + ["stat_map.nii.gz", "mni152_4mm.nii.gz", "standard_pair.hdr", "standard_analyze.hdr"]:
         reference["images"][name] = image_record(OUT / name, rng)
 
     # nilearn: EPI masks.
