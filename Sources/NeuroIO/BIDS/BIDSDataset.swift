@@ -33,8 +33,10 @@ public struct BIDSDataset: Sendable {
 
   /// Opens the dataset at `root`.
   ///
-  /// - Parameter requireDescription: whether a missing `dataset_description.json` is an error (raw datasets
-  ///   must have one; derivatives folders written by hand often lack it).
+  /// - Parameters:
+  ///   - root: the dataset folder (the one holding `dataset_description.json` and `sub-*`).
+  ///   - requireDescription: whether a missing `dataset_description.json` is an error (raw datasets
+  ///     must have one; derivatives folders written by hand often lack it).
   /// - Throws: ``BIDSError/notADirectory(path:)``, ``BIDSError/missingDatasetDescription(root:)`` or
   ///   ``BIDSError/invalidJSON(path:reason:)``.
   public init(root: String, requireDescription: Bool = true) throws(BIDSError) {

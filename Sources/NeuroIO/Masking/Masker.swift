@@ -66,7 +66,9 @@ public struct Masker: Sendable {
   /// Puts the rows of a `volumes × mask.count` matrix back on the grid: a 4-D image (3-D for one row), zeros
   /// outside the mask, float32 header with the mask's affine.
   ///
-  /// - Parameter repetitionTime: stored as `pixdim[4]` (seconds) for 4-D results.
+  /// - Parameters:
+  ///   - matrix: `volumes × mask.count` values, one row per volume, columns in the mask's order.
+  ///   - repetitionTime: stored as `pixdim[4]` (seconds) for 4-D results.
   /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` when `columns != mask.count`.
   public func inverseTransform<S: LinearAlgebraScalar>(
     _ matrix: Matrix<S>, repetitionTime: Double? = nil

@@ -131,7 +131,10 @@ public enum NumPyArchive {
 
   /// Writes arrays as an `.npz` archive (members `<key>.npy`, sorted by key), atomically.
   ///
-  /// - Parameter compressed: deflate members, as `np.savez_compressed`; otherwise store them, as `np.savez`.
+  /// - Parameters:
+  ///   - arrays: the arrays, keyed by member name (without `.npy`).
+  ///   - path: destination, usually ending in `.npz`.
+  ///   - compressed: deflate members, as `np.savez_compressed`; otherwise store them, as `np.savez`.
   /// - Throws: ``ArrayFileError`` when a member exceeds 4 GiB or the file cannot be written.
   public static func write(
     _ arrays: [String: NumPyArray], to path: String, compressed: Bool = false
