@@ -119,8 +119,31 @@ def main() -> None:
     nib.save(nib.Nifti1Pair(np.asarray(standard.dataobj), standard.affine), str(OUT / "standard_pair.hdr"))
     nib.save(nib.AnalyzeImage(np.asarray(standard.dataobj), standard.affine), str(OUT / "standard_analyze.hdr"))
 
+    # Every other datatype, written by nibabel from seeded float data (nibabel picks scl_slope/scl_inter for
+    # integer types), one of them big-endian, plus an oblique qform-only image with qfac = -1.
+    datatype_files = []
+    values = rng.normal(size=(4, 5, 3, 2)) * 40 + 10
+    for dtype in ["int8", "uint16", "int32", "uint32", "int64", "float64"]:
+        header = nib.Nifti1Header(endianness=">" if dtype == "int32" else "<")
+        header.set_data_dtype(np.dtype(dtype))
+        data = np.abs(values) if dtype.startswith("u") else values
+        name = f"dtype_{dtype}.nii.gz"
+        nib.save(nib.Nifti1Image(data, np.diag([2.0, 2.0, 2.5, 1.0]), header), str(OUT / name))
+        datatype_files.append(name)
+    rotation = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]) @ np.diag([1.0, 1.0, -1.0])
+    oblique = np.eye(4)
+    angle = 0.3
+    tilt = np.array([[1, 0, 0], [0, np.cos(angle), -np.sin(angle)], [0, np.sin(angle), np.cos(angle)]])
+    oblique[:3, :3] = tilt @ rotation @ np.diag([3.0, 3.0, 4.0])
+    oblique[:3, 3] = [10.0, -20.0, 30.0]
+    qform_image = nib.Nifti1Image(np.asarray(standard.dataobj), None)
+    qform_image.set_qform(oblique, code=1)
+    qform_image.set_sform(None, code=0)
+    nib.save(qform_image, str(OUT / "qform_only.nii"))
+    datatype_files.append("qform_only.nii")
+
     reference = {"images": {}}
-    for name in NIBABEL_FILES + ["stat_map.nii.gz", "mni152_4mm.nii.gz", "standard_pair.hdr", "standard_analyze.hdr"]:
+    for name in NIBABEL_FILES + ["stat_map.nii.gz", "mni152_4mm.nii.gz", "standard_pair.hdr", "standard_analyze.hdr"] + datatype_files:
         reference["images"][name] = image_record(OUT / name, rng)
 
     # nilearn: EPI masks.
