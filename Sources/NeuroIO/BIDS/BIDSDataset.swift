@@ -186,10 +186,14 @@ public struct BIDSDataset: Sendable {
     try BIDSDataset(root: root + "/" + relativePath, requireDescription: false)
   }
 
-  /// The fMRIPrep-style preprocessed BOLD run `sub-<subject>_task-<task>_run-<run>_space-<space>_desc-preproc_bold`.
-  public func preprocessedBold(subject: String, task: String, run: Int, space: String) -> BIDSFile? {
-    files(suffix: "bold", fileExtension: ".nii*", entities: ["sub": subject, "task": task, "space": space])
-      .first { $0.entities.run == run && $0.entities.descriptionLabel == "preproc" }
+  /// The fMRIPrep-style preprocessed BOLD run
+  /// `sub-<subject>[_ses-<session>]_task-<task>_run-<run>_space-<space>_desc-preproc_bold.nii[.gz]`.
+  public func preprocessedBold(
+    subject: String, task: String, run: Int, space: String, session: String? = nil
+  ) -> BIDSFile? {
+    var entities = ["sub": subject, "task": task, "space": space, "desc": "preproc"]
+    if let session { entities["ses"] = session }
+    return files(suffix: "bold", fileExtension: ".nii*", entities: entities).first { $0.entities.run == run }
   }
 
   /// The fMRIPrep-style brain mask of a subject in `space` (`desc-brain_mask`); the first one when several runs
