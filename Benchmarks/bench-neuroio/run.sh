@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench-neuroio side by side with nibabel + nilearn (pinned), same files, same run.
-#   $1 = built bench-neuroio binary, $2 = JSON output path. BENCH_NEUROIO_SMALL=1 uses a 20×24×20×30 run.
+#   $1 = built bench-neuroio binary, $2 = JSON output path. BENCH_NEUROIO_SMALL=1 uses a 20×24×20×30 run;
+#   BENCH_NEUROIO_REPEATS (3) and BENCH_NEUROIO_REFERENCE_REPEATS (1) set the best-of counts.
 set -euo pipefail
 binary="$1"
 output="$2"
@@ -15,9 +16,9 @@ trap 'rm -rf "$work"' EXIT
 small=()
 if [ -n "${BENCH_NEUROIO_SMALL:-}" ]; then small=(--small); fi
 "$binary" generate "$work" "${small[@]}"
-repeats="${BENCH_NEUROIO_REPEATS:-3}"
-ours="$("$binary" mask "$work" --repeats "$repeats")"
-reference="$("$venv/bin/python" "$here/reference.py" "$work" "$repeats")"
+# Best of 3 for NeuroIO; the reference (about 1 minute per run here) runs once unless asked.
+ours="$("$binary" mask "$work" --repeats "${BENCH_NEUROIO_REPEATS:-3}")"
+reference="$("$venv/bin/python" "$here/reference.py" "$work" "${BENCH_NEUROIO_REFERENCE_REPEATS:-1}")"
 bytes="$(stat -c %s "$work/bold.nii.gz")"
 "$venv/bin/python" - "$ours" "$reference" "$output" "$bytes" <<'PY'
 import json, sys
@@ -25,7 +26,7 @@ ours, ref, out, size = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.arg
 assert (ours["rows"], ours["columns"]) == (ref["rows"], ref["columns"]), "shapes differ"
 rel = abs(ours["checksum"] - ref["checksum"]) / max(abs(ref["checksum"]), 1)
 matrix = ours["rows"] * ours["columns"] * 4
-run = ours["rows"] * 77 * 95 * 82 * 4
+run = ours["rows"] * 77 * 95 * 82 * 4  # the full-size grid
 result = {
     "benchmark": "read + mask a 4-D float32 .nii.gz into time x voxels",
     "shape": [ours["rows"], ours["columns"]], "compressedBytes": size,

@@ -120,6 +120,12 @@ struct BIDSTests {
     #expect(mask.count == 26)  // volume 0 holds 0…26: every voxel but the first is non-zero
     let matrix = try Masker(mask: mask).transform(path: bold.path)
     #expect(matrix.rows == 4 && matrix.columns == 26)
+    // Re-masking into a smaller mask equals inverse-transforming and masking again.
+    let smaller = try BrainMask(shape: mask.shape, affine: mask.affine, voxels: (0..<27).map { $0 % 3 == 0 })
+    let direct = try Masker(mask: smaller).remasked(matrix, from: Masker(mask: mask))
+    let viaImage = try Masker(mask: smaller).transform(Masker(mask: mask).inverseTransform(matrix))
+    #expect(direct == viaImage)
+    #expect(direct[0, 0] == 0)  // voxel 0 is outside the source mask
   }
 
   @Test("bad datasets and tables throw BIDSError naming the file")

@@ -64,6 +64,24 @@ struct NIfTIRoundTripTests {
     }
   }
 
+  @Test("the writer rejects dimensions NIfTI-1 cannot store, unwritable types and bad names")
+  func writerArguments() throws {
+    let directory = TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let tooBig = NIfTIHeader(dimensions: [40_000, 1, 1], affine: .identity)
+    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/a.nii", header: tooBig) }
+    let uint16 = NIfTIHeader(dimensions: [2, 2, 2], affine: .identity, dataType: .uint16)
+    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/b.nii", header: uint16) }
+    let plain = NIfTIHeader(dimensions: [2, 2, 2], affine: .identity)
+    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/c.img", header: plain) }
+    var zeroSlope = NIfTIHeader(dimensions: [2, 2, 2], affine: .identity, dataType: .int16)
+    zeroSlope.scaleSlope = 0
+    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/d.nii", header: zeroSlope) }
+    let image = try NIfTIImage<Float>(dimensions: [2, 2], affine: .identity, data: [1, 2, 3, 4])
+    #expect(throws: NIfTIError.self) { try image.with(data: [Float](repeating: 0, count: 3)) }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+  }
+
   @Test("a writer released without finish leaves no file behind")
   func abandonedWriter() throws {
     let directory = TestSupport.temporaryDirectory()

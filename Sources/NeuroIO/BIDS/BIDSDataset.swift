@@ -33,8 +33,10 @@ public struct BIDSDataset: Sendable {
 
   /// Opens the dataset at `root`.
   ///
-  /// - Parameter requireDescription: whether a missing `dataset_description.json` is an error (raw datasets
-  ///   must have one; derivatives folders written by hand often lack it).
+  /// - Parameters:
+  ///   - root: the dataset folder (the one holding `dataset_description.json` and `sub-*`).
+  ///   - requireDescription: whether a missing `dataset_description.json` is an error (raw datasets
+  ///     must have one; derivatives folders written by hand often lack it).
   /// - Throws: ``BIDSError/notADirectory(path:)``, ``BIDSError/missingDatasetDescription(root:)`` or
   ///   ``BIDSError/invalidJSON(path:reason:)``.
   public init(root: String, requireDescription: Bool = true) throws(BIDSError) {
@@ -184,10 +186,14 @@ public struct BIDSDataset: Sendable {
     try BIDSDataset(root: root + "/" + relativePath, requireDescription: false)
   }
 
-  /// The fMRIPrep-style preprocessed BOLD run `sub-<subject>_task-<task>_run-<run>_space-<space>_desc-preproc_bold`.
-  public func preprocessedBold(subject: String, task: String, run: Int, space: String) -> BIDSFile? {
-    files(suffix: "bold", fileExtension: ".nii*", entities: ["sub": subject, "task": task, "space": space])
-      .first { $0.entities.run == run && $0.entities.descriptionLabel == "preproc" }
+  /// The fMRIPrep-style preprocessed BOLD run
+  /// `sub-<subject>[_ses-<session>]_task-<task>_run-<run>_space-<space>_desc-preproc_bold.nii[.gz]`.
+  public func preprocessedBold(
+    subject: String, task: String, run: Int, space: String, session: String? = nil
+  ) -> BIDSFile? {
+    var entities = ["sub": subject, "task": task, "space": space, "desc": "preproc"]
+    if let session { entities["ses"] = session }
+    return files(suffix: "bold", fileExtension: ".nii*", entities: entities).first { $0.entities.run == run }
   }
 
   /// The fMRIPrep-style brain mask of a subject in `space` (`desc-brain_mask`); the first one when several runs

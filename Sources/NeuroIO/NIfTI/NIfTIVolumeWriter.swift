@@ -62,6 +62,14 @@ public final class NIfTIVolumeWriter {
       throw .invalidArgument(
         operation: "NIfTIVolumeWriter", reason: "datatype \(header.dataType.name) cannot be written")
     }
+    guard (1...7).contains(header.dimensions.count), header.dimensions.allSatisfy({ (1...32767).contains($0) }),
+      header.pixelDimensions.count == header.dimensions.count
+    else {
+      throw .invalidArgument(
+        operation: "NIfTIVolumeWriter",
+        reason: "dimensions \(header.dimensions) must be 1 to 7 sizes in 1…32767 (NIfTI-1 stores int16), "
+          + "with one pixdim each")
+    }
     guard path.hasSuffix(".nii") || path.hasSuffix(".nii.gz") else {
       throw .invalidArgument(operation: "NIfTIVolumeWriter", reason: "'\(path)' must end in .nii or .nii.gz")
     }

@@ -4,7 +4,7 @@ import Foundation
 /// NumPy `.npz` archives: a zip file of `.npy` members (`np.savez`, `np.savez_compressed`).
 ///
 /// Reading handles stored and deflated members and numpy's zip64 extra fields, and checks each member's
-/// CRC-32. Writing produces a plain zip (no zip64, so members under 4 GiB), stored or deflated.
+/// CRC-32; a member declaring more than deflate's maximum expansion (1032:1) is rejected before allocation. Writing produces a plain zip (no zip64, so members under 4 GiB), stored or deflated.
 public enum NumPyArchive {
   /// Reads every array of an `.npz` file, keyed by member name without `.npy`.
   ///
@@ -62,11 +62,13 @@ public enum NumPyArchive {
         extra += 4 + length
       }
       position += 46 + nameLength + extraLength + commentLength
-      guard localOffset + 30 <= bytes.count, u32(localOffset) == 0x0403_4b50 else {
+      guard localOffset >= 0, localOffset <= bytes.count - 30, u32(localOffset) == 0x0403_4b50 else {
         throw .invalidFormat(path: path, reason: "the local header of '\(name)' is corrupt")
       }
       let start = localOffset + 30 + u16(localOffset + 26) + u16(localOffset + 28)
-      guard compressedSize >= 0, start + compressedSize <= bytes.count, size < (1 << 40) else {
+      guard compressedSize >= 0, start <= bytes.count, compressedSize <= bytes.count - start, size >= 0,
+        size <= compressedSize * 1032 + 1024, method != 0 || size == compressedSize
+      else {
         throw .invalidFormat(path: path, reason: "the member '\(name)' is truncated")
       }
       let member: [UInt8]
@@ -129,7 +131,10 @@ public enum NumPyArchive {
 
   /// Writes arrays as an `.npz` archive (members `<key>.npy`, sorted by key), atomically.
   ///
-  /// - Parameter compressed: deflate members, as `np.savez_compressed`; otherwise store them, as `np.savez`.
+  /// - Parameters:
+  ///   - arrays: the arrays, keyed by member name (without `.npy`).
+  ///   - path: destination, usually ending in `.npz`.
+  ///   - compressed: deflate members, as `np.savez_compressed`; otherwise store them, as `np.savez`.
   /// - Throws: ``ArrayFileError`` when a member exceeds 4 GiB or the file cannot be written.
   public static func write(
     _ arrays: [String: NumPyArray], to path: String, compressed: Bool = false

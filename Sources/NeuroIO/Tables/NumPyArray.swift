@@ -5,7 +5,7 @@ import LinearAlgebra
 ///
 /// Reading accepts dtypes `f4`, `f8`, `i1`, `u1`, `i2`, `u2`, `i4`, `i8`, `b1` in either byte order and both
 /// C and Fortran order (Fortran arrays are reordered to C order); 8- and 16-bit integers are widened to
-/// ``Values/int32``. Writing produces format version 1.0, little-endian, C order, as `np.save` does.
+/// ``NumPyArray/Values/int32(_:)``. Writing produces format version 1.0, little-endian, C order, as `np.save` does.
 public struct NumPyArray: Sendable, Hashable {
   /// The typed elements, in C order.
   public enum Values: Sendable, Hashable {
