@@ -132,8 +132,8 @@ targets += [
 
 products += [.library(name: "Resonance", targets: ["Resonance"])]
 targets += [
-  .target(name: "Resonance", dependencies: ["LinearAlgebra"]),
-  .testTarget(name: "ResonanceTests", dependencies: ["Resonance"]),
+  .target(name: "Resonance", dependencies: ["LinearAlgebra", "NeuroIO"]),
+  .testTarget(name: "ResonanceTests", dependencies: ["Resonance", "NeuroIO", "SyntheticDataset", "LinearAlgebra"]),
 ]
 
 // MARK: - ListeningTest (issue 9)

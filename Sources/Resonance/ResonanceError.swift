@@ -12,6 +12,10 @@ public enum ResonanceError: Error, Equatable, Sendable, CustomStringConvertible 
   case rowCountMismatch(context: String, expected: Int, actual: Int)
   /// A numeric step failed; `reason` carries the underlying message.
   case numericalFailure(step: String, reason: String)
+  /// Something the pipeline needs is not there; `hint` says what to do.
+  case missingData(what: String, hint: String)
+  /// A file exists but cannot be used; `reason` carries the underlying message.
+  case invalidData(path: String, reason: String)
 
   /// A full sentence naming the run, stimulus count or step involved.
   public var description: String {
@@ -27,6 +31,10 @@ public enum ResonanceError: Error, Equatable, Sendable, CustomStringConvertible 
       return "\(context): expected \(expected) rows, found \(actual)."
     case .numericalFailure(let step, let reason):
       return "\(step) failed: \(reason)"
+    case .missingData(let what, let hint):
+      return "\(what) is missing. \(hint)"
+    case .invalidData(let path, let reason):
+      return "\(path) cannot be used: \(reason)"
     }
   }
 }

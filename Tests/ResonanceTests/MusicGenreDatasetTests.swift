@@ -1,0 +1,68 @@
+import Foundation
+import LinearAlgebra
+import NeuroIO
+import SyntheticDataset
+import Testing
+
+@testable import Resonance
+
+/// The `tiny` synthetic dataset (ds003720's layout), written once per test process.
+enum TinyDataset {
+  static let root: URL = {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-tiny-\(UUID().uuidString)")
+    let generator = try! DatasetGenerator(configuration: .preset(.tiny, seed: 7))
+    try! generator.write(to: url)
+    return url
+  }()
+}
+
+@Suite("ds003720 loading on the synthetic tiny dataset")
+struct MusicGenreDatasetTests {
+  @Test("events come back with unquoted genres, GTZAN tracks and clip starts")
+  func events() throws {
+    let dataset = try MusicGenreDataset(root: TinyDataset.root)
+    #expect(dataset.subjects == ["001", "002"])
+    let events = try dataset.events(subject: "001", task: "Training", run: 1)
+    #expect(events.count == 41)
+    #expect(events.allSatisfy { !$0.stimulus.genre.contains("'") && (0..<100).contains($0.stimulus.track) })
+    #expect(events.map(\.onsetSeconds) == (0..<41).map { Double($0) * 15 })
+    #expect(events.allSatisfy { $0.clipStartSeconds >= 0 && $0.clipStartSeconds <= 15 })
+  }
+
+  @Test("every subject loads into the template's voxels with the same sorted stimuli")
+  func subjects() throws {
+    for strategy in [MaskStrategy.derivativesBrainMask, .epiFromFirstRun] {
+      let dataset = try MusicGenreDataset(
+        root: TinyDataset.root, options: DatasetLoadingOptions(maskStrategy: strategy))
+      let template = try dataset.brainMask(subject: "001")
+      let first = try dataset.loadSubject("001", template: template)
+      let second = try dataset.loadSubject("002", template: template)
+      #expect(first.training.responses.columns == template.count)
+      #expect(second.training.responses.columns == template.count)
+      #expect(first.training.stimuli == second.training.stimuli)
+      #expect(first.test.stimuli == second.test.stimuli)
+      #expect(first.training.stimuli == first.training.stimuli.sorted())
+      // One training run of 41 events: the onset-0 row repeats the run's own last clip → 40 unique stimuli.
+      #expect(first.training.stimuli.count == 40)
+      #expect(first.training.presentationCounts.reduce(0, +) == 41)
+      #expect(Set(first.training.stimuli).isDisjoint(with: first.test.stimuli))
+      #expect(first.training.responses.firstNonFiniteIndex() == nil)
+    }
+  }
+
+  @Test("a missing preprocessed run names the file and what to do")
+  func missingRun() throws {
+    let copy = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-broken-\(UUID().uuidString)")
+    try FileManager.default.copyItem(at: TinyDataset.root, to: copy)
+    let func2 = copy.appendingPathComponent("derivatives/fmriprep/sub-002/func")
+    for name in try FileManager.default.contentsOfDirectory(atPath: func2.path)
+    where name.contains("Test_run-01") && name.contains("preproc") {
+      try FileManager.default.removeItem(at: func2.appendingPathComponent(name))
+    }
+    let dataset = try MusicGenreDataset(root: copy, options: DatasetLoadingOptions(maskStrategy: .derivativesBrainMask))
+    let template = try dataset.brainMask(subject: "001")
+    let error = #expect(throws: ResonanceError.self) { try dataset.loadSubject("002", template: template) }
+    #expect("\(error!)".contains("sub-002_task-Test_run-01"))
+    #expect(throws: ResonanceError.self) { try MusicGenreDataset(root: copy.appendingPathComponent("nowhere")) }
+  }
+}
