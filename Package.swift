@@ -61,6 +61,23 @@ targets += [
 
 // MARK: - Regression, VoxelEncoding, FunctionalAlignment, Metrics (issue 5)
 
+products += [
+  .library(name: "Regression", targets: ["Regression"]),
+  .library(name: "Metrics", targets: ["Metrics"]),
+  .library(name: "FunctionalAlignment", targets: ["FunctionalAlignment"]),
+]
+targets += [
+  .target(name: "Regression", dependencies: ["LinearAlgebra"]),
+  .target(name: "Metrics", dependencies: ["LinearAlgebra"]),
+  .target(name: "FunctionalAlignment", dependencies: ["Regression", "LinearAlgebra"]),
+  .testTarget(name: "RegressionTests", dependencies: ["Regression"], resources: [.copy("Resources")]),
+  .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+  .testTarget(name: "FunctionalAlignmentTests", dependencies: ["FunctionalAlignment"], resources: [.copy("Resources")]),
+  .executableTarget(
+    name: "bench-regression", dependencies: ["Regression", "FunctionalAlignment", "LinearAlgebra"],
+    path: "Benchmarks/bench-regression"),
+]
+
 // MARK: - TensorRuntime and CLAP (issue 6)
 
 // MARK: - MusicLDM (issue 7)
