@@ -11,6 +11,17 @@ public enum AlphaScope: Sendable, Hashable {
   case shared
 }
 
+/// The per-fold score that cross-validation averages over folds to rank alphas.
+public enum SelectionMetric: Sendable, Hashable {
+  /// `−Σ_test (y − ŷ)² / n_test`, himalaya's default `l2_neg_loss` and scikit-learn's leave-one-out score.
+  case negativeMeanSquaredError
+  /// `1 − Σ_test (y − ŷ)² / Σ_test (y − ȳ_test)²`, scikit-learn's `r2` scorer per target (with its
+  /// `force_finite` convention for constant test targets: 1 for a perfect prediction, else 0). With a shared
+  /// alpha this reproduces `GridSearchCV(Ridge, scoring="r2")`, i.e. fmralign's `RidgeAlignment`. Only for
+  /// K-fold schemes; leave-one-out always uses squared error.
+  case determination
+}
+
 /// Multi-target ridge regression `min_b ‖X b − y‖² + α ‖b‖²` with alpha chosen from a grid by
 /// cross-validation, for thousands to hundreds of thousands of targets at once.
 ///
@@ -39,6 +50,8 @@ public struct RidgeCrossValidation: Sendable {
   public var scheme: CrossValidationScheme
   /// Per-target or shared alpha. Default ``AlphaScope/perTarget``.
   public var alphaScope: AlphaScope
+  /// The per-fold score ranking alphas. Default ``SelectionMetric/negativeMeanSquaredError``.
+  public var selectionMetric: SelectionMetric
   /// Whether to fit an intercept (centre inside folds). Default `false`, like himalaya: data must then be
   /// centred by the caller.
   public var fitIntercept: Bool
@@ -63,12 +76,14 @@ public struct RidgeCrossValidation: Sendable {
   /// Creates a configuration; every argument has the himalaya-compatible default.
   public init(
     alphas: [Double] = RidgeCrossValidation.defaultAlphas, scheme: CrossValidationScheme = .kFold(5),
-    alphaScope: AlphaScope = .perTarget, fitIntercept: Bool = false, targetChunkSize: Int = 1024,
+    alphaScope: AlphaScope = .perTarget, selectionMetric: SelectionMetric = .negativeMeanSquaredError,
+    fitIntercept: Bool = false, targetChunkSize: Int = 1024,
     keepsCrossValidatedPredictions: Bool = false, computesInSampleScores: Bool = false
   ) {
     self.alphas = alphas
     self.scheme = scheme
     self.alphaScope = alphaScope
+    self.selectionMetric = selectionMetric
     self.fitIntercept = fitIntercept
     self.targetChunkSize = targetChunkSize
     self.keepsCrossValidatedPredictions = keepsCrossValidatedPredictions
@@ -119,7 +134,8 @@ public struct RidgeCrossValidationResult<Scalar: LinearAlgebraScalar>: Sendable 
   /// Index into ``alphaGrid`` of every target's chosen alpha.
   public var bestAlphaIndices: [Int]
   /// The selection score of every alpha and target, `alphas × V`: the mean over folds of
-  /// `−Σ_test (y − ŷ)² / n_test` (himalaya's `l2_neg_loss`; for leave-one-out `−mean(looe²)`).
+  /// `−Σ_test (y − ŷ)² / n_test` (himalaya's `l2_neg_loss`; for leave-one-out `−mean(looe²)`), or of the
+  /// per-fold R² with ``SelectionMetric/determination``.
   public var scores: Matrix<Double>
   /// The selection score at the chosen alpha (himalaya's `cv_scores_` without its `1e-10 · ln α` slope).
   public var bestScores: [Double]

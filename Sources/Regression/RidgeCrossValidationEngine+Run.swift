@@ -233,7 +233,8 @@ extension RidgeCrossValidationEngine {
     let alphaCount = self.alphaCount
     let total = targetCount
     let foldCount = testFolds.count
-    let equalFolds = Set(testFolds.map(\.count)).count == 1
+    let usesDetermination = configuration.selectionMetric == .determination && !isLeaveOneOut
+    let equalFolds = Set(testFolds.map(\.count)).count == 1 && !usesDetermination
     let block = alphaCount * width
     let intercept = configuration.fitIntercept
     let means = (0..<width).map { Scalar(targetMeans[start + $0]) }
@@ -289,7 +290,8 @@ extension RidgeCrossValidationEngine {
                 pendingWeight = 1 / (Double(nTest) * Double(foldCount))
                 if !equalFolds || pendingRows >= 64 || f == foldCount - 1 {
                   flush(
-                    start: start, width: width, total: total, weight: pendingWeight, sse: sse, sp: sp, spp: spp,
+                    start: start, width: width, total: total, weight: pendingWeight,
+                    determinationFoldSize: usesDetermination ? nTest : nil, sse: sse, sp: sp, spp: spp,
                     spy: spy, sy: sy, syy: syy)
                   pendingRows = 0
                 }
@@ -302,7 +304,7 @@ extension RidgeCrossValidationEngine {
   }
 
   private mutating func flush(
-    start: Int, width: Int, total: Int, weight: Double, sse: UnsafeMutablePointer<Scalar>,
+    start: Int, width: Int, total: Int, weight: Double, determinationFoldSize: Int?, sse: UnsafeMutablePointer<Scalar>,
     sp: UnsafeMutablePointer<Scalar>, spp: UnsafeMutablePointer<Scalar>, spy: UnsafeMutablePointer<Scalar>,
     sy: UnsafeMutablePointer<Scalar>, syy: UnsafeMutablePointer<Scalar>
   ) {
@@ -311,7 +313,14 @@ extension RidgeCrossValidationEngine {
       let tableBase = a * total + start
       for v in 0..<width {
         let error = Double(sse[base + v])
-        scores[tableBase + v] -= weight * error
+        if let foldSize = determinationFoldSize {
+          // scikit-learn's r2_score with force_finite: constant test targets score 1 if predicted exactly.
+          let foldTotal = Double(syy[v]) - Double(sy[v]) * Double(sy[v]) / Double(foldSize)
+          let r2 = foldTotal > 0 ? 1 - error / foldTotal : (error == 0 ? 1 : 0)
+          scores[tableBase + v] += r2 / Double(testFolds.count)
+        } else {
+          scores[tableBase + v] -= weight * error
+        }
         squaredErrors[tableBase + v] += error
         sumPrediction[tableBase + v] += Double(sp[base + v])
         sumPredictionSquared[tableBase + v] += Double(spp[base + v])

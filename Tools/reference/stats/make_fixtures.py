@@ -126,6 +126,25 @@ def problem(name, seed, n, p, v, m, noise, offset):
     print(path, os.path.getsize(path))
 
 
+def load_fmralign():
+    """fmralign 0.0.6's procrustes and ridge modules, loaded by file (its package __init__ pulls torch/nilearn)."""
+    import importlib.util
+    import types
+    spec = importlib.util.find_spec("fmralign")
+    root = os.path.dirname(spec.origin)
+    for name in ("fmralign", "fmralign.methods"):
+        sys.modules.setdefault(name, types.ModuleType(name))
+    modules = {}
+    for short in ("base", "procrustes", "ridge"):
+        full = f"fmralign.methods.{short}"
+        module_spec = importlib.util.spec_from_file_location(full, os.path.join(root, "methods", f"{short}.py"))
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[full] = module
+        module_spec.loader.exec_module(module)
+        modules[short] = module
+    return modules
+
+
 def alignment_fixture():
     rng = np.random.default_rng(7)
     n, m, vox = 48, 12, 60
@@ -144,7 +163,18 @@ def alignment_fixture():
         paperTrainPrediction=matrix(aligner.predict(xs)), paperTestPrediction=matrix(aligner.predict(xt)),
         smallAlphas=[0.1, 1.0, 10.0, 100.0], smallAlpha=float(aligner_small.alpha_),
         smallTestPrediction=matrix(aligner_small.predict(xt)),
-        versions=dict(numpy=np.__version__, sklearn=sklearn.__version__))
+        versions=dict(numpy=np.__version__, sklearn=sklearn.__version__, fmralign="0.0.6"))
+    fm = load_fmralign()
+    ridge = fm["ridge"].RidgeAlignment(alphas=[0.1, 1.0, 10.0, 100.0, 1000.0], cv=4).fit(xs, ys)
+    out["fmralignRidgeAlpha"] = float(ridge.R.alpha_)
+    out["fmralignRidgeTestPrediction"] = matrix(ridge.transform(xt))
+    for scaled in (False, True):
+        r, sc = fm["procrustes"].scaled_procrustes(xs, ys, scaling=scaled)
+        out[f"procrustes{'Scaled' if scaled else ''}TestPrediction"] = matrix(sc * xt.astype(np.float64) @ r)
+        out[f"procrustes{'Scaled' if scaled else ''}Scale"] = float(sc)
+    # The authors' moment matching: adj = (P - P.mean(0)) / (1e-8 + P.std(0)) * T.std(0) + T.mean(0)
+    p = aligner.predict(xt).astype(np.float64)
+    out["momentMatchedTest"] = matrix((p - p.mean(0)) / (1e-8 + p.std(0)) * ys.std(0) + ys.mean(0))
     path = os.path.join(ROOT, "Tests", "FunctionalAlignmentTests", "Resources", "alignment.json")
     with open(path, "w") as fh:
         json.dump(out, fh, separators=(",", ":"))
