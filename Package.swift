@@ -75,7 +75,7 @@ targets += [
   .testTarget(name: "FunctionalAlignmentTests", dependencies: ["FunctionalAlignment"], resources: [.copy("Resources")]),
   .executableTarget(
     name: "bench-regression", dependencies: ["Regression", "FunctionalAlignment", "LinearAlgebra"],
-    path: "Benchmarks/bench-regression"),
+    path: "Benchmarks/bench-regression", exclude: ["run.sh", "himalaya_side.py"]),
 ]
 
 // MARK: - TensorRuntime and CLAP (issue 6)

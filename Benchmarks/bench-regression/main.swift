@@ -76,7 +76,7 @@ func syntheticEncoding(samples n: Int, features p: Int, voxels v: Int) throws ->
   x = x.normalizedRows(centred: false)
   x = try x.zScoredColumns().normalizedRows(centred: false)
   let signal = 64
-  let w = Matrix<Float>(rows: p, columns: signal) { _, _ in gaussian.next() * 0.3 }
+  let w = Matrix<Float>(rows: p, columns: signal) { _, _ in gaussian.next() }
   let drive = try x.multiplied(by: w)
   let y = Matrix<Float>(rows: n, columns: v) { i, j in
     (j % 10 < 3 ? drive[i, j % signal] : 0) + gaussian.next()

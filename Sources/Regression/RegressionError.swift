@@ -56,8 +56,17 @@ public enum RegressionError: Error, Equatable, Sendable, CustomStringConvertible
 extension Matrix {
   /// Throws ``RegressionError/nonFiniteInput(operation:row:column:)`` when any element is NaN or infinite.
   func requireFinite(_ operation: String) throws(RegressionError) {
-    if let position = firstNonFiniteIndex() {
-      throw .nonFiniteInput(operation: operation, row: position.row, column: position.column)
+    // A local loop (specialized in this module) instead of LinearAlgebra's generic scan, which runs through
+    // value witnesses and costs more than the GEMMs on large target matrices.
+    let width = Swift.max(columns, 1)
+    let position: Int? = withUnsafeBufferPointer { buffer in
+      var sum: Scalar = 0
+      for value in buffer { sum += value * 0 }
+      guard !sum.isFinite else { return nil }
+      return buffer.firstIndex { !$0.isFinite }
+    }
+    if let position {
+      throw .nonFiniteInput(operation: operation, row: position / width, column: position % width)
     }
   }
 }

@@ -67,7 +67,30 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
 
     let x = features.converted(to: Double.self)
     featureMeans = configuration.fitIntercept ? x.columnMeans() : [Double](repeating: 0, count: x.columns)
-    let spectrum = try RidgeSpectrum(design: configuration.fitIntercept ? x.subtractingRowVector(featureMeans) : x)
+    let centred = configuration.fitIntercept ? x.subtractingRowVector(featureMeans) : x
+    // Wide designs (more features than training samples) are handled in the kernel form: one Gram matrix
+    // of all samples serves every fold (its blocks, centred with the training-fold means).
+    let minimumTrain = trainFolds.map(\.count).min() ?? n
+    let usesGram = features.columns > minimumTrain || features.columns > n
+    let gram: Matrix<Double>?
+    do {
+      gram = usesGram ? try x.multiplied(by: x, transposeOther: .transpose) : nil
+    } catch {
+      throw .linearAlgebra(error)
+    }
+    var spectrum: RidgeSpectrum
+    if let gram, features.columns > n {
+      let all = Array(0..<n)
+      spectrum = try RidgeSpectrum(
+        gram: RidgeSpectrum.gramBlock(gram, rows: all, columns: all, centre: configuration.fitIntercept ? all : nil))
+      do {
+        spectrum.left = try centred.multiplied(by: spectrum.basis, transposeSelf: .transpose)
+      } catch {
+        throw .linearAlgebra(error)
+      }
+    } else {
+      spectrum = try RidgeSpectrum(design: centred)
+    }
     rank = spectrum.rank
     eigenvalues = spectrum.eigenvalues
     basis = spectrum.basis.scalars.map { Scalar($0) }
@@ -93,7 +116,8 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     } else {
       foldOperators = try (0..<folds.count).map { f throws(RegressionError) in
         try Self.foldOperator(
-          x: x, train: trainFolds[f], test: folds[f], alphas: alphas, fitIntercept: configuration.fitIntercept)
+          x: x, gram: gram, train: trainFolds[f], test: folds[f], alphas: alphas,
+          fitIntercept: configuration.fitIntercept)
       }
     }
   }
@@ -101,23 +125,41 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
   /// `M_f[(t·A + a), j] = Σ_k (X_te Xᵀ_tr U)[t,k] / (λ_k + α_a) · U[j,k]`: the map from training targets
   /// to test predictions of every alpha.
   static func foldOperator(
-    x: Matrix<Double>, train: [Int], test: [Int], alphas: [Double], fitIntercept: Bool
+    x: Matrix<Double>, gram: Matrix<Double>?, train: [Int], test: [Int], alphas: [Double], fitIntercept: Bool
   ) throws(RegressionError) -> [Scalar] {
-    var xTrain = x.rows(at: train)
-    var xTest = x.rows(at: test)
-    if fitIntercept {
-      let means = xTrain.columnMeans()
-      xTrain = xTrain.subtractingRowVector(means)
-      xTest = xTest.subtractingRowVector(means)
+    let spectrum: RidgeSpectrum
+    let projection: Matrix<Double>
+    let centre = fitIntercept ? train : nil
+    if let gram, x.columns > train.count {
+      spectrum = try RidgeSpectrum(gram: RidgeSpectrum.gramBlock(gram, rows: train, columns: train, centre: centre))
+      do {
+        // X_te X_trᵀ U from the Gram block: no p-sized product per fold.
+        projection = try RidgeSpectrum.gramBlock(gram, rows: test, columns: train, centre: centre)
+          .multiplied(by: spectrum.basis)
+      } catch {
+        throw .linearAlgebra(error)
+      }
+    } else {
+      var xTrain = x.rows(at: train)
+      var xTest = x.rows(at: test)
+      if fitIntercept {
+        let means = xTrain.columnMeans()
+        xTrain = xTrain.subtractingRowVector(means)
+        xTest = xTest.subtractingRowVector(means)
+      }
+      spectrum = try RidgeSpectrum(design: xTrain)
+      do {
+        projection = try xTest.multiplied(by: spectrum.left)
+      } catch {
+        throw .linearAlgebra(error)
+      }
     }
-    let spectrum = try RidgeSpectrum(design: xTrain)
     let r = spectrum.rank
     let nTest = test.count
     let nTrain = train.count
     let alphaCount = alphas.count
     var result = [Scalar](repeating: 0, count: nTest * alphaCount * nTrain)
     do {
-      let projection = try xTest.multiplied(by: spectrum.left)
       for (a, alpha) in alphas.enumerated() {
         var shrunk = projection
         shrunk.withUnsafeMutableBufferPointer { buffer in
@@ -146,7 +188,9 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
   /// leave-one-out prediction is `(ŷ − h y)/(1 − h)`, which avoids the cancellation of `y − looe` when
   /// alpha is large (float32 would lose four digits there). The intercept correction `−1/(n α)` of
   /// `diag(G⁻¹)` becomes `+1/n` in `h`.
-  static func leaveOneOutLeverage(spectrum: RidgeSpectrum, alphas: [Double], fitIntercept: Bool) -> [Double] {
+  static func leaveOneOutLeverage(
+    spectrum: RidgeSpectrum, alphas: [Double], fitIntercept: Bool
+  ) -> [Double] {
     let n = spectrum.basis.rows
     let r = spectrum.rank
     var result = [Double](repeating: 0, count: alphas.count * n)

@@ -21,6 +21,52 @@ struct RidgeSpectrum: Sendable {
 
   var rank: Int { eigenvalues.count }
 
+  /// The spectrum of a Gram matrix `K = X Xᵀ` (`m × m`) given directly; `left` is left empty (callers that
+  /// need `Xᵀ U` compute it from the data).
+  init(gram: Matrix<Double>) throws(RegressionError) {
+    do {
+      let eigen = try gram.symmetricEigendecomposition()
+      basis = eigen.eigenvectors
+      eigenvalues = eigen.eigenvalues.map { Swift.max(0, $0) }
+      left = Matrix(rows: 0, columns: 0)
+    } catch {
+      throw .linearAlgebra(error)
+    }
+  }
+
+  /// `(x_a − x̄_T) · (x_b − x̄_T)` for `a ∈ rows`, `b ∈ columns`, from the Gram matrix `K = X Xᵀ`, where
+  /// `x̄_T` is the mean of the samples in `centre` (or no centring when `centre` is `nil`):
+  /// `K[a,b] − ρ(a) − ρ(b) + μ` with `ρ(a) = mean_{j∈T} K[a,j]` and `μ = mean_{i,j∈T} K[i,j]`.
+  static func gramBlock(_ gram: Matrix<Double>, rows: [Int], columns: [Int], centre: [Int]?) -> Matrix<Double> {
+    let n = gram.rows
+    var rowMean = [Double](repeating: 0, count: n)
+    var grandMean = 0.0
+    gram.withUnsafeBufferPointer { k in
+      if let centre, !centre.isEmpty {
+        let scale = 1 / Double(centre.count)
+        for a in Set(rows).union(columns).union(centre) {
+          var sum = 0.0
+          for j in centre { sum += k[a * n + j] }
+          rowMean[a] = sum * scale
+        }
+        for i in centre { grandMean += rowMean[i] }
+        grandMean *= scale
+      }
+    }
+    var block = Matrix<Double>(rows: rows.count, columns: columns.count)
+    let width = columns.count
+    gram.withUnsafeBufferPointer { k in
+      block.withUnsafeMutableBufferPointer { out in
+        for (r, a) in rows.enumerated() {
+          for (c, b) in columns.enumerated() {
+            out[r * width + c] = k[a * n + b] - rowMean[a] - rowMean[b] + grandMean
+          }
+        }
+      }
+    }
+    return block
+  }
+
   init(design x: Matrix<Double>) throws(RegressionError) {
     do {
       if x.columns > x.rows {
