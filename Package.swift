@@ -83,6 +83,12 @@ targets += [
   .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
   .testTarget(name: "FunctionalAlignmentTests", dependencies: ["FunctionalAlignment"], resources: [.copy("Resources")]),
   .executableTarget(
+    name: "ridge-cv", dependencies: ["Regression", "NeuroIO", "LinearAlgebra", argumentParser],
+    path: "Examples/ridge-cv"),
+  .executableTarget(
+    name: "identification", dependencies: ["Metrics", "NeuroIO", "LinearAlgebra", argumentParser],
+    path: "Examples/identification"),
+  .executableTarget(
     name: "bench-regression", dependencies: ["Regression", "FunctionalAlignment", "LinearAlgebra"],
     path: "Benchmarks/bench-regression", exclude: ["run.sh", "himalaya_side.py"]),
 ]

@@ -7,7 +7,7 @@ Seeded synthetic problems with planted signal, solved by the pinned references:
 - scikit-learn RidgeCV(alphas=[1e2,1e3,1e4,5e4], fit_intercept=True) (the paper's aligner, shared alpha),
 plus pooled out-of-fold Pearson r at the chosen alpha computed here in float64.
 
-Regenerate: python -m venv .venv-stats && .venv-stats/bin/pip install -r Tools/reference/stats/requirements.txt
+Regenerate: python -m venv .venv-stats && .venv-stats/bin/pip install --no-deps -r Tools/reference/stats/requirements.txt
             && .venv-stats/bin/python Tools/reference/stats/make_fixtures.py
 Writes Tests/RegressionTests/Resources/*.json and Tests/FunctionalAlignmentTests/Resources/*.json.
 """
