@@ -74,11 +74,14 @@ products += [
   .library(name: "Regression", targets: ["Regression"]),
   .library(name: "Metrics", targets: ["Metrics"]),
   .library(name: "FunctionalAlignment", targets: ["FunctionalAlignment"]),
+  .library(name: "VoxelEncoding", targets: ["VoxelEncoding"]),
 ]
 targets += [
   .target(name: "Regression", dependencies: ["LinearAlgebra"]),
   .target(name: "Metrics", dependencies: ["LinearAlgebra"]),
   .target(name: "FunctionalAlignment", dependencies: ["Regression", "LinearAlgebra"]),
+  .target(name: "VoxelEncoding", dependencies: ["Regression", "Metrics", "NeuroIO", "LinearAlgebra"]),
+  .testTarget(name: "VoxelEncodingTests", dependencies: ["VoxelEncoding"]),
   .testTarget(name: "RegressionTests", dependencies: ["Regression"], resources: [.copy("Resources")]),
   .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
   .testTarget(name: "FunctionalAlignmentTests", dependencies: ["FunctionalAlignment"], resources: [.copy("Resources")]),
