@@ -13,9 +13,9 @@ extension RidgeCrossValidationEngine {
 
   func selectBest(target v: Int) -> Int {
     var best = 0
-    var bestScore = scores[v] + slope(0)
+    var bestScore = tables.scores[v] + slope(0)
     for a in 1..<Swift.max(1, alphaCount) {
-      let score = scores[a * targetCount + v] + slope(a)
+      let score = tables.scores[a * targetCount + v] + slope(a)
       if beats(score, alpha: a, incumbent: bestScore, alpha: best) {
         best = a
         bestScore = score
@@ -29,7 +29,7 @@ extension RidgeCrossValidationEngine {
     var bestScore = -Double.infinity
     for a in 0..<alphaCount {
       var sum = 0.0
-      for v in 0..<targetCount { sum += scores[a * targetCount + v] }
+      for v in 0..<targetCount { sum += tables.scores[a * targetCount + v] }
       let score = (targetCount > 0 ? sum / Double(targetCount) : 0) + slope(a)
       if a == 0 || beats(score, alpha: a, incumbent: bestScore, alpha: best) {
         best = a
@@ -154,24 +154,27 @@ extension RidgeCrossValidationEngine {
     var bestScores = [Double](repeating: 0, count: total)
     for v in 0..<total {
       let index = best[v] * total + v
-      bestScores[v] = scores[index]
-      let sy = sumTarget[v]
-      let targetVariance = covered * sumTargetSquared[v] - sy * sy
-      let sp = sumPrediction[index]
-      let predictionVariance = covered * sumPredictionSquared[index] - sp * sp
+      bestScores[v] = tables.scores[index]
+      let sy = tables.sumTarget[v]
+      let targetVariance = covered * tables.sumTargetSquared[v] - sy * sy
+      let sp = tables.sumPrediction[index]
+      let predictionVariance = covered * tables.sumPredictionSquared[index] - sp * sp
       let denominator = (Swift.max(0, targetVariance) * Swift.max(0, predictionVariance)).squareRoot()
-      if denominator > 0 && targetVariance > 1e-12 * covered * sumTargetSquared[v] {
-        correlation[v] = Swift.min(1, Swift.max(-1, (covered * sumPredictionTarget[index] - sp * sy) / denominator))
+      if denominator > 0 && targetVariance > 1e-12 * covered * tables.sumTargetSquared[v] {
+        correlation[v] = Swift.min(
+          1, Swift.max(-1, (covered * tables.sumPredictionTarget[index] - sp * sy) / denominator))
       }
-      let sst = sumTargetSquared[v] - sy * sy / covered
-      if sst > 0 && targetVariance > 1e-12 * covered * sumTargetSquared[v] {
-        determination[v] = 1 - squaredErrors[index] / sst
+      let sst = tables.sumTargetSquared[v] - sy * sy / covered
+      if sst > 0 && targetVariance > 1e-12 * covered * tables.sumTargetSquared[v] {
+        determination[v] = 1 - tables.squaredErrors[index] / sst
       }
     }
     let model = try! RidgeModel(weights: makeMatrix(rows: p, columns: total, weights), intercept: intercept)
     return RidgeCrossValidationResult(
       model: model, alphaGrid: alphas, bestAlphas: best.map { alphas[$0] }, bestAlphaIndices: best,
-      scores: makeMatrix(rows: alphaCount, columns: total, scores), bestScores: bestScores,
+      scores: makeMatrix(
+        rows: alphaCount, columns: total, Array(UnsafeBufferPointer(start: tables.scores, count: alphaCount * total))),
+      bestScores: bestScores,
       crossValidatedCorrelation: correlation, crossValidatedDetermination: determination,
       crossValidatedPredictions: configuration.keepsCrossValidatedPredictions
         ? makeMatrix(rows: sampleCount, columns: total, cvPredictions) : nil,

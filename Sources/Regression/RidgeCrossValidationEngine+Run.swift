@@ -1,3 +1,4 @@
+import Dispatch
 import LinearAlgebra
 
 /// Work buffers of one chunk, allocated once and reused.
@@ -228,72 +229,34 @@ extension RidgeCrossValidationEngine {
     }
   }
 
-  /// Adds this chunk's squared errors, prediction sums and target sums to the score tables.
-  mutating func accumulateScores(start: Int, width: Int, buffers: inout ChunkBuffers<Scalar>) {
-    let alphaCount = self.alphaCount
-    let total = targetCount
-    let foldCount = testFolds.count
-    let usesDetermination = configuration.selectionMetric == .determination && !isLeaveOneOut
-    let equalFolds = Set(testFolds.map(\.count)).count == 1 && !usesDetermination
-    let block = alphaCount * width
-    let intercept = configuration.fitIntercept
+  /// Adds this chunk's squared errors, prediction sums and target sums to the score tables, splitting the
+  /// chunk's columns between two threads (the GEMMs are idle meanwhile; every column is independent).
+  func accumulateScores(start: Int, width: Int, buffers: inout ChunkBuffers<Scalar>) {
     let means = (0..<width).map { Scalar(targetMeans[start + $0]) }
-    var pendingRows = 0
-    var pendingWeight = 0.0
-    buffers.accumulators.withUnsafeMutableBufferPointer { accumulators in
-      let acc = accumulators.baseAddress!
-      acc.update(repeating: 0, count: 4 * block + 2 * width)
-      let sse = acc
-      let sp = acc + block
-      let spp = acc + 2 * block
-      let spy = acc + 3 * block
-      let sy = acc + 4 * block
-      let syy = sy + width
-      buffers.rowScratch.withUnsafeMutableBufferPointer { scratch in
-        let yShift = scratch.baseAddress!
-        let offsetShift = yShift + width
-        let correlationShift = yShift + 2 * width
-        buffers.targets.withUnsafeBufferPointer { targetsBuffer in
-          buffers.offsets.withUnsafeBufferPointer { offsets in
-            buffers.predictions.withUnsafeBufferPointer { predictions in
-              for f in 0..<foldCount {
-                let nTest = foldStart[f + 1] - foldStart[f]
-                let offset = offsets.baseAddress! + (isLeaveOneOut ? 0 : f * width)
-                // Errors use predictions shifted by ȳ (like the targets); correlation sums use predictions
-                // shifted by ȳ only with an intercept, so that no large constant cancels in Σp² − (Σp)²/n.
-                for v in 0..<width {
-                  offsetShift[v] = offset[v] - means[v]
-                  correlationShift[v] = intercept ? offsetShift[v] : offset[v]
-                }
-                for q in foldStart[f]..<foldStart[f + 1] {
-                  let y = targetsBuffer.baseAddress! + testOrder[q] * width
-                  for v in 0..<width {
-                    let value = y[v] - means[v]
-                    yShift[v] = value
-                    sy[v] += value
-                    syy[v] += value * value
+    let usesDetermination = configuration.selectionMetric == .determination && !isLeaveOneOut
+    let context = ScoringContext(
+      alphaCount: alphaCount, width: width, start: start, total: targetCount, foldStart: foldStart,
+      testOrder: testOrder, sharedOffset: isLeaveOneOut, intercept: configuration.fitIntercept,
+      usesDetermination: usesDetermination,
+      equalFolds: Set(testFolds.map(\.count)).count == 1 && !usesDetermination, tables: tables)
+    let parts = width >= 256 ? 2 : 1
+    means.withUnsafeBufferPointer { meansBuffer in
+      buffers.accumulators.withUnsafeMutableBufferPointer { accumulators in
+        buffers.rowScratch.withUnsafeMutableBufferPointer { scratch in
+          buffers.targets.withUnsafeBufferPointer { targetsBuffer in
+            buffers.offsets.withUnsafeBufferPointer { offsets in
+              buffers.predictions.withUnsafeBufferPointer { predictions in
+                let pointers = ScoringPointers(
+                  means: meansBuffer.baseAddress!, accumulators: accumulators.baseAddress!,
+                  scratch: scratch.baseAddress!, targets: targetsBuffer.baseAddress!, offsets: offsets.baseAddress!,
+                  predictions: predictions.baseAddress!)
+                if parts == 1 {
+                  context.score(columns: 0..<width, pointers)
+                } else {
+                  let half = (width / 2 + 15) / 16 * 16
+                  DispatchQueue.concurrentPerform(iterations: 2) { part in
+                    context.score(columns: part == 0 ? 0..<half : half..<width, pointers)
                   }
-                  for a in 0..<alphaCount {
-                    let row = predictions.baseAddress! + q * block + a * width
-                    let base = a * width
-                    for v in 0..<width {
-                      let error = yShift[v] - (row[v] + offsetShift[v])
-                      let prediction = row[v] + correlationShift[v]
-                      sse[base + v] += error * error
-                      sp[base + v] += prediction
-                      spp[base + v] += prediction * prediction
-                      spy[base + v] += prediction * yShift[v]
-                    }
-                  }
-                }
-                pendingRows += nTest
-                pendingWeight = 1 / (Double(nTest) * Double(foldCount))
-                if !equalFolds || pendingRows >= 64 || f == foldCount - 1 {
-                  flush(
-                    start: start, width: width, total: total, weight: pendingWeight,
-                    determinationFoldSize: usesDetermination ? nTest : nil, sse: sse, sp: sp, spp: spp,
-                    spy: spy, sy: sy, syy: syy)
-                  pendingRows = 0
                 }
               }
             }
@@ -302,35 +265,138 @@ extension RidgeCrossValidationEngine {
       }
     }
   }
+}
 
-  private mutating func flush(
-    start: Int, width: Int, total: Int, weight: Double, determinationFoldSize: Int?, sse: UnsafeMutablePointer<Scalar>,
-    sp: UnsafeMutablePointer<Scalar>, spp: UnsafeMutablePointer<Scalar>, spy: UnsafeMutablePointer<Scalar>,
-    sy: UnsafeMutablePointer<Scalar>, syy: UnsafeMutablePointer<Scalar>
+/// Raw pointers into one chunk's buffers (valid for the duration of one scoring pass).
+struct ScoringPointers<Scalar: LinearAlgebraScalar>: @unchecked Sendable {
+  let means: UnsafePointer<Scalar>
+  let accumulators: UnsafeMutablePointer<Scalar>
+  let scratch: UnsafeMutablePointer<Scalar>
+  let targets: UnsafePointer<Scalar>
+  let offsets: UnsafePointer<Scalar>
+  let predictions: UnsafePointer<Scalar>
+}
+
+/// The fixed facts of one scoring pass; ``score(columns:_:)`` handles a range of the chunk's columns.
+struct ScoringContext: Sendable {
+  let alphaCount: Int
+  let width: Int
+  let start: Int
+  let total: Int
+  let foldStart: [Int]
+  let testOrder: [Int]
+  let sharedOffset: Bool
+  let intercept: Bool
+  let usesDetermination: Bool
+  let equalFolds: Bool
+  let tables: ScoreTables
+
+  func score<Scalar: LinearAlgebraScalar>(columns: Range<Int>, _ pointers: ScoringPointers<Scalar>) {
+    let width = self.width
+    let block = alphaCount * width
+    let foldCount = foldStart.count - 1
+    let lower = columns.lowerBound
+    let count = columns.count
+    let acc = pointers.accumulators
+    let sse = acc
+    let sp = acc + block
+    let spp = acc + 2 * block
+    let spy = acc + 3 * block
+    let sy = acc + 4 * block
+    let syy = sy + width
+    for a in 0..<alphaCount {
+      for offset in [0, block, 2 * block, 3 * block] {
+        (acc + offset + a * width + lower).update(repeating: 0, count: count)
+      }
+    }
+    (sy + lower).update(repeating: 0, count: count)
+    (syy + lower).update(repeating: 0, count: count)
+    let yShift = pointers.scratch
+    let offsetShift = yShift + width
+    let correlationShift = yShift + 2 * width
+    let means = pointers.means
+    var pendingRows = 0
+    for f in 0..<foldCount {
+      let nTest = foldStart[f + 1] - foldStart[f]
+      let offset = pointers.offsets + (sharedOffset ? 0 : f * width)
+      // Errors use predictions shifted by ȳ (like the targets); correlation sums use predictions shifted by ȳ
+      // only with an intercept, so that no large constant cancels in Σp² − (Σp)²/n.
+      for v in columns {
+        offsetShift[v] = offset[v] - means[v]
+        correlationShift[v] = intercept ? offsetShift[v] : offset[v]
+      }
+      for q in foldStart[f]..<foldStart[f + 1] {
+        let y = pointers.targets + testOrder[q] * width
+        for v in columns {
+          let value = y[v] - means[v]
+          yShift[v] = value
+          sy[v] += value
+          syy[v] += value * value
+        }
+        for a in 0..<alphaCount {
+          let row = pointers.predictions + q * block + a * width
+          let base = a * width
+          for v in columns {
+            let error = yShift[v] - (row[v] + offsetShift[v])
+            let prediction = row[v] + correlationShift[v]
+            sse[base + v] += error * error
+            sp[base + v] += prediction
+            spp[base + v] += prediction * prediction
+            spy[base + v] += prediction * yShift[v]
+          }
+        }
+      }
+      pendingRows += nTest
+      if !equalFolds || pendingRows >= 64 || f == foldCount - 1 {
+        flush(
+          columns: columns, weight: 1 / (Double(nTest) * Double(foldCount)),
+          determinationFoldSize: usesDetermination ? nTest : nil, foldCount: foldCount, acc: acc)
+        pendingRows = 0
+      }
+    }
+  }
+
+  /// Adds the single-precision accumulators of `columns` to the double-precision tables and zeroes them.
+  private func flush<Scalar: LinearAlgebraScalar>(
+    columns: Range<Int>, weight: Double, determinationFoldSize: Int?, foldCount: Int,
+    acc: UnsafeMutablePointer<Scalar>
   ) {
+    let block = alphaCount * width
+    let sse = acc
+    let sp = acc + block
+    let spp = acc + 2 * block
+    let spy = acc + 3 * block
+    let sy = acc + 4 * block
+    let syy = sy + width
     for a in 0..<alphaCount {
       let base = a * width
       let tableBase = a * total + start
-      for v in 0..<width {
+      for v in columns {
         let error = Double(sse[base + v])
         if let foldSize = determinationFoldSize {
           // scikit-learn's r2_score with force_finite: constant test targets score 1 if predicted exactly.
           let foldTotal = Double(syy[v]) - Double(sy[v]) * Double(sy[v]) / Double(foldSize)
           let r2 = foldTotal > 0 ? 1 - error / foldTotal : (error == 0 ? 1 : 0)
-          scores[tableBase + v] += r2 / Double(testFolds.count)
+          tables.scores[tableBase + v] += r2 / Double(foldCount)
         } else {
-          scores[tableBase + v] -= weight * error
+          tables.scores[tableBase + v] -= weight * error
         }
-        squaredErrors[tableBase + v] += error
-        sumPrediction[tableBase + v] += Double(sp[base + v])
-        sumPredictionSquared[tableBase + v] += Double(spp[base + v])
-        sumPredictionTarget[tableBase + v] += Double(spy[base + v])
+        tables.squaredErrors[tableBase + v] += error
+        tables.sumPrediction[tableBase + v] += Double(sp[base + v])
+        tables.sumPredictionSquared[tableBase + v] += Double(spp[base + v])
+        tables.sumPredictionTarget[tableBase + v] += Double(spy[base + v])
+        sse[base + v] = 0
+        sp[base + v] = 0
+        spp[base + v] = 0
+        spy[base + v] = 0
       }
     }
-    for v in 0..<width {
-      sumTarget[start + v] += Double(sy[v])
-      sumTargetSquared[start + v] += Double(syy[v])
+    for v in columns {
+      tables.sumTarget[start + v] += Double(sy[v])
+      tables.sumTargetSquared[start + v] += Double(syy[v])
+      sy[v] = 0
+      syy[v] = 0
     }
-    (sse).update(repeating: 0, count: 4 * alphaCount * width + 2 * width)
   }
+
 }

@@ -29,13 +29,7 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
   var leaveOneOutScale: [Scalar] = []
 
   // Score tables, alphas × targets, double precision.
-  var scores: [Double]
-  var squaredErrors: [Double]
-  var sumPrediction: [Double]
-  var sumPredictionSquared: [Double]
-  var sumPredictionTarget: [Double]
-  var sumTarget: [Double]
-  var sumTargetSquared: [Double]
+  let tables: ScoreTables
   var targetMeans: [Double]
 
   init(
@@ -96,15 +90,8 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     basis = spectrum.basis.scalars.map { Scalar($0) }
     left = spectrum.left.scalars.map { Scalar($0) }
 
-    let tableSize = alphas.count * targets.columns
-    scores = [Double](repeating: 0, count: tableSize)
-    squaredErrors = scores
-    sumPrediction = scores
-    sumPredictionSquared = scores
-    sumPredictionTarget = scores
-    sumTarget = [Double](repeating: 0, count: targets.columns)
-    sumTargetSquared = sumTarget
-    targetMeans = sumTarget
+    tables = ScoreTables(alphaCount: alphas.count, targetCount: targets.columns)
+    targetMeans = [Double](repeating: 0, count: targets.columns)
 
     if isLeaveOneOut {
       let leverage = Self.leaveOneOutLeverage(
@@ -207,5 +194,50 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
       }
     }
     return result
+  }
+}
+
+/// The per-(alpha, target) accumulators of one fit, in double precision, `alphas × targets` row-major
+/// (the target sums are `targets` long). Raw storage so that disjoint column ranges can be filled from
+/// two threads at once.
+final class ScoreTables: @unchecked Sendable {
+  let alphaCount: Int
+  let targetCount: Int
+  /// Mean over folds of the per-fold score.
+  let scores: UnsafeMutablePointer<Double>
+  /// Σ (y − ŷ)² pooled over folds.
+  let squaredErrors: UnsafeMutablePointer<Double>
+  /// Σ ŷ (shifted), Σ ŷ², Σ ŷ y.
+  let sumPrediction: UnsafeMutablePointer<Double>
+  let sumPredictionSquared: UnsafeMutablePointer<Double>
+  let sumPredictionTarget: UnsafeMutablePointer<Double>
+  /// Σ y, Σ y² (shifted by the full-data mean).
+  let sumTarget: UnsafeMutablePointer<Double>
+  let sumTargetSquared: UnsafeMutablePointer<Double>
+
+  init(alphaCount: Int, targetCount: Int) {
+    self.alphaCount = alphaCount
+    self.targetCount = targetCount
+    func make(_ count: Int) -> UnsafeMutablePointer<Double> {
+      let pointer = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
+      pointer.initialize(repeating: 0, count: Swift.max(count, 1))
+      return pointer
+    }
+    let size = alphaCount * targetCount
+    scores = make(size)
+    squaredErrors = make(size)
+    sumPrediction = make(size)
+    sumPredictionSquared = make(size)
+    sumPredictionTarget = make(size)
+    sumTarget = make(targetCount)
+    sumTargetSquared = make(targetCount)
+  }
+
+  deinit {
+    for pointer in [
+      scores, squaredErrors, sumPrediction, sumPredictionSquared, sumPredictionTarget, sumTarget, sumTargetSquared,
+    ] {
+      pointer.deallocate()
+    }
   }
 }
