@@ -24,11 +24,7 @@ results="["
 for v in ${voxels//,/ }; do
   ours="$("$binary" --task encoding --voxels "$v" --data "$data" --repeats "$repeats")"
   theirs="$("$python" "$here/himalaya_side.py" himalaya "$data" "$v" "$repeats")"
-  agreement="$("$python" -c "
-import numpy as np, sys
-a = np.fromfile('$data/swift_alphas_$v.f32', dtype=np.float32)
-b = np.fromfile('$data/himalaya_alphas_$v.f32', dtype=np.float32)
-print(float(np.mean(np.isclose(a, b, rtol=1e-5))))")"
+  agreement="$("$python" "$here/himalaya_side.py" ties "$data" "$v")"
   results="$results{\"voxels\":$v,\"swift\":$ours,\"himalaya\":$theirs,\"alpha_agreement\":$agreement},"
 done
 ours="$("$binary" --task alignment --repeats "$repeats")"
@@ -51,7 +47,10 @@ for row in rows:
                     swift_peak_mib=row["swift"]["peak_rss_mib"], himalaya_peak_mib=row["himalaya"]["peak_rss_mib"],
                     swift_gflops=row["swift"]["gflops_achieved"], gflop=row["swift"]["gflop"],
                     sgemm_probe_gflops=[row["swift"]["sgemm_probe_gflops_before"], row["swift"]["sgemm_probe_gflops_after"]],
-                    alpha_agreement=row["alpha_agreement"], kernel=row["swift"]["kernel"])
+                    alpha_agreement=row["alpha_agreement"]["agreement"],
+                    alpha_mismatches=row["alpha_agreement"]["mismatches"],
+                    mismatch_max_relative_score_gap=row["alpha_agreement"]["max_relative_score_gap"],
+                    kernel=row["swift"]["kernel"])
     summary.append(line)
     print(json.dumps(line))
 with open(sys.argv[2], "w") as fh:

@@ -156,3 +156,19 @@ struct RidgeCrossValidationTests {
     #expect(errors.allSatisfy { $0 < 1e-4 })
   }
 }
+
+@Suite("Ridge decoder")
+struct RidgeDecoderTests {
+  @Test("fixed alpha 20 equals RidgeRegression; CV picks from the grid")
+  func decoder() throws {
+    let (x, y) = plantedProblem(samples: 60, features: 30, targets: 6, seed: 8)
+    let fixed = try RidgeDecoder().fit(activity: x, embeddings: y)
+    let direct = try RidgeRegression(alpha: 20).fit(features: x, targets: y)
+    #expect(fixed.model.weights == direct.weights)
+    #expect(fixed.alphas == [Double](repeating: 20, count: 6))
+    let grid = RidgeDecoder.authorsAlphaGrid
+    let cv = try RidgeDecoder(alpha: .crossValidated(RidgeCrossValidation(alphas: grid))).fit(activity: x, embeddings: y)
+    #expect(cv.alphas.allSatisfy { grid.contains($0) })
+    #expect(cv.model.intercept.count == 6)
+  }
+}
