@@ -89,6 +89,17 @@ struct VoxelEncodingTests {
     #expect((result.meanAccuracy[1] ?? 0) > 0.8)
   }
 
+  @Test("an empty mask gives empty maps and an empty selection, not a crash")
+  func emptyMask() throws {
+    let brain = try PlantedBrain(samples: 30)
+    let empty = try BrainMask(
+      shape: [10, 10, 8], affine: Affine.scaling([2, 2, 2]), voxels: [Bool](repeating: false, count: 800))
+    let maps = try VoxelEncoder().fit(
+      features: brain.features, responses: Matrix<Float>(rows: 30, columns: 0), masker: Masker(mask: empty))
+    #expect(maps.alphas.isEmpty)
+    #expect(try maps.select(threshold: 0.1).isEmpty)
+  }
+
   @Test("mismatched masks and empty sweeps throw typed errors")
   func errors() throws {
     let brain = try PlantedBrain(samples: 30)
