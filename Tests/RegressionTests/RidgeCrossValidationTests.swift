@@ -167,7 +167,8 @@ struct RidgeDecoderTests {
     #expect(fixed.model.weights == direct.weights)
     #expect(fixed.alphas == [Double](repeating: 20, count: 6))
     let grid = RidgeDecoder.authorsAlphaGrid
-    let cv = try RidgeDecoder(alpha: .crossValidated(RidgeCrossValidation(alphas: grid))).fit(activity: x, embeddings: y)
+    let cv = try RidgeDecoder(alpha: .crossValidated(RidgeCrossValidation(alphas: grid))).fit(
+      activity: x, embeddings: y)
     #expect(cv.alphas.allSatisfy { grid.contains($0) })
     #expect(cv.model.intercept.count == 6)
   }
