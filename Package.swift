@@ -87,6 +87,32 @@ targets += [
 
 // MARK: - Regression, VoxelEncoding, FunctionalAlignment, Metrics (issue 5)
 
+products += [
+  .library(name: "Regression", targets: ["Regression"]),
+  .library(name: "Metrics", targets: ["Metrics"]),
+  .library(name: "FunctionalAlignment", targets: ["FunctionalAlignment"]),
+  .library(name: "VoxelEncoding", targets: ["VoxelEncoding"]),
+]
+targets += [
+  .target(name: "Regression", dependencies: ["LinearAlgebra"]),
+  .target(name: "Metrics", dependencies: ["LinearAlgebra"]),
+  .target(name: "FunctionalAlignment", dependencies: ["Regression", "LinearAlgebra"]),
+  .target(name: "VoxelEncoding", dependencies: ["Regression", "Metrics", "NeuroIO", "LinearAlgebra"]),
+  .testTarget(name: "VoxelEncodingTests", dependencies: ["VoxelEncoding"]),
+  .testTarget(name: "RegressionTests", dependencies: ["Regression"], resources: [.copy("Resources")]),
+  .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+  .testTarget(name: "FunctionalAlignmentTests", dependencies: ["FunctionalAlignment"], resources: [.copy("Resources")]),
+  .executableTarget(
+    name: "ridge-cv", dependencies: ["Regression", "NeuroIO", "LinearAlgebra", argumentParser],
+    path: "Examples/ridge-cv"),
+  .executableTarget(
+    name: "identification", dependencies: ["Metrics", "NeuroIO", "LinearAlgebra", argumentParser],
+    path: "Examples/identification"),
+  .executableTarget(
+    name: "bench-regression", dependencies: ["Regression", "FunctionalAlignment", "LinearAlgebra"],
+    path: "Benchmarks/bench-regression", exclude: ["run.sh", "himalaya_side.py"]),
+]
+
 // MARK: - TensorRuntime and CLAP (issue 6)
 
 // `Audio` is owned by issue 4; this branch adds only Sources/Audio/Spectrogram*.swift and MelFilterbank.swift.

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: our ridge CV against himalaya RidgeCV (numpy backend) on the same data, same run,
+# and our 5-fold alignment against scikit-learn RidgeCV(cv=5, scoring="r2") (= fmralign RidgeAlignment).
+# $1 = path of the built bench-regression binary, $2 = JSON output path.
+# Env: BENCH_VOXELS (default "20000,100000"), BENCH_REPEATS (default 3), BENCH_PYTHON (a python with the pins).
+set -euo pipefail
+binary="$1"
+output="$2"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+voxels="${BENCH_VOXELS:-20000,100000}"
+repeats="${BENCH_REPEATS:-3}"
+python="${BENCH_PYTHON:-}"
+if [ -z "$python" ]; then
+  venv="$root/.venv-stats"
+  if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
+  "$venv/bin/pip" install -q -r "$root/Tools/reference/stats/requirements.txt" --no-deps
+  python="$venv/bin/python"
+fi
+data="$(mktemp -d)"
+trap 'rm -rf "$data"' EXIT
+"$python" "$here/himalaya_side.py" generate "$data" "$voxels"
+results="["
+for v in ${voxels//,/ }; do
+  ours="$("$binary" --task encoding --voxels "$v" --data "$data" --repeats "$repeats")"
+  theirs="$("$python" "$here/himalaya_side.py" himalaya "$data" "$v" "$repeats")"
+  agreement="$("$python" "$here/himalaya_side.py" ties "$data" "$v")"
+  results="$results{\"voxels\":$v,\"swift\":$ours,\"himalaya\":$theirs,\"alpha_agreement\":$agreement},"
+done
+ours="$("$binary" --task alignment --repeats "$repeats")"
+theirs="$("$python" "$here/himalaya_side.py" alignment 1)"
+results="$results{\"task\":\"alignment\",\"swift\":$ours,\"sklearn_cv5_r2\":$theirs}]"
+"$python" - "$results" "$output" <<'PY'
+import json, sys
+rows = json.loads(sys.argv[1])
+summary = []
+for row in rows:
+    if row.get("task") == "alignment":
+        ratio = row["sklearn_cv5_r2"]["seconds"] / row["swift"]["seconds"]
+        line = dict(task="alignment 480x3433 5-fold", swift_s=row["swift"]["seconds"],
+                    swift_paper_loo_s=row["swift"]["paper_loo_shared_seconds"],
+                    sklearn_s=row["sklearn_cv5_r2"]["seconds"], speedup=ratio, kernel=row["swift"]["kernel"])
+    else:
+        ratio = row["himalaya"]["seconds"] / row["swift"]["seconds"]
+        line = dict(task=f"encoding V={row['voxels']}", swift_s=row["swift"]["seconds"],
+                    himalaya_s=row["himalaya"]["seconds"], speedup=ratio,
+                    swift_peak_mib=row["swift"]["peak_rss_mib"], himalaya_peak_mib=row["himalaya"]["peak_rss_mib"],
+                    swift_gflops=row["swift"]["gflops_achieved"], gflop=row["swift"]["gflop"],
+                    sgemm_probe_gflops=[row["swift"]["sgemm_probe_gflops_before"], row["swift"]["sgemm_probe_gflops_after"]],
+                    alpha_agreement=row["alpha_agreement"]["agreement"],
+                    alpha_mismatches=row["alpha_agreement"]["mismatches"],
+                    mismatch_max_relative_score_gap=row["alpha_agreement"]["max_relative_score_gap"],
+                    kernel=row["swift"]["kernel"])
+    summary.append(line)
+    print(json.dumps(line))
+with open(sys.argv[2], "w") as fh:
+    json.dump(dict(summary=summary, raw=rows), fh, indent=1)
+PY

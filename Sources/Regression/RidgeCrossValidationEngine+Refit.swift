@@ -1,0 +1,183 @@
+import Foundation
+import LinearAlgebra
+
+extension RidgeCrossValidationEngine {
+  /// The tie-breaking slope himalaya adds to the mean score: `1e-10 · ln α` (K-fold only).
+  func slope(_ a: Int) -> Double { usesSlope ? 1e-10 * log(alphas[a]) : 0 }
+
+  /// Whether score `candidate` of alpha `a` beats `incumbent` of alpha `b` under the scheme's rule.
+  func beats(_ candidate: Double, alpha a: Int, incumbent: Double, alpha b: Int) -> Bool {
+    if isLeaveOneOut { return candidate > incumbent }
+    return candidate > incumbent || (candidate == incumbent && alphas[a] > alphas[b])
+  }
+
+  func selectBest(target v: Int) -> Int {
+    var best = 0
+    var bestScore = tables.scores[v] + slope(0)
+    for a in 1..<Swift.max(1, alphaCount) {
+      let score = tables.scores[a * targetCount + v] + slope(a)
+      if beats(score, alpha: a, incumbent: bestScore, alpha: best) {
+        best = a
+        bestScore = score
+      }
+    }
+    return best
+  }
+
+  func selectShared() -> Int {
+    var best = 0
+    var bestScore = -Double.infinity
+    for a in 0..<alphaCount {
+      var sum = 0.0
+      for v in 0..<targetCount { sum += tables.scores[a * targetCount + v] }
+      let score = (targetCount > 0 ? sum / Double(targetCount) : 0) + slope(a)
+      if a == 0 || beats(score, alpha: a, incumbent: bestScore, alpha: best) {
+        best = a
+        bestScore = score
+      }
+    }
+    return best
+  }
+
+  /// Refits the chunk's targets on all samples, each with its own alpha:
+  /// `W = (Xᵀ U) · diag(1/(λ + α_v)) · Uᵀ (Y − ȳ)`.
+  func refit(
+    start: Int, width: Int, best: [Int], buffers: inout ChunkBuffers<Scalar>, weights: inout [Scalar],
+    inSample: inout [Double]
+  ) {
+    let n = sampleCount
+    let r = rank
+    let p = featureCount
+    let total = targetCount
+    let intercept = configuration.fitIntercept
+    let means = (0..<width).map { intercept ? Scalar(targetMeans[start + $0]) : 0 }
+    buffers.targets.withUnsafeBufferPointer { source in
+      buffers.centred.withUnsafeMutableBufferPointer { centred in
+        for i in 0..<n {
+          for v in 0..<width { centred[i * width + v] = source[i * width + v] - means[v] }
+        }
+      }
+    }
+    let shrink = (0..<width).map { v in (0..<r).map { k in Scalar(1 / (eigenvalues[k] + alphas[best[start + v]])) } }
+    basis.withUnsafeBufferPointer { u in
+      buffers.centred.withUnsafeBufferPointer { centred in
+        buffers.projection.withUnsafeMutableBufferPointer { zBuffer in
+          let z = zBuffer.baseAddress!
+          Scalar.gemm(
+            transposeA: .transpose, transposeB: .none, m: r, n: width, k: n, alpha: 1, a: u.baseAddress!, lda: r,
+            b: centred.baseAddress!, ldb: width, beta: 0, c: z, ldc: width)
+          for k in 0..<r {
+            for v in 0..<width { z[k * width + v] *= shrink[v][k] }
+          }
+          left.withUnsafeBufferPointer { leftBuffer in
+            weights.withUnsafeMutableBufferPointer { w in
+              if p > 0 && r > 0 {
+                Scalar.gemm(
+                  transposeA: .none, transposeB: .none, m: p, n: width, k: r, alpha: 1, a: leftBuffer.baseAddress!,
+                  lda: r, b: z, ldb: width, beta: 0, c: w.baseAddress! + start, ldc: total)
+              }
+            }
+          }
+          guard configuration.computesInSampleScores else { return }
+          // Fitted values Ŷ_c = U · diag(λ) · Z_shrunk.
+          for k in 0..<r {
+            let factor = Scalar(eigenvalues[k])
+            for v in 0..<width { z[k * width + v] *= factor }
+          }
+          var fitted = [Scalar](repeating: 0, count: n * width)
+          fitted.withUnsafeMutableBufferPointer { fittedBuffer in
+            if r > 0 {
+              Scalar.gemm(
+                transposeA: .none, transposeB: .none, m: n, n: width, k: r, alpha: 1, a: u.baseAddress!, lda: r,
+                b: z, ldb: width, beta: 0, c: fittedBuffer.baseAddress!, ldc: width)
+            }
+          }
+          for v in 0..<width {
+            var residual = 0.0
+            var total = 0.0
+            let mean = targetMeans[start + v]
+            for i in 0..<n {
+              let y = centred[i * width + v]
+              let error = Double(y - fitted[i * width + v])
+              residual += error * error
+              let deviation = Double(y) + Double(means[v]) - mean
+              total += deviation * deviation
+            }
+            inSample[start + v] = total > 0 ? 1 - residual / total : 0
+          }
+        }
+      }
+    }
+  }
+
+  func extractPredictions(
+    start: Int, width: Int, best: [Int], buffers: ChunkBuffers<Scalar>, into predictions: inout [Scalar]
+  ) {
+    let block = alphaCount * width
+    let total = targetCount
+    for f in 0..<testFolds.count {
+      let offset = isLeaveOneOut ? 0 : f * width
+      for q in foldStart[f]..<foldStart[f + 1] {
+        let i = testOrder[q]
+        for v in 0..<width {
+          predictions[i * total + start + v] =
+            buffers.predictions[q * block + best[start + v] * width + v] + buffers.offsets[offset + v]
+        }
+      }
+    }
+  }
+
+  func makeResult(
+    best: [Int], weights: [Scalar], cvPredictions: [Scalar], inSample: [Double]
+  ) -> RidgeCrossValidationResult<Scalar> {
+    let total = targetCount
+    let p = featureCount
+    var intercept = [Scalar](repeating: 0, count: total)
+    if configuration.fitIntercept {
+      for v in 0..<total { intercept[v] = Scalar(targetMeans[v]) }
+      let xBar = featureMeans.map { Scalar($0) }
+      if p > 0 && total > 0 {
+        weights.withUnsafeBufferPointer { w in
+          xBar.withUnsafeBufferPointer { x in
+            intercept.withUnsafeMutableBufferPointer { b in
+              Scalar.gemv(
+                transpose: .transpose, m: p, n: total, alpha: -1, a: w.baseAddress!, lda: total, x: x.baseAddress!,
+                incx: 1, beta: 1, y: b.baseAddress!, incy: 1)
+            }
+          }
+        }
+      }
+    }
+    let covered = Double(testOrder.count)
+    var correlation = [Double](repeating: 0, count: total)
+    var determination = [Double](repeating: 0, count: total)
+    var bestScores = [Double](repeating: 0, count: total)
+    for v in 0..<total {
+      let index = best[v] * total + v
+      bestScores[v] = tables.scores[index]
+      let sy = tables.sumTarget[v]
+      let targetVariance = covered * tables.sumTargetSquared[v] - sy * sy
+      let sp = tables.sumPrediction[index]
+      let predictionVariance = covered * tables.sumPredictionSquared[index] - sp * sp
+      let denominator = (Swift.max(0, targetVariance) * Swift.max(0, predictionVariance)).squareRoot()
+      if denominator > 0 && targetVariance > 1e-12 * covered * tables.sumTargetSquared[v] {
+        correlation[v] = Swift.min(
+          1, Swift.max(-1, (covered * tables.sumPredictionTarget[index] - sp * sy) / denominator))
+      }
+      let sst = tables.sumTargetSquared[v] - sy * sy / covered
+      if sst > 0 && targetVariance > 1e-12 * covered * tables.sumTargetSquared[v] {
+        determination[v] = 1 - tables.squaredErrors[index] / sst
+      }
+    }
+    let model = try! RidgeModel(weights: makeMatrix(rows: p, columns: total, weights), intercept: intercept)
+    return RidgeCrossValidationResult(
+      model: model, alphaGrid: alphas, bestAlphas: best.map { alphas[$0] }, bestAlphaIndices: best,
+      scores: makeMatrix(
+        rows: alphaCount, columns: total, Array(UnsafeBufferPointer(start: tables.scores, count: alphaCount * total))),
+      bestScores: bestScores,
+      crossValidatedCorrelation: correlation, crossValidatedDetermination: determination,
+      crossValidatedPredictions: configuration.keepsCrossValidatedPredictions
+        ? makeMatrix(rows: sampleCount, columns: total, cvPredictions) : nil,
+      inSampleDetermination: configuration.computesInSampleScores ? inSample : nil, foldCount: testFolds.count)
+  }
+}

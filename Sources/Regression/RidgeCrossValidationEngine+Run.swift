@@ -1,0 +1,402 @@
+import Dispatch
+import LinearAlgebra
+
+/// Work buffers of one chunk, allocated once and reused.
+struct ChunkBuffers<Scalar: LinearAlgebraScalar> {
+  var targets: [Scalar]
+  var centred: [Scalar]
+  var train: [Scalar]
+  var predictions: [Scalar]
+  var offsets: [Scalar]
+  var projection: [Scalar]
+  var stacked: [Scalar]
+  var accumulators: [Scalar]
+  var rowScratch: [Scalar]
+
+  init(
+    sampleCount n: Int, maxTrain: Int, positions: Int, alphaCount: Int, rank: Int, chunk: Int, offsetRows: Int,
+    leaveOneOut: Bool
+  ) {
+    targets = [Scalar](repeating: 0, count: n * chunk)
+    centred = [Scalar](repeating: 0, count: n * chunk)
+    train = [Scalar](repeating: 0, count: (leaveOneOut ? 0 : maxTrain) * chunk)
+    predictions = [Scalar](repeating: 0, count: positions * alphaCount * chunk)
+    offsets = [Scalar](repeating: 0, count: offsetRows * chunk)
+    projection = [Scalar](repeating: 0, count: Swift.max(rank, n) * chunk)
+    stacked = [Scalar](repeating: 0, count: (leaveOneOut ? rank * alphaCount : 0) * chunk)
+    accumulators = [Scalar](repeating: 0, count: (4 * alphaCount + 2) * chunk)
+    rowScratch = [Scalar](repeating: 0, count: 3 * chunk)
+  }
+}
+
+extension RidgeCrossValidationEngine {
+  var alphaCount: Int { alphas.count }
+  var usesSlope: Bool { !isLeaveOneOut }
+
+  mutating func run() throws(RegressionError) -> RidgeCrossValidationResult<Scalar> {
+    let n = sampleCount
+    let p = featureCount
+    let targetCount = self.targetCount
+    let chunk = Swift.max(1, Swift.min(configuration.targetChunkSize, targetCount))
+    var buffers = ChunkBuffers<Scalar>(
+      sampleCount: n, maxTrain: trainFolds.map(\.count).max() ?? 0, positions: testOrder.count,
+      alphaCount: alphaCount, rank: rank, chunk: chunk, offsetRows: isLeaveOneOut ? 1 : testFolds.count,
+      leaveOneOut: isLeaveOneOut)
+    var weights = [Scalar](repeating: 0, count: p * targetCount)
+    var best = [Int](repeating: 0, count: targetCount)
+    var cvPredictions: [Scalar] =
+      configuration.keepsCrossValidatedPredictions
+      ? [Scalar](repeating: 0, count: n * targetCount) : []
+    var inSample: [Double] = configuration.computesInSampleScores ? [Double](repeating: 0, count: targetCount) : []
+    let shared = configuration.alphaScope == .shared
+
+    var start = 0
+    while start < targetCount {
+      let width = Swift.min(chunk, targetCount - start)
+      gatherTargets(start: start, width: width, into: &buffers)
+      crossValidatedPredictions(width: width, buffers: &buffers)
+      accumulateScores(start: start, width: width, buffers: &buffers)
+      if !shared {
+        for v in start..<(start + width) { best[v] = selectBest(target: v) }
+        refit(
+          start: start, width: width, best: best, buffers: &buffers, weights: &weights, inSample: &inSample)
+        if configuration.keepsCrossValidatedPredictions {
+          extractPredictions(start: start, width: width, best: best, buffers: buffers, into: &cvPredictions)
+        }
+      }
+      start += width
+    }
+    if shared {
+      let index = selectShared()
+      for v in 0..<targetCount { best[v] = index }
+      start = 0
+      while start < targetCount {
+        let width = Swift.min(chunk, targetCount - start)
+        gatherTargets(start: start, width: width, into: &buffers)
+        refit(
+          start: start, width: width, best: best, buffers: &buffers, weights: &weights, inSample: &inSample)
+        if configuration.keepsCrossValidatedPredictions {
+          crossValidatedPredictions(width: width, buffers: &buffers)
+          extractPredictions(start: start, width: width, best: best, buffers: buffers, into: &cvPredictions)
+        }
+        start += width
+      }
+    }
+    return makeResult(best: best, weights: weights, cvPredictions: cvPredictions, inSample: inSample)
+  }
+
+  /// Copies `Y[:, start..<start+width]` into a contiguous `n × width` block and records the column means.
+  mutating func gatherTargets(start: Int, width: Int, into buffers: inout ChunkBuffers<Scalar>) {
+    let n = sampleCount
+    let total = targetCount
+    var means = [Double](repeating: 0, count: width)
+    targets.withUnsafeBufferPointer { source in
+      buffers.targets.withUnsafeMutableBufferPointer { block in
+        let s = source.baseAddress!
+        let b = block.baseAddress!
+        for i in 0..<n {
+          (b + i * width).update(from: s + i * total + start, count: width)
+          for v in 0..<width { means[v] += Double(b[i * width + v]) }
+        }
+      }
+    }
+    for v in 0..<width { targetMeans[start + v] = n > 0 ? means[v] / Double(n) : 0 }
+  }
+
+  /// Fills `buffers.predictions` with the out-of-fold predictions of every alpha (without the per-fold
+  /// offset, which goes to `buffers.offsets`).
+  func crossValidatedPredictions(width: Int, buffers: inout ChunkBuffers<Scalar>) {
+    if isLeaveOneOut {
+      leaveOneOutPredictions(width: width, buffers: &buffers)
+    } else {
+      kFoldPredictions(width: width, buffers: &buffers)
+    }
+  }
+
+  func kFoldPredictions(width: Int, buffers: inout ChunkBuffers<Scalar>) {
+    let intercept = configuration.fitIntercept
+    let rowStride = alphaCount * width
+    for (f, train) in trainFolds.enumerated() {
+      let nTrain = train.count
+      let nTest = testFolds[f].count
+      buffers.targets.withUnsafeBufferPointer { source in
+        buffers.train.withUnsafeMutableBufferPointer { block in
+          buffers.offsets.withUnsafeMutableBufferPointer { offsets in
+            let s = source.baseAddress!
+            let b = block.baseAddress!
+            for (row, i) in train.enumerated() { (b + row * width).update(from: s + i * width, count: width) }
+            let offset = offsets.baseAddress! + f * width
+            if intercept {
+              var sums = [Double](repeating: 0, count: width)
+              for row in 0..<nTrain {
+                for v in 0..<width { sums[v] += Double(b[row * width + v]) }
+              }
+              for v in 0..<width { offset[v] = Scalar(sums[v] / Double(nTrain)) }
+              for row in 0..<nTrain {
+                for v in 0..<width { b[row * width + v] -= offset[v] }
+              }
+            } else {
+              for v in 0..<width { offset[v] = 0 }
+            }
+          }
+        }
+      }
+      foldOperators[f].withUnsafeBufferPointer { operatorBuffer in
+        buffers.train.withUnsafeBufferPointer { block in
+          buffers.predictions.withUnsafeMutableBufferPointer { predictions in
+            Scalar.gemm(
+              transposeA: .none, transposeB: .none, m: nTest * alphaCount, n: width, k: nTrain, alpha: 1,
+              a: operatorBuffer.baseAddress!, lda: nTrain, b: block.baseAddress!, ldb: width, beta: 0,
+              c: predictions.baseAddress! + foldStart[f] * rowStride, ldc: width)
+          }
+        }
+      }
+    }
+  }
+
+  func leaveOneOutPredictions(width: Int, buffers: inout ChunkBuffers<Scalar>) {
+    let n = sampleCount
+    let r = rank
+    let alphaCount = self.alphaCount
+    let intercept = configuration.fitIntercept
+    // Centre with the full-data means (the intercept direction is handled by the diagonal correction).
+    buffers.targets.withUnsafeBufferPointer { source in
+      buffers.centred.withUnsafeMutableBufferPointer { centred in
+        buffers.offsets.withUnsafeMutableBufferPointer { offsets in
+          let o = offsets.baseAddress!
+          if intercept {
+            for v in 0..<width {
+              var sum = 0.0
+              for i in 0..<n { sum += Double(source[i * width + v]) }
+              o[v] = Scalar(sum / Double(n))
+            }
+          } else {
+            for v in 0..<width { o[v] = 0 }
+          }
+          for i in 0..<n {
+            for v in 0..<width { centred[i * width + v] = source[i * width + v] - o[v] }
+          }
+        }
+      }
+    }
+    basis.withUnsafeBufferPointer { u in
+      buffers.centred.withUnsafeBufferPointer { centred in
+        buffers.projection.withUnsafeMutableBufferPointer { z in
+          // Z = Uᵀ Y_c (r × width)
+          Scalar.gemm(
+            transposeA: .transpose, transposeB: .none, m: r, n: width, k: n, alpha: 1, a: u.baseAddress!, lda: r,
+            b: centred.baseAddress!, ldb: width, beta: 0, c: z.baseAddress!, ldc: width)
+          // T[k, a·w + v] = Z[k, v] · λ_k / (λ_k + α_a), so U · T stacks the in-sample fits of every alpha.
+          buffers.stacked.withUnsafeMutableBufferPointer { stacked in
+            let t = stacked.baseAddress!
+            let zz = z.baseAddress!
+            for k in 0..<r {
+              for (a, alpha) in alphas.enumerated() {
+                let factor = Scalar(eigenvalues[k] / (eigenvalues[k] + alpha))
+                let target = t + (k * alphaCount + a) * width
+                let source = zz + k * width
+                for v in 0..<width { target[v] = source[v] * factor }
+              }
+            }
+            buffers.predictions.withUnsafeMutableBufferPointer { predictions in
+              Scalar.gemm(
+                transposeA: .none, transposeB: .none, m: n, n: alphaCount * width, k: r, alpha: 1,
+                a: u.baseAddress!, lda: r, b: t, ldb: alphaCount * width, beta: 0, c: predictions.baseAddress!,
+                ldc: alphaCount * width)
+            }
+          }
+        }
+      }
+    }
+    // Leave-one-out prediction (centred) = (ŷ − h y)/(1 − h).
+    leaveOneOutLeverage.withUnsafeBufferPointer { leverage in
+      leaveOneOutScale.withUnsafeBufferPointer { scale in
+        buffers.centred.withUnsafeBufferPointer { centred in
+          buffers.predictions.withUnsafeMutableBufferPointer { predictions in
+            let pr = predictions.baseAddress!
+            for i in 0..<n {
+              let y = centred.baseAddress! + i * width
+              for a in 0..<alphaCount {
+                let row = pr + (i * alphaCount + a) * width
+                let h = leverage[a * n + i]
+                let s = scale[a * n + i]
+                for v in 0..<width { row[v] = (row[v] - h * y[v]) * s }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Adds this chunk's squared errors, prediction sums and target sums to the score tables, splitting the
+  /// chunk's columns between two threads (the GEMMs are idle meanwhile; every column is independent).
+  func accumulateScores(start: Int, width: Int, buffers: inout ChunkBuffers<Scalar>) {
+    let means = (0..<width).map { Scalar(targetMeans[start + $0]) }
+    let usesDetermination = configuration.selectionMetric == .determination && !isLeaveOneOut
+    let context = ScoringContext(
+      alphaCount: alphaCount, width: width, start: start, total: targetCount, foldStart: foldStart,
+      testOrder: testOrder, sharedOffset: isLeaveOneOut, intercept: configuration.fitIntercept,
+      usesDetermination: usesDetermination,
+      equalFolds: Set(testFolds.map(\.count)).count == 1 && !usesDetermination, tables: tables)
+    let parts = width >= 256 ? 2 : 1
+    means.withUnsafeBufferPointer { meansBuffer in
+      buffers.accumulators.withUnsafeMutableBufferPointer { accumulators in
+        buffers.rowScratch.withUnsafeMutableBufferPointer { scratch in
+          buffers.targets.withUnsafeBufferPointer { targetsBuffer in
+            buffers.offsets.withUnsafeBufferPointer { offsets in
+              buffers.predictions.withUnsafeBufferPointer { predictions in
+                let pointers = ScoringPointers(
+                  means: meansBuffer.baseAddress!, accumulators: accumulators.baseAddress!,
+                  scratch: scratch.baseAddress!, targets: targetsBuffer.baseAddress!, offsets: offsets.baseAddress!,
+                  predictions: predictions.baseAddress!)
+                if parts == 1 {
+                  context.score(columns: 0..<width, pointers)
+                } else {
+                  let half = (width / 2 + 15) / 16 * 16
+                  DispatchQueue.concurrentPerform(iterations: 2) { part in
+                    context.score(columns: part == 0 ? 0..<half : half..<width, pointers)
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Raw pointers into one chunk's buffers (valid for the duration of one scoring pass).
+struct ScoringPointers<Scalar: LinearAlgebraScalar>: @unchecked Sendable {
+  let means: UnsafePointer<Scalar>
+  let accumulators: UnsafeMutablePointer<Scalar>
+  let scratch: UnsafeMutablePointer<Scalar>
+  let targets: UnsafePointer<Scalar>
+  let offsets: UnsafePointer<Scalar>
+  let predictions: UnsafePointer<Scalar>
+}
+
+/// The fixed facts of one scoring pass; ``score(columns:_:)`` handles a range of the chunk's columns.
+struct ScoringContext: Sendable {
+  let alphaCount: Int
+  let width: Int
+  let start: Int
+  let total: Int
+  let foldStart: [Int]
+  let testOrder: [Int]
+  let sharedOffset: Bool
+  let intercept: Bool
+  let usesDetermination: Bool
+  let equalFolds: Bool
+  let tables: ScoreTables
+
+  func score<Scalar: LinearAlgebraScalar>(columns: Range<Int>, _ pointers: ScoringPointers<Scalar>) {
+    let width = self.width
+    let block = alphaCount * width
+    let foldCount = foldStart.count - 1
+    let lower = columns.lowerBound
+    let count = columns.count
+    let acc = pointers.accumulators
+    let sse = acc
+    let sp = acc + block
+    let spp = acc + 2 * block
+    let spy = acc + 3 * block
+    let sy = acc + 4 * block
+    let syy = sy + width
+    for a in 0..<alphaCount {
+      for offset in [0, block, 2 * block, 3 * block] {
+        (acc + offset + a * width + lower).update(repeating: 0, count: count)
+      }
+    }
+    (sy + lower).update(repeating: 0, count: count)
+    (syy + lower).update(repeating: 0, count: count)
+    let yShift = pointers.scratch
+    let offsetShift = yShift + width
+    let correlationShift = yShift + 2 * width
+    let means = pointers.means
+    var pendingRows = 0
+    for f in 0..<foldCount {
+      let nTest = foldStart[f + 1] - foldStart[f]
+      let offset = pointers.offsets + (sharedOffset ? 0 : f * width)
+      // Errors use predictions shifted by ȳ (like the targets); correlation sums use predictions shifted by ȳ
+      // only with an intercept, so that no large constant cancels in Σp² − (Σp)²/n.
+      for v in columns {
+        offsetShift[v] = offset[v] - means[v]
+        correlationShift[v] = intercept ? offsetShift[v] : offset[v]
+      }
+      for q in foldStart[f]..<foldStart[f + 1] {
+        let y = pointers.targets + testOrder[q] * width
+        for v in columns {
+          let value = y[v] - means[v]
+          yShift[v] = value
+          sy[v] += value
+          syy[v] += value * value
+        }
+        for a in 0..<alphaCount {
+          let row = pointers.predictions + q * block + a * width
+          let base = a * width
+          for v in columns {
+            let error = yShift[v] - (row[v] + offsetShift[v])
+            let prediction = row[v] + correlationShift[v]
+            sse[base + v] += error * error
+            sp[base + v] += prediction
+            spp[base + v] += prediction * prediction
+            spy[base + v] += prediction * yShift[v]
+          }
+        }
+      }
+      pendingRows += nTest
+      if !equalFolds || pendingRows >= 64 || f == foldCount - 1 {
+        flush(
+          columns: columns, weight: 1 / (Double(nTest) * Double(foldCount)),
+          determinationFoldSize: usesDetermination ? nTest : nil, foldCount: foldCount, acc: acc)
+        pendingRows = 0
+      }
+    }
+  }
+
+  /// Adds the single-precision accumulators of `columns` to the double-precision tables and zeroes them.
+  private func flush<Scalar: LinearAlgebraScalar>(
+    columns: Range<Int>, weight: Double, determinationFoldSize: Int?, foldCount: Int,
+    acc: UnsafeMutablePointer<Scalar>
+  ) {
+    let block = alphaCount * width
+    let sse = acc
+    let sp = acc + block
+    let spp = acc + 2 * block
+    let spy = acc + 3 * block
+    let sy = acc + 4 * block
+    let syy = sy + width
+    for a in 0..<alphaCount {
+      let base = a * width
+      let tableBase = a * total + start
+      for v in columns {
+        let error = Double(sse[base + v])
+        if let foldSize = determinationFoldSize {
+          // scikit-learn's r2_score with force_finite: constant test targets score 1 if predicted exactly.
+          let foldTotal = Double(syy[v]) - Double(sy[v]) * Double(sy[v]) / Double(foldSize)
+          let r2 = foldTotal > 0 ? 1 - error / foldTotal : (error == 0 ? 1 : 0)
+          tables.scores[tableBase + v] += r2 / Double(foldCount)
+        } else {
+          tables.scores[tableBase + v] -= weight * error
+        }
+        tables.squaredErrors[tableBase + v] += error
+        tables.sumPrediction[tableBase + v] += Double(sp[base + v])
+        tables.sumPredictionSquared[tableBase + v] += Double(spp[base + v])
+        tables.sumPredictionTarget[tableBase + v] += Double(spy[base + v])
+        sse[base + v] = 0
+        sp[base + v] = 0
+        spp[base + v] = 0
+        spy[base + v] = 0
+      }
+    }
+    for v in columns {
+      tables.sumTarget[start + v] += Double(sy[v])
+      tables.sumTargetSquared[start + v] += Double(syy[v])
+      sy[v] = 0
+      syy[v] = 0
+    }
+  }
+
+}

@@ -1,0 +1,243 @@
+import LinearAlgebra
+
+/// The chunked solver behind ``RidgeCrossValidation``.
+///
+/// Layout of the prediction buffer of one chunk of `c` targets: row `q` (the `q`-th test sample in fold
+/// order) holds `alphas × c` values, alpha-major, so the GEMM of fold `f`, `M_f · Y_train` with
+/// `M_f` of shape `(n_test · A) × n_train` (row `t · A + a`), writes its rows straight into place.
+struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
+  let configuration: RidgeCrossValidation
+  let features: Matrix<Scalar>
+  let targets: Matrix<Scalar>
+  let sampleCount: Int
+  let featureCount: Int
+  let targetCount: Int
+  let alphas: [Double]
+  let isLeaveOneOut: Bool
+  let testFolds: [[Int]]
+  let trainFolds: [[Int]]
+  let testOrder: [Int]
+  let foldStart: [Int]
+  let featureMeans: [Double]
+  var foldOperators: [[Scalar]] = []
+  // Full-data spectrum, in the working precision.
+  let rank: Int
+  let eigenvalues: [Double]
+  let basis: [Scalar]
+  let left: [Scalar]
+  var leaveOneOutLeverage: [Scalar] = []
+  var leaveOneOutScale: [Scalar] = []
+
+  // Score tables, alphas × targets, double precision.
+  let tables: ScoreTables
+  var targetMeans: [Double]
+
+  init(
+    configuration: RidgeCrossValidation, features: Matrix<Scalar>, targets: Matrix<Scalar>
+  ) throws(RegressionError) {
+    self.configuration = configuration
+    self.features = features
+    self.targets = targets
+    sampleCount = features.rows
+    featureCount = features.columns
+    targetCount = targets.columns
+    alphas = configuration.alphas
+    isLeaveOneOut = configuration.scheme == .leaveOneOut
+    let folds = try configuration.scheme.testFolds(sampleCount: features.rows)
+    testFolds = folds
+    let n = features.rows
+    trainFolds = folds.map { fold in
+      var isTest = [Bool](repeating: false, count: n)
+      for i in fold { isTest[i] = true }
+      return (0..<n).filter { !isTest[$0] }
+    }
+    for (f, train) in trainFolds.enumerated() where train.isEmpty {
+      throw .invalidSplit("fold \(f) leaves no training samples")
+    }
+    testOrder = folds.flatMap { $0 }
+    var starts = [0]
+    for fold in folds { starts.append(starts.last! + fold.count) }
+    foldStart = starts
+
+    let x = features.converted(to: Double.self)
+    featureMeans = configuration.fitIntercept ? x.columnMeans() : [Double](repeating: 0, count: x.columns)
+    let centred = configuration.fitIntercept ? x.subtractingRowVector(featureMeans) : x
+    // Wide designs (more features than training samples) are handled in the kernel form: one Gram matrix
+    // of all samples serves every fold (its blocks, centred with the training-fold means).
+    let minimumTrain = trainFolds.map(\.count).min() ?? n
+    let usesGram = features.columns > minimumTrain || features.columns > n
+    let gram: Matrix<Double>?
+    do {
+      gram = usesGram ? try x.multiplied(by: x, transposeOther: .transpose) : nil
+    } catch {
+      throw .linearAlgebra(error)
+    }
+    var spectrum: RidgeSpectrum
+    if let gram, features.columns > n {
+      let all = Array(0..<n)
+      spectrum = try RidgeSpectrum(
+        gram: RidgeSpectrum.gramBlock(gram, rows: all, columns: all, centre: configuration.fitIntercept ? all : nil))
+      do {
+        spectrum.left = try centred.multiplied(by: spectrum.basis, transposeSelf: .transpose)
+      } catch {
+        throw .linearAlgebra(error)
+      }
+    } else {
+      spectrum = try RidgeSpectrum(design: centred)
+    }
+    rank = spectrum.rank
+    eigenvalues = spectrum.eigenvalues
+    basis = spectrum.basis.scalars.map { Scalar($0) }
+    left = spectrum.left.scalars.map { Scalar($0) }
+
+    tables = ScoreTables(alphaCount: alphas.count, targetCount: targets.columns)
+    targetMeans = [Double](repeating: 0, count: targets.columns)
+
+    if isLeaveOneOut {
+      let leverage = Self.leaveOneOutLeverage(
+        spectrum: spectrum, alphas: alphas, fitIntercept: configuration.fitIntercept)
+      leaveOneOutLeverage = leverage.map { Scalar($0) }
+      // 1/(1 − h); a leverage of 1 (a sample the model interpolates exactly) gives a zero prediction
+      // weight instead of infinity.
+      leaveOneOutScale = leverage.map { $0 < 1 - 1e-12 ? Scalar(1 / (1 - $0)) : 0 }
+    } else {
+      foldOperators = try (0..<folds.count).map { f throws(RegressionError) in
+        try Self.foldOperator(
+          x: x, gram: gram, train: trainFolds[f], test: folds[f], alphas: alphas,
+          fitIntercept: configuration.fitIntercept)
+      }
+    }
+  }
+
+  /// `M_f[(t·A + a), j] = Σ_k (X_te Xᵀ_tr U)[t,k] / (λ_k + α_a) · U[j,k]`: the map from training targets
+  /// to test predictions of every alpha.
+  static func foldOperator(
+    x: Matrix<Double>, gram: Matrix<Double>?, train: [Int], test: [Int], alphas: [Double], fitIntercept: Bool
+  ) throws(RegressionError) -> [Scalar] {
+    let spectrum: RidgeSpectrum
+    let projection: Matrix<Double>
+    let centre = fitIntercept ? train : nil
+    if let gram, x.columns > train.count {
+      spectrum = try RidgeSpectrum(gram: RidgeSpectrum.gramBlock(gram, rows: train, columns: train, centre: centre))
+      do {
+        // X_te X_trᵀ U from the Gram block: no p-sized product per fold.
+        projection = try RidgeSpectrum.gramBlock(gram, rows: test, columns: train, centre: centre)
+          .multiplied(by: spectrum.basis)
+      } catch {
+        throw .linearAlgebra(error)
+      }
+    } else {
+      var xTrain = x.rows(at: train)
+      var xTest = x.rows(at: test)
+      if fitIntercept {
+        let means = xTrain.columnMeans()
+        xTrain = xTrain.subtractingRowVector(means)
+        xTest = xTest.subtractingRowVector(means)
+      }
+      spectrum = try RidgeSpectrum(design: xTrain)
+      do {
+        projection = try xTest.multiplied(by: spectrum.left)
+      } catch {
+        throw .linearAlgebra(error)
+      }
+    }
+    let r = spectrum.rank
+    let nTest = test.count
+    let nTrain = train.count
+    let alphaCount = alphas.count
+    var result = [Scalar](repeating: 0, count: nTest * alphaCount * nTrain)
+    do {
+      for (a, alpha) in alphas.enumerated() {
+        var shrunk = projection
+        shrunk.withUnsafeMutableBufferPointer { buffer in
+          for t in 0..<nTest {
+            for k in 0..<r { buffer[t * r + k] /= spectrum.eigenvalues[k] + alpha }
+          }
+        }
+        let block = try shrunk.multiplied(by: spectrum.basis, transposeOther: .transpose)
+        block.withUnsafeBufferPointer { source in
+          for t in 0..<nTest {
+            let target = (t * alphaCount + a) * nTrain
+            for j in 0..<nTrain { result[target + j] = Scalar(source[t * nTrain + j]) }
+          }
+        }
+      }
+    } catch {
+      throw .linearAlgebra(error)
+    }
+    return result
+  }
+
+  /// The leverages `h_a[i] = Σ_k U_ik² λ_k / (λ_k + α_a)` (plus `1/n` with an intercept), `A × n`.
+  ///
+  /// scikit-learn writes the leave-one-out residual as `c / diag(G⁻¹)` with `G = X Xᵀ + α I`; since
+  /// `G⁻¹ = (I − H)/α` with the hat matrix `H = U diag(λ/(λ+α)) Uᵀ`, that is `(y − ŷ)/(1 − h)`, and the
+  /// leave-one-out prediction is `(ŷ − h y)/(1 − h)`, which avoids the cancellation of `y − looe` when
+  /// alpha is large (float32 would lose four digits there). The intercept correction `−1/(n α)` of
+  /// `diag(G⁻¹)` becomes `+1/n` in `h`.
+  static func leaveOneOutLeverage(
+    spectrum: RidgeSpectrum, alphas: [Double], fitIntercept: Bool
+  ) -> [Double] {
+    let n = spectrum.basis.rows
+    let r = spectrum.rank
+    var result = [Double](repeating: 0, count: alphas.count * n)
+    spectrum.basis.withUnsafeBufferPointer { u in
+      for (a, alpha) in alphas.enumerated() {
+        for i in 0..<n {
+          var leverage = fitIntercept ? 1 / Double(n) : 0
+          for k in 0..<r {
+            let lambda = spectrum.eigenvalues[k]
+            leverage += u[i * r + k] * u[i * r + k] * lambda / (lambda + alpha)
+          }
+          result[a * n + i] = leverage
+        }
+      }
+    }
+    return result
+  }
+}
+
+/// The per-(alpha, target) accumulators of one fit, in double precision, `alphas × targets` row-major
+/// (the target sums are `targets` long). Raw storage so that disjoint column ranges can be filled from
+/// two threads at once.
+final class ScoreTables: @unchecked Sendable {
+  let alphaCount: Int
+  let targetCount: Int
+  /// Mean over folds of the per-fold score.
+  let scores: UnsafeMutablePointer<Double>
+  /// Σ (y − ŷ)² pooled over folds.
+  let squaredErrors: UnsafeMutablePointer<Double>
+  /// Σ ŷ (shifted), Σ ŷ², Σ ŷ y.
+  let sumPrediction: UnsafeMutablePointer<Double>
+  let sumPredictionSquared: UnsafeMutablePointer<Double>
+  let sumPredictionTarget: UnsafeMutablePointer<Double>
+  /// Σ y, Σ y² (shifted by the full-data mean).
+  let sumTarget: UnsafeMutablePointer<Double>
+  let sumTargetSquared: UnsafeMutablePointer<Double>
+
+  init(alphaCount: Int, targetCount: Int) {
+    self.alphaCount = alphaCount
+    self.targetCount = targetCount
+    func make(_ count: Int) -> UnsafeMutablePointer<Double> {
+      let pointer = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
+      pointer.initialize(repeating: 0, count: Swift.max(count, 1))
+      return pointer
+    }
+    let size = alphaCount * targetCount
+    scores = make(size)
+    squaredErrors = make(size)
+    sumPrediction = make(size)
+    sumPredictionSquared = make(size)
+    sumPredictionTarget = make(size)
+    sumTarget = make(targetCount)
+    sumTargetSquared = make(targetCount)
+  }
+
+  deinit {
+    for pointer in [
+      scores, squaredErrors, sumPrediction, sumPredictionSquared, sumPredictionTarget, sumTarget, sumTargetSquared,
+    ] {
+      pointer.deallocate()
+    }
+  }
+}

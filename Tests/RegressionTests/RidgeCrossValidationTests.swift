@@ -1,0 +1,175 @@
+import Foundation
+import LinearAlgebra
+import Testing
+
+@testable import Regression
+
+/// A seeded design with planted signal for property tests.
+func plantedProblem(samples n: Int, features p: Int, targets v: Int, seed: UInt64) -> (Matrix<Float>, Matrix<Float>) {
+  var generator = SplitMix64(seed: seed)
+  func gaussian() -> Float {
+    let u1 = Double(generator.next() >> 11) / Double(1 << 53) + 1e-300
+    let u2 = Double(generator.next() >> 11) / Double(1 << 53)
+    return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+  }
+  let x = Matrix<Float>(rows: n, columns: p) { _, _ in gaussian() }
+  let w = Matrix<Float>(rows: p, columns: v) { _, _ in gaussian() }
+  var y = try! x.multiplied(by: w)
+  y.withUnsafeMutableBufferPointer { buffer in
+    for i in buffer.indices { buffer[i] += 2 * gaussian() }
+  }
+  return (x, y)
+}
+
+@Suite("Cross-validation splits")
+struct CrossValidationSchemeTests {
+  @Test("contiguous K-fold has scikit-learn's fold sizes and order")
+  func contiguous() throws {
+    let folds = try CrossValidationScheme.kFold(5).testFolds(sampleCount: 11)
+    #expect(folds == [[0, 1, 2], [3, 4], [5, 6], [7, 8], [9, 10]])
+  }
+
+  @Test("shuffled K-fold is a seeded partition")
+  func shuffled() throws {
+    let a = try CrossValidationScheme.shuffledKFold(4, seed: 3).testFolds(sampleCount: 22)
+    let b = try CrossValidationScheme.shuffledKFold(4, seed: 3).testFolds(sampleCount: 22)
+    let c = try CrossValidationScheme.shuffledKFold(4, seed: 4).testFolds(sampleCount: 22)
+    #expect(a == b)
+    #expect(a != c)
+    #expect(a.flatMap { $0 }.sorted() == Array(0..<22))
+    #expect(a.map(\.count) == [6, 6, 5, 5])
+  }
+
+  @Test("leave-one-group-out orders folds by label")
+  func groups() throws {
+    let folds = try CrossValidationScheme.leaveOneGroupOut(groups: [2, 2, 1, 1, 3, 1]).testFolds(sampleCount: 6)
+    #expect(folds == [[2, 3, 5], [0, 1], [4]])
+  }
+
+  @Test("malformed splits throw typed errors")
+  func malformed() {
+    #expect(throws: RegressionError.tooFewSamples(samples: 3, minimum: 5, scheme: "KFold(5)")) {
+      try CrossValidationScheme.kFold(5).testFolds(sampleCount: 3)
+    }
+    #expect(throws: RegressionError.invalidFoldCount(1)) {
+      try CrossValidationScheme.kFold(1).testFolds(sampleCount: 3)
+    }
+    #expect(throws: RegressionError.self) {
+      try CrossValidationScheme.custom(testIndices: [[0, 1], [1]]).testFolds(sampleCount: 4)
+    }
+    #expect(throws: RegressionError.self) {
+      try CrossValidationScheme.leaveOneGroupOut(groups: [1, 1]).testFolds(sampleCount: 2)
+    }
+  }
+}
+
+@Suite("Ridge cross-validation behaviour")
+struct RidgeCrossValidationTests {
+  @Test("explicit folds equal to K-fold give identical results; groups keep runs together")
+  func customFolds() throws {
+    let (x, y) = plantedProblem(samples: 40, features: 6, targets: 30, seed: 1)
+    let folds = try CrossValidationScheme.kFold(4).testFolds(sampleCount: 40)
+    let a = try RidgeCrossValidation(scheme: .kFold(4), targetChunkSize: 7).fit(features: x, targets: y)
+    let b = try RidgeCrossValidation(scheme: .custom(testIndices: folds)).fit(features: x, targets: y)
+    let groups = (0..<40).map { $0 / 10 }
+    let c = try RidgeCrossValidation(scheme: .leaveOneGroupOut(groups: groups)).fit(features: x, targets: y)
+    #expect(a.bestAlphaIndices == b.bestAlphaIndices)
+    #expect(a.bestAlphaIndices == c.bestAlphaIndices)
+    // Chunking only reorders float32 sums: 1e-5 relative on the weights.
+    #expect(a.model.weights.isApproximatelyEqual(to: b.model.weights, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))
+  }
+
+  @Test("planted signal is recovered: high CV correlation, small alphas")
+  func recovers() throws {
+    let (x, y) = plantedProblem(samples: 120, features: 8, targets: 20, seed: 2)
+    let result = try RidgeCrossValidation().fit(features: x, targets: y)
+    // Signal variance ≈ 8 against noise variance 4: r ≈ 0.8 expected, 0.5 leaves room for unlucky weights.
+    #expect(result.crossValidatedCorrelation.allSatisfy { $0 > 0.5 })
+    #expect(result.gridEdgeCounts.largest == 0)
+  }
+
+  @Test("constant targets give documented zeros, never NaN", arguments: [false, true])
+  func constantTargets(intercept: Bool) throws {
+    let (x, _) = plantedProblem(samples: 30, features: 4, targets: 1, seed: 3)
+    let y = Matrix<Float>(rows: 30, columns: 3, repeating: 2.5)
+    for scheme in [CrossValidationScheme.kFold(5), .leaveOneOut] {
+      let result = try RidgeCrossValidation(scheme: scheme, fitIntercept: intercept, computesInSampleScores: true)
+        .fit(features: x, targets: y)
+      #expect(result.crossValidatedCorrelation == [0, 0, 0])
+      #expect(result.crossValidatedDetermination == [0, 0, 0])
+      #expect(result.inSampleDetermination == [0, 0, 0])
+      #expect(result.model.weights.firstNonFiniteIndex() == nil)
+      if intercept {
+        // Centred constant targets are zero: every alpha ties, the largest wins, the intercept is the constant.
+        #expect(result.bestAlphas.allSatisfy { $0 == 1000 } || scheme == .leaveOneOut)
+        #expect(result.model.intercept.allSatisfy { abs($0 - 2.5) < 1e-5 })
+      }
+    }
+  }
+
+  @Test("bad input throws typed errors")
+  func badInput() throws {
+    let (x, y) = plantedProblem(samples: 20, features: 3, targets: 2, seed: 4)
+    #expect(throws: RegressionError.sampleCountMismatch(features: x.shape, targets: MatrixShape(rows: 19, columns: 2)))
+    {
+      try RidgeCrossValidation().fit(features: x, targets: y.rows(0..<19))
+    }
+    #expect(throws: RegressionError.emptyAlphaGrid) {
+      try RidgeCrossValidation(alphas: []).fit(features: x, targets: y)
+    }
+    #expect(throws: RegressionError.invalidAlpha(-1)) {
+      try RidgeCrossValidation(alphas: [1, -1]).fit(features: x, targets: y)
+    }
+    var bad = y
+    bad[3, 1] = .nan
+    #expect(throws: RegressionError.nonFiniteInput(operation: "RidgeCrossValidation.fit (targets)", row: 3, column: 1))
+    {
+      try RidgeCrossValidation().fit(features: x, targets: bad)
+    }
+    #expect(throws: RegressionError.self) {
+      try RidgeCrossValidation(scheme: .kFold(5)).fit(features: x.rows(0..<4), targets: y.rows(0..<4))
+    }
+    #expect(throws: RegressionError.invalidAlpha(0)) { try RidgeRegression(alpha: 0).fit(features: x, targets: y) }
+    #expect(throws: RegressionError.featureCountMismatch(expected: 3, actual: 2)) {
+      try RidgeRegression(alpha: 1).fit(features: x, targets: y).predict(x.columns(0..<2))
+    }
+  }
+
+  @Test("zero targets give an empty, valid result")
+  func noTargets() throws {
+    let (x, _) = plantedProblem(samples: 20, features: 3, targets: 1, seed: 5)
+    let result = try RidgeCrossValidation().fit(features: x, targets: Matrix<Float>(rows: 20, columns: 0))
+    #expect(result.bestAlphas.isEmpty)
+    #expect(result.model.weights.shape == MatrixShape(rows: 3, columns: 0))
+  }
+
+  @Test("double precision agrees with single precision")
+  func precisions() throws {
+    let (x, y) = plantedProblem(samples: 50, features: 10, targets: 12, seed: 6)
+    let single = try RidgeCrossValidation(fitIntercept: true).fit(features: x, targets: y)
+    let double = try RidgeCrossValidation(fitIntercept: true).fit(
+      features: x.converted(to: Double.self), targets: y.converted(to: Double.self))
+    #expect(single.bestAlphaIndices == double.bestAlphaIndices)
+    // float32 against float64: 1e-4 norm-wise.
+    let errors = columnRelativeErrors(
+      single.model.weights.scalars.map(Double.init), double.model.weights.scalars, columns: 12)
+    #expect(errors.allSatisfy { $0 < 1e-4 })
+  }
+}
+
+@Suite("Ridge decoder")
+struct RidgeDecoderTests {
+  @Test("fixed alpha 20 equals RidgeRegression; CV picks from the grid")
+  func decoder() throws {
+    let (x, y) = plantedProblem(samples: 60, features: 30, targets: 6, seed: 8)
+    let fixed = try RidgeDecoder().fit(activity: x, embeddings: y)
+    let direct = try RidgeRegression(alpha: 20).fit(features: x, targets: y)
+    #expect(fixed.model.weights == direct.weights)
+    #expect(fixed.alphas == [Double](repeating: 20, count: 6))
+    let grid = RidgeDecoder.authorsAlphaGrid
+    let cv = try RidgeDecoder(alpha: .crossValidated(RidgeCrossValidation(alphas: grid))).fit(
+      activity: x, embeddings: y)
+    #expect(cv.alphas.allSatisfy { grid.contains($0) })
+    #expect(cv.model.intercept.count == 6)
+  }
+}
