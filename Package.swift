@@ -156,10 +156,19 @@ targets += [
   .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
 ]
 
-products += [.library(name: "Resonance", targets: ["Resonance"])]
+products += [
+  .library(name: "Resonance", targets: ["Resonance"]),
+  .executable(name: "reconstruct", targets: ["reconstruct"]),
+]
 targets += [
-  .target(name: "Resonance", dependencies: ["LinearAlgebra", "NeuroIO"]),
+  .target(
+    name: "Resonance",
+    dependencies: [
+      "LinearAlgebra", "NeuroIO", "Audio", "CLAP", "TensorRuntime", "MusicLDM", "Regression", "VoxelEncoding",
+      "FunctionalAlignment", "Metrics", "Plotting",
+    ]),
   .testTarget(name: "ResonanceTests", dependencies: ["Resonance", "NeuroIO", "SyntheticDataset", "LinearAlgebra"]),
+  .executableTarget(name: "reconstruct", dependencies: ["Resonance", argumentParser], path: "Examples/reconstruct"),
 ]
 
 // MARK: - ListeningTest (issue 9)

@@ -1,0 +1,106 @@
+import Foundation
+import LinearAlgebra
+import NeuroIO
+
+/// A per-stimulus feature matrix: one row per stimulus (CLAP embeddings, or any other space such as the paper's
+/// Table 1 comparisons), addressable by stimulus.
+public struct FeatureSpace: Sendable {
+  /// A short name for reports (for example `"CLAP"`).
+  public var name: String
+  /// The stimuli, one per row of ``features``.
+  public var stimuli: [Stimulus]
+  /// `stimuli.count × dimension` features.
+  public var features: Matrix<Float>
+
+  /// Creates a feature space.
+  ///
+  /// - Throws: ``ResonanceError/rowCountMismatch(context:expected:actual:)`` when rows and stimuli differ.
+  public init(name: String, stimuli: [Stimulus], features: Matrix<Float>) throws(ResonanceError) {
+    guard stimuli.count == features.rows else {
+      throw .rowCountMismatch(context: "Feature space \(name)", expected: stimuli.count, actual: features.rows)
+    }
+    self.name = name
+    self.stimuli = stimuli
+    self.features = features
+  }
+
+  /// The rows for `wanted`, in that order.
+  ///
+  /// - Throws: ``ResonanceError/missingData(what:hint:)`` naming the first stimulus without features.
+  public func rows(for wanted: [Stimulus]) throws(ResonanceError) -> Matrix<Float> {
+    var index: [Stimulus: Int] = [:]
+    for (row, stimulus) in stimuli.enumerated() { index[stimulus] = row }
+    var rows: [Int] = []
+    for stimulus in wanted {
+      guard let row = index[stimulus] else {
+        throw .missingData(
+          what: "Features of \(stimulus.identifier) in feature space \(name)",
+          hint: "The feature file must cover every training and test stimulus.")
+      }
+      rows.append(row)
+    }
+    return features.rows(at: rows)
+  }
+
+  /// Reads a feature space from a `.npy` matrix (`stimuli × dimension`) and a text file of stimulus
+  /// identifiers (`blues.00012`, one per line, in row order).
+  ///
+  /// - Throws: ``ResonanceError/invalidData(path:reason:)`` for unreadable files or malformed identifiers.
+  public static func read(name: String, features path: URL, identifiers: URL) throws(ResonanceError) -> FeatureSpace {
+    let matrix: Matrix<Float>
+    do {
+      matrix = try NumPyArray.read(path.path).matrix(of: Float.self)
+    } catch {
+      throw .invalidData(path: path.path, reason: error.description)
+    }
+    guard let text = try? String(contentsOf: identifiers, encoding: .utf8) else {
+      throw .invalidData(path: identifiers.path, reason: "it could not be read as UTF-8 text")
+    }
+    var stimuli: [Stimulus] = []
+    for (number, line) in text.split(separator: "\n").enumerated() {
+      guard let stimulus = Stimulus(identifier: String(line).trimmingCharacters(in: .whitespaces)) else {
+        throw .invalidData(path: identifiers.path, reason: "line \(number + 1) is not an identifier like blues.00012")
+      }
+      stimuli.append(stimulus)
+    }
+    return try FeatureSpace(name: name, stimuli: stimuli, features: matrix)
+  }
+
+  /// Writes the features as `.npy` and the identifiers as text next to it (`<path>.stimuli.txt`).
+  public func write(to path: URL) throws(ResonanceError) {
+    do {
+      try NumPyArray(features).write(to: path.path)
+    } catch {
+      throw .invalidData(path: path.path, reason: error.description)
+    }
+    let list = stimuli.map(\.identifier).joined(separator: "\n") + "\n"
+    try ResultFiles.writeAtomically(Data(list.utf8), to: path.appendingPathExtension("stimuli.txt"))
+  }
+}
+
+extension Stimulus {
+  /// Parses a GTZAN identifier such as `"blues.00012"`.
+  public init?(identifier: String) {
+    guard let dot = identifier.lastIndex(of: "."), let track = Int(identifier[identifier.index(after: dot)...]) else {
+      return nil
+    }
+    let genre = String(identifier[..<dot])
+    guard !genre.isEmpty else { return nil }
+    self.init(genre: genre, track: track)
+  }
+}
+
+/// Small helpers for writing result files safely.
+public enum ResultFiles {
+  /// Writes `data` to a temporary file in the destination's folder and renames it into place.
+  ///
+  /// - Throws: ``ResonanceError/invalidData(path:reason:)`` when the folder cannot be written.
+  public static func writeAtomically(_ data: Data, to url: URL) throws(ResonanceError) {
+    do {
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try data.write(to: url, options: .atomic)
+    } catch {
+      throw .invalidData(path: url.path, reason: "it could not be written (\(error.localizedDescription))")
+    }
+  }
+}

@@ -1,0 +1,329 @@
+import Audio
+import Foundation
+import FunctionalAlignment
+import LinearAlgebra
+import Metrics
+import MusicLDM
+import NeuroIO
+import Regression
+import TensorRuntime
+import VoxelEncoding
+
+/// Runs the paper's pipeline end to end (DESIGN §3): pairs → CLAP → voxel selection → alignment → bridge →
+/// decoder → identification → MusicLDM, writing every output into one folder.
+public struct Reconstructor {
+  /// Inputs of a run.
+  public struct Inputs: Sendable {
+    /// BIDS root.
+    public var bids: URL
+    /// Derivatives folder (`nil`: `derivatives/fmriprep` or `derivatives`).
+    public var derivatives: URL?
+    /// GTZAN root holding `genres_original/` (and `<id>.txt` captions for the bridge).
+    public var stimuli: URL
+    /// CLAP model folder (audio embeddings).
+    public var clap: URL
+    /// MusicLDM checkpoint folder.
+    public var musicLDM: URL
+    /// Output folder.
+    public var output: URL
+    /// Whether the models are the embedded random demo models.
+    public var usesDemoModels: Bool
+
+    /// Creates inputs.
+    public init(
+      bids: URL, derivatives: URL?, stimuli: URL, clap: URL, musicLDM: URL, output: URL, usesDemoModels: Bool = false
+    ) {
+      self.bids = bids
+      self.derivatives = derivatives
+      self.stimuli = stimuli
+      self.clap = clap
+      self.musicLDM = musicLDM
+      self.output = output
+      self.usesDemoModels = usesDemoModels
+    }
+  }
+
+  /// The run's inputs.
+  public var inputs: Inputs
+  /// The run's options.
+  public var options: ReconstructionOptions
+
+  /// Creates a run.
+  public init(inputs: Inputs, options: ReconstructionOptions) {
+    self.inputs = inputs
+    self.options = options
+  }
+
+  /// Runs every stage and writes the outputs; `progress` receives one line per step of long work.
+  ///
+  /// - Throws: ``ResonanceError`` naming what is missing or failing; outputs are written atomically, and
+  ///   `results.json` last, so a failed run never looks complete.
+  @discardableResult
+  public func run(progress: @escaping (String) -> Void = { _ in }) throws(ResonanceError) -> ReconstructionProducts {
+    var timings: [String: Double] = [:]
+    let clock = ContinuousClock()
+    func timed<T>(_ stage: String, _ body: () throws(ResonanceError) -> T) throws(ResonanceError) -> T {
+      let start = clock.now
+      progress("== \(stage)")
+      let value = try body()
+      let elapsed = clock.now - start
+      timings[stage] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      return value
+    }
+    // 1. Pairs.
+    let dataset = try MusicGenreDataset(root: inputs.bids, derivatives: inputs.derivatives, options: options.loading)
+    let template = options.loading.templateSubject
+    var subjects = options.subjects ?? dataset.subjects
+    guard subjects.contains(template) else {
+      throw .missingData(
+        what: "The template subject sub-\(template) among the subjects \(subjects)",
+        hint: "Include it, or choose another template subject.")
+    }
+    for subject in subjects where !dataset.subjects.contains(subject) {
+      throw .missingData(what: "sub-\(subject) in \(inputs.bids.path)", hint: "Check --subjects.")
+    }
+    subjects = [template] + subjects.filter { $0 != template }
+    let templateMask = try timed("template mask") { () throws(ResonanceError) in
+      try dataset.brainMask(subject: template)
+    }
+    let pairs: [SubjectPairs] = try timed("loading and epoching") { () throws(ResonanceError) in
+      try subjects.map { (subject) throws(ResonanceError) in
+        try dataset.loadSubject(subject, template: templateMask, progress: progress)
+      }
+    }
+    let trainingStimuli = pairs[0].training.stimuli
+    let testStimuli = pairs[0].test.stimuli
+    for subject in pairs.dropFirst()
+    where subject.training.stimuli != trainingStimuli || subject.test.stimuli != testStimuli {
+      throw .stimulusMismatch(
+        context: "sub-\(subject.subject) heard different stimuli than the template",
+        expected: trainingStimuli.count + testStimuli.count,
+        actual: subject.training.stimuli.count + subject.test.stimuli.count)
+    }
+    // 2. CLAP embeddings of every stimulus (cached).
+    let clipStarts = try Self.clipStarts(dataset: dataset, subject: template)
+    let embedder = try StimulusEmbedder(
+      modelFolder: inputs.clap, stimuliFolder: inputs.stimuli,
+      cacheFolder: inputs.output.appendingPathComponent("cache/clap"), window: options.clipWindow, seed: options.seed)
+    let allStimuli = trainingStimuli + testStimuli
+    let clap = try timed("CLAP embeddings") { () throws(ResonanceError) in
+      try embedder.embed(allStimuli.map { ($0, clipStarts[$0] ?? 0) }, progress: progress)
+    }
+    let trainingFeatures = try clap.rows(for: trainingStimuli)
+    let testFeatures = try clap.rows(for: testStimuli)
+    // 3. Bridge into MusicLDM's conditioning space, fitted on training captions only.
+    let textEncoder: MusicLDMTextEncoder?
+    do {
+      textEncoder = try MusicLDMTextEncoder(checkpoint: inputs.musicLDM)
+    } catch {
+      throw .invalidData(path: inputs.musicLDM.path, reason: error.description)
+    }
+    let bridge = try timed("embedding bridge") { () throws(ResonanceError) in
+      let captions = trainingStimuli.map { Self.caption(of: $0, stimuli: inputs.stimuli) }
+      let text: Tensor
+      do {
+        text = try textEncoder!.embed(captions)
+      } catch {
+        throw .numericalFailure(
+          step: "Embedding the training captions with MusicLDM's text encoder", reason: "\(error)")
+      }
+      let width = text.shape[1]
+      let targets = Matrix<Float>(rows: text.shape[0], columns: width) { i, j in text.elements[i * width + j] }
+      return try EmbeddingBridge.fit(audio: trainingFeatures, text: targets, method: .ridge(alpha: options.bridgeAlpha))
+    }
+    let trainingTargets = try bridge.apply(to: trainingFeatures)
+    let testTargets = try bridge.apply(to: testFeatures)
+    // 4. Voxel selection on the template subject, threshold chosen inside the training data.
+    let masker = Masker(mask: templateMask)
+    guard let score = EncodingScore(rawValue: options.selectionScore) else {
+      throw .invalidData(path: "options.selectionScore", reason: "unknown score \(options.selectionScore)")
+    }
+    let (maps, selection, sweep) = try timed("voxel selection") { () throws(ResonanceError) in
+      do {
+        let maps = try VoxelEncoder().fit(
+          features: trainingFeatures, responses: pairs[0].training.responses, masker: masker)
+        var sweep: ThresholdSweepResult?
+        let threshold: Double
+        if let fixed = options.fixedThreshold {
+          threshold = fixed
+        } else {
+          let result = try ThresholdSweep(
+            thresholds: options.thresholds, score: score, smoothingFWHM: options.smoothingFWHM,
+            minimumClusterSize: options.minimumClusterSize
+          ).run(
+            features: trainingFeatures, responses: pairs[0].training.responses, decodingTargets: trainingTargets,
+            masker: masker)
+          sweep = result
+          threshold = result.bestThreshold
+        }
+        let selection = try maps.select(
+          score, threshold: threshold, smoothingFWHM: options.smoothingFWHM,
+          minimumClusterSize: options.minimumClusterSize)
+        return (maps, selection, sweep)
+      } catch {
+        throw .numericalFailure(step: "Voxel selection", reason: "\(error)")
+      }
+    }
+    guard !selection.isEmpty else {
+      throw .missingData(
+        what: "Selected voxels (none survived threshold \(selection.threshold))",
+        hint: "Lower --threshold or the minimum cluster size.")
+    }
+    progress("selected \(selection.columns.count) of \(templateMask.count) voxels at threshold \(selection.threshold)")
+    // 5. Alignment into the template's selected voxels, stacking subjects.
+    let stacked = try timed("functional alignment") {
+      () throws(ResonanceError) -> (
+        train: Matrix<Float>, test: Matrix<Float>, trainRows: [Range<Int>], testRows: [Range<Int>]
+      ) in
+      let samples = pairs.map {
+        SubjectSamples(
+          train: $0.training.responses.columns(at: selection.columns),
+          test: $0.test.responses.columns(at: selection.columns))
+      }
+      if options.alignment == .none {
+        let train = try Self.stack(samples.map(\.train))
+        let test = try Self.stack(samples.map(\.test))
+        let n = trainingStimuli.count
+        let m = testStimuli.count
+        return (
+          train: train, test: test, trainRows: samples.indices.map { ($0 * n)..<(($0 + 1) * n) },
+          testRows: samples.indices.map { ($0 * m)..<(($0 + 1) * m) }
+        )
+      }
+      let method: TemplateAlignment.Method
+      switch options.alignment {
+      case .ridgeFiveFold:
+        method = .ridge(RidgeAlignment(method: .crossValidated(.kFold(5), alphaScope: .perTarget)))
+      case .procrustes: method = .procrustes(ProcrustesAlignment(scaled: true))
+      default: method = .ridge(RidgeAlignment())
+      }
+      do {
+        let aligned = try TemplateAlignment(method: method).align(subjects: samples)
+        return (train: aligned.train, test: aligned.test, trainRows: aligned.trainRows, testRows: aligned.testRows)
+      } catch {
+        throw .numericalFailure(step: "Functional alignment", reason: "\(error)")
+      }
+    }
+    // 6. Decoder on all subjects stacked.
+    let (predictions, decoderAlpha) = try timed("decoding") { () throws(ResonanceError) in
+      let targets = try Self.stack(Array(repeating: trainingTargets, count: pairs.count))
+      do {
+        let decoder = RidgeDecoder(
+          alpha: options.decoderAlpha.map { .fixed($0) }
+            ?? .crossValidated(RidgeCrossValidation(alphas: RidgeDecoder.authorsAlphaGrid, alphaScope: .shared)))
+        let (model, alphas) = try decoder.fit(activity: stacked.train, embeddings: targets)
+        return (try model.predict(stacked.test), alphas.first)
+      } catch {
+        throw .numericalFailure(step: "Decoding", reason: "\(error)")
+      }
+    }
+    // 7. Metrics.
+    let evaluation = try timed("metrics") { () throws(ResonanceError) in
+      try Self.evaluate(
+        predictions: predictions, targets: testTargets, rows: stacked.testRows, subjects: subjects,
+        stimuli: testStimuli)
+    }
+    // 8. Generation of every test clip from the template subject's predictions.
+    var clips: [TestClipEntry] = []
+    var seeds: [String: UInt64] = [:]
+    try timed("generation") { () throws(ResonanceError) in
+      let generator = ClipGenerator(
+        inputs: inputs, options: options, textEncoder: textEncoder!, embedder: embedder, encodingModel: maps.model,
+        selection: selection)
+      (clips, seeds) = try generator.generateAll(
+        stimuli: testStimuli, clipStarts: clipStarts,
+        predictions: predictions.rows(stacked.testRows[0]),
+        measured: pairs[0].test.responses.columns(at: selection.columns), progress: progress)
+    }
+    var sweepTable: [String: Double?] = [:]
+    if let sweep {
+      for (threshold, accuracy) in zip(sweep.thresholds, sweep.meanAccuracy) {
+        sweepTable[String(threshold)] = accuracy
+      }
+    }
+    let results = ReconstructionResults(
+      identificationAccuracy: evaluation.strict, identificationAccuracyInclusive: evaluation.inclusive,
+      threshold: selection.threshold, thresholdSweep: sweepTable, voxelCount: selection.columns.count,
+      templateVoxelCount: templateMask.count, decoderAlpha: decoderAlpha, perGenre: evaluation.perGenre,
+      topOneAccuracy: evaluation.topOne, trainingStimuli: trainingStimuli.count, testStimuli: testStimuli.count,
+      subjects: subjects, generationSeeds: seeds, options: options, timings: timings,
+      usesDemoModels: inputs.usesDemoModels, testClips: clips,
+      versions: ["resonance": "0.1.0", "blasKernel": BLASRuntime.kernelName])
+    let products = ReconstructionProducts(
+      results: results, selection: selection, templateMask: templateMask,
+      similarity: evaluation.templateSimilarity, testStimuli: testStimuli, perItem: evaluation.perItem)
+    try ReportWriter(folder: inputs.output).write(products)
+    return products
+  }
+
+  /// The clip start (events' `start`) of every stimulus the subject heard.
+  static func clipStarts(dataset: MusicGenreDataset, subject: String) throws(ResonanceError) -> [Stimulus: Double] {
+    var starts: [Stimulus: Double] = [:]
+    for (task, run, _) in try dataset.preprocessedRuns(subject: subject) {
+      for event in try dataset.events(subject: subject, task: task, run: run) where starts[event.stimulus] == nil {
+        starts[event.stimulus] = event.clipStartSeconds
+      }
+    }
+    return starts
+  }
+
+  /// The caption of a stimulus (`genres_original/<genre>/<id>.txt`), or a generic one naming the genre.
+  static func caption(of stimulus: Stimulus, stimuli: URL) -> String {
+    let url = stimuli.appendingPathComponent("genres_original/\(stimulus.genre)/\(stimulus.identifier).txt")
+    if let text = try? String(contentsOf: url, encoding: .utf8), !text.isEmpty {
+      return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    return "a \(stimulus.genre) music clip"
+  }
+
+  static func stack(_ matrices: [Matrix<Float>]) throws(ResonanceError) -> Matrix<Float> {
+    do {
+      return try Matrix.verticallyStacked(matrices)
+    } catch {
+      throw .numericalFailure(step: "Stacking subjects", reason: error.description)
+    }
+  }
+
+  struct Evaluation {
+    var strict: AccuracySummary
+    var inclusive: AccuracySummary
+    var perGenre: [String: Double]
+    var topOne: Double
+    var templateSimilarity: Matrix<Double>
+    var perItem: [String: [Double]]
+  }
+
+  static func evaluate(
+    predictions: Matrix<Float>, targets: Matrix<Float>, rows: [Range<Int>], subjects: [String], stimuli: [Stimulus]
+  ) throws(ResonanceError) -> Evaluation {
+    do {
+      let strict = try Identification.perSubject(predictions: predictions, targets: targets, rows: rows)
+      let inclusive = try Identification.perSubject(
+        predictions: predictions, targets: targets, rows: rows, rule: .inclusiveCountingSelf)
+      func summary(_ s: SubjectSummary) -> AccuracySummary {
+        AccuracySummary(
+          mean: s.mean, std: s.standardDeviation,
+          perSubject: Dictionary(uniqueKeysWithValues: zip(subjects, s.accuracies)))
+      }
+      var perItemMean = [Double](repeating: 0, count: targets.rows)
+      var perItem: [String: [Double]] = [:]
+      var topOne = 0.0
+      for (subject, result) in zip(subjects, strict.results) {
+        perItem[subject] = result.perItem
+        for (i, value) in result.perItem.enumerated() { perItemMean[i] += value / Double(subjects.count) }
+      }
+      for range in rows {
+        let similarity = try Similarity.matrix(predictions: predictions.rows(range), targets: targets)
+        topOne += try Identification.topKAccuracy(similarity: similarity, k: 1) / Double(rows.count)
+      }
+      let genres = try Identification.breakdown(perItemMean, labels: stimuli.map(\.genre))
+      let cosine = try Similarity.matrix(predictions: predictions.rows(rows[0]), targets: targets, measure: .cosine)
+      return Evaluation(
+        strict: summary(strict), inclusive: summary(inclusive),
+        perGenre: Dictionary(uniqueKeysWithValues: genres.map { ($0.label, $0.mean) }), topOne: topOne,
+        templateSimilarity: cosine, perItem: perItem)
+    } catch {
+      throw .numericalFailure(step: "Identification metrics", reason: "\(error)")
+    }
+  }
+}

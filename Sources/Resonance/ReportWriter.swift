@@ -1,0 +1,118 @@
+import Foundation
+import LinearAlgebra
+import NeuroIO
+import Plotting
+
+/// Writes a reconstruction's outputs: figures, tables, the voxel mask, `report.html`, and `results.json` last.
+struct ReportWriter {
+  let folder: URL
+
+  func write(_ products: ReconstructionProducts) throws(ResonanceError) {
+    let results = products.results
+    try FileManager.default.createDirectoryIfNeeded(folder)
+    // Tables.
+    var identification = "subject\taccuracy\taccuracy_inclusive\n"
+    for subject in results.subjects {
+      identification += "\(subject)\t\(results.identificationAccuracy.perSubject[subject] ?? .nan)"
+      identification += "\t\(results.identificationAccuracyInclusive.perSubject[subject] ?? .nan)\n"
+    }
+    identification += "mean\t\(results.identificationAccuracy.mean)\t\(results.identificationAccuracyInclusive.mean)\n"
+    identification += "std\t\(results.identificationAccuracy.std)\t\(results.identificationAccuracyInclusive.std)\n"
+    try ResultFiles.writeAtomically(Data(identification.utf8), to: folder.appendingPathComponent("identification.tsv"))
+    var genres = "genre\taccuracy\n"
+    for genre in results.perGenre.keys.sorted() { genres += "\(genre)\t\(results.perGenre[genre]!)\n" }
+    try ResultFiles.writeAtomically(Data(genres.utf8), to: folder.appendingPathComponent("genre_accuracy.tsv"))
+    // Figures.
+    let stimuli = products.testStimuli
+    var groups: [Heatmap.Group] = []
+    var start = 0
+    while start < stimuli.count {
+      var end = start
+      while end < stimuli.count && stimuli[end].genre == stimuli[start].genre { end += 1 }
+      groups.append(Heatmap.Group(label: stimuli[start].genre, range: start..<end))
+      start = end
+    }
+    do {
+      let heatmap = try Heatmap(
+        values: products.similarity.scalars, rows: products.similarity.rows, columns: products.similarity.columns,
+        title: "Cosine similarity, predicted x true (sub-\(results.subjects[0]), test clips by genre)",
+        rowCaption: "predicted", columnCaption: "true", groups: groups, colormap: .blueWhiteRed, valueRange: -1...1)
+      let cell = max(4, min(12, 600 / max(1, stimuli.count)))
+      try PNGFile.write(try heatmap.render(cellSize: cell), to: folder.appendingPathComponent("similarity.png"))
+      let mask = products.selection.mask
+      try mask.write(to: folder.appendingPathComponent("voxels.nii.gz").path)
+      let shape = products.templateMask.shape
+      let slices = try OrthogonalSlices(
+        dimensions: (shape[0], shape[1], shape[2]), background: products.templateMask.voxels.map { $0 ? 1 : 0 },
+        overlay: mask.voxels.map { $0 ? 1 : 0 },
+        title: "Selected voxels: \(results.voxelCount) at threshold \(results.threshold) (template brain mask)")
+      let scale = max(2, 300 / max(shape[0], shape[1], shape[2]))
+      try PNGFile.write(slices.render(scale: scale), to: folder.appendingPathComponent("voxels.png"))
+    } catch let error as ResonanceError {
+      throw error
+    } catch {
+      throw .invalidData(path: folder.path, reason: "a figure could not be written (\(error))")
+    }
+    try ResultFiles.writeAtomically(Data(html(results).utf8), to: folder.appendingPathComponent("report.html"))
+    // results.json last: its presence means the run is complete.
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    do {
+      try ResultFiles.writeAtomically(try encoder.encode(results), to: folder.appendingPathComponent("results.json"))
+    } catch let error as ResonanceError {
+      throw error
+    } catch {
+      throw .invalidData(path: folder.appendingPathComponent("results.json").path, reason: "\(error)")
+    }
+  }
+
+  func html(_ results: ReconstructionResults) -> String {
+    func format(_ value: Double) -> String { String(format: "%.4f", value) }
+    let warning =
+      results.usesDemoModels
+      ? "<p class=warn><b>Demo models:</b> CLAP and MusicLDM are tiny models with seeded random weights, so the "
+        + "reconstructions are noise-like. Point --clap and --musicldm at the published weights for real audio.</p>"
+      : ""
+    let subjects = results.subjects.map {
+      "<tr><td>sub-\($0)</td><td>\(format(results.identificationAccuracy.perSubject[$0] ?? .nan))</td></tr>"
+    }.joined()
+    let genres = results.perGenre.keys.sorted().map {
+      "<tr><td>\($0)</td><td>\(format(results.perGenre[$0]!))</td></tr>"
+    }
+    .joined()
+    let clips = results.testClips.map { clip in
+      "<tr><td>\(clip.id)</td><td><audio controls preload=none src=\"\(clip.original)\"></audio></td>"
+        + "<td><audio controls preload=none src=\"\(clip.reconstruction)\"></audio></td></tr>"
+    }.joined()
+    return """
+      <!doctype html><html lang=en><head><meta charset=utf-8><title>Resonance reconstruction</title>
+      <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}td,th{padding:2px 10px}
+      .warn{background:#fee;padding:8px;border:1px solid #c00}</style></head><body>
+      <h1>Music reconstruction from fMRI</h1>\(warning)
+      <p>Identification accuracy (strict, DESIGN §3.10): <b>\(format(results.identificationAccuracy.mean)) ±
+      \(format(results.identificationAccuracy.std))</b> (mean ± population std over \(results.subjects.count) subjects;
+      chance 0.5). Top-1 retrieval: \(format(results.topOneAccuracy)). Threshold \(results.threshold) (chosen by
+      cross-validation inside the training data), \(results.voxelCount) voxels of \(results.templateVoxelCount).</p>
+      <h2>Per subject</h2><table><tr><th>subject</th><th>accuracy</th></tr>\(subjects)</table>
+      <h2>Per genre</h2><table><tr><th>genre</th><th>accuracy</th></tr>\(genres)</table>
+      <h2>Predicted × true similarity</h2><img src=similarity.png alt="similarity matrix">
+      <h2>Selected voxels</h2><img src=voxels.png alt="selected voxels">
+      <h2>Test clips: original and reconstruction</h2>
+      <table><tr><th>clip</th><th>original</th><th>reconstruction</th></tr>\(clips)</table>
+      </body></html>
+      """
+  }
+}
+
+extension FileManager {
+  func createDirectoryIfNeeded(_ url: URL) throws(ResonanceError) {
+    do {
+      try createDirectory(at: url, withIntermediateDirectories: true)
+    } catch {
+      throw .invalidData(
+        path: url.path, reason: "the output folder could not be created (\(error.localizedDescription))")
+    }
+  }
+}
