@@ -2,6 +2,7 @@
 # `make demo`: the full reconstruction on the embedded synthetic dataset (the `demo` preset of make-dataset),
 # with the tiny CLAP and MusicLDM models that ship as test fixtures (seeded random weights, made by the pinned
 # scripts in Tools/reference/). Their audio is noise-like by construction; see README for real weights.
+# The demo grid is 6 mm, so the authors' 100-voxel minimum cluster at 2 mm (800 mm³) becomes 4 voxels here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${DEMO_OUT:-demo-output}"
@@ -25,7 +26,7 @@ rm -rf "$out/results.partial"
 "$bin/reconstruct" --bids "$data" --stimuli "$data/stimuli" \
   --clap Tests/CLAPTests/Resources/clap-tiny --musicldm Tests/MusicLDMTests/Resources/tiny-musicldm \
   --out "$out/results.partial" --steps "${DEMO_STEPS:-50}" --seconds "${DEMO_SECONDS:-10}" --seed 7 \
-  --minimum-cluster-size "${DEMO_CLUSTER:-20}" --demo-models
+  --minimum-cluster-size "${DEMO_CLUSTER:-4}" --demo-models
 rm -rf "$out/results"
 mv "$out/results.partial" "$out/results"
 echo "Results in $out/results (open $out/results/report.html)."
