@@ -47,6 +47,12 @@ struct Reconstruct: ParsableCommand {
   var seconds: Double = 10
   @Option(help: "Candidate seeds per clip (brain-guided selection when > 1).")
   var candidateSeeds: Int = 1
+  @Option(help: "A .npy feature matrix (stimuli × d) replacing CLAP for encoding and decoding.")
+  var features: String?
+  @Option(help: "Stimulus identifiers (one per line, e.g. blues.00012) for the rows of --features.")
+  var featureStimuli: String?
+  @Option(help: "A per-frame feature TSV with a `stimulus` column, averaged per stimulus, replacing CLAP.")
+  var featureTable: String?
   @Flag(help: "Skip MusicLDM generation.")
   var noAudio = false
   @Flag(help: "Mark the run as using the embedded random demo models (the report says so).")
@@ -75,10 +81,21 @@ struct Reconstruct: ParsableCommand {
       print(
         "NOTE: using the embedded tiny CLAP/MusicLDM models with seeded random weights: the audio will be noise-like.")
     }
+    var featureSpace: FeatureSpace?
+    if let features {
+      guard let featureStimuli else { throw ValidationError("--features needs --feature-stimuli.") }
+      featureSpace = try FeatureSpace.read(
+        name: URL(fileURLWithPath: features).lastPathComponent, features: URL(fileURLWithPath: features),
+        identifiers: URL(fileURLWithPath: featureStimuli))
+    } else if let featureTable {
+      featureSpace = try FeatureSpace.averagingFrames(
+        name: URL(fileURLWithPath: featureTable).lastPathComponent, table: URL(fileURLWithPath: featureTable))
+    }
     let inputs = Reconstructor.Inputs(
       bids: URL(fileURLWithPath: bids), derivatives: derivatives.map { URL(fileURLWithPath: $0) },
       stimuli: URL(fileURLWithPath: stimuli), clap: URL(fileURLWithPath: clap),
-      musicLDM: URL(fileURLWithPath: musicldm), output: URL(fileURLWithPath: out), usesDemoModels: demoModels)
+      musicLDM: URL(fileURLWithPath: musicldm), output: URL(fileURLWithPath: out), usesDemoModels: demoModels,
+      features: featureSpace)
     let start = Date()
     let products = try Reconstructor(inputs: inputs, options: options).run { line in
       print(String(format: "[%7.1f s] ", Date().timeIntervalSince(start)) + line)

@@ -104,3 +104,59 @@ public enum ResultFiles {
     }
   }
 }
+
+extension FeatureSpace {
+  /// Reads a per-frame feature table (TSV with a `stimulus` column of identifiers and numeric columns) and
+  /// averages the frames of each stimulus — for example the synthetic dataset's
+  /// `derivatives/ground_truth/stimulus_features.tsv`. Non-numeric columns other than `stimulus` are skipped.
+  ///
+  /// - Parameters:
+  ///   - name: The feature space's name.
+  ///   - table: The TSV file.
+  ///   - columns: The numeric columns to use; `nil` uses every column whose values all parse as numbers, except
+  ///     `start` and `frame`.
+  /// - Throws: ``ResonanceError/invalidData(path:reason:)`` for a missing `stimulus` column or malformed values.
+  public static func averagingFrames(
+    name: String, table url: URL, columns: [String]? = nil
+  ) throws(ResonanceError) -> FeatureSpace {
+    let table: TSVTable
+    do {
+      table = try TSVTable.read(url.path)
+    } catch {
+      throw .invalidData(path: url.path, reason: error.description)
+    }
+    guard let identifiers = table.column("stimulus") else {
+      throw .invalidData(path: url.path, reason: "it has no `stimulus` column")
+    }
+    let candidates = columns ?? table.columns.filter { !["stimulus", "start", "frame"].contains($0) }
+    var numeric: [(String, [Double])] = []
+    for column in candidates {
+      guard let values = table.column(column) else {
+        throw .invalidData(path: url.path, reason: "it has no `\(column)` column")
+      }
+      let parsed = values.compactMap(Double.init)
+      if parsed.count == values.count {
+        numeric.append((column, parsed))
+      } else if columns != nil {
+        throw .invalidData(path: url.path, reason: "column `\(column)` holds non-numeric values")
+      }
+    }
+    guard !numeric.isEmpty else { throw .invalidData(path: url.path, reason: "it has no numeric feature column") }
+    var sums: [Stimulus: ([Double], Int)] = [:]
+    for (row, identifier) in identifiers.enumerated() {
+      guard let stimulus = Stimulus(identifier: identifier) else {
+        throw .invalidData(path: url.path, reason: "row \(row + 2): `\(identifier)` is not a stimulus identifier")
+      }
+      var entry = sums[stimulus] ?? ([Double](repeating: 0, count: numeric.count), 0)
+      for (column, values) in numeric.enumerated() { entry.0[column] += values.1[row] }
+      entry.1 += 1
+      sums[stimulus] = entry
+    }
+    let stimuli = sums.keys.sorted()
+    let matrix = Matrix<Float>(rows: stimuli.count, columns: numeric.count) { i, j in
+      let (total, count) = sums[stimuli[i]]!
+      return Float(total[j] / Double(count))
+    }
+    return try FeatureSpace(name: name, stimuli: stimuli, features: matrix)
+  }
+}

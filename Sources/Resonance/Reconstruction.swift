@@ -113,6 +113,8 @@ public struct ReconstructionResults: Sendable, Codable {
   public var testClips: [TestClipEntry]
   /// Software versions.
   public var versions: [String: String]
+  /// The feature space encoding and decoding used (`CLAP` unless replaced).
+  public var featureSpace: String
 }
 
 /// One test clip in `results.json` (the listening test's manifest format).

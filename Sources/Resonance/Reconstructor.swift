@@ -28,11 +28,16 @@ public struct Reconstructor {
     public var output: URL
     /// Whether the models are the embedded random demo models.
     public var usesDemoModels: Bool
+    /// A feature space that replaces CLAP embeddings for encoding and decoding (the bridge then maps these
+    /// features into MusicLDM's space); `nil` uses CLAP.
+    public var features: FeatureSpace?
 
     /// Creates inputs.
     public init(
-      bids: URL, derivatives: URL?, stimuli: URL, clap: URL, musicLDM: URL, output: URL, usesDemoModels: Bool = false
+      bids: URL, derivatives: URL?, stimuli: URL, clap: URL, musicLDM: URL, output: URL,
+      usesDemoModels: Bool = false, features: FeatureSpace? = nil
     ) {
+      self.features = features
       self.bids = bids
       self.derivatives = derivatives
       self.stimuli = stimuli
@@ -106,8 +111,13 @@ public struct Reconstructor {
       modelFolder: inputs.clap, stimuliFolder: inputs.stimuli,
       cacheFolder: inputs.output.appendingPathComponent("cache/clap"), window: options.clipWindow, seed: options.seed)
     let allStimuli = trainingStimuli + testStimuli
-    let clap = try timed("CLAP embeddings") { () throws(ResonanceError) in
-      try embedder.embed(allStimuli.map { ($0, clipStarts[$0] ?? 0) }, progress: progress)
+    let clap: FeatureSpace
+    if let replacement = inputs.features {
+      clap = replacement
+    } else {
+      clap = try timed("CLAP embeddings") { () throws(ResonanceError) in
+        try embedder.embed(allStimuli.map { ($0, clipStarts[$0] ?? 0) }, progress: progress)
+      }
     }
     let trainingFeatures = try clap.rows(for: trainingStimuli)
     let testFeatures = try clap.rows(for: testStimuli)
@@ -248,7 +258,7 @@ public struct Reconstructor {
       topOneAccuracy: evaluation.topOne, trainingStimuli: trainingStimuli.count, testStimuli: testStimuli.count,
       subjects: subjects, generationSeeds: seeds, options: options, timings: timings,
       usesDemoModels: inputs.usesDemoModels, testClips: clips,
-      versions: ["resonance": "0.1.0", "blasKernel": BLASRuntime.kernelName])
+      versions: ["resonance": "0.1.0", "blasKernel": BLASRuntime.kernelName], featureSpace: clap.name)
     let products = ReconstructionProducts(
       results: results, selection: selection, templateMask: templateMask,
       similarity: evaluation.templateSimilarity, testStimuli: testStimuli, perItem: evaluation.perItem)
