@@ -77,6 +77,8 @@ targets += [
   .target(name: "CLAP", dependencies: ["TensorRuntime", "Audio"]),
   .testTarget(name: "TensorRuntimeTests", dependencies: ["TensorRuntime"], resources: [.copy("Resources")]),
   .testTarget(name: "CLAPTests", dependencies: ["CLAP", "TensorRuntime", "Audio"], resources: [.copy("Resources")]),
+  .executableTarget(
+    name: "bench-clap", dependencies: ["CLAP", "TensorRuntime", "LinearAlgebra"], path: "Benchmarks/bench-clap"),
 ]
 
 // MARK: - MusicLDM (issue 7)
