@@ -57,6 +57,15 @@ targets += [
 
 // MARK: - NeuroIO (issue 3)
 
+products += [.library(name: "NeuroIO", targets: ["NeuroIO"])]
+targets += [
+  .target(name: "NeuroIO", dependencies: ["LinearAlgebra", "CNIfTI", "CZlib"]),
+  .testTarget(name: "NeuroIOTests", dependencies: ["NeuroIO"], resources: [.copy("Resources")]),
+  .executableTarget(name: "nifti-info", dependencies: ["NeuroIO", argumentParser], path: "Examples/nifti-info"),
+  .executableTarget(
+    name: "bench-neuroio", dependencies: ["NeuroIO", "LinearAlgebra"], path: "Benchmarks/bench-neuroio"),
+]
+
 // MARK: - Audio and the synthetic dataset (issue 4)
 
 // MARK: - Regression, VoxelEncoding, FunctionalAlignment, Metrics (issue 5)

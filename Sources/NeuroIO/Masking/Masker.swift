@@ -1,0 +1,101 @@
+import LinearAlgebra
+
+/// Turns 4-D images into `time × voxels` matrices through a ``BrainMask`` and back, as nilearn's
+/// `NiftiMasker` (without its optional cleaning, which belongs to the statistics).
+///
+/// Columns follow the mask's ``BrainMask/voxelIndices`` (nilearn's order). Images must be on the mask's grid
+/// (same shape; affines equal within 1e-4 mm); resample first with ``NIfTIImage/resampled(toShape:affine:interpolation:fill:)``.
+public struct Masker: Sendable {
+  /// The mask defining the columns.
+  public let mask: BrainMask
+
+  /// Creates a masker for `mask`.
+  public init(mask: BrainMask) { self.mask = mask }
+
+  private func checkGrid(_ header: NIfTIHeader, operation: String) throws(NIfTIError) {
+    let s = header.spatialShape
+    guard [s.nx, s.ny, s.nz] == mask.shape, header.affine.isApproximatelyEqual(to: mask.affine, tolerance: 1e-4)
+    else {
+      throw .shapeMismatch(
+        operation: operation, expected: "an image on the mask's grid \(mask.shape) with affine\n\(mask.affine)",
+        actual: "grid \([s.nx, s.ny, s.nz]) with affine\n\(header.affine)")
+    }
+  }
+
+  /// Streams the image at `path` volume by volume into a `volumes × mask.count` matrix.
+  ///
+  /// Only one volume of raw bytes is held besides the result, so a 77×95×82×410 run needs the matrix plus
+  /// about 10 MB. Values are scaled by `scl_slope/scl_inter`.
+  /// - Throws: ``NIfTIError`` for unreadable files or an image off the mask's grid.
+  public func transform<S: LinearAlgebraScalar>(path: String, as _: S.Type = Float.self) throws(NIfTIError) -> Matrix<S>
+  {
+    let reader = try NIfTIVolumeReader(path: path)
+    return try transform(reader: reader)
+  }
+
+  /// Reads the remaining volumes of `reader` into a `volumes × mask.count` matrix.
+  ///
+  /// - Throws: ``NIfTIError`` for read errors or an image off the mask's grid.
+  public func transform<S: LinearAlgebraScalar>(reader: NIfTIVolumeReader) throws(NIfTIError) -> Matrix<S> {
+    try checkGrid(reader.header, operation: "Masker.transform('\(reader.path)')")
+    let volumes = reader.header.volumeCount - reader.nextVolume
+    let columns = mask.count
+    var scalars = [S](repeating: 0, count: volumes * columns)
+    try mask.voxelIndices.withUnsafeBufferPointer { (indices) throws(NIfTIError) in
+      try scalars.withUnsafeMutableBufferPointer { (buffer) throws(NIfTIError) in
+        for t in 0..<volumes {
+          let row = UnsafeMutableBufferPointer(rebasing: buffer[(t * columns)..<((t + 1) * columns)])
+          try reader.readVolume(gathering: indices, into: row)
+        }
+      }
+    }
+    // The count is volumes · columns by construction; the array is moved, not copied.
+    return try! Matrix(rows: volumes, columns: columns, scalars: scalars)
+  }
+
+  /// Masks an image in memory into a `volumes × mask.count` matrix.
+  ///
+  /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` for an image off the mask's grid.
+  public func transform<S: LinearAlgebraScalar>(_ image: NIfTIImage<S>) throws(NIfTIError) -> Matrix<S> {
+    try checkGrid(image.header, operation: "Masker.transform(image)")
+    let n = image.voxelsPerVolume
+    let indices = mask.voxelIndices
+    return Matrix(rows: image.volumeCount, columns: indices.count) { t, v in image.data[t * n + indices[v]] }
+  }
+
+  /// Puts the rows of a `volumes × mask.count` matrix back on the grid: a 4-D image (3-D for one row), zeros
+  /// outside the mask, float32 header with the mask's affine.
+  ///
+  /// - Parameter repetitionTime: stored as `pixdim[4]` (seconds) for 4-D results.
+  /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` when `columns != mask.count`.
+  public func inverseTransform<S: LinearAlgebraScalar>(
+    _ matrix: Matrix<S>, repetitionTime: Double? = nil
+  ) throws(NIfTIError) -> NIfTIImage<S> {
+    guard matrix.columns == mask.count else {
+      throw .shapeMismatch(
+        operation: "Masker.inverseTransform", expected: "\(mask.count) columns", actual: "\(matrix.columns)")
+    }
+    let n = mask.voxels.count
+    var data = [S](repeating: 0, count: n * matrix.rows)
+    let indices = mask.voxelIndices
+    matrix.withUnsafeBufferPointer { values in
+      for t in 0..<matrix.rows {
+        for (v, index) in indices.enumerated() { data[t * n + index] = values[t * matrix.columns + v] }
+      }
+    }
+    let dimensions = matrix.rows == 1 ? mask.shape : mask.shape + [matrix.rows]
+    let header = NIfTIHeader(dimensions: dimensions, affine: mask.affine, repetitionTime: repetitionTime)
+    return NIfTIImage(unchecked: header, data: data)
+  }
+
+  /// Puts one value per mask voxel back on the grid as a 3-D image (zeros outside the mask).
+  ///
+  /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` when `values.count != mask.count`.
+  public func inverseTransform<S: LinearAlgebraScalar>(_ values: [S]) throws(NIfTIError) -> NIfTIImage<S> {
+    let matrix: Matrix<S>
+    do { matrix = try Matrix(rows: 1, columns: values.count, scalars: values) } catch {
+      throw .shapeMismatch(operation: "Masker.inverseTransform", expected: "a vector", actual: "\(values.count)")
+    }
+    return try inverseTransform(matrix)
+  }
+}
