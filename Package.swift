@@ -87,6 +87,8 @@ targets += [
   .testTarget(name: "TensorRuntimeTests", dependencies: ["TensorRuntime"], resources: [.copy("Resources")]),
   .testTarget(name: "CLAPTests", dependencies: ["CLAP", "TensorRuntime", "Audio"], resources: [.copy("Resources")]),
   .executableTarget(
+    name: "embed-text", dependencies: ["CLAP", "NeuroIO", argumentParser], path: "Examples/embed-text"),
+  .executableTarget(
     name: "bench-clap", dependencies: ["CLAP", "TensorRuntime", "LinearAlgebra"], path: "Benchmarks/bench-clap"),
 ]
 
