@@ -8,9 +8,8 @@ import TensorRuntime
 /// are run unpadded, one at a time.
 public struct RobertaTextEncoder: Sendable {
   struct Layer: Sendable {
-    let query: Linear
-    let key: Linear
-    let value: Linear
+    /// Query, key and value projections stacked into one `(3C, C)` layer.
+    let queryKeyValue: Linear
     let attentionOutput: Linear
     let attentionNorm: LayerNorm
     let intermediate: Linear
@@ -48,9 +47,10 @@ public struct RobertaTextEncoder: Sendable {
     layers = (0..<configuration.layerCount).map { index in
       let p = "\(prefix).encoder.layer.\(index)"
       return Layer(
-        query: Linear(loader: loader, prefix: "\(p).attention.self.query", inFeatures: width, outFeatures: width),
-        key: Linear(loader: loader, prefix: "\(p).attention.self.key", inFeatures: width, outFeatures: width),
-        value: Linear(loader: loader, prefix: "\(p).attention.self.value", inFeatures: width, outFeatures: width),
+        queryKeyValue: Linear.stacked(
+          ["query", "key", "value"].map {
+            Linear(loader: loader, prefix: "\(p).attention.self.\($0)", inFeatures: width, outFeatures: width)
+          }),
         attentionOutput: Linear(
           loader: loader, prefix: "\(p).attention.output.dense", inFeatures: width, outFeatures: width),
         attentionNorm: LayerNorm(
@@ -83,7 +83,7 @@ public struct RobertaTextEncoder: Sendable {
     for layer in layers {
       let x = hidden.reshaped(batchShape)
       let attended = Attention.multiHead(
-        query: layer.query(x), key: layer.key(x), value: layer.value(x), heads: heads, scale: scale)
+        packed: layer.queryKeyValue(x), heads: heads, scale: scale)
       var residual = layer.attentionOutput(attended).reshaped(hidden.shape)
       residual.add(hidden)
       hidden = layer.attentionNorm(residual)

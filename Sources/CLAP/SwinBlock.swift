@@ -14,9 +14,8 @@ struct SwinBlock: Sendable {
   let window: Int
   let shift: Int
   let layerNormBefore: LayerNorm
-  let query: Linear
-  let key: Linear
-  let value: Linear
+  /// Query, key and value projections stacked into one `(3C, C)` layer.
+  let queryKeyValue: Linear
   let output: Linear
   let layerNormAfter: LayerNorm
   let intermediate: Linear
@@ -53,12 +52,11 @@ struct SwinBlock: Sendable {
     let hidden = Int(Double(width) * configuration.mlpRatio)
     layerNormBefore = LayerNorm(loader: loader, prefix: "\(prefix).layernorm_before", features: width, epsilon: eps)
     let bias = configuration.hasQKVBias
-    query = Linear(
-      loader: loader, prefix: "\(prefix).attention.self.query", inFeatures: width, outFeatures: width, bias: bias)
-    key = Linear(
-      loader: loader, prefix: "\(prefix).attention.self.key", inFeatures: width, outFeatures: width, bias: bias)
-    value = Linear(
-      loader: loader, prefix: "\(prefix).attention.self.value", inFeatures: width, outFeatures: width, bias: bias)
+    queryKeyValue = Linear.stacked(
+      ["query", "key", "value"].map {
+        Linear(
+          loader: loader, prefix: "\(prefix).attention.self.\($0)", inFeatures: width, outFeatures: width, bias: bias)
+      })
     output = Linear(loader: loader, prefix: "\(prefix).attention.output.dense", inFeatures: width, outFeatures: width)
     layerNormAfter = LayerNorm(loader: loader, prefix: "\(prefix).layernorm_after", features: width, epsilon: eps)
     intermediate = Linear(
@@ -131,8 +129,8 @@ struct SwinBlock: Sendable {
     let windows = hidden.reshaped([batch, windowRows, window, windowColumns, window, width])
       .permuted([0, 1, 3, 2, 4, 5]).reshaped([batch * windowRows * windowColumns, tokens, width])
     let attended = Attention.multiHead(
-      query: query(windows), key: key(windows), value: value(windows), heads: heads,
-      scale: 1 / Float(width / heads).squareRoot(), bias: positionBias, windowMask: shiftMask)
+      packed: queryKeyValue(windows), heads: heads, scale: 1 / Float(width / heads).squareRoot(), bias: positionBias,
+      windowMask: shiftMask)
     var merged = output(attended).reshaped([batch, windowRows, windowColumns, window, window, width])
       .permuted([0, 1, 3, 2, 4, 5]).reshaped([batch, paddedHeight, paddedWidth, width])
     if shift > 0 { merged = merged.rolled(shifts: [shift, shift], axes: [1, 2]) }

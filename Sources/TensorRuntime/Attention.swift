@@ -27,6 +27,55 @@ public enum Attention {
     let (batch, queries, width) = (query.shape[0], query.shape[1], query.shape[2])
     let keys = key.shape[1]
     precondition(key.shape == value.shape && key.shape[0] == batch && key.shape[2] == width, "attention shapes differ.")
+    let geometry = Geometry(
+      batch: batch, queries: queries, keys: keys, width: width, heads: heads, queryStride: width, keyStride: width)
+    return query.withUnsafeBufferPointer { q in
+      key.withUnsafeBufferPointer { k in
+        value.withUnsafeBufferPointer { v in
+          compute(
+            geometry, query: q.baseAddress!, key: k.baseAddress!, value: v.baseAddress!, scale: scale, bias: bias,
+            windowMask: windowMask, keyMask: keyMask)
+        }
+      }
+    }
+  }
+
+  /// Self-attention on a packed projection `(B, L, 3 · heads·headDim)` whose last axis holds `[Q | K | V]`
+  /// (one fused query/key/value GEMM); otherwise identical to
+  /// ``multiHead(query:key:value:heads:scale:bias:windowMask:keyMask:)``. Returns `(B, L, heads·headDim)`.
+  public static func multiHead(
+    packed: Tensor, heads: Int, scale: Float, bias: Tensor? = nil, windowMask: Tensor? = nil, keyMask: Tensor? = nil
+  ) -> Tensor {
+    precondition(packed.rank == 3 && packed.shape[2] % 3 == 0, "packed attention expects (B, L, 3·width).")
+    let (batch, tokens, width) = (packed.shape[0], packed.shape[1], packed.shape[2] / 3)
+    let geometry = Geometry(
+      batch: batch, queries: tokens, keys: tokens, width: width, heads: heads, queryStride: 3 * width,
+      keyStride: 3 * width)
+    return packed.withUnsafeBufferPointer { p in
+      compute(
+        geometry, query: p.baseAddress!, key: p.baseAddress! + width, value: p.baseAddress! + 2 * width, scale: scale,
+        bias: bias, windowMask: windowMask, keyMask: keyMask)
+    }
+  }
+
+  struct Geometry {
+    var batch: Int
+    var queries: Int
+    var keys: Int
+    var width: Int
+    var heads: Int
+    /// Elements between consecutive query rows (the leading dimension).
+    var queryStride: Int
+    /// Elements between consecutive key (and value) rows.
+    var keyStride: Int
+  }
+
+  // swift-format-ignore: FunctionParameterCount
+  static func compute(
+    _ g: Geometry, query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>, scale: Float,
+    bias: Tensor?, windowMask: Tensor?, keyMask: Tensor?
+  ) -> Tensor {
+    let (batch, queries, keys, width, heads) = (g.batch, g.queries, g.keys, g.width, g.heads)
     precondition(width % heads == 0, "attention: width \(width) does not split into \(heads) heads.")
     let headDim = width / heads
     if let bias {
@@ -38,45 +87,39 @@ public enum Attention {
     }
     if let keyMask { precondition(keyMask.shape == [batch, keys], "attention key mask must be \([batch, keys]).") }
     let windows = windowMask?.shape[0] ?? 1
-    return Tensor(shape: query.shape) { output in
+    let biasElements = bias?.elements
+    let maskElements = windowMask?.elements
+    let keyElements = keyMask?.elements
+    return Tensor(shape: [batch, queries, width]) { output in
       let out = output.baseAddress!
-      query.withUnsafeBufferPointer { q in
-        key.withUnsafeBufferPointer { k in
-          value.withUnsafeBufferPointer { v in
-            let biasPointer = bias?.elements
-            let maskPointer = windowMask?.elements
-            let keyPointer = keyMask?.elements
-            TensorParallelism.forEachChunk(count: batch * heads, costPerItem: queries * keys * headDim) { range in
-              var scores = [Float](repeating: 0, count: queries * keys)
-              scores.withUnsafeMutableBufferPointer { scoreBuffer in
-                let s = scoreBuffer.baseAddress!
-                for pair in range {
-                  let (b, h) = (pair / heads, pair % heads)
-                  Float.gemm(
-                    transposeA: .none, transposeB: .transpose, m: queries, n: keys, k: headDim, alpha: scale,
-                    a: q.baseAddress! + b * queries * width + h * headDim, lda: width,
-                    b: k.baseAddress! + b * keys * width + h * headDim, ldb: width, beta: 0, c: s, ldc: keys)
-                  if let biasPointer {
-                    let offset = h * queries * keys
-                    for index in 0..<(queries * keys) { s[index] += biasPointer[offset + index] }
-                  }
-                  if let maskPointer {
-                    let offset = (b % windows) * queries * keys
-                    for index in 0..<(queries * keys) { s[index] += maskPointer[offset + index] }
-                  }
-                  if let keyPointer {
-                    for row in 0..<queries {
-                      for column in 0..<keys { s[row * keys + column] += keyPointer[b * keys + column] }
-                    }
-                  }
-                  for row in 0..<queries { Tensor.softmaxRow(s + row * keys, count: keys) }
-                  Float.gemm(
-                    transposeA: .none, transposeB: .none, m: queries, n: headDim, k: keys, alpha: 1, a: s, lda: keys,
-                    b: v.baseAddress! + b * keys * width + h * headDim, ldb: width, beta: 0,
-                    c: out + b * queries * width + h * headDim, ldc: width)
-                }
+      TensorParallelism.forEachChunk(count: batch * heads, costPerItem: queries * keys * headDim) { range in
+        var scores = [Float](repeating: 0, count: queries * keys)
+        scores.withUnsafeMutableBufferPointer { scoreBuffer in
+          let s = scoreBuffer.baseAddress!
+          for pair in range {
+            let (b, h) = (pair / heads, pair % heads)
+            Float.gemm(
+              transposeA: .none, transposeB: .transpose, m: queries, n: keys, k: headDim, alpha: scale,
+              a: query + b * queries * g.queryStride + h * headDim, lda: g.queryStride,
+              b: key + b * keys * g.keyStride + h * headDim, ldb: g.keyStride, beta: 0, c: s, ldc: keys)
+            if let biasElements {
+              let offset = h * queries * keys
+              for index in 0..<(queries * keys) { s[index] += biasElements[offset + index] }
+            }
+            if let maskElements {
+              let offset = (b % windows) * queries * keys
+              for index in 0..<(queries * keys) { s[index] += maskElements[offset + index] }
+            }
+            if let keyElements {
+              for row in 0..<queries {
+                for column in 0..<keys { s[row * keys + column] += keyElements[b * keys + column] }
               }
             }
+            for row in 0..<queries { Tensor.softmaxRow(s + row * keys, count: keys) }
+            Float.gemm(
+              transposeA: .none, transposeB: .none, m: queries, n: headDim, k: keys, alpha: 1, a: s, lda: keys,
+              b: value + b * keys * g.keyStride + h * headDim, ldb: g.keyStride, beta: 0,
+              c: out + b * queries * width + h * headDim, ldc: width)
           }
         }
       }
