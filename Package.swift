@@ -68,6 +68,22 @@ targets += [
 
 // MARK: - Audio and the synthetic dataset (issue 4)
 
+products += [
+  .library(name: "Audio", targets: ["Audio"]),
+  .library(name: "SyntheticDataset", targets: ["SyntheticDataset"]),
+  .executable(name: "make-dataset", targets: ["make-dataset"]),
+]
+targets += [
+  .target(name: "Audio", dependencies: ["CSndFile", "CSoxr", "CFFTW"]),
+  .target(name: "SyntheticDataset", dependencies: ["Audio", "NeuroIO", "LinearAlgebra"]),
+  .testTarget(name: "AudioTests", dependencies: ["Audio"]),
+  .testTarget(name: "SyntheticDatasetTests", dependencies: ["SyntheticDataset", "Audio", "NeuroIO", "LinearAlgebra"]),
+  .executableTarget(
+    name: "make-dataset", dependencies: ["SyntheticDataset", argumentParser], path: "Examples/make-dataset"),
+  .executableTarget(
+    name: "bench-dataset", dependencies: ["SyntheticDataset", "LinearAlgebra"], path: "Benchmarks/bench-dataset"),
+]
+
 // MARK: - Regression, VoxelEncoding, FunctionalAlignment, Metrics (issue 5)
 
 // MARK: - TensorRuntime and CLAP (issue 6)
