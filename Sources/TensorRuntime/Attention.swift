@@ -93,15 +93,22 @@ public enum Attention {
     return Tensor(shape: [batch, queries, width]) { output in
       let out = output.baseAddress!
       TensorParallelism.forEachChunk(count: batch * heads, costPerItem: queries * keys * headDim) { range in
-        var scores = [Float](repeating: 0, count: queries * keys)
-        scores.withUnsafeMutableBufferPointer { scoreBuffer in
-          let s = scoreBuffer.baseAddress!
+        // Scores and the transposed key block are per-chunk scratch. Kᵀ is copied so that both products are
+        // plain (no-transpose) GEMMs, which OpenBLAS runs with its unpacked small-matrix kernels.
+        var scratch = [Float](repeating: 0, count: queries * keys + headDim * keys)
+        scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+          let s = scratchBuffer.baseAddress!
+          let keyTransposed = s + queries * keys
           for pair in range {
             let (b, h) = (pair / heads, pair % heads)
+            let keyBlock = key + b * keys * g.keyStride + h * headDim
+            for row in 0..<keys {
+              for column in 0..<headDim { keyTransposed[column * keys + row] = keyBlock[row * g.keyStride + column] }
+            }
             Float.gemm(
-              transposeA: .none, transposeB: .transpose, m: queries, n: keys, k: headDim, alpha: scale,
+              transposeA: .none, transposeB: .none, m: queries, n: keys, k: headDim, alpha: scale,
               a: query + b * queries * g.queryStride + h * headDim, lda: g.queryStride,
-              b: key + b * keys * g.keyStride + h * headDim, ldb: g.keyStride, beta: 0, c: s, ldc: keys)
+              b: keyTransposed, ldb: keys, beta: 0, c: s, ldc: keys)
             if let biasElements {
               let offset = h * queries * keys
               for index in 0..<(queries * keys) { s[index] += biasElements[offset + index] }
