@@ -42,6 +42,14 @@ func timed(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
   return median(samples)
 }
 
+/// User + system CPU seconds consumed by the process so far (all threads).
+func processCPUSeconds() -> Double {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+    + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+}
+
 func peakResidentBytes() -> Int {
   var usage = rusage()
   getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -69,7 +77,9 @@ do {
   var features = try model.audioFeatures([clip])
   let extractorSeconds = try timed(repeats: Swift.max(1, repeats / 2)) { features = try model.audioFeatures([clip]) }
   var embedding = try model.audioEmbedding(features: features)
+  let cpuStart = processCPUSeconds()
   let audioSeconds = try timed(repeats: repeats) { embedding = try model.audioEmbedding(features: features) }
+  let audioCPUSeconds = (processCPUSeconds() - cpuStart) / Double(repeats + 1)
 
   // Where the time goes: one traced pass, time between consecutive trace points.
   var stages: [(String, Double)] = []
@@ -98,6 +108,7 @@ do {
     let result: [String: Any] = [
       "model": modelDirectory, "blas_kernel": BLASRuntime.kernelName, "load_seconds": loadSeconds,
       "feature_extractor_seconds": extractorSeconds, "audio_seconds": audioSeconds, "text_seconds": textSeconds,
+      "audio_cpu_seconds": audioCPUSeconds,
       "peak_rss_bytes": peak, "weight_bytes": weightBytes, "caption_tokens": model.tokenIDs(caption).count,
       "stages": Dictionary(uniqueKeysWithValues: stages.map { ($0.0, $0.1) }),
       "audio_embedding": embedding.elements.map(Double.init),
