@@ -95,6 +95,7 @@ do {
   let peak = peakResidentBytes()
 
   print("model \(modelDirectory)  (OpenBLAS \(BLASRuntime.kernelName), \(BLASRuntime.threadCount) threads)")
+  print(String(format: "audio CPU time %.4f core-seconds per clip", audioCPUSeconds))
   print(
     String(
       format: "load %.3f s, features %.4f s, audio embedding %.4f s, text embedding %.4f s", loadSeconds,
