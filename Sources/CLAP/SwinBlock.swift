@@ -121,28 +121,83 @@ struct SwinBlock: Sendable {
     if paddedHeight != height || paddedWidth != gridWidth {
       hidden = SwinBlock.padded(hidden, height: paddedHeight, width: paddedWidth)
     }
-    if shift > 0 { hidden = hidden.rolled(shifts: [-shift, -shift], axes: [1, 2]) }
-    let windowRows = paddedHeight / window
-    let windowColumns = paddedWidth / window
-    let tokens = window * window
-    // (B, nH, w, nW, w, C) → (B, nH, nW, w, w, C) → (B·nWindows, w², C)
-    let windows = hidden.reshaped([batch, windowRows, window, windowColumns, window, width])
-      .permuted([0, 1, 3, 2, 4, 5]).reshaped([batch * windowRows * windowColumns, tokens, width])
+    let windows = SwinBlock.gatherWindows(
+      hidden, window: window, shift: shift)
     let attended = Attention.multiHead(
       packed: queryKeyValue(windows), heads: heads, scale: 1 / Float(width / heads).squareRoot(), bias: positionBias,
       windowMask: shiftMask)
-    var merged = output(attended).reshaped([batch, windowRows, windowColumns, window, window, width])
-      .permuted([0, 1, 3, 2, 4, 5]).reshaped([batch, paddedHeight, paddedWidth, width])
-    if shift > 0 { merged = merged.rolled(shifts: [shift, shift], axes: [1, 2]) }
-    if paddedHeight != height || paddedWidth != gridWidth {
-      merged = merged.narrowed(axis: 1, start: 0, length: height).narrowed(axis: 2, start: 0, length: gridWidth)
-    }
     var result = input
-    result.add(merged.reshaped(input.shape))
+    SwinBlock.scatterAddWindows(
+      output(attended), into: &result, height: height, width: gridWidth, paddedHeight: paddedHeight,
+      paddedWidth: paddedWidth, window: window, shift: shift)
     var feedForward = intermediate(layerNormAfter(result))
     feedForward.apply(activation)
     result.add(projection(feedForward))
     return result
+  }
+
+  /// Cyclic shift and window partition in one gather: `(B, H, W, C)` → `(B · nWindows, w², C)`, where token
+  /// `(ty, tx)` of window `(wy, wx)` is `grid[b, (wy·w + ty + s) mod H, (wx·w + tx + s) mod W]` — the same as
+  /// `window_partition(torch.roll(grid, (−s, −s), (1, 2)))`.
+  static func gatherWindows(_ grid: Tensor, window: Int, shift: Int) -> Tensor {
+    let (batch, height, width, channels) = (grid.shape[0], grid.shape[1], grid.shape[2], grid.shape[3])
+    let (rows, columns) = (height / window, width / window)
+    let tokens = window * window
+    return grid.withUnsafeBufferPointer { source in
+      Tensor(shape: [batch * rows * columns, tokens, channels]) { output in
+        for b in 0..<batch {
+          for wy in 0..<rows {
+            for ty in 0..<window {
+              let y = (wy * window + ty + shift) % height
+              for wx in 0..<columns {
+                let target = output.baseAddress! + (((b * rows + wy) * columns + wx) * tokens + ty * window) * channels
+                for tx in 0..<window {
+                  let x = (wx * window + tx + shift) % width
+                  (target + tx * channels).update(
+                    from: source.baseAddress! + ((b * height + y) * width + x) * channels, count: channels)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The inverse of ``gatherWindows(_:window:shift:)`` fused with the crop of padding and the residual add:
+  /// `result[b, y, x] += windows[…]` for every window token whose un-shifted position `(y, x)` lies inside the
+  /// unpadded `height × width` grid. `result` is `(B, H·W, C)`.
+  // swift-format-ignore: FunctionParameterCount
+  static func scatterAddWindows(
+    _ windows: Tensor, into result: inout Tensor, height: Int, width: Int, paddedHeight: Int, paddedWidth: Int,
+    window: Int, shift: Int
+  ) {
+    let channels = windows.shape[2]
+    let (rows, columns) = (paddedHeight / window, paddedWidth / window)
+    let tokens = window * window
+    let batch = result.shape[0]
+    windows.withUnsafeBufferPointer { source in
+      result.withUnsafeMutableBufferPointer { target in
+        for b in 0..<batch {
+          for wy in 0..<rows {
+            for ty in 0..<window {
+              let y = (wy * window + ty + shift) % paddedHeight
+              if y >= height { continue }
+              for wx in 0..<columns {
+                let base = source.baseAddress! + (((b * rows + wy) * columns + wx) * tokens + ty * window) * channels
+                for tx in 0..<window {
+                  let x = (wx * window + tx + shift) % paddedWidth
+                  if x >= width { continue }
+                  let from = base + tx * channels
+                  let to = target.baseAddress! + ((b * height + y) * width + x) * channels
+                  for c in 0..<channels { to[c] += from[c] }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
   }
 
   /// Zero-pads a `(B, H, W, C)` tensor at the bottom and right.

@@ -105,14 +105,16 @@ public enum Attention {
             for row in 0..<keys {
               for column in 0..<headDim { keyTransposed[column * keys + row] = keyBlock[row * g.keyStride + column] }
             }
+            // The additive bias is written first and accumulated into by the GEMM (beta = 1).
+            if let biasElements {
+              biasElements.withUnsafeBufferPointer {
+                s.update(from: $0.baseAddress! + h * queries * keys, count: queries * keys)
+              }
+            }
             Float.gemm(
               transposeA: .none, transposeB: .none, m: queries, n: keys, k: headDim, alpha: scale,
               a: query + b * queries * g.queryStride + h * headDim, lda: g.queryStride,
-              b: keyTransposed, ldb: keys, beta: 0, c: s, ldc: keys)
-            if let biasElements {
-              let offset = h * queries * keys
-              for index in 0..<(queries * keys) { s[index] += biasElements[offset + index] }
-            }
+              b: keyTransposed, ldb: keys, beta: biasElements == nil ? 0 : 1, c: s, ldc: keys)
             if let maskElements {
               let offset = (b % windows) * queries * keys
               for index in 0..<(queries * keys) { s[index] += maskElements[offset + index] }

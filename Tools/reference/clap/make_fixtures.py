@@ -203,6 +203,18 @@ def main():
     tiny_clips = [waveform(1.3, 8000, 1, 440.0), waveform(0.45, 8000, 2, 220.0)]
     build(args.out, "clap-tiny", tiny_audio, text_config, 16, tiny_extractor, tiny_clips, texts, tokenizer, 11)
 
+    # Grids 12 and 6 with window 5: both stages zero-pad to a multiple of the window (the padded Swin path).
+    padded_audio = dict(
+        spec_size=48, num_mel_bins=12, window_size=5, patch_size=4, patch_stride=[4, 4], patch_embeds_hidden_size=8,
+        hidden_size=16, depths=[2, 2], num_attention_heads=[2, 2], mlp_ratio=2.0,
+    )
+    padded_extractor = dict(
+        feature_size=12, sampling_rate=8000, hop_length=80, fft_window_size=256, max_length_s=1, frequency_min=50,
+        frequency_max=3500, truncation="rand_trunc", padding="repeatpad",
+    )
+    build(args.out, "clap-padded", padded_audio, text_config, 16, padded_extractor, [waveform(0.6, 8000, 4, 330.0)],
+          [], tokenizer, 13, drop=("audio_batch_norm",))
+
     real_audio = dict(
         spec_size=256, num_mel_bins=64, window_size=8, patch_size=4, patch_stride=[4, 4], patch_embeds_hidden_size=4,
         hidden_size=32, depths=[2, 2, 2, 2], num_attention_heads=[1, 1, 2, 2], mlp_ratio=2.0,
