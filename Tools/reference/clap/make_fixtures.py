@@ -223,7 +223,7 @@ def main():
         feature_size=64, sampling_rate=48000, hop_length=480, fft_window_size=1024, max_length_s=10, frequency_min=50,
         frequency_max=14000, truncation="rand_trunc", padding="repeatpad",
     )
-    real_clips = [waveform(0.7, 48000, 3, 523.25)]
+    real_clips = [waveform(0.3, 48000, 3, 523.25)]
     build(args.out, "clap-realshape", real_audio, text_config, 16, real_extractor, real_clips, [], tokenizer, 12,
           drop=("audio_batch_norm", "audio_mel_image", "audio_stage_0_block_0", "audio_stage_1_block_0"))
 
