@@ -1,6 +1,6 @@
 // bench-clap: real-size CLAP audio and text embedding timings (Swift side of Benchmarks/bench-clap/run.sh).
 //
-// Usage: bench-clap --model DIR --clip FILE.f32 [--repeats N] [--json OUT]
+// Usage: bench-clap --model DIR --clip FILE.f32 [--repeats N] [--json OUT] [--audio-only]
 // DIR is a Hugging Face CLAP folder (random real-size weights from Tools/reference/clap/bench_reference.py);
 // FILE.f32 is 480 000 raw float32 samples at 48 kHz. Prints medians after one warm-up, the time per HTSAT stage,
 // peak resident memory and the OpenBLAS kernel.
@@ -91,7 +91,10 @@ do {
   }
 
   let caption = "A calm piano melody with soft strings in the background."
-  let textSeconds = try timed(repeats: repeats) { _ = try model.textEmbedding([caption]) }
+  // `--audio-only` skips the text timing (for profiling the audio tower with perf).
+  let textSeconds =
+    CommandLine.arguments.contains("--audio-only")
+    ? 0 : try timed(repeats: repeats) { _ = try model.textEmbedding([caption]) }
   let peak = peakResidentBytes()
 
   print("model \(modelDirectory)  (OpenBLAS \(BLASRuntime.kernelName), \(BLASRuntime.threadCount) threads)")
