@@ -87,51 +87,59 @@ public enum Attention {
     }
     if let keyMask { precondition(keyMask.shape == [batch, keys], "attention key mask must be \([batch, keys]).") }
     let windows = windowMask?.shape[0] ?? 1
-    let biasElements = bias?.elements
-    let maskElements = windowMask?.elements
-    let keyElements = keyMask?.elements
-    return Tensor(shape: [batch, queries, width]) { output in
-      let out = output.baseAddress!
-      TensorParallelism.forEachChunk(count: batch * heads, costPerItem: queries * keys * headDim) { range in
-        // Scores and the transposed key block are per-chunk scratch. Kᵀ is copied so that both products are
-        // plain (no-transpose) GEMMs, which OpenBLAS runs with its unpacked small-matrix kernels.
-        var scratch = [Float](repeating: 0, count: queries * keys + headDim * keys)
-        scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-          let s = scratchBuffer.baseAddress!
-          let keyTransposed = s + queries * keys
-          for pair in range {
-            let (b, h) = (pair / heads, pair % heads)
-            let keyBlock = key + b * keys * g.keyStride + h * headDim
-            for row in 0..<keys {
-              for column in 0..<headDim { keyTransposed[column * keys + row] = keyBlock[row * g.keyStride + column] }
-            }
-            // The additive bias is written first and accumulated into by the GEMM (beta = 1).
-            if let biasElements {
-              biasElements.withUnsafeBufferPointer {
-                s.update(from: $0.baseAddress! + h * queries * keys, count: queries * keys)
+    return withOptionalPointer(bias) { biasPointer in
+      withOptionalPointer(windowMask) { maskPointer in
+        withOptionalPointer(keyMask) { keyPointer in
+          Tensor(shape: [batch, queries, width]) { output in
+            let out = output.baseAddress!
+            TensorParallelism.forEachChunk(count: batch * heads, costPerItem: queries * keys * headDim) { range in
+              // Scores and the transposed key block are per-chunk scratch. Kᵀ is copied so that both products are
+              // plain (no-transpose) GEMMs, which OpenBLAS runs with its unpacked small-matrix kernels.
+              var scratch = [Float](repeating: 0, count: queries * keys + headDim * keys)
+              scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                let s = scratchBuffer.baseAddress!
+                let keyTransposed = s + queries * keys
+                for pair in range {
+                  let (b, h) = (pair / heads, pair % heads)
+                  let keyBlock = key + b * keys * g.keyStride + h * headDim
+                  for row in 0..<keys {
+                    for column in 0..<headDim {
+                      keyTransposed[column * keys + row] = keyBlock[row * g.keyStride + column]
+                    }
+                  }
+                  // The additive bias is written first and accumulated into by the GEMM (beta = 1).
+                  if let biasPointer { s.update(from: biasPointer + h * queries * keys, count: queries * keys) }
+                  Float.gemm(
+                    transposeA: .none, transposeB: .none, m: queries, n: keys, k: headDim, alpha: scale,
+                    a: query + b * queries * g.queryStride + h * headDim, lda: g.queryStride,
+                    b: keyTransposed, ldb: keys, beta: biasPointer == nil ? 0 : 1, c: s, ldc: keys)
+                  if let maskPointer {
+                    let mask = maskPointer + (b % windows) * queries * keys
+                    for index in 0..<(queries * keys) { s[index] += mask[index] }
+                  }
+                  if let keyPointer {
+                    let mask = keyPointer + b * keys
+                    for row in 0..<queries {
+                      for column in 0..<keys { s[row * keys + column] += mask[column] }
+                    }
+                  }
+                  for row in 0..<queries { Tensor.softmaxRow(s + row * keys, count: keys) }
+                  Float.gemm(
+                    transposeA: .none, transposeB: .none, m: queries, n: headDim, k: keys, alpha: 1, a: s, lda: keys,
+                    b: value + b * keys * g.keyStride + h * headDim, ldb: g.keyStride, beta: 0,
+                    c: out + b * queries * width + h * headDim, ldc: width)
+                }
               }
             }
-            Float.gemm(
-              transposeA: .none, transposeB: .none, m: queries, n: keys, k: headDim, alpha: scale,
-              a: query + b * queries * g.queryStride + h * headDim, lda: g.queryStride,
-              b: keyTransposed, ldb: keys, beta: biasElements == nil ? 0 : 1, c: s, ldc: keys)
-            if let maskElements {
-              let offset = (b % windows) * queries * keys
-              for index in 0..<(queries * keys) { s[index] += maskElements[offset + index] }
-            }
-            if let keyElements {
-              for row in 0..<queries {
-                for column in 0..<keys { s[row * keys + column] += keyElements[b * keys + column] }
-              }
-            }
-            for row in 0..<queries { Tensor.softmaxRow(s + row * keys, count: keys) }
-            Float.gemm(
-              transposeA: .none, transposeB: .none, m: queries, n: headDim, k: keys, alpha: 1, a: s, lda: keys,
-              b: value + b * keys * g.keyStride + h * headDim, ldb: g.keyStride, beta: 0,
-              c: out + b * queries * width + h * headDim, ldc: width)
           }
         }
       }
     }
+  }
+
+  /// Calls `body` with the tensor's element pointer, or with nil for a nil tensor.
+  static func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let tensor else { return body(nil) }
+    return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
   }
 }

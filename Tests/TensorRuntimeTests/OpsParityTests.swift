@@ -83,6 +83,18 @@ struct OpsParityTests {
     try expectClose(fused, "attn_y")
   }
 
+  @Test("the softmax exponential stays within 3e-7 relative of expf on [-87, 88] and flushes below")
+  func fastExp() {
+    var largest: Float = 0
+    for step in -8700...8800 {
+      let x = Float(step) / 100
+      largest = Swift.max(largest, abs(Tensor.fastExp(x) - expf(x)) / expf(x))
+    }
+    #expect(largest < 3e-7)
+    #expect(Tensor.fastExp(-100) == 0)
+    #expect(Tensor.fastExp(0) == 1)
+  }
+
   @Test("the vectorised erf inside GELU stays within 5e-7 of erff on [-6, 6]")
   func fastErf() {
     var largest: Float = 0
