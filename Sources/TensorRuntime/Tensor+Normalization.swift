@@ -26,9 +26,26 @@ extension Tensor {
 
   /// The tensor layer-normalised over its last axis; see ``layerNormalize(weight:bias:epsilon:)``.
   public func layerNormalized(weight: Tensor, bias: Tensor, epsilon: Float) -> Tensor {
-    var copy = self
-    copy.layerNormalize(weight: weight, bias: bias, epsilon: epsilon)
-    return copy
+    let width = shape.last ?? 1
+    precondition(weight.count == width && bias.count == width, "LayerNorm parameters do not match rows of \(width).")
+    let rows = count / Swift.max(width, 1)
+    // Written straight into the new tensor: one read and one write per element, no copy first.
+    return withUnsafeBufferPointer { input in
+      weight.withUnsafeBufferPointer { gamma in
+        bias.withUnsafeBufferPointer { beta in
+          Tensor(shape: shape) { output in
+            let (source, target) = (input.baseAddress!, output.baseAddress!)
+            let (g, b) = (gamma.baseAddress!, beta.baseAddress!)
+            TensorParallelism.forEachChunk(count: rows, costPerItem: width * 4) { range in
+              for row in range {
+                (target + row * width).update(from: source + row * width, count: width)
+                Tensor.normalizeRow(target + row * width, count: width, gamma: g, beta: b, epsilon: epsilon)
+              }
+            }
+          }
+        }
+      }
+    }
   }
 
   /// Normalises `count` values in place with per-element affine parameters (or none when `gamma` is nil).
