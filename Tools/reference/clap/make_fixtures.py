@@ -55,6 +55,7 @@ HARD_CASES = [
     "numbers 3.14159 and 2024-01-01, 100% sure!!! ???",
     "zzzzqqqq xylophone unseenwordwithoutmerges",
     " ".join(["this caption is far too long for the tiny model"] * 6),
+    "special tokens: a   <mask> b, x<s>y, hello </s> world, <pad><unk>, <mask >, <mask>",
 ]
 
 
