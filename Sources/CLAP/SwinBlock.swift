@@ -80,7 +80,7 @@ struct SwinBlock: Sendable {
     for i in 0..<tokens {
       for j in 0..<tokens {
         let index = (i / window - j / window + window - 1) * span + (i % window - j % window + window - 1)
-        for h in 0..<heads { bias.elements[(h * tokens + i) * tokens + j] = table.elements[index * heads + h] }
+        for h in 0..<heads { bias[flat: (h * tokens + i) * tokens + j] = table[flat: index * heads + h] }
       }
     }
     return bias
@@ -105,7 +105,7 @@ struct SwinBlock: Sendable {
         }
         let base = (windowRow * columns + windowColumn) * tokens * tokens
         for i in 0..<tokens {
-          for j in 0..<tokens where labels[i] != labels[j] { mask.elements[base + i * tokens + j] = -100 }
+          for j in 0..<tokens where labels[i] != labels[j] { mask[flat: base + i * tokens + j] = -100 }
         }
       }
     }
@@ -204,12 +204,14 @@ struct SwinBlock: Sendable {
   static func padded(_ input: Tensor, height: Int, width: Int) -> Tensor {
     let (batch, rows, columns, channels) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
     var output = Tensor(shape: [batch, height, width, channels])
-    for b in 0..<batch {
-      for y in 0..<rows {
-        let source = ((b * rows + y) * columns) * channels
-        let target = ((b * height + y) * width) * channels
-        output.elements.replaceSubrange(
-          target..<(target + columns * channels), with: input.elements[source..<(source + columns * channels)])
+    input.withUnsafeBufferPointer { source in
+      output.withUnsafeMutableBufferPointer { target in
+        for b in 0..<batch {
+          for y in 0..<rows {
+            (target.baseAddress! + ((b * height + y) * width) * channels).update(
+              from: source.baseAddress! + ((b * rows + y) * columns) * channels, count: columns * channels)
+          }
+        }
       }
     }
     return output
