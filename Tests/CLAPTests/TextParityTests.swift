@@ -66,6 +66,13 @@ struct TextParityTests {
     }
     let embeddings = try clap.textEmbedding(texts)
     let expected = try fixtures.tensor(named: "text_embeds")
+    // Packing the captions end to end gives what encoding each alone gives (float32 summation order only).
+    let packed = clap.textEncoder.encode(batch: texts.map(clap.tokenIDs)).pooled
+    for (row, text) in texts.enumerated() {
+      let alone = clap.textEncoder.encode(clap.tokenIDs(text)).pooled
+      let packedRow = packed.narrowed(axis: 0, start: row, length: 1).reshaped(alone.shape)
+      #expect(packedRow.maximumAbsoluteDifference(to: alone) < 1e-6)
+    }
     report("text embeddings: \(Agreement(embeddings, expected))")
     #expect(embeddings.isApproximatelyEqual(to: expected, relativeTolerance: 1e-4, absoluteTolerance: 1e-6))
   }
