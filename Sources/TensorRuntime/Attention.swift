@@ -92,7 +92,12 @@ public enum Attention {
         withOptionalPointer(keyMask) { keyPointer in
           Tensor(shape: [batch, queries, width]) { output in
             let out = output.baseAddress!
-            TensorParallelism.forEachChunk(count: batch * heads, costPerItem: queries * keys * headDim) { range in
+            // One level of parallelism: (item, head) pairs go to both cores only while each product is small enough for
+            // OpenBLAS to run it on one thread (its threshold is m·n·k < 262 144); larger products use BLAS's threads.
+            let smallProducts = queries * keys * headDim < 262_144
+            TensorParallelism.forEachChunk(
+              count: batch * heads, costPerItem: smallProducts ? queries * keys * headDim : 0
+            ) { range in
               // Scores and the transposed key block are per-chunk scratch. Kᵀ is copied so that both products are
               // plain (no-transpose) GEMMs, which OpenBLAS runs with its unpacked small-matrix kernels.
               var scratch = [Float](repeating: 0, count: queries * keys + headDim * keys)
