@@ -129,6 +129,13 @@ targets += [
   .target(name: "CLAP", dependencies: ["TensorRuntime", "Audio"]),
   .testTarget(name: "TensorRuntimeTests", dependencies: ["TensorRuntime"], resources: [.copy("Resources")]),
   .testTarget(name: "CLAPTests", dependencies: ["CLAP", "TensorRuntime", "Audio"], resources: [.copy("Resources")]),
+  .executableTarget(
+    name: "embed-audio", dependencies: ["CLAP", "TensorRuntime", "Audio", "NeuroIO", argumentParser],
+    path: "Examples/embed-audio"),
+  .executableTarget(
+    name: "embed-text", dependencies: ["CLAP", "NeuroIO", argumentParser], path: "Examples/embed-text"),
+  .executableTarget(
+    name: "bench-clap", dependencies: ["CLAP", "TensorRuntime", "LinearAlgebra"], path: "Benchmarks/bench-clap"),
 ]
 
 // MARK: - MusicLDM (issue 7)

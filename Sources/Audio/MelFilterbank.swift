@@ -85,13 +85,20 @@ public struct MelFilterbank: Sendable {
   /// `max(Σ_k power[t, k] · weights[k, m], floor)`.
   public func apply(toPower power: [Double], frames: Int, floor: Double = 1e-10) -> [Double] {
     precondition(power.count == frames * binCount, "The spectrogram must be \(frames) × \(binCount).")
+    // Each bin feeds at most two neighbouring triangles: visit only its non-zero filter range.
+    let ranges = (0..<binCount).map { bin -> Range<Int> in
+      let row = weights[(bin * melCount)..<((bin + 1) * melCount)]
+      guard let first = row.firstIndex(where: { $0 != 0 }), let last = row.lastIndex(where: { $0 != 0 }) else {
+        return 0..<0
+      }
+      return (first - bin * melCount)..<(last - bin * melCount + 1)
+    }
     var result = [Double](repeating: 0, count: frames * melCount)
     for frame in 0..<frames {
-      for bin in 0..<binCount {
+      for bin in 0..<binCount where !ranges[bin].isEmpty {
         let value = power[frame * binCount + bin]
-        if value == 0 { continue }
         let row = bin * melCount
-        for filter in 0..<melCount { result[frame * melCount + filter] += value * weights[row + filter] }
+        for filter in ranges[bin] { result[frame * melCount + filter] += value * weights[row + filter] }
       }
       for filter in 0..<melCount {
         result[frame * melCount + filter] = Swift.max(result[frame * melCount + filter], floor)

@@ -7,8 +7,9 @@ import Foundation
 /// space); (2) map each piece's UTF-8 bytes to printable characters with GPT-2's `bytes_to_unicode` table;
 /// (3) repeatedly merge the adjacent pair with the lowest rank in `merges.txt` (all its occurrences, left to
 /// right) until no ranked pair remains; (4) look every symbol up in `vocab.json` (unknown symbols → `<unk>`);
-/// (5) wrap with `<s>` … `</s>`. Special-token strings written inside the text (such as `"<mask>"`) are treated
-/// as ordinary text.
+/// (5) wrap with `<s>` … `</s>`. Special-token strings written inside the text (`<s>`, `</s>`, `<pad>`, `<unk>`,
+/// `<mask>`, or the added tokens of `tokenizer_config.json`) are first split out and map to their ids, with the
+/// whitespace before `<mask>` dropped (its `lstrip`), as the reference tokenizers do.
 public struct BytePairTokenizer: Sendable {
   /// Symbol → id.
   public let vocabulary: [String: Int]
@@ -24,7 +25,16 @@ public struct BytePairTokenizer: Sendable {
   public let unknownID: Int
   /// `model_max_length` from `tokenizer_config.json` (512 if absent).
   public let modelMaximumLength: Int
+  /// Special tokens recognised inside text, longest first.
+  let specialTokens: [SpecialToken]
   private let byteSymbols: [String]
+
+  struct SpecialToken: Sendable {
+    let content: [Unicode.Scalar]
+    let id: Int
+    let stripsLeft: Bool
+    let stripsRight: Bool
+  }
 
   struct Pair: Hashable, Sendable {
     let first: String
@@ -78,13 +88,30 @@ public struct BytePairTokenizer: Sendable {
     unknownID = try special("<unk>")
     let configPath = (directory as NSString).appendingPathComponent("tokenizer_config.json")
     var maximum = 512
+    var specials: [String: (lstrip: Bool, rstrip: Bool)] = [
+      "<s>": (false, false), "</s>": (false, false), "<pad>": (false, false), "<unk>": (false, false),
+      "<mask>": (true, false),
+    ]
     if let data = FileManager.default.contents(atPath: configPath),
-      let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-      let value = config["model_max_length"] as? NSNumber, value.doubleValue >= 2, value.doubleValue < 1e9
+      let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     {
-      maximum = value.intValue
+      if let value = config["model_max_length"] as? NSNumber, value.doubleValue >= 2, value.doubleValue < 1e9 {
+        maximum = value.intValue
+      }
+      if let added = config["added_tokens_decoder"] as? [String: Any] {
+        for case let token as [String: Any] in added.values {
+          guard let content = token["content"] as? String, !content.isEmpty else { continue }
+          specials[content] = ((token["lstrip"] as? Bool) ?? false, (token["rstrip"] as? Bool) ?? false)
+        }
+      }
     }
     modelMaximumLength = maximum
+    specialTokens = specials.compactMap { content, strip in
+      vocabulary[content].map {
+        SpecialToken(
+          content: Array(content.unicodeScalars), id: $0, stripsLeft: strip.lstrip, stripsRight: strip.rstrip)
+      }
+    }.sorted { $0.content.count > $1.content.count }
     self.vocabulary = vocabulary
     self.ranks = ranks
     byteSymbols = BytePairTokenizer.byteToUnicode()
@@ -108,12 +135,63 @@ public struct BytePairTokenizer: Sendable {
   /// `maximumLength − 2` are dropped (the reference's `truncation=True`).
   public func encode(_ text: String, maximumLength: Int? = nil) -> [Int] {
     var ids: [Int] = []
-    for piece in BytePairTokenizer.preTokenize(text) {
-      let symbols = Array(piece.utf8).map { byteSymbols[Int($0)] }
-      for symbol in merge(symbols) { ids.append(vocabulary[symbol] ?? unknownID) }
+    for segment in splitSpecialTokens(text) {
+      switch segment {
+      case .special(let id):
+        ids.append(id)
+      case .text(let content):
+        for piece in BytePairTokenizer.preTokenize(content) {
+          let symbols = Array(piece.utf8).map { byteSymbols[Int($0)] }
+          for symbol in merge(symbols) { ids.append(vocabulary[symbol] ?? unknownID) }
+        }
+      }
     }
     if let maximumLength { ids = Array(ids.prefix(Swift.max(0, maximumLength - 2))) }
     return [beginID] + ids + [endID]
+  }
+
+  enum Segment: Equatable {
+    case text(String)
+    case special(Int)
+  }
+
+  /// Splits special-token strings out of `text` (longest match first, left to right), dropping the whitespace
+  /// before tokens with `lstrip` and after tokens with `rstrip`.
+  func splitSpecialTokens(_ text: String) -> [Segment] {
+    let scalars = Array(text.unicodeScalars)
+    var segments: [Segment] = []
+    var pending: [Unicode.Scalar] = []
+    var position = 0
+    func flush() {
+      if !pending.isEmpty {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: pending)
+        segments.append(.text(String(view)))
+        pending.removeAll()
+      }
+    }
+    while position < scalars.count {
+      let match = specialTokens.first { token in
+        position + token.content.count <= scalars.count
+          && scalars[position..<(position + token.content.count)].elementsEqual(token.content)
+      }
+      guard let token = match else {
+        pending.append(scalars[position])
+        position += 1
+        continue
+      }
+      if token.stripsLeft {
+        while let last = pending.last, last.properties.isWhitespace { pending.removeLast() }
+      }
+      flush()
+      segments.append(.special(token.id))
+      position += token.content.count
+      if token.stripsRight {
+        while position < scalars.count && scalars[position].properties.isWhitespace { position += 1 }
+      }
+    }
+    flush()
+    return segments
   }
 
   /// Applies the BPE merges to one piece's symbols.

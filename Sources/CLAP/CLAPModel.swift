@@ -126,20 +126,33 @@ public struct CLAPModel: Sendable {
 
   /// L2-normalised text embeddings `(texts.count, projection_dim)`, rows in input order.
   ///
-  /// Each caption is encoded unpadded (the pooled output does not depend on padding).
+  /// Captions are encoded unpadded and packed end to end (the pooled output does not depend on padding), so
+  /// each layer's weights are read once per batch of up to 4096 tokens.
   /// - Throws: ``CLAPError/invalidTokenizer(path:reason:)`` if a token id falls outside the embedding table.
   public func textEmbedding(_ texts: [String]) throws -> Tensor {
-    var pooled: [Tensor] = []
-    for text in texts {
-      let ids = tokenIDs(text)
+    guard !texts.isEmpty else { return Tensor(shape: [0, configuration.projectionDimension]) }
+    let sequences = texts.map(tokenIDs)
+    for ids in sequences {
       if let bad = ids.first(where: { $0 >= configuration.text.vocabularySize }) {
         throw CLAPError.invalidTokenizer(
           path: "vocab.json",
           reason: "token id \(bad) exceeds the model's vocabulary of \(configuration.text.vocabularySize)")
       }
-      pooled.append(textEncoder.encode(ids).pooled.reshaped([1, configuration.text.hiddenSize]))
     }
-    guard !pooled.isEmpty else { return Tensor(shape: [0, configuration.projectionDimension]) }
+    // Captions are packed without padding, a bounded number of tokens at a time.
+    var pooled: [Tensor] = []
+    var batch: [[Int]] = []
+    var tokens = 0
+    for ids in sequences {
+      if tokens + ids.count > 4096 && !batch.isEmpty {
+        pooled.append(textEncoder.encode(batch: batch).pooled)
+        batch.removeAll()
+        tokens = 0
+      }
+      batch.append(ids)
+      tokens += ids.count
+    }
+    pooled.append(textEncoder.encode(batch: batch).pooled)
     return textProjection(Tensor.concatenated(pooled, axis: 0)).l2Normalized()
   }
 }

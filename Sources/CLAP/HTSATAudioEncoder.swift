@@ -63,8 +63,10 @@ public struct HTSATAudioEncoder: Sendable {
 
   /// The pooled audio representation `(B, hidden_size)` of log-mel features `(B, 1, T, F)`.
   ///
-  /// - Parameter trace: receives intermediate tensors by name (`batch_norm`, `mel_image`, `patch_embed`,
-  ///   `stage_S_block_0`, `stage_S`, `last_hidden_state`), for parity tests and debugging.
+  /// - Parameters:
+  ///   - features: log-mel features `(B, 1, T, F)`, `T ≤ spec_size · r` and `F` = `num_mel_bins`.
+  ///   - trace: receives intermediate tensors by name (`batch_norm`, `mel_image`, `patch_embed`,
+  ///     `stage_S_block_0`, `stage_S`, `last_hidden_state`), for parity tests and debugging.
   public func callAsFunction(_ features: Tensor, trace: ((String, Tensor) -> Void)? = nil) -> Tensor {
     precondition(features.rank == 4 && features.shape[1] == 1, "HTSAT expects (B, 1, T, F), got \(features.shape).")
     let (batch, frames, bins) = (features.shape[0], features.shape[2], features.shape[3])

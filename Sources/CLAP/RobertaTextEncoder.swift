@@ -8,9 +8,8 @@ import TensorRuntime
 /// are run unpadded, one at a time.
 public struct RobertaTextEncoder: Sendable {
   struct Layer: Sendable {
-    let query: Linear
-    let key: Linear
-    let value: Linear
+    /// Query, key and value projections stacked into one `(3C, C)` layer.
+    let queryKeyValue: Linear
     let attentionOutput: Linear
     let attentionNorm: LayerNorm
     let intermediate: Linear
@@ -48,9 +47,10 @@ public struct RobertaTextEncoder: Sendable {
     layers = (0..<configuration.layerCount).map { index in
       let p = "\(prefix).encoder.layer.\(index)"
       return Layer(
-        query: Linear(loader: loader, prefix: "\(p).attention.self.query", inFeatures: width, outFeatures: width),
-        key: Linear(loader: loader, prefix: "\(p).attention.self.key", inFeatures: width, outFeatures: width),
-        value: Linear(loader: loader, prefix: "\(p).attention.self.value", inFeatures: width, outFeatures: width),
+        queryKeyValue: Linear.stacked(
+          ["query", "key", "value"].map {
+            Linear(loader: loader, prefix: "\(p).attention.self.\($0)", inFeatures: width, outFeatures: width)
+          }),
         attentionOutput: Linear(
           loader: loader, prefix: "\(p).attention.output.dense", inFeatures: width, outFeatures: width),
         attentionNorm: LayerNorm(
@@ -70,21 +70,40 @@ public struct RobertaTextEncoder: Sendable {
   /// - Precondition: `1 ≤ ids.count ≤ maximumTokenCount` and every id is below the vocabulary size (the
   ///   model checks both before calling).
   public func encode(_ ids: [Int]) -> (lastHiddenState: Tensor, pooled: Tensor) {
-    precondition(!ids.isEmpty && ids.count <= maximumTokenCount, "RoBERTa needs 1…\(maximumTokenCount) tokens.")
-    let positions = (0..<ids.count).map { configuration.padTokenID + 1 + $0 }
-    var hidden = wordEmbeddings(ids)
+    let (hidden, pooled) = encode(batch: [ids])
+    return (hidden, pooled.reshaped([configuration.hiddenSize]))
+  }
+
+  /// The pooled outputs `(sequences, hidden)` of several unpadded id sequences, and their last hidden states
+  /// stacked row-wise `(Σ nᵢ, hidden)`.
+  ///
+  /// The sequences are packed end to end without padding: embeddings, LayerNorms and every linear layer run
+  /// once over all rows (one GEMM per layer for the whole batch, so the weights are streamed once), and
+  /// attention runs per sequence on its own rows. The result equals encoding each sequence alone.
+  /// - Precondition: every sequence satisfies the conditions of ``encode(_:)``.
+  public func encode(batch sequences: [[Int]]) -> (lastHiddenState: Tensor, pooled: Tensor) {
+    let width = configuration.hiddenSize
+    precondition(!sequences.isEmpty, "RoBERTa needs at least one sequence.")
+    for ids in sequences {
+      precondition(!ids.isEmpty && ids.count <= maximumTokenCount, "RoBERTa needs 1…\(maximumTokenCount) tokens.")
+    }
+    let starts = sequences.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+    let positions = sequences.flatMap { ids in (0..<ids.count).map { configuration.padTokenID + 1 + $0 } }
+    var hidden = wordEmbeddings(sequences.flatMap { $0 })
     hidden.add(positionEmbeddings(positions))
-    let typeRow = tokenTypeEmbeddings([0])
-    hidden.addBias(typeRow.reshaped([configuration.hiddenSize]))
+    hidden.addBias(tokenTypeEmbeddings([0]).reshaped([width]))
     hidden = embeddingNorm(hidden)
     let heads = configuration.headCount
-    let scale = 1 / Float(configuration.hiddenSize / heads).squareRoot()
-    let batchShape = [1, ids.count, configuration.hiddenSize]
+    let scale = 1 / Float(width / heads).squareRoot()
     for layer in layers {
-      let x = hidden.reshaped(batchShape)
-      let attended = Attention.multiHead(
-        query: layer.query(x), key: layer.key(x), value: layer.value(x), heads: heads, scale: scale)
-      var residual = layer.attentionOutput(attended).reshaped(hidden.shape)
+      let projected = layer.queryKeyValue(hidden)
+      let attended = Tensor.concatenated(
+        sequences.indices.map { index in
+          let rows = projected.narrowed(axis: 0, start: starts[index], length: sequences[index].count)
+          return Attention.multiHead(packed: rows.reshaped([1, rows.shape[0], 3 * width]), heads: heads, scale: scale)
+            .reshaped([rows.shape[0], width])
+        }, axis: 0)
+      var residual = layer.attentionOutput(attended)
       residual.add(hidden)
       hidden = layer.attentionNorm(residual)
       var inner = layer.intermediate(hidden)
@@ -93,9 +112,11 @@ public struct RobertaTextEncoder: Sendable {
       output.add(hidden)
       hidden = layer.outputNorm(output)
     }
-    var pooled = pooler(hidden.narrowed(axis: 0, start: 0, length: 1))
+    let firstTokens = Tensor.concatenated(
+      sequences.indices.map { hidden.narrowed(axis: 0, start: starts[$0], length: 1) }, axis: 0)
+    var pooled = pooler(firstTokens)
     pooled.apply(.tanh)
-    return (hidden, pooled.reshaped([configuration.hiddenSize]))
+    return (hidden, pooled)
   }
 }
 

@@ -14,9 +14,8 @@ struct SwinBlock: Sendable {
   let window: Int
   let shift: Int
   let layerNormBefore: LayerNorm
-  let query: Linear
-  let key: Linear
-  let value: Linear
+  /// Query, key and value projections stacked into one `(3C, C)` layer.
+  let queryKeyValue: Linear
   let output: Linear
   let layerNormAfter: LayerNorm
   let intermediate: Linear
@@ -53,12 +52,11 @@ struct SwinBlock: Sendable {
     let hidden = Int(Double(width) * configuration.mlpRatio)
     layerNormBefore = LayerNorm(loader: loader, prefix: "\(prefix).layernorm_before", features: width, epsilon: eps)
     let bias = configuration.hasQKVBias
-    query = Linear(
-      loader: loader, prefix: "\(prefix).attention.self.query", inFeatures: width, outFeatures: width, bias: bias)
-    key = Linear(
-      loader: loader, prefix: "\(prefix).attention.self.key", inFeatures: width, outFeatures: width, bias: bias)
-    value = Linear(
-      loader: loader, prefix: "\(prefix).attention.self.value", inFeatures: width, outFeatures: width, bias: bias)
+    queryKeyValue = Linear.stacked(
+      ["query", "key", "value"].map {
+        Linear(
+          loader: loader, prefix: "\(prefix).attention.self.\($0)", inFeatures: width, outFeatures: width, bias: bias)
+      })
     output = Linear(loader: loader, prefix: "\(prefix).attention.output.dense", inFeatures: width, outFeatures: width)
     layerNormAfter = LayerNorm(loader: loader, prefix: "\(prefix).layernorm_after", features: width, epsilon: eps)
     intermediate = Linear(
@@ -82,7 +80,7 @@ struct SwinBlock: Sendable {
     for i in 0..<tokens {
       for j in 0..<tokens {
         let index = (i / window - j / window + window - 1) * span + (i % window - j % window + window - 1)
-        for h in 0..<heads { bias.elements[(h * tokens + i) * tokens + j] = table.elements[index * heads + h] }
+        for h in 0..<heads { bias[flat: (h * tokens + i) * tokens + j] = table[flat: index * heads + h] }
       }
     }
     return bias
@@ -107,7 +105,7 @@ struct SwinBlock: Sendable {
         }
         let base = (windowRow * columns + windowColumn) * tokens * tokens
         for i in 0..<tokens {
-          for j in 0..<tokens where labels[i] != labels[j] { mask.elements[base + i * tokens + j] = -100 }
+          for j in 0..<tokens where labels[i] != labels[j] { mask[flat: base + i * tokens + j] = -100 }
         }
       }
     }
@@ -123,40 +121,97 @@ struct SwinBlock: Sendable {
     if paddedHeight != height || paddedWidth != gridWidth {
       hidden = SwinBlock.padded(hidden, height: paddedHeight, width: paddedWidth)
     }
-    if shift > 0 { hidden = hidden.rolled(shifts: [-shift, -shift], axes: [1, 2]) }
-    let windowRows = paddedHeight / window
-    let windowColumns = paddedWidth / window
-    let tokens = window * window
-    // (B, nH, w, nW, w, C) → (B, nH, nW, w, w, C) → (B·nWindows, w², C)
-    let windows = hidden.reshaped([batch, windowRows, window, windowColumns, window, width])
-      .permuted([0, 1, 3, 2, 4, 5]).reshaped([batch * windowRows * windowColumns, tokens, width])
+    let windows = SwinBlock.gatherWindows(
+      hidden, window: window, shift: shift)
     let attended = Attention.multiHead(
-      query: query(windows), key: key(windows), value: value(windows), heads: heads,
-      scale: 1 / Float(width / heads).squareRoot(), bias: positionBias, windowMask: shiftMask)
-    var merged = output(attended).reshaped([batch, windowRows, windowColumns, window, window, width])
-      .permuted([0, 1, 3, 2, 4, 5]).reshaped([batch, paddedHeight, paddedWidth, width])
-    if shift > 0 { merged = merged.rolled(shifts: [shift, shift], axes: [1, 2]) }
-    if paddedHeight != height || paddedWidth != gridWidth {
-      merged = merged.narrowed(axis: 1, start: 0, length: height).narrowed(axis: 2, start: 0, length: gridWidth)
-    }
+      packed: queryKeyValue(windows), heads: heads, scale: 1 / Float(width / heads).squareRoot(), bias: positionBias,
+      windowMask: shiftMask)
     var result = input
-    result.add(merged.reshaped(input.shape))
+    SwinBlock.scatterAddWindows(
+      output(attended), into: &result, height: height, width: gridWidth, paddedHeight: paddedHeight,
+      paddedWidth: paddedWidth, window: window, shift: shift)
     var feedForward = intermediate(layerNormAfter(result))
     feedForward.apply(activation)
     result.add(projection(feedForward))
     return result
   }
 
+  /// Cyclic shift and window partition in one gather: `(B, H, W, C)` → `(B · nWindows, w², C)`, where token
+  /// `(ty, tx)` of window `(wy, wx)` is `grid[b, (wy·w + ty + s) mod H, (wx·w + tx + s) mod W]` — the same as
+  /// `window_partition(torch.roll(grid, (−s, −s), (1, 2)))`.
+  static func gatherWindows(_ grid: Tensor, window: Int, shift: Int) -> Tensor {
+    let (batch, height, width, channels) = (grid.shape[0], grid.shape[1], grid.shape[2], grid.shape[3])
+    let (rows, columns) = (height / window, width / window)
+    let tokens = window * window
+    return grid.withUnsafeBufferPointer { source in
+      Tensor(shape: [batch * rows * columns, tokens, channels]) { output in
+        for b in 0..<batch {
+          for wy in 0..<rows {
+            for ty in 0..<window {
+              let y = (wy * window + ty + shift) % height
+              for wx in 0..<columns {
+                let target = output.baseAddress! + (((b * rows + wy) * columns + wx) * tokens + ty * window) * channels
+                for tx in 0..<window {
+                  let x = (wx * window + tx + shift) % width
+                  (target + tx * channels).update(
+                    from: source.baseAddress! + ((b * height + y) * width + x) * channels, count: channels)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The inverse of ``gatherWindows(_:window:shift:)`` fused with the crop of padding and the residual add:
+  /// `result[b, y, x] += windows[…]` for every window token whose un-shifted position `(y, x)` lies inside the
+  /// unpadded `height × width` grid. `result` is `(B, H·W, C)`.
+  // swift-format-ignore: FunctionParameterCount
+  static func scatterAddWindows(
+    _ windows: Tensor, into result: inout Tensor, height: Int, width: Int, paddedHeight: Int, paddedWidth: Int,
+    window: Int, shift: Int
+  ) {
+    let channels = windows.shape[2]
+    let (rows, columns) = (paddedHeight / window, paddedWidth / window)
+    let tokens = window * window
+    let batch = result.shape[0]
+    windows.withUnsafeBufferPointer { source in
+      result.withUnsafeMutableBufferPointer { target in
+        for b in 0..<batch {
+          for wy in 0..<rows {
+            for ty in 0..<window {
+              let y = (wy * window + ty + shift) % paddedHeight
+              if y >= height { continue }
+              for wx in 0..<columns {
+                let base = source.baseAddress! + (((b * rows + wy) * columns + wx) * tokens + ty * window) * channels
+                for tx in 0..<window {
+                  let x = (wx * window + tx + shift) % paddedWidth
+                  if x >= width { continue }
+                  let from = base + tx * channels
+                  let to = target.baseAddress! + ((b * height + y) * width + x) * channels
+                  for c in 0..<channels { to[c] += from[c] }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
   /// Zero-pads a `(B, H, W, C)` tensor at the bottom and right.
   static func padded(_ input: Tensor, height: Int, width: Int) -> Tensor {
     let (batch, rows, columns, channels) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
     var output = Tensor(shape: [batch, height, width, channels])
-    for b in 0..<batch {
-      for y in 0..<rows {
-        let source = ((b * rows + y) * columns) * channels
-        let target = ((b * height + y) * width) * channels
-        output.elements.replaceSubrange(
-          target..<(target + columns * channels), with: input.elements[source..<(source + columns * channels)])
+    input.withUnsafeBufferPointer { source in
+      output.withUnsafeMutableBufferPointer { target in
+        for b in 0..<batch {
+          for y in 0..<rows {
+            (target.baseAddress! + ((b * height + y) * width) * channels).update(
+              from: source.baseAddress! + ((b * rows + y) * columns) * channels, count: columns * channels)
+          }
+        }
       }
     }
     return output

@@ -120,7 +120,7 @@ public struct GenreStyle: Sendable, Equatable {
         scale: major, progression: [0, 5, 7, 0, 9, 2, 7, 0], chordTones: [0, 4, 7, 12], chordSteps: [],
         bassSteps: [0, 8], walkingBass: false, melodyDensity: 2.0, harmonics: 6, harmonicRolloff: 2.6, drive: 0,
         attackSeconds: 0.25, decaySeconds: 2.5, chordOctaveMIDI: 55, levels: (0, 0.35, 0.55, 0.45),
-        captionNoun: "calm orchestral piece", captionInstruments: "soft strings and a flowing woodwind melody, no drums")
+        captionNoun: "calm classical orchestral piece", captionInstruments: "soft strings and a flowing woodwind melody, no drums")
     case .country:
       return GenreStyle(
         tempoRange: 100...120, swing: 0.5, kickSteps: [0, 8], snareSteps: [4, 12], hatSteps: [0, 2, 4, 6, 8, 10, 12, 14],

@@ -27,6 +27,55 @@ public enum Attention {
     let (batch, queries, width) = (query.shape[0], query.shape[1], query.shape[2])
     let keys = key.shape[1]
     precondition(key.shape == value.shape && key.shape[0] == batch && key.shape[2] == width, "attention shapes differ.")
+    let geometry = Geometry(
+      batch: batch, queries: queries, keys: keys, width: width, heads: heads, queryStride: width, keyStride: width)
+    return query.withUnsafeBufferPointer { q in
+      key.withUnsafeBufferPointer { k in
+        value.withUnsafeBufferPointer { v in
+          compute(
+            geometry, query: q.baseAddress!, key: k.baseAddress!, value: v.baseAddress!, scale: scale, bias: bias,
+            windowMask: windowMask, keyMask: keyMask)
+        }
+      }
+    }
+  }
+
+  /// Self-attention on a packed projection `(B, L, 3 · heads·headDim)` whose last axis holds `[Q | K | V]`
+  /// (one fused query/key/value GEMM); otherwise identical to
+  /// ``multiHead(query:key:value:heads:scale:bias:windowMask:keyMask:)``. Returns `(B, L, heads·headDim)`.
+  public static func multiHead(
+    packed: Tensor, heads: Int, scale: Float, bias: Tensor? = nil, windowMask: Tensor? = nil, keyMask: Tensor? = nil
+  ) -> Tensor {
+    precondition(packed.rank == 3 && packed.shape[2] % 3 == 0, "packed attention expects (B, L, 3·width).")
+    let (batch, tokens, width) = (packed.shape[0], packed.shape[1], packed.shape[2] / 3)
+    let geometry = Geometry(
+      batch: batch, queries: tokens, keys: tokens, width: width, heads: heads, queryStride: 3 * width,
+      keyStride: 3 * width)
+    return packed.withUnsafeBufferPointer { p in
+      compute(
+        geometry, query: p.baseAddress!, key: p.baseAddress! + width, value: p.baseAddress! + 2 * width, scale: scale,
+        bias: bias, windowMask: windowMask, keyMask: keyMask)
+    }
+  }
+
+  struct Geometry {
+    var batch: Int
+    var queries: Int
+    var keys: Int
+    var width: Int
+    var heads: Int
+    /// Elements between consecutive query rows (the leading dimension).
+    var queryStride: Int
+    /// Elements between consecutive key (and value) rows.
+    var keyStride: Int
+  }
+
+  // swift-format-ignore: FunctionParameterCount
+  static func compute(
+    _ g: Geometry, query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>, scale: Float,
+    bias: Tensor?, windowMask: Tensor?, keyMask: Tensor?
+  ) -> Tensor {
+    let (batch, queries, keys, width, heads) = (g.batch, g.queries, g.keys, g.width, g.heads)
     precondition(width % heads == 0, "attention: width \(width) does not split into \(heads) heads.")
     let headDim = width / heads
     if let bias {
@@ -38,41 +87,51 @@ public enum Attention {
     }
     if let keyMask { precondition(keyMask.shape == [batch, keys], "attention key mask must be \([batch, keys]).") }
     let windows = windowMask?.shape[0] ?? 1
-    return Tensor(shape: query.shape) { output in
-      let out = output.baseAddress!
-      query.withUnsafeBufferPointer { q in
-        key.withUnsafeBufferPointer { k in
-          value.withUnsafeBufferPointer { v in
-            let biasPointer = bias?.elements
-            let maskPointer = windowMask?.elements
-            let keyPointer = keyMask?.elements
-            TensorParallelism.forEachChunk(count: batch * heads, costPerItem: queries * keys * headDim) { range in
-              var scores = [Float](repeating: 0, count: queries * keys)
-              scores.withUnsafeMutableBufferPointer { scoreBuffer in
-                let s = scoreBuffer.baseAddress!
+    return withOptionalPointer(bias) { biasPointer in
+      withOptionalPointer(windowMask) { maskPointer in
+        withOptionalPointer(keyMask) { keyPointer in
+          Tensor(shape: [batch, queries, width]) { output in
+            let out = output.baseAddress!
+            // One level of parallelism: (item, head) pairs go to both cores only while each product is small enough for
+            // OpenBLAS to run it on one thread (its threshold is m·n·k < 262 144); larger products use BLAS's threads.
+            let smallProducts = queries * keys * headDim < 262_144
+            TensorParallelism.forEachChunk(
+              count: batch * heads, costPerItem: smallProducts ? queries * keys * headDim : 0
+            ) { range in
+              // Scores and the transposed key block are per-chunk scratch. Kᵀ is copied so that both products are
+              // plain (no-transpose) GEMMs, which OpenBLAS runs with its unpacked small-matrix kernels.
+              var scratch = [Float](repeating: 0, count: queries * keys + headDim * keys)
+              scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                let s = scratchBuffer.baseAddress!
+                let keyTransposed = s + queries * keys
                 for pair in range {
                   let (b, h) = (pair / heads, pair % heads)
-                  Float.gemm(
-                    transposeA: .none, transposeB: .transpose, m: queries, n: keys, k: headDim, alpha: scale,
-                    a: q.baseAddress! + b * queries * width + h * headDim, lda: width,
-                    b: k.baseAddress! + b * keys * width + h * headDim, ldb: width, beta: 0, c: s, ldc: keys)
-                  if let biasPointer {
-                    let offset = h * queries * keys
-                    for index in 0..<(queries * keys) { s[index] += biasPointer[offset + index] }
+                  let keyBlock = key + b * keys * g.keyStride + h * headDim
+                  for row in 0..<keys {
+                    for column in 0..<headDim {
+                      keyTransposed[column * keys + row] = keyBlock[row * g.keyStride + column]
+                    }
                   }
+                  // The additive bias is written first and accumulated into by the GEMM (beta = 1).
+                  if let biasPointer { s.update(from: biasPointer + h * queries * keys, count: queries * keys) }
+                  Float.gemm(
+                    transposeA: .none, transposeB: .none, m: queries, n: keys, k: headDim, alpha: scale,
+                    a: query + b * queries * g.queryStride + h * headDim, lda: g.queryStride,
+                    b: keyTransposed, ldb: keys, beta: biasPointer == nil ? 0 : 1, c: s, ldc: keys)
                   if let maskPointer {
-                    let offset = (b % windows) * queries * keys
-                    for index in 0..<(queries * keys) { s[index] += maskPointer[offset + index] }
+                    let mask = maskPointer + (b % windows) * queries * keys
+                    for index in 0..<(queries * keys) { s[index] += mask[index] }
                   }
                   if let keyPointer {
+                    let mask = keyPointer + b * keys
                     for row in 0..<queries {
-                      for column in 0..<keys { s[row * keys + column] += keyPointer[b * keys + column] }
+                      for column in 0..<keys { s[row * keys + column] += mask[column] }
                     }
                   }
                   for row in 0..<queries { Tensor.softmaxRow(s + row * keys, count: keys) }
                   Float.gemm(
                     transposeA: .none, transposeB: .none, m: queries, n: headDim, k: keys, alpha: 1, a: s, lda: keys,
-                    b: v.baseAddress! + b * keys * width + h * headDim, ldb: width, beta: 0,
+                    b: value + b * keys * g.keyStride + h * headDim, ldb: g.keyStride, beta: 0,
                     c: out + b * queries * width + h * headDim, ldc: width)
                 }
               }
@@ -81,5 +140,11 @@ public enum Attention {
         }
       }
     }
+  }
+
+  /// Calls `body` with the tensor's element pointer, or with nil for a nil tensor.
+  static func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let tensor else { return body(nil) }
+    return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
   }
 }

@@ -17,6 +17,19 @@ public struct Linear: Sendable {
     self.bias = bias ? loader.tensor("\(prefix).bias", shape: [outFeatures]) : nil
   }
 
+  /// Stacks layers that read the same input into one layer whose output is their outputs side by side
+  /// (`[y₁ | y₂ | …]`), so one GEMM replaces several (fused query/key/value projections).
+  ///
+  /// - Precondition: all layers have the same input width and either all or none have a bias.
+  public static func stacked(_ layers: [Linear]) -> Linear {
+    precondition(!layers.isEmpty && Set(layers.map { $0.weight.shape[1] }).count == 1, "Cannot stack these layers.")
+    let weight = Tensor.concatenated(layers.map(\.weight), axis: 0)
+    let biases = layers.compactMap(\.bias)
+    precondition(
+      biases.isEmpty || biases.count == layers.count, "Either all or none of the stacked layers need a bias.")
+    return Linear(weight: weight, bias: biases.isEmpty ? nil : Tensor.concatenated(biases, axis: 0))
+  }
+
   /// Applies the layer over the last axis of `input`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     input.linear(weight: weight, bias: bias)

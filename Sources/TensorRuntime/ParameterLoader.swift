@@ -9,6 +9,9 @@
 public final class ParameterLoader {
   /// The file parameters are read from.
   public let file: SafetensorsFile
+  /// Every parameter requested so far with the shape the module tree expects for it: the tree's full
+  /// parameter list, usable to check a configuration against a checkpoint's header.
+  public private(set) var expectedShapes: [String: [Int]] = [:]
   private var requested: Set<String> = []
   private var missing: [String] = []
   private var mismatched: [ShapeMismatch] = []
@@ -29,6 +32,7 @@ public final class ParameterLoader {
   /// The tensor `name`, which must have shape `shape`; records a problem and returns zeros otherwise.
   public func tensor(_ name: String, shape: [Int]) -> Tensor {
     requested.insert(name)
+    expectedShapes[name] = shape
     guard let entry = file.entries[name] else {
       missing.append(name)
       return Tensor(shape: shape)

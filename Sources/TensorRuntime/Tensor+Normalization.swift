@@ -26,9 +26,26 @@ extension Tensor {
 
   /// The tensor layer-normalised over its last axis; see ``layerNormalize(weight:bias:epsilon:)``.
   public func layerNormalized(weight: Tensor, bias: Tensor, epsilon: Float) -> Tensor {
-    var copy = self
-    copy.layerNormalize(weight: weight, bias: bias, epsilon: epsilon)
-    return copy
+    let width = shape.last ?? 1
+    precondition(weight.count == width && bias.count == width, "LayerNorm parameters do not match rows of \(width).")
+    let rows = count / Swift.max(width, 1)
+    // Written straight into the new tensor: one read and one write per element, no copy first.
+    return withUnsafeBufferPointer { input in
+      weight.withUnsafeBufferPointer { gamma in
+        bias.withUnsafeBufferPointer { beta in
+          Tensor(shape: shape) { output in
+            let (source, target) = (input.baseAddress!, output.baseAddress!)
+            let (g, b) = (gamma.baseAddress!, beta.baseAddress!)
+            TensorParallelism.forEachChunk(count: rows, costPerItem: width * 4) { range in
+              for row in range {
+                (target + row * width).update(from: source + row * width, count: width)
+                Tensor.normalizeRow(target + row * width, count: width, gamma: g, beta: b, epsilon: epsilon)
+              }
+            }
+          }
+        }
+      }
+    }
   }
 
   /// Normalises `count` values in place with per-element affine parameters (or none when `gamma` is nil).
@@ -125,6 +142,25 @@ extension Tensor {
     }
   }
 
+  /// e^x in float32 (Cephes' `expf`: range reduction by ln 2 and a degree-5 polynomial, ≤ 2 ulp), flushing
+  /// results below the smallest normal float (x < −87.3) to 0. Unlike glibc's `expf` it has no slow path for
+  /// underflow, which softmax rows with −100 masks hit constantly, and the loop calling it vectorises.
+  @inlinable
+  static func fastExp(_ value: Float) -> Float {
+    if value < -87.3 { return 0 }
+    let x = Swift.min(value, 88.7)
+    let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+    var p: Float = 1.987_569_15e-4
+    p = p * r + 1.398_199_950_7e-3
+    p = p * r + 8.333_451_907_3e-3
+    p = p * r + 4.166_579_589_4e-2
+    p = p * r + 1.666_666_545_9e-1
+    p = p * r + 5.000_000_120_1e-1
+    let y = p * r * r + r + 1
+    return y * Float(bitPattern: UInt32(Int32(n) + 127) << 23)
+  }
+
   @usableFromInline
   static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
     var largest = -Float.infinity
@@ -132,7 +168,7 @@ extension Tensor {
     if largest == -.infinity { largest = 0 }
     var sum: Float = 0
     for index in 0..<count {
-      let value = expf(row[index] - largest)
+      let value = Tensor.fastExp(row[index] - largest)
       row[index] = value
       sum += value
     }

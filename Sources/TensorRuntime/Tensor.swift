@@ -8,8 +8,9 @@
 public struct Tensor: Sendable, Equatable {
   /// The extent of every axis, outermost first.
   public private(set) var shape: [Int]
-  /// The elements in row-major order; `elements.count` equals the product of ``shape``.
-  public var elements: [Float]
+  /// The elements in row-major order; `elements.count` equals the product of ``shape``. Mutate them through
+  /// ``subscript(flat:)`` or ``withUnsafeMutableBufferPointer(_:)``, which keep the count fixed.
+  public private(set) var elements: [Float]
 
   /// Creates a tensor from a shape and its row-major elements.
   ///
@@ -60,6 +61,12 @@ public struct Tensor: Sendable, Equatable {
     return strides
   }
 
+  /// The element at a row-major flat offset (`0..<count`).
+  public subscript(flat offset: Int) -> Float {
+    get { elements[offset] }
+    set { elements[offset] = newValue }
+  }
+
   /// The element at a full multi-index (slow; for tests and debugging).
   public subscript(_ index: Int...) -> Float {
     get { elements[offset(of: index)] }
@@ -104,7 +111,6 @@ public struct Tensor: Sendable, Equatable {
   }
 
   /// Calls `body` with a mutable pointer to the row-major elements.
-  @inlinable
   public mutating func withUnsafeMutableBufferPointer<R>(
     _ body: (inout UnsafeMutableBufferPointer<Float>) throws -> R
   ) rethrows -> R {

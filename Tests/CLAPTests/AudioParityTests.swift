@@ -9,7 +9,8 @@ struct AudioParityTests {
   /// dB features are O(100); the reference rounds the complex spectrum to float32 and returns float32, so
   /// 1e-3 dB absolute (≈1e-5 relative to the scale) is the float32 noise floor.
   @Test(
-    "feature extractor matches ClapFeatureExtractor on repeat-padded clips", arguments: ["clap-tiny", "clap-realshape"])
+    "feature extractor matches ClapFeatureExtractor on repeat-padded clips",
+    arguments: ["clap-tiny", "clap-realshape", "clap-padded"])
   func featureExtractor(model: String) throws {
     let directory = Fixtures.directory(model)
     let extractor = CLAPFeatureExtractor(
@@ -28,7 +29,7 @@ struct AudioParityTests {
 
   /// Every stage is compared with the reference's own float32 run fed with the same input features, so errors do
   /// not accumulate across the comparison: the tolerance is relative to each tensor's scale.
-  @Test("every HTSAT stage matches the reference", arguments: ["clap-tiny", "clap-realshape"])
+  @Test("every HTSAT stage matches the reference", arguments: ["clap-tiny", "clap-realshape", "clap-padded"])
   func stages(model: String) throws {
     let clap = try CLAPModel(directory: Fixtures.directory(model))
     let fixtures = try Fixtures.tensors(model)
@@ -59,7 +60,9 @@ struct AudioParityTests {
       "\(model) embeddings: \(Agreement(embeddings, expectedEmbeddings))")
   }
 
-  @Test("waveform to embedding end to end matches get_audio_features", arguments: ["clap-tiny", "clap-realshape"])
+  @Test(
+    "waveform to embedding end to end matches get_audio_features",
+    arguments: ["clap-tiny", "clap-realshape", "clap-padded"])
   func endToEnd(model: String) throws {
     let clap = try CLAPModel(directory: Fixtures.directory(model))
     let fixtures = try Fixtures.tensors(model)

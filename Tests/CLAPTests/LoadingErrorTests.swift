@@ -121,3 +121,50 @@ struct LoadingErrorTests {
     #expect(try clap.audioEmbedding([cropped]) == a)
   }
 }
+
+@Suite("half-precision checkpoints")
+struct HalfPrecisionTests {
+  /// Rewrites the tiny model's float tensors as F16 or BF16 (int64 buffers, which the model ignores, are dropped).
+  func convertedCopy(dtype: String) throws -> String {
+    let source = Fixtures.directory("clap-tiny")
+    let target = FileManager.default.temporaryDirectory.appendingPathComponent("clap-\(dtype)-\(UUID().uuidString)")
+      .path
+    try FileManager.default.copyItem(atPath: source, toPath: target)
+    let file = try SafetensorsFile(path: source + "/model.safetensors")
+    var header: [String] = []
+    var data: [UInt8] = []
+    for name in file.tensorNames where file.entries[name]?.dataType == "F32" {
+      let tensor = try file.tensor(named: name)
+      let start = data.count
+      for value in tensor.elements {
+        let bits: UInt16 =
+          dtype == "F16" ? Float16(value).bitPattern : UInt16(truncatingIfNeeded: value.bitPattern >> 16)
+        data += [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+      }
+      header.append(
+        "\"\(name)\":{\"dtype\":\"\(dtype)\",\"shape\":\(tensor.shape),\"data_offsets\":[\(start),\(data.count)]}")
+    }
+    let json = Array(("{" + header.joined(separator: ",") + "}").utf8)
+    let bytes = withUnsafeBytes(of: UInt64(json.count).littleEndian, Array.init) + json + data
+    try Data(bytes).write(to: URL(fileURLWithPath: target + "/model.safetensors"))
+    return target
+  }
+
+  /// F16 keeps 11 significant bits and BF16 8 (BF16 here truncates, the worst case): the unit-norm embeddings
+  /// move by ~1e-3 and ~1e-2, far from a wrong load (which would give O(1) differences).
+  @Test("F16 and BF16 weights load as float32 and give nearly the same embeddings", arguments: ["F16", "BF16"])
+  func halfWeights(dtype: String) throws {
+    let reference = try CLAPModel(directory: Fixtures.directory("clap-tiny"))
+    let converted = try CLAPModel(directory: try convertedCopy(dtype: dtype))
+    let fixtures = try Fixtures.tensors("clap-tiny")
+    let features = try fixtures.tensor(named: "input_features")
+    let difference = try converted.audioEmbedding(features: features)
+      .maximumAbsoluteDifference(to: try reference.audioEmbedding(features: features))
+    let textDifference = try converted.textEmbedding(["A calm piano melody"])
+      .maximumAbsoluteDifference(to: try reference.textEmbedding(["A calm piano melody"]))
+    let tolerance: Float = dtype == "F16" ? 3e-3 : 3e-2  // observed 3e-4 (F16) and 6e-3 (BF16)
+    #expect(difference < tolerance && difference > 0)
+    #expect(textDifference < tolerance && textDifference > 0)
+    report("\(dtype) weights: audio embedding moves by \(difference), text by \(textDifference)")
+  }
+}

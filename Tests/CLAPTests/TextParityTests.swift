@@ -17,11 +17,15 @@ struct TextParityTests {
     return try JSONDecoder().decode([Case].self, from: data)
   }
 
-  @Test("byte-level BPE ids equal RobertaTokenizer's on hard cases (Unicode, emoji, CJK, newlines, empty, long)")
-  func tokenizerCases() throws {
-    let tokenizer = try BytePairTokenizer(directory: Fixtures.directory("tokenizer"))
+  /// `tokenizer` holds only vocab.json + merges.txt (default special tokens); `clap-tiny` adds the
+  /// tokenizer_config.json that save_pretrained writes (added_tokens_decoder, model_max_length).
+  @Test(
+    "byte-level BPE ids equal RobertaTokenizer's on hard cases (Unicode, emoji, CJK, newlines, empty, long, specials)",
+    arguments: ["tokenizer", "clap-tiny"])
+  func tokenizerCases(folder: String) throws {
+    let tokenizer = try BytePairTokenizer(directory: Fixtures.directory(folder))
     let cases = try Self.cases()
-    #expect(cases.count >= 10)
+    #expect(cases.count >= 12)
     for item in cases {
       #expect(tokenizer.encode(item.text) == item.ids, "\(item.text.debugDescription)")
       #expect(tokenizer.encode(item.text, maximumLength: 16) == item.ids_max16, "\(item.text.debugDescription) max 16")
@@ -62,6 +66,13 @@ struct TextParityTests {
     }
     let embeddings = try clap.textEmbedding(texts)
     let expected = try fixtures.tensor(named: "text_embeds")
+    // Packing the captions end to end gives what encoding each alone gives (float32 summation order only).
+    let packed = clap.textEncoder.encode(batch: texts.map(clap.tokenIDs)).pooled
+    for (row, text) in texts.enumerated() {
+      let alone = clap.textEncoder.encode(clap.tokenIDs(text)).pooled
+      let packedRow = packed.narrowed(axis: 0, start: row, length: 1).reshaped(alone.shape)
+      #expect(packedRow.maximumAbsoluteDifference(to: alone) < 1e-6)
+    }
     report("text embeddings: \(Agreement(embeddings, expected))")
     #expect(embeddings.isApproximatelyEqual(to: expected, relativeTolerance: 1e-4, absoluteTolerance: 1e-6))
   }

@@ -77,6 +77,32 @@ struct OpsParityTests {
       query: try t("attn_q"), key: try t("attn_k"), value: try t("attn_v"), heads: 2, scale: 1 / Float(3).squareRoot(),
       keyMask: try t("attn_mask"))
     try expectClose(y, "attn_y")
+    let packed = Tensor.concatenated([try t("attn_q"), try t("attn_k"), try t("attn_v")], axis: 2)
+    let fused = Attention.multiHead(
+      packed: packed, heads: 2, scale: 1 / Float(3).squareRoot(), keyMask: try t("attn_mask"))
+    try expectClose(fused, "attn_y")
+  }
+
+  @Test("the softmax exponential stays within 3e-7 relative of expf on [-87, 88] and flushes below")
+  func fastExp() {
+    var largest: Float = 0
+    for step in -8700...8800 {
+      let x = Float(step) / 100
+      largest = Swift.max(largest, abs(Tensor.fastExp(x) - expf(x)) / expf(x))
+    }
+    #expect(largest < 3e-7)
+    #expect(Tensor.fastExp(-100) == 0)
+    #expect(Tensor.fastExp(0) == 1)
+  }
+
+  @Test("the vectorised erf inside GELU stays within 5e-7 of erff on [-6, 6]")
+  func fastErf() {
+    var largest: Float = 0
+    for step in -6000...6000 {
+      let x = Float(step) / 1000
+      largest = Swift.max(largest, abs(Tensor.fastErf(x) - erff(x)))
+    }
+    #expect(largest < 5e-7)
   }
 
   @Test("roll and permute")

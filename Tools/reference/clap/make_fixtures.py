@@ -55,6 +55,7 @@ HARD_CASES = [
     "numbers 3.14159 and 2024-01-01, 100% sure!!! ???",
     "zzzzqqqq xylophone unseenwordwithoutmerges",
     " ".join(["this caption is far too long for the tiny model"] * 6),
+    "special tokens: a   <mask> b, x<s>y, hello </s> world, <pad><unk>, <mask >, <mask>",
 ]
 
 
@@ -203,6 +204,18 @@ def main():
     tiny_clips = [waveform(1.3, 8000, 1, 440.0), waveform(0.45, 8000, 2, 220.0)]
     build(args.out, "clap-tiny", tiny_audio, text_config, 16, tiny_extractor, tiny_clips, texts, tokenizer, 11)
 
+    # Grids 12 and 6 with window 5: both stages zero-pad to a multiple of the window (the padded Swin path).
+    padded_audio = dict(
+        spec_size=48, num_mel_bins=12, window_size=5, patch_size=4, patch_stride=[4, 4], patch_embeds_hidden_size=8,
+        hidden_size=16, depths=[2, 2], num_attention_heads=[2, 2], mlp_ratio=2.0,
+    )
+    padded_extractor = dict(
+        feature_size=12, sampling_rate=8000, hop_length=80, fft_window_size=256, max_length_s=1, frequency_min=50,
+        frequency_max=3500, truncation="rand_trunc", padding="repeatpad",
+    )
+    build(args.out, "clap-padded", padded_audio, text_config, 16, padded_extractor, [waveform(0.6, 8000, 4, 330.0)],
+          [], tokenizer, 13, drop=("audio_batch_norm",))
+
     real_audio = dict(
         spec_size=256, num_mel_bins=64, window_size=8, patch_size=4, patch_stride=[4, 4], patch_embeds_hidden_size=4,
         hidden_size=32, depths=[2, 2, 2, 2], num_attention_heads=[1, 1, 2, 2], mlp_ratio=2.0,
@@ -211,7 +224,7 @@ def main():
         feature_size=64, sampling_rate=48000, hop_length=480, fft_window_size=1024, max_length_s=10, frequency_min=50,
         frequency_max=14000, truncation="rand_trunc", padding="repeatpad",
     )
-    real_clips = [waveform(0.7, 48000, 3, 523.25)]
+    real_clips = [waveform(0.3, 48000, 3, 523.25)]
     build(args.out, "clap-realshape", real_audio, text_config, 16, real_extractor, real_clips, [], tokenizer, 12,
           drop=("audio_batch_norm", "audio_mel_image", "audio_stage_0_block_0", "audio_stage_1_block_0"))
 
