@@ -35,7 +35,8 @@ struct ReportWriter {
     do {
       let heatmap = try Heatmap(
         values: products.similarity.scalars, rows: products.similarity.rows, columns: products.similarity.columns,
-        title: "Cosine similarity, predicted x true (sub-\(results.subjects[0]), test clips by genre; colours span the data)",
+        title:
+          "Cosine similarity, predicted x true (sub-\(results.subjects[0]), test clips by genre; colours span the data)",
         rowCaption: "predicted", columnCaption: "true", groups: groups, colormap: .viridis, valueRange: nil)
       let cell = max(4, min(12, 600 / max(1, stimuli.count)))
       try PNGFile.write(try heatmap.render(cellSize: cell), to: folder.appendingPathComponent("similarity.png"))
