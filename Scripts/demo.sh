@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 out="${DEMO_OUT:-demo-output}"
 data="$out/dataset"
 echo "== building (release)"
-swift build -c release --product make-dataset --product reconstruct
+swift build -c release --product make-dataset
+swift build -c release --product reconstruct
 bin="$(swift build -c release --show-bin-path)"
 if [ ! -f "$data/dataset_description.json" ]; then
   echo "== generating the synthetic demo dataset (ds003720 layout) in $data"
