@@ -45,7 +45,7 @@ extension ListeningTestCommand {
           Results page: http://127.0.0.1:8080/admin/results?token=\(experiment.adminToken)
           """)
       } catch let error as ListeningTestError {
-        throw ValidationError(error.description)
+        throw CommandFailure(message: error.description)
       }
     }
   }
@@ -67,7 +67,7 @@ extension ListeningTestCommand {
 
     func run() async throws {
       guard FileManager.default.fileExists(atPath: db) else {
-        throw ValidationError("The database \(db) does not exist; run `listening-test create` first.")
+        throw CommandFailure(message: "The database \(db) does not exist; run `listening-test create` first.")
       }
       do {
         let store = try ExperimentStore(path: db)
@@ -81,10 +81,11 @@ extension ListeningTestCommand {
               participants: http://\(host):\(boundPort)/
               results:      http://\(host):\(boundPort)/admin/results?token=\(experiment.adminToken)
             """)
+          fflush(stdout)
         }
         try await app.runService()
       } catch let error as ListeningTestError {
-        throw ValidationError(error.description)
+        throw CommandFailure(message: error.description)
       }
     }
   }
@@ -106,7 +107,7 @@ extension ListeningTestCommand {
 
     func run() async throws {
       guard FileManager.default.fileExists(atPath: db) else {
-        throw ValidationError("The database \(db) does not exist.")
+        throw CommandFailure(message: "The database \(db) does not exist.")
       }
       guard !(csv && json) else { throw ValidationError("Choose one of --csv and --json.") }
       do {
@@ -120,8 +121,16 @@ extension ListeningTestCommand {
           print(results.textReport())
         }
       } catch let error as ListeningTestError {
-        throw ValidationError(error.description)
+        throw CommandFailure(message: error.description)
       }
     }
   }
+}
+
+/// A failure reported as `Error: <message>` with exit code 1, without the usage text (the input was well formed).
+struct CommandFailure: Error, CustomStringConvertible {
+  /// The full-sentence message.
+  let message: String
+  /// The message.
+  var description: String { message }
 }
