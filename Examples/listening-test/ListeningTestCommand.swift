@@ -75,13 +75,13 @@ extension ListeningTestCommand {
         let experiment = server.experiment
         let host = self.host
         let app = server.makeApplication(host: host, port: port) { boundPort in
-          print(
-            """
+          let banner = """
             Serving experiment \(experiment.id) "\(experiment.name)" (\(experiment.trialCount) trials)
               participants: http://\(host):\(boundPort)/
               results:      http://\(host):\(boundPort)/admin/results?token=\(experiment.adminToken)
-            """)
-          fflush(stdout)
+
+            """
+          FileHandle.standardOutput.write(Data(banner.utf8))
         }
         try await app.runService()
       } catch let error as ListeningTestError {
