@@ -50,19 +50,6 @@ final class LoopbackHTTPClient: NSObject, URLSessionTaskDelegate, Sendable {
       "POST", url, body: Data(form.utf8), headers: ["Content-Type": "application/x-www-form-urlencoded"])
   }
 
-  /// Sends JSON (for WebDriver) and decodes the JSON reply.
-  func json(_ method: String, _ url: String, _ object: [String: Any]? = nil) async throws -> [String: Any] {
-    let body = try object.map { try JSONSerialization.data(withJSONObject: $0) }
-    let reply = try await send(method, url, body: body, headers: ["Content-Type": "application/json"])
-    guard let decoded = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any] else {
-      throw WebDriverFailure(message: "\(method) \(url) answered \(reply.status) with non-JSON: \(reply.text)")
-    }
-    if reply.status >= 400 {
-      throw WebDriverFailure(message: "\(method) \(url) answered \(reply.status): \(reply.text)")
-    }
-    return decoded
-  }
-
   func invalidate() {
     session.invalidateAndCancel()
   }
