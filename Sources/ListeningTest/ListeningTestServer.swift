@@ -71,7 +71,7 @@ public struct ListeningTestServer: Sendable {
     }
     router.get("/p/:token/trial/:position") { _, context in
       let token = try Self.token(context)
-      let position = try Self.position(context)
+      let position = try Self.position(context, trialCount: experiment.trialCount)
       switch try await store.openTrial(token: token, position: position, experimentID: experiment.id) {
       case .show(let page): return Self.html(HTMLPages.trial(token: token, page: page))
       case .redirect(let next): return Self.redirect("/p/\(token)/trial/\(next)")
@@ -80,7 +80,7 @@ public struct ListeningTestServer: Sendable {
     }
     router.post("/p/:token/trial/:position") { request, context in
       let token = try Self.token(context)
-      let position = try Self.position(context)
+      let position = try Self.position(context, trialCount: experiment.trialCount)
       let form = try await Self.form(request)
       let value = try form.require("choice")
       guard let choice = AnswerSlot(rawValue: value.uppercased()) else {
@@ -138,7 +138,7 @@ public struct ListeningTestServer: Sendable {
 
   private func audio(request: Request, context: BasicRequestContext, includeBody: Bool) async throws -> Response {
     let token = try Self.token(context)
-    let position = try Self.position(context)
+    let position = try Self.position(context, trialCount: experiment.trialCount)
     let slotText = context.parameters.get("slot") ?? ""
     guard let slot = AudioSlot(rawValue: slotText) else { throw ListeningTestError.unknownAudioSlot(slotText) }
     let path = try await store.audioFile(slot, token: token, position: position, experimentID: experiment.id)
@@ -196,10 +196,10 @@ public struct ListeningTestServer: Sendable {
     return token
   }
 
-  private static func position(_ context: BasicRequestContext) throws -> Int {
+  private static func position(_ context: BasicRequestContext, trialCount: Int) throws -> Int {
     let text = context.parameters.get("position") ?? ""
     guard text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(text) else {
-      throw ListeningTestError.unknownTrial(position: text, trialCount: -1)
+      throw ListeningTestError.unknownTrial(position: text, trialCount: trialCount)
     }
     return value
   }
