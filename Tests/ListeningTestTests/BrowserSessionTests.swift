@@ -69,6 +69,12 @@ struct BrowserSessionTests {
         let duration = try await driver.waitForAudioDuration(id: player)
         // The fixture WAVs hold 400 samples at 8 kHz = 0.05 s; decoders may round to the millisecond.
         #expect(abs(duration - 0.05) < 0.005, "\(player) duration \(duration)")
+        // Chromium marks a media element seekable only when the server honours Range requests (206).
+        let seekableEnd = try await driver.execute(
+          "const a = document.getElementById('\(player)'); return a.seekable.length > 0 ? a.seekable.end(0) : -1;")
+        #expect(
+          ((seekableEnd as? NSNumber)?.doubleValue ?? -1) > 0.04,
+          "\(player) seekable \(String(describing: seekableEnd))")
       }
       if let screenshotFolder = environment["RESONANCE_BROWSER_SCREENSHOTS"], position == 2 {
         try await driver.screenshot().write(to: URL(fileURLWithPath: screenshotFolder + "/trial.png"))
