@@ -69,6 +69,7 @@ public final class ExperimentStore: Sendable {
             token TEXT NOT NULL UNIQUE,
             seed INTEGER NOT NULL,
             createdAt INTEGER NOT NULL,
+            enrolmentKey TEXT UNIQUE,
             UNIQUE (experimentId, number)
           );
           CREATE TABLE presentation (
@@ -180,13 +181,29 @@ public final class ExperimentStore: Sendable {
   /// Adds a participant with a fresh random token. Their seed is
   /// `SeededGenerator.derivedSeed(parent: experiment.seed, index: number)` and their whole session
   /// (``ExperimentPlan/presentation(trialCount:participantSeed:)``) is stored at once.
-  /// - Parameter experimentID: the experiment to join.
-  /// - Returns: the new participant.
-  /// - Throws: ``ListeningTestError/experimentNotFound(id:)`` or a database error.
-  public func addParticipant(experimentID: Int64) async throws -> Participant {
+  ///
+  /// With an `enrolmentKey` (the consent form's one-time key), joining is idempotent: a second call with the same key
+  /// returns the participant the first call created, so a double-clicked "Start" creates one participant.
+  /// - Parameters:
+  ///   - experimentID: the experiment to join.
+  ///   - enrolmentKey: an optional one-time key of 32 lowercase hexadecimal characters.
+  /// - Returns: the new (or, for a repeated key, the existing) participant.
+  /// - Throws: ``ListeningTestError/experimentNotFound(id:)``, ``ListeningTestError/malformedForm(reason:)`` for a
+  ///   malformed key, or a database error.
+  public func addParticipant(experimentID: Int64, enrolmentKey: String? = nil) async throws -> Participant {
+    if let enrolmentKey, !Self.isWellFormedToken(enrolmentKey) {
+      throw ListeningTestError.malformedForm(reason: "the enrolment key must be 32 lowercase hexadecimal characters")
+    }
     let token = Self.randomToken()
     let createdAt = Self.milliseconds(now())
     return try await pool.write { db in
+      if let enrolmentKey,
+        let existing = try String.fetchOne(
+          db, sql: "SELECT token FROM participant WHERE enrolmentKey = ? AND experimentId = ?",
+          arguments: [enrolmentKey, experimentID])
+      {
+        return try Self.participant(db, token: existing, experimentID: experimentID)
+      }
       guard
         let experimentRow = try Row.fetchOne(
           db, sql: "SELECT seed FROM experiment WHERE id = ?", arguments: [experimentID])
@@ -198,8 +215,10 @@ public final class ExperimentStore: Sendable {
           arguments: [experimentID]) ?? 1
       let seed = SeededGenerator.derivedSeed(parent: experimentSeed, index: UInt64(number))
       try db.execute(
-        sql: "INSERT INTO participant (experimentId, number, token, seed, createdAt) VALUES (?, ?, ?, ?, ?)",
-        arguments: [experimentID, number, token, Int64(bitPattern: seed), createdAt])
+        sql: """
+          INSERT INTO participant (experimentId, number, token, seed, createdAt, enrolmentKey) VALUES (?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [experimentID, number, token, Int64(bitPattern: seed), createdAt, enrolmentKey])
       let participantID = db.lastInsertedRowID
       let trialIDs = try Int64.fetchAll(
         db, sql: "SELECT id FROM trial WHERE experimentId = ? ORDER BY ordinal", arguments: [experimentID])

@@ -59,8 +59,9 @@ enum HTMLPages {
 
     """
 
-  /// The consent and instructions page with the form that creates a participant.
-  static func consent(experiment: Experiment) -> String {
+  /// The consent and instructions page with the form that creates a participant; `enrolmentKey` is a fresh one-time
+  /// key that makes a double-clicked "Start" create one participant.
+  static func consent(experiment: Experiment, enrolmentKey: String) -> String {
     page(
       title: "Listening test",
       body: """
@@ -76,6 +77,7 @@ enum HTMLPages {
         reconstruction from brain activity. You may stop at any time; you can come back later with your
         personal link to continue where you stopped.</p>
         <form method="post" action="/start">
+        <input type="hidden" name="enrolment" value="\(escape(enrolmentKey))">
         <label><input type="checkbox" name="consent" value="yes" id="consent" required>
         I have read the information above and agree to take part.</label>
         <p><button type="submit" id="start">Start the test</button></p>

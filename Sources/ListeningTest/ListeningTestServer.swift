@@ -5,8 +5,8 @@ import Hummingbird
 ///
 /// Routes (every participant URL carries the participant's token, never a file path or a clip identifier, so the
 /// page source does not reveal which candidate is the target):
-/// - `GET /`: consent and instructions; `POST /start` (`consent=yes`) creates a participant and redirects to
-///   `/p/<token>`.
+/// - `GET /`: consent and instructions; `POST /start` (`consent=yes`, and the page's one-time `enrolment` key)
+///   creates a participant, once per key, and redirects to `/p/<token>`.
 /// - `GET /p/<token>`: resumes at the first unanswered trial, or the thank-you page.
 /// - `GET /p/<token>/trial/<n>`: trial `n` ("trial 12 of 60"), reference, A and B players and the choice;
 ///   any other position than the next unanswered one redirects there.
@@ -43,7 +43,7 @@ public struct ListeningTestServer: Sendable {
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(ErrorPageMiddleware())
     router.get("/") { _, _ in
-      Self.html(HTMLPages.consent(experiment: experiment))
+      Self.html(HTMLPages.consent(experiment: experiment, enrolmentKey: ExperimentStore.randomToken()))
     }
     router.get("/style.css") { _, _ in
       Self.text(HTMLPages.styleSheet, contentType: "text/css; charset=utf-8", cache: "public, max-age=3600")
@@ -54,7 +54,8 @@ public struct ListeningTestServer: Sendable {
       guard try form.require("consent") == "yes" else {
         throw ListeningTestError.malformedForm(reason: "consent must be \"yes\" to start the test")
       }
-      let participant = try await store.addParticipant(experimentID: experiment.id)
+      let participant = try await store.addParticipant(
+        experimentID: experiment.id, enrolmentKey: form.values["enrolment"])
       return Self.redirect("/p/\(participant.token)")
     }
     router.get("/p/:token") { _, context in

@@ -98,6 +98,26 @@ struct ServerTests {
     #expect(answers.allSatisfy { $0.choice == .a })
   }
 
+  @Test("a double-clicked Start with the page's enrolment key creates one participant")
+  func doubleStart() async throws {
+    let served = try await ServedExperiment()
+    defer { served.remove() }
+    try await served.test { client in
+      let page = try await client.get("/")
+      let marker = "name=\"enrolment\" value=\""
+      let start = try #require(page.text.range(of: marker)).upperBound
+      let key = String(page.text[start...].prefix(32))
+      let first = try await client.post("/start", form: "consent=yes&enrolment=\(key)")
+      let second = try await client.post("/start", form: "consent=yes&enrolment=\(key)")
+      #expect(first.status == .seeOther && first.headers[.location] == second.headers[.location])
+      let other = try await client.get("/")
+      #expect(!other.text.contains(key))
+      let bad = try await client.post("/start", form: "consent=yes&enrolment=xyz")
+      #expect(bad.status == .badRequest && bad.text.contains("enrolment key"))
+    }
+    #expect(try await served.store.participants(experimentID: served.server.experiment.id).count == 1)
+  }
+
   @Test("a double-clicked answer is stored once and a changed answer gets 409")
   func doubleSubmit() async throws {
     let served = try await ServedExperiment()
