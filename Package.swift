@@ -180,6 +180,33 @@ targets += [
 
 // MARK: - ListeningTest (issue 9)
 
+packageDependencies += [
+  .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+  .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+]
+products += [
+  .library(name: "ListeningTest", targets: ["ListeningTest"]),
+  .executable(name: "listening-test", targets: ["listening-test"]),
+]
+targets += [
+  .target(
+    name: "ListeningTest",
+    dependencies: [
+      .product(name: "Hummingbird", package: "hummingbird"),
+      .product(name: "GRDB", package: "GRDB.swift"),
+    ]),
+  .executableTarget(
+    name: "listening-test", dependencies: ["ListeningTest", argumentParser],
+    path: "Examples/listening-test"),
+  .testTarget(
+    name: "ListeningTestTests",
+    dependencies: [
+      "ListeningTest",
+      .product(name: "HummingbirdTesting", package: "hummingbird"),
+    ],
+    resources: [.copy("Resources")]),
+]
+
 // MARK: - Package
 
 let package = Package(

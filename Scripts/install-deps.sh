@@ -13,6 +13,7 @@ packages=(
   libsoxr-dev
   zlib1g-dev
   libpng-dev
+  libsqlite3-dev  # GRDB (ListeningTest, issue 9)
 )
 
 missing=()
