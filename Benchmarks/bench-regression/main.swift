@@ -150,6 +150,7 @@ func run() throws {
     let configuration = RidgeCrossValidation()
     var last: RidgeCrossValidationResult<Float>?
     for _ in 0..<options.repeats {
+      last = nil  // release the previous result first: peak memory is that of one fit
       let start = DispatchTime.now().uptimeNanoseconds
       last = try configuration.fit(features: x, targets: y)
       times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)

@@ -145,7 +145,8 @@ public struct RidgeCrossValidationResult<Scalar: LinearAlgebraScalar>: Sendable 
   /// `1 − SSE / SST` of the pooled out-of-fold predictions at the chosen alpha (`SST` around the full-data
   /// mean), per target; 0 for constant targets.
   public var crossValidatedDetermination: [Double]
-  /// The out-of-fold predictions at the chosen alpha (`n × V`), when requested.
+  /// The out-of-fold predictions at the chosen alpha (`n × V`), when requested. Rows that are in no test
+  /// fold (possible with ``CrossValidationScheme/custom(testIndices:)``) are 0 and are left out of the scores.
   public var crossValidatedPredictions: Matrix<Scalar>?
   /// In-sample R² of the refitted model on the training data (`1 − Σ(y − ŷ)² / Σ(y − ȳ)²`), when requested;
   /// 0 for constant targets.

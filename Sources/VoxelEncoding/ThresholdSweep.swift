@@ -91,8 +91,10 @@ public struct ThresholdSweep: Sendable {
           continue
         }
         do {
-          let trainVoxels = responses.rows(at: train).columns(at: selection.columns)
-          let testVoxels = responses.rows(at: test).columns(at: selection.columns)
+          // Columns first: only the selected voxels are copied, never the whole-brain matrix.
+          let selected = responses.columns(at: selection.columns)
+          let trainVoxels = selected.rows(at: train)
+          let testVoxels = selected.rows(at: test)
           let model = try decoder.fit(features: trainVoxels, targets: trainTargets)
           let predictions = try model.predict(testVoxels)
           accuracy[t].append(try Identification.accuracy(predictions: predictions, targets: testTargets).accuracy)
