@@ -26,7 +26,8 @@ struct RidgeParityTests {
     let shared = caseName.hasSuffix("shared")
     let configuration = RidgeCrossValidation(
       alphas: fixture.alphas, scheme: isLOO ? .leaveOneOut : .kFold(5), alphaScope: shared ? .shared : .perTarget,
-      fitIntercept: reference.fitIntercept ?? false, targetChunkSize: 32, keepsCrossValidatedPredictions: true)
+      fitIntercept: reference.fitIntercept ?? false, targetChunkSize: 32, keepsCrossValidatedPredictions: true,
+      computesInSampleScores: true)
     let result = try configuration.fit(features: x, targets: y)
     let referenceAlphas = try #require(reference.bestAlphas)
     let targetCount = y.columns
@@ -85,6 +86,10 @@ struct RidgeParityTests {
         #expect(abs(result.crossValidatedCorrelation[v] - correlation[v]) <= 1e-4, "target \(v) r")
         #expect(abs(result.crossValidatedDetermination[v] - determination[v]) <= 1e-4, "target \(v) R²")
       }
+    }
+    // In-sample R² of the refitted model (himalaya's `score(X, Y)`, the authors' mask statistic): 1e-4 absolute.
+    if let inSample = reference.inSampleR2, let ours = result.inSampleDetermination {
+      for v in matching { #expect(abs(ours[v] - inSample[v]) <= 1e-4, "target \(v) in-sample R²") }
     }
     if let cvPredictions = reference.cvPredictions, let ours = result.crossValidatedPredictions {
       let errors = columnRelativeErrors(ours.scalars.map(Double.init), cvPredictions, columns: targetCount)

@@ -77,6 +77,7 @@ def himalaya_case(x, y, xt, intercept, local):
         testPredictions=np.asarray(model.predict(xt), np.float64).ravel().tolist(),
         cvCorrelation=r.tolist(), cvDetermination=r2.tolist(),
         cvPredictions=pred.ravel().tolist(),
+        inSampleR2=np.asarray(model.score(x, y), np.float64).tolist(),  # what the authors thresholded
     )
     return out
 
