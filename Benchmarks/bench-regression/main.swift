@@ -166,6 +166,10 @@ func run() throws {
       report["mean_cv_score"] = result.bestScores.reduce(0, +) / Double(max(1, y.columns))
       report["mean_cv_correlation"] = correlation.reduce(0, +) / Double(max(1, y.columns))
       report["alphas_at_top"] = result.gridEdgeCounts.largest
+      report["phase_seconds"] = [
+        "setup": result.timings.setupSeconds, "cross_validation_gemm": result.timings.crossValidationSeconds,
+        "scoring": result.timings.scoringSeconds, "refit": result.timings.refitSeconds,
+      ]
       if let directory = options.data {
         let alphas = result.bestAlphas.map { Float($0) }
         try alphas.withUnsafeBytes { Data($0) }.write(

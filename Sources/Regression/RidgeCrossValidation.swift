@@ -105,7 +105,9 @@ public struct RidgeCrossValidation: Sendable {
     features: Matrix<Scalar>, targets: Matrix<Scalar>
   ) throws(RegressionError) -> RidgeCrossValidationResult<Scalar> {
     try validate(features: features, targets: targets)
+    var clock = PhaseClock()
     var engine = try RidgeCrossValidationEngine(configuration: self, features: features, targets: targets)
+    engine.timings.setupSeconds = clock.lap()
     return try engine.run()
   }
 
@@ -121,6 +123,18 @@ public struct RidgeCrossValidation: Sendable {
     try features.requireFinite("RidgeCrossValidation.fit (features)")
     try targets.requireFinite("RidgeCrossValidation.fit (targets)")
   }
+}
+
+/// Wall-clock seconds of the phases of one ``RidgeCrossValidation`` fit (for benchmarks and tuning).
+public struct RidgeTimings: Sendable, Hashable, Codable {
+  /// Validation, decompositions (float64) and the per-fold operators.
+  public var setupSeconds: Double = 0
+  /// Gathering target chunks and the cross-validation GEMMs (every alpha, every fold).
+  public var crossValidationSeconds: Double = 0
+  /// The fused scoring pass (squared errors, correlation sums).
+  public var scoringSeconds: Double = 0
+  /// Alpha selection, the per-target refit GEMMs and in-sample scores.
+  public var refitSeconds: Double = 0
 }
 
 /// What ``RidgeCrossValidation/fit(features:targets:)`` returns.
@@ -153,6 +167,8 @@ public struct RidgeCrossValidationResult<Scalar: LinearAlgebraScalar>: Sendable 
   public var inSampleDetermination: [Double]?
   /// Number of folds actually used (`n` for leave-one-out).
   public var foldCount: Int
+  /// Wall-clock seconds spent in each phase of the fit.
+  public var timings: RidgeTimings
 
   /// How many targets chose the smallest and the largest alpha of the grid (a pile-up at an edge means
   /// the grid should be widened; unresponsive voxels legitimately sit at the top).

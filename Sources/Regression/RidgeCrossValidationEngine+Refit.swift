@@ -178,6 +178,7 @@ extension RidgeCrossValidationEngine {
       crossValidatedCorrelation: correlation, crossValidatedDetermination: determination,
       crossValidatedPredictions: configuration.keepsCrossValidatedPredictions
         ? makeMatrix(rows: sampleCount, columns: total, cvPredictions) : nil,
-      inSampleDetermination: configuration.computesInSampleScores ? inSample : nil, foldCount: testFolds.count)
+      inSampleDetermination: configuration.computesInSampleScores ? inSample : nil, foldCount: testFolds.count,
+      timings: timings)
   }
 }

@@ -1,6 +1,18 @@
 import Dispatch
 import LinearAlgebra
 
+/// A monotonic stopwatch for the phase timings.
+struct PhaseClock {
+  private var last = DispatchTime.now().uptimeNanoseconds
+
+  /// Seconds since the previous lap (or creation).
+  mutating func lap() -> Double {
+    let now = DispatchTime.now().uptimeNanoseconds
+    defer { last = now }
+    return Double(now - last) / 1e9
+  }
+}
+
 /// Work buffers of one chunk, allocated once and reused.
 struct ChunkBuffers<Scalar: LinearAlgebraScalar> {
   var targets: [Scalar]
@@ -53,13 +65,18 @@ extension RidgeCrossValidationEngine {
     var start = 0
     while start < targetCount {
       let width = Swift.min(chunk, targetCount - start)
+      var clock = PhaseClock()
       gatherTargets(start: start, width: width, into: &buffers)
       crossValidatedPredictions(width: width, buffers: &buffers)
+      timings.crossValidationSeconds += clock.lap()
       accumulateScores(start: start, width: width, buffers: &buffers)
+      timings.scoringSeconds += clock.lap()
       if !shared {
         for v in start..<(start + width) { best[v] = selectBest(target: v) }
+        accumulateBestSums(start: start, width: width, best: best, buffers: buffers)
         refit(
           start: start, width: width, best: best, buffers: &buffers, weights: &weights, inSample: &inSample)
+        timings.refitSeconds += clock.lap()
         if configuration.keepsCrossValidatedPredictions {
           extractPredictions(start: start, width: width, best: best, buffers: buffers, into: &cvPredictions)
         }
@@ -72,9 +89,11 @@ extension RidgeCrossValidationEngine {
       start = 0
       while start < targetCount {
         let width = Swift.min(chunk, targetCount - start)
+        var clock = PhaseClock()
         gatherTargets(start: start, width: width, into: &buffers)
         refit(
           start: start, width: width, best: best, buffers: &buffers, weights: &weights, inSample: &inSample)
+        timings.refitSeconds += clock.lap()
         if configuration.keepsCrossValidatedPredictions {
           crossValidatedPredictions(width: width, buffers: &buffers)
           extractPredictions(start: start, width: width, best: best, buffers: buffers, into: &cvPredictions)
@@ -238,7 +257,8 @@ extension RidgeCrossValidationEngine {
       alphaCount: alphaCount, width: width, start: start, total: targetCount, foldStart: foldStart,
       testOrder: testOrder, sharedOffset: isLeaveOneOut, intercept: configuration.fitIntercept,
       usesDetermination: usesDetermination,
-      equalFolds: Set(testFolds.map(\.count)).count == 1 && !usesDetermination, tables: tables)
+      equalFolds: Set(testFolds.map(\.count)).count == 1 && !usesDetermination,
+      computesSums: configuration.alphaScope == .shared, tables: tables)
     let parts = width >= 256 ? 2 : 1
     means.withUnsafeBufferPointer { meansBuffer in
       buffers.accumulators.withUnsafeMutableBufferPointer { accumulators in
@@ -267,6 +287,47 @@ extension RidgeCrossValidationEngine {
   }
 }
 
+extension RidgeCrossValidationEngine {
+  /// The correlation sums of the out-of-fold predictions at each target's chosen alpha (per-target alpha:
+  /// `1/A` of the work of accumulating them for every alpha), in double precision.
+  func accumulateBestSums(start: Int, width: Int, best: [Int], buffers: ChunkBuffers<Scalar>) {
+    let block = alphaCount * width
+    let total = targetCount
+    let intercept = configuration.fitIntercept
+    var sp = [Double](repeating: 0, count: width)
+    var spp = sp
+    var spy = sp
+    let means = (0..<width).map { targetMeans[start + $0] }
+    let chosen = (0..<width).map { best[start + $0] * width + $0 }
+    buffers.targets.withUnsafeBufferPointer { targetsBuffer in
+      buffers.offsets.withUnsafeBufferPointer { offsets in
+        buffers.predictions.withUnsafeBufferPointer { predictions in
+          for f in 0..<testFolds.count {
+            let offset = offsets.baseAddress! + (isLeaveOneOut ? 0 : f * width)
+            for q in foldStart[f]..<foldStart[f + 1] {
+              let y = targetsBuffer.baseAddress! + testOrder[q] * width
+              let row = predictions.baseAddress! + q * block
+              for v in 0..<width {
+                let shift = intercept ? means[v] : 0
+                let prediction = Double(row[chosen[v]]) + Double(offset[v]) - shift
+                sp[v] += prediction
+                spp[v] += prediction * prediction
+                spy[v] += prediction * (Double(y[v]) - means[v])
+              }
+            }
+          }
+        }
+      }
+    }
+    for v in 0..<width {
+      let index = best[start + v] * total + start + v
+      tables.sumPrediction[index] = sp[v]
+      tables.sumPredictionSquared[index] = spp[v]
+      tables.sumPredictionTarget[index] = spy[v]
+    }
+  }
+}
+
 /// Raw pointers into one chunk's buffers (valid for the duration of one scoring pass).
 struct ScoringPointers<Scalar: LinearAlgebraScalar>: @unchecked Sendable {
   let means: UnsafePointer<Scalar>
@@ -289,6 +350,9 @@ struct ScoringContext: Sendable {
   let intercept: Bool
   let usesDetermination: Bool
   let equalFolds: Bool
+  /// Whether the correlation sums are accumulated for every alpha (shared alpha) or left to
+  /// ``RidgeCrossValidationEngine/accumulateBestSums(start:width:best:buffers:)`` (per-target alpha).
+  let computesSums: Bool
   let tables: ScoreTables
 
   func score<Scalar: LinearAlgebraScalar>(columns: Range<Int>, _ pointers: ScoringPointers<Scalar>) {
@@ -336,13 +400,33 @@ struct ScoringContext: Sendable {
         for a in 0..<alphaCount {
           let row = pointers.predictions + q * block + a * width
           let base = a * width
-          for v in columns {
+          var v = lower
+          if !computesSums {
+            if Scalar.self == Float.self {
+              v = Self.accumulateErrorsVectorized(
+                row: row, yShift: yShift, offsetShift: offsetShift, sse: sse + base, columns: columns)
+            }
+            while v < columns.upperBound {
+              let error = yShift[v] - (row[v] + offsetShift[v])
+              sse[base + v] += error * error
+              v += 1
+            }
+            continue
+          }
+          if Scalar.self == Float.self {
+            // Explicit 8-wide vectors: the auto-vectorizer gives up on these eight possibly aliasing pointers.
+            v = Self.accumulateVectorized(
+              row: row, yShift: yShift, offsetShift: offsetShift, correlationShift: correlationShift,
+              sse: sse + base, sp: sp + base, spp: spp + base, spy: spy + base, columns: columns)
+          }
+          while v < columns.upperBound {
             let error = yShift[v] - (row[v] + offsetShift[v])
             let prediction = row[v] + correlationShift[v]
             sse[base + v] += error * error
             sp[base + v] += prediction
             spp[base + v] += prediction * prediction
             spy[base + v] += prediction * yShift[v]
+            v += 1
           }
         }
       }
@@ -354,6 +438,78 @@ struct ScoringContext: Sendable {
         pendingRows = 0
       }
     }
+  }
+
+  /// The squared-error-only inner loop with `SIMD8<Float>` (per-target alpha: correlation sums come later,
+  /// for the chosen alpha only); returns the first column it did not process.
+  @inline(__always)
+  static func accumulateErrorsVectorized<Scalar: LinearAlgebraScalar>(
+    row: UnsafePointer<Scalar>, yShift: UnsafeMutablePointer<Scalar>, offsetShift: UnsafeMutablePointer<Scalar>,
+    sse: UnsafeMutablePointer<Scalar>, columns: Range<Int>
+  ) -> Int {
+    typealias Vector = SIMD8<Float>
+    let stride = MemoryLayout<Float>.stride
+    let rowRaw = UnsafeRawPointer(row)
+    let yRaw = UnsafeRawPointer(yShift)
+    let offsetRaw = UnsafeRawPointer(offsetShift)
+    let sseRaw = UnsafeMutableRawPointer(sse)
+    var v = columns.lowerBound
+    while v + 8 <= columns.upperBound {
+      let offset = v * stride
+      let error =
+        yRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self)
+        - (rowRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self)
+          + offsetRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self))
+      sseRaw.storeBytes(
+        of: sseRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self) + error * error, toByteOffset: offset,
+        as: Vector.self)
+      v += 8
+    }
+    return v
+  }
+
+  /// The single-precision inner loop over `columns` with `SIMD8<Float>`; returns the first column it did not
+  /// process (the caller finishes the remainder). The accumulator pointers are already offset by the alpha's
+  /// block.
+  @inline(__always)
+  static func accumulateVectorized<Scalar: LinearAlgebraScalar>(
+    row: UnsafePointer<Scalar>, yShift: UnsafeMutablePointer<Scalar>, offsetShift: UnsafeMutablePointer<Scalar>,
+    correlationShift: UnsafeMutablePointer<Scalar>, sse: UnsafeMutablePointer<Scalar>,
+    sp: UnsafeMutablePointer<Scalar>, spp: UnsafeMutablePointer<Scalar>, spy: UnsafeMutablePointer<Scalar>,
+    columns: Range<Int>
+  ) -> Int {
+    typealias Vector = SIMD8<Float>
+    let stride = MemoryLayout<Float>.stride
+    let rowRaw = UnsafeRawPointer(row)
+    let yRaw = UnsafeRawPointer(yShift)
+    let offsetRaw = UnsafeRawPointer(offsetShift)
+    let correlationRaw = UnsafeRawPointer(correlationShift)
+    let sseRaw = UnsafeMutableRawPointer(sse)
+    let spRaw = UnsafeMutableRawPointer(sp)
+    let sppRaw = UnsafeMutableRawPointer(spp)
+    let spyRaw = UnsafeMutableRawPointer(spy)
+    var v = columns.lowerBound
+    while v + 8 <= columns.upperBound {
+      let offset = v * stride
+      let value = rowRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self)
+      let target = yRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self)
+      let error = target - (value + offsetRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self))
+      let prediction = value + correlationRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self)
+      sseRaw.storeBytes(
+        of: sseRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self) + error * error, toByteOffset: offset,
+        as: Vector.self)
+      spRaw.storeBytes(
+        of: spRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self) + prediction, toByteOffset: offset,
+        as: Vector.self)
+      sppRaw.storeBytes(
+        of: sppRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self) + prediction * prediction,
+        toByteOffset: offset, as: Vector.self)
+      spyRaw.storeBytes(
+        of: spyRaw.loadUnaligned(fromByteOffset: offset, as: Vector.self) + prediction * target,
+        toByteOffset: offset, as: Vector.self)
+      v += 8
+    }
+    return v
   }
 
   /// Adds the single-precision accumulators of `columns` to the double-precision tables and zeroes them.
@@ -382,10 +538,11 @@ struct ScoringContext: Sendable {
           tables.scores[tableBase + v] -= weight * error
         }
         tables.squaredErrors[tableBase + v] += error
+        sse[base + v] = 0
+        guard computesSums else { continue }
         tables.sumPrediction[tableBase + v] += Double(sp[base + v])
         tables.sumPredictionSquared[tableBase + v] += Double(spp[base + v])
         tables.sumPredictionTarget[tableBase + v] += Double(spy[base + v])
-        sse[base + v] = 0
         sp[base + v] = 0
         spp[base + v] = 0
         spy[base + v] = 0

@@ -31,6 +31,7 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
   // Score tables, alphas × targets, double precision.
   let tables: ScoreTables
   var targetMeans: [Double]
+  var timings = RidgeTimings()
 
   init(
     configuration: RidgeCrossValidation, features: Matrix<Scalar>, targets: Matrix<Scalar>
