@@ -142,7 +142,6 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     }
     let r = spectrum.rank
     let nTest = test.count
-    let nTrain = train.count
     let alphaCount = alphas.count
     // S[(t·A + a), k] = B[t, k] / (λ_k + α_a); then M = S · Uᵀ lands in the (test row, alpha) order in one GEMM.
     var stacked = Matrix<Double>(rows: nTest * alphaCount, columns: r)
