@@ -185,4 +185,5 @@ def alignment_fixture():
 if __name__ == "__main__":
     problem("tall", 11, 62, 12, 90, 10, 0.5, False)
     problem("wide", 12, 40, 70, 60, 8, 0.5, True)
+    problem("tall_intercept", 13, 50, 10, 40, 6, 0.5, True)
     alignment_fixture()
