@@ -1,3 +1,4 @@
+import Dispatch
 import LinearAlgebra
 
 /// The chunked solver behind ``RidgeCrossValidation``.
@@ -100,11 +101,27 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
       // weight instead of infinity.
       leaveOneOutScale = leverage.map { $0 < 1 - 1e-12 ? Scalar(1 / (1 - $0)) : 0 }
     } else {
-      foldOperators = try (0..<folds.count).map { f throws(RegressionError) in
-        try Self.foldOperator(
-          x: x, gram: gram, train: trainFolds[f], test: folds[f], alphas: alphas,
-          fitIntercept: configuration.fitIntercept)
+      // The folds' small decompositions run side by side, one BLAS thread each (parallel at one level only:
+      // LAPACK's eigensolvers scale poorly over threads, and badly on a busy machine).
+      let foldCount = folds.count
+      let slots = FoldSlots<Scalar>(count: foldCount)
+      let trains = trainFolds
+      let intercept = configuration.fitIntercept
+      let grid = alphas
+      let previousThreads = BLASRuntime.threadCount
+      BLASRuntime.setThreadCount(1)
+      DispatchQueue.concurrentPerform(iterations: foldCount) { f in
+        do throws(RegressionError) {
+          slots.operators[f] = try Self.foldOperator(
+            x: x, gram: gram, train: trains[f], test: folds[f], alphas: grid, fitIntercept: intercept)
+        } catch {
+          slots.failures[f] = error
+        }
       }
+      BLASRuntime.setThreadCount(previousThreads)
+      let results = slots.take()
+      if let failure = results.failures.compactMap({ $0 }).first { throw failure }
+      foldOperators = results.operators
     }
   }
 
@@ -259,5 +276,33 @@ final class ScoreTables: @unchecked Sendable {
     ] {
       pointer.deallocate()
     }
+  }
+}
+
+/// Per-fold result slots written from concurrent iterations (each iteration writes only its own index).
+struct FoldSlots<Scalar: LinearAlgebraScalar>: @unchecked Sendable {
+  let count: Int
+  let operators: UnsafeMutablePointer<[Scalar]>
+  let failures: UnsafeMutablePointer<RegressionError?>
+
+  init(count: Int) {
+    self.count = count
+    operators = .allocate(capacity: Swift.max(count, 1))
+    operators.initialize(repeating: [], count: Swift.max(count, 1))
+    failures = .allocate(capacity: Swift.max(count, 1))
+    failures.initialize(repeating: nil, count: Swift.max(count, 1))
+  }
+
+  /// Moves the results out and frees the slots.
+  func take() -> (operators: [[Scalar]], failures: [RegressionError?]) {
+    let result = (
+      Array(UnsafeBufferPointer(start: operators, count: count)),
+      Array(UnsafeBufferPointer(start: failures, count: count))
+    )
+    operators.deinitialize(count: Swift.max(count, 1))
+    operators.deallocate()
+    failures.deinitialize(count: Swift.max(count, 1))
+    failures.deallocate()
+    return result
   }
 }
