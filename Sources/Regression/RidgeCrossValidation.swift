@@ -43,6 +43,9 @@ public enum SelectionMetric: Sendable, Hashable {
 /// Targets are processed in chunks of ``targetChunkSize`` columns, so memory stays bounded: no
 /// `alphas × features × targets` tensor is ever formed; each target is refitted with its own alpha by
 /// per-column shrinkage `W = (Xᵀ U) · diag(1/(λ + α_v)) · Uᵀ Y`.
+///
+/// Threads: the folds' decompositions run side by side with OpenBLAS set to one thread for that moment
+/// (restored afterwards), and the scoring pass uses two threads; the GEMMs use OpenBLAS's own threads.
 public struct RidgeCrossValidation: Sendable {
   /// The candidate alphas, in the order ties are resolved for leave-one-out. Default `logspace(-2, 3, 10)`.
   public var alphas: [Double]
