@@ -150,6 +150,7 @@ func run() throws {
     let configuration = RidgeCrossValidation()
     var last: RidgeCrossValidationResult<Float>?
     for _ in 0..<options.repeats {
+      last = nil  // release the previous result first: peak memory is that of one fit
       let start = DispatchTime.now().uptimeNanoseconds
       last = try configuration.fit(features: x, targets: y)
       times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
@@ -165,6 +166,10 @@ func run() throws {
       report["mean_cv_score"] = result.bestScores.reduce(0, +) / Double(max(1, y.columns))
       report["mean_cv_correlation"] = correlation.reduce(0, +) / Double(max(1, y.columns))
       report["alphas_at_top"] = result.gridEdgeCounts.largest
+      report["phase_seconds"] = [
+        "setup": result.timings.setupSeconds, "cross_validation_gemm": result.timings.crossValidationSeconds,
+        "scoring": result.timings.scoringSeconds, "refit": result.timings.refitSeconds,
+      ]
       if let directory = options.data {
         let alphas = result.bestAlphas.map { Float($0) }
         try alphas.withUnsafeBytes { Data($0) }.write(

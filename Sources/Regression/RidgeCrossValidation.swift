@@ -43,6 +43,9 @@ public enum SelectionMetric: Sendable, Hashable {
 /// Targets are processed in chunks of ``targetChunkSize`` columns, so memory stays bounded: no
 /// `alphas × features × targets` tensor is ever formed; each target is refitted with its own alpha by
 /// per-column shrinkage `W = (Xᵀ U) · diag(1/(λ + α_v)) · Uᵀ Y`.
+///
+/// Threads: the folds' decompositions run side by side with OpenBLAS set to one thread for that moment
+/// (restored afterwards), and the scoring pass uses two threads; the GEMMs use OpenBLAS's own threads.
 public struct RidgeCrossValidation: Sendable {
   /// The candidate alphas, in the order ties are resolved for leave-one-out. Default `logspace(-2, 3, 10)`.
   public var alphas: [Double]
@@ -105,7 +108,9 @@ public struct RidgeCrossValidation: Sendable {
     features: Matrix<Scalar>, targets: Matrix<Scalar>
   ) throws(RegressionError) -> RidgeCrossValidationResult<Scalar> {
     try validate(features: features, targets: targets)
+    var clock = PhaseClock()
     var engine = try RidgeCrossValidationEngine(configuration: self, features: features, targets: targets)
+    engine.timings.setupSeconds = clock.lap()
     return try engine.run()
   }
 
@@ -121,6 +126,18 @@ public struct RidgeCrossValidation: Sendable {
     try features.requireFinite("RidgeCrossValidation.fit (features)")
     try targets.requireFinite("RidgeCrossValidation.fit (targets)")
   }
+}
+
+/// Wall-clock seconds of the phases of one ``RidgeCrossValidation`` fit (for benchmarks and tuning).
+public struct RidgeTimings: Sendable, Hashable, Codable {
+  /// Validation, decompositions (float64) and the per-fold operators.
+  public var setupSeconds: Double = 0
+  /// Gathering target chunks and the cross-validation GEMMs (every alpha, every fold).
+  public var crossValidationSeconds: Double = 0
+  /// The fused scoring pass (squared errors, correlation sums).
+  public var scoringSeconds: Double = 0
+  /// Alpha selection, the per-target refit GEMMs and in-sample scores.
+  public var refitSeconds: Double = 0
 }
 
 /// What ``RidgeCrossValidation/fit(features:targets:)`` returns.
@@ -145,13 +162,16 @@ public struct RidgeCrossValidationResult<Scalar: LinearAlgebraScalar>: Sendable 
   /// `1 − SSE / SST` of the pooled out-of-fold predictions at the chosen alpha (`SST` around the full-data
   /// mean), per target; 0 for constant targets.
   public var crossValidatedDetermination: [Double]
-  /// The out-of-fold predictions at the chosen alpha (`n × V`), when requested.
+  /// The out-of-fold predictions at the chosen alpha (`n × V`), when requested. Rows that are in no test
+  /// fold (possible with ``CrossValidationScheme/custom(testIndices:)``) are 0 and are left out of the scores.
   public var crossValidatedPredictions: Matrix<Scalar>?
   /// In-sample R² of the refitted model on the training data (`1 − Σ(y − ŷ)² / Σ(y − ȳ)²`), when requested;
   /// 0 for constant targets.
   public var inSampleDetermination: [Double]?
   /// Number of folds actually used (`n` for leave-one-out).
   public var foldCount: Int
+  /// Wall-clock seconds spent in each phase of the fit.
+  public var timings: RidgeTimings
 
   /// How many targets chose the smallest and the largest alpha of the grid (a pile-up at an edge means
   /// the grid should be widened; unresponsive voxels legitimately sit at the top).

@@ -58,7 +58,12 @@ extension RidgeCrossValidationEngine {
         }
       }
     }
-    let shrink = (0..<width).map { v in (0..<r).map { k in Scalar(1 / (eigenvalues[k] + alphas[best[start + v]])) } }
+    // 1/(λ_k + α_a) for every alpha (A × r), and each target's row of it.
+    var table = [Scalar](repeating: 0, count: alphaCount * r)
+    for a in 0..<alphaCount {
+      for k in 0..<r { table[a * r + k] = Scalar(1 / (eigenvalues[k] + alphas[a])) }
+    }
+    let rowOf = (0..<width).map { best[start + $0] * r }
     basis.withUnsafeBufferPointer { u in
       buffers.centred.withUnsafeBufferPointer { centred in
         buffers.projection.withUnsafeMutableBufferPointer { zBuffer in
@@ -66,8 +71,13 @@ extension RidgeCrossValidationEngine {
           Scalar.gemm(
             transposeA: .transpose, transposeB: .none, m: r, n: width, k: n, alpha: 1, a: u.baseAddress!, lda: r,
             b: centred.baseAddress!, ldb: width, beta: 0, c: z, ldc: width)
-          for k in 0..<r {
-            for v in 0..<width { z[k * width + v] *= shrink[v][k] }
+          table.withUnsafeBufferPointer { shrink in
+            rowOf.withUnsafeBufferPointer { rows in
+              for k in 0..<r {
+                let zRow = z + k * width
+                for v in 0..<width { zRow[v] *= shrink[rows[v] + k] }
+              }
+            }
           }
           left.withUnsafeBufferPointer { leftBuffer in
             weights.withUnsafeMutableBufferPointer { w in
@@ -178,6 +188,7 @@ extension RidgeCrossValidationEngine {
       crossValidatedCorrelation: correlation, crossValidatedDetermination: determination,
       crossValidatedPredictions: configuration.keepsCrossValidatedPredictions
         ? makeMatrix(rows: sampleCount, columns: total, cvPredictions) : nil,
-      inSampleDetermination: configuration.computesInSampleScores ? inSample : nil, foldCount: testFolds.count)
+      inSampleDetermination: configuration.computesInSampleScores ? inSample : nil, foldCount: testFolds.count,
+      timings: timings)
   }
 }

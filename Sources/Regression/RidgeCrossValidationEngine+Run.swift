@@ -1,6 +1,18 @@
 import Dispatch
 import LinearAlgebra
 
+/// A monotonic stopwatch for the phase timings.
+struct PhaseClock {
+  private var last = DispatchTime.now().uptimeNanoseconds
+
+  /// Seconds since the previous lap (or creation).
+  mutating func lap() -> Double {
+    let now = DispatchTime.now().uptimeNanoseconds
+    defer { last = now }
+    return Double(now - last) / 1e9
+  }
+}
+
 /// Work buffers of one chunk, allocated once and reused.
 struct ChunkBuffers<Scalar: LinearAlgebraScalar> {
   var targets: [Scalar]
@@ -53,13 +65,18 @@ extension RidgeCrossValidationEngine {
     var start = 0
     while start < targetCount {
       let width = Swift.min(chunk, targetCount - start)
+      var clock = PhaseClock()
       gatherTargets(start: start, width: width, into: &buffers)
       crossValidatedPredictions(width: width, buffers: &buffers)
+      timings.crossValidationSeconds += clock.lap()
       accumulateScores(start: start, width: width, buffers: &buffers)
+      timings.scoringSeconds += clock.lap()
       if !shared {
         for v in start..<(start + width) { best[v] = selectBest(target: v) }
+        accumulateBestSums(start: start, width: width, best: best, buffers: buffers)
         refit(
           start: start, width: width, best: best, buffers: &buffers, weights: &weights, inSample: &inSample)
+        timings.refitSeconds += clock.lap()
         if configuration.keepsCrossValidatedPredictions {
           extractPredictions(start: start, width: width, best: best, buffers: buffers, into: &cvPredictions)
         }
@@ -72,9 +89,11 @@ extension RidgeCrossValidationEngine {
       start = 0
       while start < targetCount {
         let width = Swift.min(chunk, targetCount - start)
+        var clock = PhaseClock()
         gatherTargets(start: start, width: width, into: &buffers)
         refit(
           start: start, width: width, best: best, buffers: &buffers, weights: &weights, inSample: &inSample)
+        timings.refitSeconds += clock.lap()
         if configuration.keepsCrossValidatedPredictions {
           crossValidatedPredictions(width: width, buffers: &buffers)
           extractPredictions(start: start, width: width, best: best, buffers: buffers, into: &cvPredictions)
@@ -238,7 +257,8 @@ extension RidgeCrossValidationEngine {
       alphaCount: alphaCount, width: width, start: start, total: targetCount, foldStart: foldStart,
       testOrder: testOrder, sharedOffset: isLeaveOneOut, intercept: configuration.fitIntercept,
       usesDetermination: usesDetermination,
-      equalFolds: Set(testFolds.map(\.count)).count == 1 && !usesDetermination, tables: tables)
+      equalFolds: Set(testFolds.map(\.count)).count == 1 && !usesDetermination,
+      computesSums: configuration.alphaScope == .shared, tables: tables)
     let parts = width >= 256 ? 2 : 1
     means.withUnsafeBufferPointer { meansBuffer in
       buffers.accumulators.withUnsafeMutableBufferPointer { accumulators in
@@ -267,136 +287,43 @@ extension RidgeCrossValidationEngine {
   }
 }
 
-/// Raw pointers into one chunk's buffers (valid for the duration of one scoring pass).
-struct ScoringPointers<Scalar: LinearAlgebraScalar>: @unchecked Sendable {
-  let means: UnsafePointer<Scalar>
-  let accumulators: UnsafeMutablePointer<Scalar>
-  let scratch: UnsafeMutablePointer<Scalar>
-  let targets: UnsafePointer<Scalar>
-  let offsets: UnsafePointer<Scalar>
-  let predictions: UnsafePointer<Scalar>
-}
-
-/// The fixed facts of one scoring pass; ``score(columns:_:)`` handles a range of the chunk's columns.
-struct ScoringContext: Sendable {
-  let alphaCount: Int
-  let width: Int
-  let start: Int
-  let total: Int
-  let foldStart: [Int]
-  let testOrder: [Int]
-  let sharedOffset: Bool
-  let intercept: Bool
-  let usesDetermination: Bool
-  let equalFolds: Bool
-  let tables: ScoreTables
-
-  func score<Scalar: LinearAlgebraScalar>(columns: Range<Int>, _ pointers: ScoringPointers<Scalar>) {
-    let width = self.width
+extension RidgeCrossValidationEngine {
+  /// The correlation sums of the out-of-fold predictions at each target's chosen alpha (per-target alpha:
+  /// `1/A` of the work of accumulating them for every alpha), in double precision.
+  func accumulateBestSums(start: Int, width: Int, best: [Int], buffers: ChunkBuffers<Scalar>) {
     let block = alphaCount * width
-    let foldCount = foldStart.count - 1
-    let lower = columns.lowerBound
-    let count = columns.count
-    let acc = pointers.accumulators
-    let sse = acc
-    let sp = acc + block
-    let spp = acc + 2 * block
-    let spy = acc + 3 * block
-    let sy = acc + 4 * block
-    let syy = sy + width
-    for a in 0..<alphaCount {
-      for offset in [0, block, 2 * block, 3 * block] {
-        (acc + offset + a * width + lower).update(repeating: 0, count: count)
-      }
-    }
-    (sy + lower).update(repeating: 0, count: count)
-    (syy + lower).update(repeating: 0, count: count)
-    let yShift = pointers.scratch
-    let offsetShift = yShift + width
-    let correlationShift = yShift + 2 * width
-    let means = pointers.means
-    var pendingRows = 0
-    for f in 0..<foldCount {
-      let nTest = foldStart[f + 1] - foldStart[f]
-      let offset = pointers.offsets + (sharedOffset ? 0 : f * width)
-      // Errors use predictions shifted by ȳ (like the targets); correlation sums use predictions shifted by ȳ
-      // only with an intercept, so that no large constant cancels in Σp² − (Σp)²/n.
-      for v in columns {
-        offsetShift[v] = offset[v] - means[v]
-        correlationShift[v] = intercept ? offsetShift[v] : offset[v]
-      }
-      for q in foldStart[f]..<foldStart[f + 1] {
-        let y = pointers.targets + testOrder[q] * width
-        for v in columns {
-          let value = y[v] - means[v]
-          yShift[v] = value
-          sy[v] += value
-          syy[v] += value * value
-        }
-        for a in 0..<alphaCount {
-          let row = pointers.predictions + q * block + a * width
-          let base = a * width
-          for v in columns {
-            let error = yShift[v] - (row[v] + offsetShift[v])
-            let prediction = row[v] + correlationShift[v]
-            sse[base + v] += error * error
-            sp[base + v] += prediction
-            spp[base + v] += prediction * prediction
-            spy[base + v] += prediction * yShift[v]
+    let total = targetCount
+    let intercept = configuration.fitIntercept
+    var sp = [Double](repeating: 0, count: width)
+    var spp = sp
+    var spy = sp
+    let means = (0..<width).map { targetMeans[start + $0] }
+    let chosen = (0..<width).map { best[start + $0] * width + $0 }
+    buffers.targets.withUnsafeBufferPointer { targetsBuffer in
+      buffers.offsets.withUnsafeBufferPointer { offsets in
+        buffers.predictions.withUnsafeBufferPointer { predictions in
+          for f in 0..<testFolds.count {
+            let offset = offsets.baseAddress! + (isLeaveOneOut ? 0 : f * width)
+            for q in foldStart[f]..<foldStart[f + 1] {
+              let y = targetsBuffer.baseAddress! + testOrder[q] * width
+              let row = predictions.baseAddress! + q * block
+              for v in 0..<width {
+                let shift = intercept ? means[v] : 0
+                let prediction = Double(row[chosen[v]]) + Double(offset[v]) - shift
+                sp[v] += prediction
+                spp[v] += prediction * prediction
+                spy[v] += prediction * (Double(y[v]) - means[v])
+              }
+            }
           }
         }
       }
-      pendingRows += nTest
-      if !equalFolds || pendingRows >= 64 || f == foldCount - 1 {
-        flush(
-          columns: columns, weight: 1 / (Double(nTest) * Double(foldCount)),
-          determinationFoldSize: usesDetermination ? nTest : nil, foldCount: foldCount, acc: acc)
-        pendingRows = 0
-      }
+    }
+    for v in 0..<width {
+      let index = best[start + v] * total + start + v
+      tables.sumPrediction[index] = sp[v]
+      tables.sumPredictionSquared[index] = spp[v]
+      tables.sumPredictionTarget[index] = spy[v]
     }
   }
-
-  /// Adds the single-precision accumulators of `columns` to the double-precision tables and zeroes them.
-  private func flush<Scalar: LinearAlgebraScalar>(
-    columns: Range<Int>, weight: Double, determinationFoldSize: Int?, foldCount: Int,
-    acc: UnsafeMutablePointer<Scalar>
-  ) {
-    let block = alphaCount * width
-    let sse = acc
-    let sp = acc + block
-    let spp = acc + 2 * block
-    let spy = acc + 3 * block
-    let sy = acc + 4 * block
-    let syy = sy + width
-    for a in 0..<alphaCount {
-      let base = a * width
-      let tableBase = a * total + start
-      for v in columns {
-        let error = Double(sse[base + v])
-        if let foldSize = determinationFoldSize {
-          // scikit-learn's r2_score with force_finite: constant test targets score 1 if predicted exactly.
-          let foldTotal = Double(syy[v]) - Double(sy[v]) * Double(sy[v]) / Double(foldSize)
-          let r2 = foldTotal > 0 ? 1 - error / foldTotal : (error == 0 ? 1 : 0)
-          tables.scores[tableBase + v] += r2 / Double(foldCount)
-        } else {
-          tables.scores[tableBase + v] -= weight * error
-        }
-        tables.squaredErrors[tableBase + v] += error
-        tables.sumPrediction[tableBase + v] += Double(sp[base + v])
-        tables.sumPredictionSquared[tableBase + v] += Double(spp[base + v])
-        tables.sumPredictionTarget[tableBase + v] += Double(spy[base + v])
-        sse[base + v] = 0
-        sp[base + v] = 0
-        spp[base + v] = 0
-        spy[base + v] = 0
-      }
-    }
-    for v in columns {
-      tables.sumTarget[start + v] += Double(sy[v])
-      tables.sumTargetSquared[start + v] += Double(syy[v])
-      sy[v] = 0
-      syy[v] = 0
-    }
-  }
-
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import LinearAlgebra
 
 /// The chunked solver behind ``RidgeCrossValidation``.
@@ -31,6 +32,7 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
   // Score tables, alphas × targets, double precision.
   let tables: ScoreTables
   var targetMeans: [Double]
+  var timings = RidgeTimings()
 
   init(
     configuration: RidgeCrossValidation, features: Matrix<Scalar>, targets: Matrix<Scalar>
@@ -59,9 +61,8 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     for fold in folds { starts.append(starts.last! + fold.count) }
     foldStart = starts
 
-    let x = features.converted(to: Double.self)
+    let x = features.convertedLocally(to: Double.self)
     featureMeans = configuration.fitIntercept ? x.columnMeans() : [Double](repeating: 0, count: x.columns)
-    let centred = configuration.fitIntercept ? x.subtractingRowVector(featureMeans) : x
     // Wide designs (more features than training samples) are handled in the kernel form: one Gram matrix
     // of all samples serves every fold (its blocks, centred with the training-fold means).
     let minimumTrain = trainFolds.map(\.count).min() ?? n
@@ -72,23 +73,22 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     } catch {
       throw .linearAlgebra(error)
     }
-    var spectrum: RidgeSpectrum
+    let spectrum: RidgeSpectrum
     if let gram, features.columns > n {
       let all = Array(0..<n)
       spectrum = try RidgeSpectrum(
         gram: RidgeSpectrum.gramBlock(gram, rows: all, columns: all, centre: configuration.fitIntercept ? all : nil))
-      do {
-        spectrum.left = try centred.multiplied(by: spectrum.basis, transposeSelf: .transpose)
-      } catch {
-        throw .linearAlgebra(error)
-      }
+      basis = spectrum.basis.scalars.map { Scalar($0) }
+      // Xcᵀ U (p × n) in the working precision: the largest product of the set-up.
+      left = Self.transposedProduct(features, means: featureMeans, basis: basis, rank: spectrum.rank)
     } else {
-      spectrum = try RidgeSpectrum(design: centred)
+      spectrum = try RidgeSpectrum(
+        design: configuration.fitIntercept ? x.subtractingRowVector(featureMeans) : x)
+      basis = spectrum.basis.scalars.map { Scalar($0) }
+      left = spectrum.left.scalars.map { Scalar($0) }
     }
     rank = spectrum.rank
     eigenvalues = spectrum.eigenvalues
-    basis = spectrum.basis.scalars.map { Scalar($0) }
-    left = spectrum.left.scalars.map { Scalar($0) }
 
     tables = ScoreTables(alphaCount: alphas.count, targetCount: targets.columns)
     targetMeans = [Double](repeating: 0, count: targets.columns)
@@ -101,11 +101,27 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
       // weight instead of infinity.
       leaveOneOutScale = leverage.map { $0 < 1 - 1e-12 ? Scalar(1 / (1 - $0)) : 0 }
     } else {
-      foldOperators = try (0..<folds.count).map { f throws(RegressionError) in
-        try Self.foldOperator(
-          x: x, gram: gram, train: trainFolds[f], test: folds[f], alphas: alphas,
-          fitIntercept: configuration.fitIntercept)
+      // The folds' small decompositions run side by side, one BLAS thread each (parallel at one level only:
+      // LAPACK's eigensolvers scale poorly over threads, and badly on a busy machine).
+      let foldCount = folds.count
+      let slots = FoldSlots<Scalar>(count: foldCount)
+      let trains = trainFolds
+      let intercept = configuration.fitIntercept
+      let grid = alphas
+      let previousThreads = BLASRuntime.threadCount
+      BLASRuntime.setThreadCount(1)
+      DispatchQueue.concurrentPerform(iterations: foldCount) { f in
+        do throws(RegressionError) {
+          slots.operators[f] = try Self.foldOperator(
+            x: x, gram: gram, train: trains[f], test: folds[f], alphas: grid, fitIntercept: intercept)
+        } catch {
+          slots.failures[f] = error
+        }
       }
+      BLASRuntime.setThreadCount(previousThreads)
+      let results = slots.take()
+      if let failure = results.failures.compactMap({ $0 }).first { throw failure }
+      foldOperators = results.operators
     }
   }
 
@@ -143,27 +159,48 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     }
     let r = spectrum.rank
     let nTest = test.count
-    let nTrain = train.count
     let alphaCount = alphas.count
-    var result = [Scalar](repeating: 0, count: nTest * alphaCount * nTrain)
-    do {
-      for (a, alpha) in alphas.enumerated() {
-        var shrunk = projection
-        shrunk.withUnsafeMutableBufferPointer { buffer in
-          for t in 0..<nTest {
-            for k in 0..<r { buffer[t * r + k] /= spectrum.eigenvalues[k] + alpha }
-          }
-        }
-        let block = try shrunk.multiplied(by: spectrum.basis, transposeOther: .transpose)
-        block.withUnsafeBufferPointer { source in
-          for t in 0..<nTest {
-            let target = (t * alphaCount + a) * nTrain
-            for j in 0..<nTrain { result[target + j] = Scalar(source[t * nTrain + j]) }
+    // S[(t·A + a), k] = B[t, k] / (λ_k + α_a); then M = S · Uᵀ lands in the (test row, alpha) order in one GEMM.
+    var stacked = Matrix<Double>(rows: nTest * alphaCount, columns: r)
+    projection.withUnsafeBufferPointer { b in
+      stacked.withUnsafeMutableBufferPointer { out in
+        for t in 0..<nTest {
+          for (a, alpha) in alphas.enumerated() {
+            let row = (t * alphaCount + a) * r
+            for k in 0..<r { out[row + k] = b[t * r + k] / (spectrum.eigenvalues[k] + alpha) }
           }
         }
       }
+    }
+    do {
+      let product = try stacked.multiplied(by: spectrum.basis, transposeOther: .transpose)
+      return product.withUnsafeBufferPointer { source in source.map { Scalar($0) } }
     } catch {
       throw .linearAlgebra(error)
+    }
+  }
+
+  /// `(X − 1 x̄)ᵀ · U` (`p × rank`) in the working precision, `U` row-major `n × rank`.
+  static func transposedProduct(_ x: Matrix<Scalar>, means: [Double], basis: [Scalar], rank: Int) -> [Scalar] {
+    let n = x.rows
+    let p = x.columns
+    var centred = [Scalar](repeating: 0, count: n * p)
+    let shift = means.map { Scalar($0) }
+    x.withUnsafeBufferPointer { source in
+      for i in 0..<n {
+        for j in 0..<p { centred[i * p + j] = source[i * p + j] - shift[j] }
+      }
+    }
+    var result = [Scalar](repeating: 0, count: p * rank)
+    guard n > 0 && p > 0 && rank > 0 else { return result }
+    centred.withUnsafeBufferPointer { a in
+      basis.withUnsafeBufferPointer { b in
+        result.withUnsafeMutableBufferPointer { c in
+          Scalar.gemm(
+            transposeA: .transpose, transposeB: .none, m: p, n: rank, k: n, alpha: 1, a: a.baseAddress!, lda: p,
+            b: b.baseAddress!, ldb: rank, beta: 0, c: c.baseAddress!, ldc: rank)
+        }
+      }
     }
     return result
   }
@@ -239,5 +276,33 @@ final class ScoreTables: @unchecked Sendable {
     ] {
       pointer.deallocate()
     }
+  }
+}
+
+/// Per-fold result slots written from concurrent iterations (each iteration writes only its own index).
+struct FoldSlots<Scalar: LinearAlgebraScalar>: @unchecked Sendable {
+  let count: Int
+  let operators: UnsafeMutablePointer<[Scalar]>
+  let failures: UnsafeMutablePointer<RegressionError?>
+
+  init(count: Int) {
+    self.count = count
+    operators = .allocate(capacity: Swift.max(count, 1))
+    operators.initialize(repeating: [], count: Swift.max(count, 1))
+    failures = .allocate(capacity: Swift.max(count, 1))
+    failures.initialize(repeating: nil, count: Swift.max(count, 1))
+  }
+
+  /// Moves the results out and frees the slots.
+  func take() -> (operators: [[Scalar]], failures: [RegressionError?]) {
+    let result = (
+      Array(UnsafeBufferPointer(start: operators, count: count)),
+      Array(UnsafeBufferPointer(start: failures, count: count))
+    )
+    operators.deinitialize(count: Swift.max(count, 1))
+    operators.deallocate()
+    failures.deinitialize(count: Swift.max(count, 1))
+    failures.deallocate()
+    return result
   }
 }

@@ -25,6 +25,8 @@ public struct RidgeRegression: Sendable {
   ///   - features: `X`, `n × p`.
   ///   - targets: `Y`, `n × V`.
   /// - Throws: ``RegressionError`` for mismatched rows, NaN/Inf, a non-positive alpha or a failed solve.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func fit<Scalar: LinearAlgebraScalar>(
     features: Matrix<Scalar>, targets: Matrix<Scalar>
   ) throws(RegressionError) -> RidgeModel<Scalar> {
@@ -34,8 +36,8 @@ public struct RidgeRegression: Sendable {
     guard alpha.isFinite && alpha > 0 else { throw .invalidAlpha(alpha) }
     try features.requireFinite("RidgeRegression.fit (features)")
     try targets.requireFinite("RidgeRegression.fit (targets)")
-    var x = features.converted(to: Double.self)
-    var y = targets.converted(to: Double.self)
+    var x = features.convertedLocally(to: Double.self)
+    var y = targets.convertedLocally(to: Double.self)
     let n = x.rows
     let p = x.columns
     let featureMeans = fitIntercept && n > 0 ? x.columnMeans() : [Double](repeating: 0, count: p)
@@ -67,7 +69,7 @@ public struct RidgeRegression: Sendable {
         intercept[v] -= sum
       }
     }
-    return try RidgeModel(weights: weights.converted(to: Scalar.self), intercept: intercept.map { Scalar($0) })
+    return try RidgeModel(weights: weights.convertedLocally(to: Scalar.self), intercept: intercept.map { Scalar($0) })
   }
 }
 

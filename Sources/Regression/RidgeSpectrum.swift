@@ -108,6 +108,15 @@ extension Matrix where Scalar == Double {
   }
 }
 
+extension Matrix {
+  /// Element-wise conversion compiled in this module (LinearAlgebra's generic `converted(to:)` is not
+  /// specialized across modules and runs through value witnesses, ~10× slower on large matrices).
+  func convertedLocally<Other: LinearAlgebraScalar>(to _: Other.Type) -> Matrix<Other> {
+    let values = withUnsafeBufferPointer { buffer in buffer.map { Other($0) } }
+    return makeMatrix(rows: rows, columns: columns, values)
+  }
+}
+
 /// Builds a matrix from row-major elements whose count is known to match.
 func makeMatrix<S: LinearAlgebraScalar>(rows: Int, columns: Int, _ scalars: [S]) -> Matrix<S> {
   // The count is correct by construction at every call site.

@@ -73,12 +73,15 @@ public struct ThresholdSweep: Sendable {
       throw .invalidArgument(
         "identification needs at least 2 held-out stimuli per fold (\(responses.rows) samples, \(folds) folds)")
     }
+    // In-sample R² costs one more GEMM per voxel; compute it only when it is the thresholded score.
+    var foldEncoder = encoder
+    foldEncoder.ridge.computesInSampleScores = score == .inSampleDetermination
     var accuracy = [[Double?]](repeating: [], count: thresholds.count)
     var counts = [[Int]](repeating: [], count: thresholds.count)
     for test in testFolds {
       let held = Set(test)
       let train = (0..<responses.rows).filter { !held.contains($0) }
-      let maps = try encoder.fit(
+      let maps = try foldEncoder.fit(
         features: features.rows(at: train), responses: responses.rows(at: train), masker: masker)
       let trainTargets = decodingTargets.rows(at: train)
       let testTargets = decodingTargets.rows(at: test)
@@ -91,8 +94,10 @@ public struct ThresholdSweep: Sendable {
           continue
         }
         do {
-          let trainVoxels = responses.rows(at: train).columns(at: selection.columns)
-          let testVoxels = responses.rows(at: test).columns(at: selection.columns)
+          // Columns first: only the selected voxels are copied, never the whole-brain matrix.
+          let selected = responses.columns(at: selection.columns)
+          let trainVoxels = selected.rows(at: train)
+          let testVoxels = selected.rows(at: test)
           let model = try decoder.fit(features: trainVoxels, targets: trainTargets)
           let predictions = try model.predict(testVoxels)
           accuracy[t].append(try Identification.accuracy(predictions: predictions, targets: testTargets).accuracy)

@@ -22,7 +22,8 @@ public struct VoxelEncoder: Sendable {
   /// The authors' encoding alpha grid.
   public static let paperAlphas: [Double] = [0.01, 0.1, 1, 10, 20, 50, 1e2, 1e3, 1e4]
 
-  /// The ridge configuration (alphas, folds, intercept, chunk size).
+  /// The ridge configuration (alphas, folds, intercept, chunk size). Without `computesInSampleScores`,
+  /// ``EncodingMaps/inSampleDetermination`` is empty.
   public var ridge: RidgeCrossValidation
 
   /// Creates an encoder; the default ridge uses ``paperAlphas`` and 5 folds, and computes in-sample R² too.

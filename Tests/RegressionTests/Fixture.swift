@@ -23,6 +23,7 @@ struct FixtureCase: Decodable {
   var cvCorrelation: [Double]?
   var cvDetermination: [Double]?
   var cvPredictions: [Double]?
+  var inSampleR2: [Double]?
   var fitIntercept: Bool?
 }
 

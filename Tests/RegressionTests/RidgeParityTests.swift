@@ -7,13 +7,16 @@ import Testing
 /// Parity with the pinned references (Tools/reference/stats/make_fixtures.py): himalaya 0.4.11 `RidgeCV`
 /// for K-fold and scikit-learn 1.9.1 `RidgeCV(cv=None)` for leave-one-out, on seeded problems with planted
 /// signal. "tall" has 62 samples × 12 features (uneven folds 13/13/12/12/12, primal SVD path, no intercept);
-/// "wide" has 40 samples × 70 features (Gram eigendecomposition path, with intercept).
+/// "wide" has 40 samples × 70 features (Gram eigendecomposition path, with intercept); "tall_intercept" has
+/// 50 samples × 10 features with offsets (SVD path with intercept).
 @Suite("Ridge cross-validation parity with himalaya and scikit-learn")
 struct RidgeParityTests {
   static let cases: [(String, String)] = [
     ("tall", "himalaya_kfold_local"), ("tall", "himalaya_kfold_shared"), ("tall", "sklearn_loo_per_target"),
     ("tall", "sklearn_loo_shared"), ("wide", "himalaya_kfold_local"), ("wide", "himalaya_kfold_shared"),
-    ("wide", "sklearn_loo_per_target"), ("wide", "sklearn_loo_shared"),
+    ("wide", "sklearn_loo_per_target"), ("wide", "sklearn_loo_shared"), ("tall_intercept", "himalaya_kfold_local"),
+    ("tall_intercept", "himalaya_kfold_shared"), ("tall_intercept", "sklearn_loo_per_target"),
+    ("tall_intercept", "sklearn_loo_shared"),
   ]
 
   @Test("chosen alphas, CV scores, weights and predictions match the reference", arguments: cases)
@@ -26,7 +29,8 @@ struct RidgeParityTests {
     let shared = caseName.hasSuffix("shared")
     let configuration = RidgeCrossValidation(
       alphas: fixture.alphas, scheme: isLOO ? .leaveOneOut : .kFold(5), alphaScope: shared ? .shared : .perTarget,
-      fitIntercept: reference.fitIntercept ?? false, targetChunkSize: 32, keepsCrossValidatedPredictions: true)
+      fitIntercept: reference.fitIntercept ?? false, targetChunkSize: 32, keepsCrossValidatedPredictions: true,
+      computesInSampleScores: true)
     let result = try configuration.fit(features: x, targets: y)
     let referenceAlphas = try #require(reference.bestAlphas)
     let targetCount = y.columns
@@ -86,13 +90,19 @@ struct RidgeParityTests {
         #expect(abs(result.crossValidatedDetermination[v] - determination[v]) <= 1e-4, "target \(v) R²")
       }
     }
+    // In-sample R² of the refitted model (himalaya's `score(X, Y)`, the authors' mask statistic): 1e-4 absolute.
+    if let inSample = reference.inSampleR2, let ours = result.inSampleDetermination {
+      for v in matching { #expect(abs(ours[v] - inSample[v]) <= 1e-4, "target \(v) in-sample R²") }
+    }
     if let cvPredictions = reference.cvPredictions, let ours = result.crossValidatedPredictions {
       let errors = columnRelativeErrors(ours.scalars.map(Double.init), cvPredictions, columns: targetCount)
       for v in matching { #expect(errors[v] <= 1e-4, "target \(v) CV predictions") }
     }
   }
 
-  @Test("fixed-alpha ridge matches scikit-learn Ridge(alpha=20) with intercept", arguments: ["tall", "wide"])
+  @Test(
+    "fixed-alpha ridge matches scikit-learn Ridge(alpha=20) with intercept",
+    arguments: ["tall", "wide", "tall_intercept"])
   func fixedAlpha(problem: String) throws {
     let fixture = try RegressionFixture.load(problem)
     let reference = try #require(fixture.cases["sklearn_ridge_alpha20"])

@@ -77,6 +77,7 @@ def himalaya_case(x, y, xt, intercept, local):
         testPredictions=np.asarray(model.predict(xt), np.float64).ravel().tolist(),
         cvCorrelation=r.tolist(), cvDetermination=r2.tolist(),
         cvPredictions=pred.ravel().tolist(),
+        inSampleR2=np.asarray(model.score(x, y), np.float64).tolist(),  # what the authors thresholded
     )
     return out
 
@@ -184,4 +185,5 @@ def alignment_fixture():
 if __name__ == "__main__":
     problem("tall", 11, 62, 12, 90, 10, 0.5, False)
     problem("wide", 12, 40, 70, 60, 8, 0.5, True)
+    problem("tall_intercept", 13, 50, 10, 40, 6, 0.5, True)
     alignment_fixture()
