@@ -85,28 +85,28 @@ targets += [
     name: "bench-dataset", dependencies: ["SyntheticDataset", "LinearAlgebra"], path: "Benchmarks/bench-dataset"),
 ]
 
-// MARK: - Regression, VoxelEncoding, FunctionalAlignment, Metrics (issue 5)
+// MARK: - Regression, VoxelEncoding, FunctionalAlignment, DecodingMetrics (issue 5)
 
 products += [
   .library(name: "Regression", targets: ["Regression"]),
-  .library(name: "Metrics", targets: ["Metrics"]),
+  .library(name: "DecodingMetrics", targets: ["DecodingMetrics"]),
   .library(name: "FunctionalAlignment", targets: ["FunctionalAlignment"]),
   .library(name: "VoxelEncoding", targets: ["VoxelEncoding"]),
 ]
 targets += [
   .target(name: "Regression", dependencies: ["LinearAlgebra"]),
-  .target(name: "Metrics", dependencies: ["LinearAlgebra"]),
+  .target(name: "DecodingMetrics", dependencies: ["LinearAlgebra"]),
   .target(name: "FunctionalAlignment", dependencies: ["Regression", "LinearAlgebra"]),
-  .target(name: "VoxelEncoding", dependencies: ["Regression", "Metrics", "NeuroIO", "LinearAlgebra"]),
+  .target(name: "VoxelEncoding", dependencies: ["Regression", "DecodingMetrics", "NeuroIO", "LinearAlgebra"]),
   .testTarget(name: "VoxelEncodingTests", dependencies: ["VoxelEncoding"]),
   .testTarget(name: "RegressionTests", dependencies: ["Regression"], resources: [.copy("Resources")]),
-  .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+  .testTarget(name: "DecodingMetricsTests", dependencies: ["DecodingMetrics"]),
   .testTarget(name: "FunctionalAlignmentTests", dependencies: ["FunctionalAlignment"], resources: [.copy("Resources")]),
   .executableTarget(
     name: "ridge-cv", dependencies: ["Regression", "NeuroIO", "LinearAlgebra", argumentParser],
     path: "Examples/ridge-cv"),
   .executableTarget(
-    name: "identification", dependencies: ["Metrics", "NeuroIO", "LinearAlgebra", argumentParser],
+    name: "identification", dependencies: ["DecodingMetrics", "NeuroIO", "LinearAlgebra", argumentParser],
     path: "Examples/identification"),
   .executableTarget(
     name: "bench-regression", dependencies: ["Regression", "FunctionalAlignment", "LinearAlgebra"],
@@ -172,7 +172,7 @@ targets += [
     name: "Resonance",
     dependencies: [
       "LinearAlgebra", "NeuroIO", "Audio", "CLAP", "TensorRuntime", "MusicLDM", "Regression", "VoxelEncoding",
-      "FunctionalAlignment", "Metrics", "Plotting",
+      "FunctionalAlignment", "DecodingMetrics", "Plotting",
     ]),
   .testTarget(name: "ResonanceTests", dependencies: ["Resonance", "NeuroIO", "SyntheticDataset", "LinearAlgebra"]),
   .executableTarget(name: "reconstruct", dependencies: ["Resonance", argumentParser], path: "Examples/reconstruct"),

@@ -4,7 +4,7 @@
 import ArgumentParser
 import Foundation
 import LinearAlgebra
-import Metrics
+import DecodingMetrics
 import NeuroIO
 
 /// The `identification` command.

@@ -2,7 +2,7 @@ import Audio
 import Foundation
 import FunctionalAlignment
 import LinearAlgebra
-import Metrics
+import DecodingMetrics
 import MusicLDM
 import NeuroIO
 import Regression

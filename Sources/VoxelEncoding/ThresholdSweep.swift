@@ -1,5 +1,5 @@
 public import LinearAlgebra
-public import Metrics
+public import DecodingMetrics
 public import NeuroIO
 public import Regression
 

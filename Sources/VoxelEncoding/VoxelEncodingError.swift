@@ -1,4 +1,4 @@
-public import Metrics
+public import DecodingMetrics
 public import NeuroIO
 public import Regression
 

@@ -1,7 +1,7 @@
 import LinearAlgebra
 import Testing
 
-@testable import Metrics
+@testable import DecodingMetrics
 
 @Suite("Identification accuracy (DESIGN §3.10)")
 struct IdentificationTests {
