@@ -96,6 +96,11 @@ extension DatasetGenerator {
         let derivative = "derivatives/fmriprep/\(label)/func/\(stem)_space-MNI152NLin2009cAsym"
         try writeImage(
           mask: geometry.brainMask, to: directory.appendingPathComponent("\(derivative)_desc-brain_mask.nii.gz"))
+        let boldSidecar: [String: Any] = [
+          "RepetitionTime": configuration.design.repetitionTime, "TaskName": run.task, "SkullStripped": true,
+        ]
+        try put(try BIDSText.json(boldSidecar), "\(derivative)_desc-preproc_bold.json")
+        try put(try BIDSText.json(["Type": "Brain"]), "\(derivative)_desc-brain_mask.json")
         try writeRun(
           model: model, subject: subject, run: run,
           paths: [
