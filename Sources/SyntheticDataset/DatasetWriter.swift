@@ -218,29 +218,36 @@ extension DatasetGenerator {
     }
   }
 
-  /// Simulates one run of every brain voxel and writes it to each of `paths` (int16, slope ``boldScaleSlope``).
+  /// Simulates one run of every brain voxel and writes it to each of `paths` (int16, slope ``boldScaleSlope``),
+  /// the files in parallel (one gzip stream per core).
   func writeRun(model: PlantedModel, subject: Int, run: ScheduledRun, paths: [URL]) throws(SyntheticDatasetError) {
     let volumes = configuration.design.volumesPerRun
     let brain = geometry.brainVoxels
+    let voxelCount = geometry.grid.voxelCount
     let series = DatasetGenerator.simulateBrain(model: model, subject: subject, run: run)
-    var header = header(volumes: volumes, dataType: .int16)
-    header.scaleSlope = DatasetGenerator.boldScaleSlope
-    var writers: [NIfTIVolumeWriter] = []
-    do {
-      for path in paths {
-        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-        writers.append(try NIfTIVolumeWriter(path: path.path, header: header, compressionLevel: 1))
-      }
-      var volume = [Float](repeating: 0, count: geometry.grid.voxelCount)
-      for t in 0..<volumes {
-        series.withUnsafeBufferPointer { values in
-          for (position, index) in brain.enumerated() { volume[index] = values[t * brain.count + position] }
+    var runHeader = header(volumes: volumes, dataType: .int16)
+    runHeader.scaleSlope = DatasetGenerator.boldScaleSlope
+    let header = runHeader
+    let failures = ParallelMap.map(paths) { path -> String? in
+      do {
+        try FileManager.default.createDirectory(
+          at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let writer = try NIfTIVolumeWriter(path: path.path, header: header, compressionLevel: 1)
+        var volume = [Float](repeating: 0, count: voxelCount)
+        for t in 0..<volumes {
+          series.withUnsafeBufferPointer { values in
+            for (position, index) in brain.enumerated() { volume[index] = values[t * brain.count + position] }
+          }
+          try writer.append(volume)
         }
-        for writer in writers { try writer.append(volume) }
+        try writer.finish()
+        return nil
+      } catch {
+        return "\(path.path): \(error)"
       }
-      for writer in writers { try writer.finish() }
-    } catch {
-      throw .imageWriteFailed(path: paths.first?.path ?? "", reason: "\(error)")
+    }
+    if let failure = failures.compactMap({ $0 }).first {
+      throw .imageWriteFailed(path: paths.first?.path ?? "", reason: failure)
     }
   }
 
