@@ -64,6 +64,24 @@ struct NIfTIRoundTripTests {
     }
   }
 
+  @Test("the writer rejects dimensions NIfTI-1 cannot store, unwritable types and bad names")
+  func writerArguments() throws {
+    let directory = TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let tooBig = NIfTIHeader(dimensions: [40_000, 1, 1], affine: .identity)
+    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/a.nii", header: tooBig) }
+    let uint16 = NIfTIHeader(dimensions: [2, 2, 2], affine: .identity, dataType: .uint16)
+    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/b.nii", header: uint16) }
+    let plain = NIfTIHeader(dimensions: [2, 2, 2], affine: .identity)
+    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/c.img", header: plain) }
+    var zeroSlope = NIfTIHeader(dimensions: [2, 2, 2], affine: .identity, dataType: .int16)
+    zeroSlope.scaleSlope = 0
+    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/d.nii", header: zeroSlope) }
+    let image = try NIfTIImage<Float>(dimensions: [2, 2], affine: .identity, data: [1, 2, 3, 4])
+    #expect(throws: NIfTIError.self) { try image.with(data: [Float](repeating: 0, count: 3)) }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+  }
+
   @Test("a writer released without finish leaves no file behind")
   func abandonedWriter() throws {
     let directory = TestSupport.temporaryDirectory()
@@ -94,5 +112,14 @@ struct NIfTIExportTests {
       try image.with(data: values).write(to: "\(directory)/\(dataType.name).nii.gz", dataType: dataType)
       try image.with(data: values).write(to: "\(directory)/\(dataType.name).nii", dataType: dataType)
     }
+    let arrays: [String: NumPyArray] = [
+      "float32": try NumPyArray(shape: [2, 3], values: .float32([1, 2, 3, 4, 5, -6.5])),
+      "float64": try NumPyArray(shape: [3], values: .float64([0.1, 1e300, -2])),
+      "int32": try NumPyArray(shape: [1, 2], values: .int32([Int32.min, Int32.max])),
+      "int64": try NumPyArray(shape: [2], values: .int64([Int64.min, 7])),
+      "bool": try NumPyArray(shape: [2, 2], values: .bool([true, false, false, true])),
+    ]
+    for (name, array) in arrays { try array.write(to: "\(directory)/\(name).npy") }
+    try NumPyArchive.write(arrays, to: "\(directory)/arrays.npz", compressed: true)
   }
 }

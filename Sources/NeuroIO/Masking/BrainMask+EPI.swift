@@ -63,7 +63,13 @@ extension BrainMask {
   /// on ties); threshold = midpoint of that gap; mask = `mean ≥ threshold`; then erosion by `opening`
   /// iterations, the largest 6-connected component (when `connected`), dilation by `2 · opening` and erosion
   /// by `opening` (scipy cross structuring element, border 0).
-  /// - Parameter path: a 3-D or 4-D image, streamed volume by volume.
+  /// - Parameters:
+  ///   - path: a 3-D or 4-D image, streamed volume by volume.
+  ///   - lowerCutoff: lower fraction of the sorted histogram searched for the gap (nilearn: 0.2).
+  ///   - upperCutoff: upper fraction of the sorted histogram searched for the gap (nilearn: 0.85).
+  ///   - connected: keep only the largest 6-connected component.
+  ///   - opening: erosion iterations of the opening (0 disables smoothing and morphology).
+  ///   - excludeZeros: leave zero voxels out of the histogram.
   /// - Throws: ``NIfTIError`` for unreadable files, or ``NIfTIError/invalidArgument(operation:reason:)`` when
   ///   the cutoffs are not `0 ≤ lower < upper ≤ 1` or the mask comes out empty.
   public static func computeEPIMask(

@@ -66,7 +66,9 @@ public struct Masker: Sendable {
   /// Puts the rows of a `volumes × mask.count` matrix back on the grid: a 4-D image (3-D for one row), zeros
   /// outside the mask, float32 header with the mask's affine.
   ///
-  /// - Parameter repetitionTime: stored as `pixdim[4]` (seconds) for 4-D results.
+  /// - Parameters:
+  ///   - matrix: `volumes × mask.count` values, one row per volume, columns in the mask's order.
+  ///   - repetitionTime: stored as `pixdim[4]` (seconds) for 4-D results.
   /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` when `columns != mask.count`.
   public func inverseTransform<S: LinearAlgebraScalar>(
     _ matrix: Matrix<S>, repetitionTime: Double? = nil
@@ -97,5 +99,38 @@ public struct Masker: Sendable {
       throw .shapeMismatch(operation: "Masker.inverseTransform", expected: "a vector", actual: "\(values.count)")
     }
     return try inverseTransform(matrix)
+  }
+
+  /// Re-masks a `samples × source.mask.count` matrix into this mask's columns without building images:
+  /// the same result as `transform(source.inverseTransform(matrix))` (voxels outside the source mask are 0),
+  /// as the authors do when they move every subject into the template subject's voxel space.
+  ///
+  /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` when the masks are on different grids or
+  ///   the matrix does not have `source.mask.count` columns.
+  public func remasked<S: LinearAlgebraScalar>(_ matrix: Matrix<S>, from source: Masker) throws(NIfTIError) -> Matrix<S>
+  {
+    guard mask.isOnSameGrid(as: source.mask) else {
+      throw .shapeMismatch(
+        operation: "Masker.remasked", expected: "a source mask on the grid \(mask.shape)",
+        actual: "grid \(source.mask.shape)")
+    }
+    guard matrix.columns == source.mask.count else {
+      throw .shapeMismatch(
+        operation: "Masker.remasked", expected: "\(source.mask.count) columns", actual: "\(matrix.columns)")
+    }
+    var sourceColumn = [Int](repeating: -1, count: mask.voxels.count)
+    for (column, index) in source.mask.voxelIndices.enumerated() { sourceColumn[index] = column }
+    let mapping = mask.voxelIndices.map { sourceColumn[$0] }
+    let columns = mapping.count
+    var scalars = [S](repeating: 0, count: matrix.rows * columns)
+    matrix.withUnsafeBufferPointer { values in
+      for row in 0..<matrix.rows {
+        for (column, from) in mapping.enumerated() where from >= 0 {
+          scalars[row * columns + column] = values[row * matrix.columns + from]
+        }
+      }
+    }
+    // The count is rows · columns by construction.
+    return try! Matrix(rows: matrix.rows, columns: columns, scalars: scalars)
   }
 }

@@ -44,6 +44,7 @@ enum NIfTILibrary {
     guard FileManager.default.isReadableFile(atPath: path) else {
       throw .cannotOpen(path: path, reason: "the file is not readable")
     }
+    let version = try probe(path: path)
     return try withLibrary { () throws(NIfTIError) -> (NIfTIHeader, NIfTIDataLocation) in
       guard let image = nifti_image_read(path, 0) else {
         throw .invalidHeader(
@@ -51,7 +52,7 @@ enum NIfTILibrary {
           reason: "libnifti could not parse it (truncated or empty file, wrong magic, or corrupt compression)")
       }
       defer { nifti_image_free(image) }
-      return try convert(image.pointee, path: path)
+      return try convert(image.pointee, path: path, version: version)
     }
   }
 
@@ -81,13 +82,68 @@ enum NIfTILibrary {
     return (b, c, d, [x, y, z], [dx, dy, dz], qfac)
   }
 
-  /// The first four bytes (`sizeof_hdr`) of a possibly compressed header file, in either byte order.
-  private static func headerSize(path: String) -> Int32? {
-    guard let file = gzopen(path, "rb") else { return nil }
+  /// Checks the raw header before libnifti sees it, so that bad files get a precise ``NIfTIError`` and
+  /// libnifti never prints its own diagnostics (some of which ignore the debug level).
+  ///
+  /// - Returns: the format version from the magic string: 1 (`n+1`/`ni1`), 2 (`n+2`/`ni2`) or 0 (ANALYZE 7.5).
+  private static func probe(path: String) throws(NIfTIError) -> Int {
+    guard let file = gzopen(path, "rb") else { throw .cannotOpen(path: path, reason: "zlib could not open it") }
     defer { gzclose_r(file) }
-    var size: Int32 = 0
-    guard gzread(file, &size, 4) == 4 else { return nil }
-    return size == 348 || size == 540 ? size : size.byteSwapped
+    var header = [UInt8](repeating: 0, count: 540)
+    let count = Int(gzread(file, &header, 540))
+    guard count >= 348 else {
+      throw .invalidHeader(path: path, reason: "the file holds \(max(count, 0)) header bytes, fewer than 348")
+    }
+    func int32(_ offset: Int, swapped: Bool) -> Int32 {
+      let value = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int32.self) }
+      return swapped ? value.byteSwapped : value
+    }
+    func int16(_ offset: Int, swapped: Bool) -> Int {
+      let value = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int16.self) }
+      return Int(swapped ? value.byteSwapped : value)
+    }
+    func int64(_ offset: Int, swapped: Bool) -> Int64 {
+      let value = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int64.self) }
+      return swapped ? value.byteSwapped : value
+    }
+    let size = int32(0, swapped: false)
+    let swapped = size != 348 && size != 540
+    let headerSize = int32(0, swapped: swapped)
+    let version: Int
+    let dims: [Int64]
+    let datatype: Int
+    switch headerSize {
+    case 348:
+      let magic = Array(header[344..<348])
+      version = magic == Array("n+1\0".utf8) || magic == Array("ni1\0".utf8) ? 1 : 0
+      dims = (0..<8).map { Int64(int16(40 + 2 * $0, swapped: swapped)) }
+      datatype = int16(70, swapped: swapped)
+    case 540:
+      guard count == 540 else {
+        throw .invalidHeader(path: path, reason: "the NIfTI-2 header is truncated at \(count) bytes")
+      }
+      let magic = Array(header[4..<8])
+      guard magic == Array("n+2\0".utf8) || magic == Array("ni2\0".utf8) else {
+        throw .invalidHeader(path: path, reason: "the magic string is not 'n+1' or 'n+2'")
+      }
+      version = 2
+      dims = (0..<8).map { int64(16 + 8 * $0, swapped: swapped) }
+      datatype = int16(12, swapped: swapped)
+    default:
+      throw .invalidHeader(path: path, reason: "sizeof_hdr is \(size), not 348 (NIfTI-1) or 540 (NIfTI-2)")
+    }
+    // libnifti reads a file without NIfTI magic as ANALYZE 7.5; nibabel refuses such a .nii file.
+    if version == 0 && (path.hasSuffix(".nii") || path.hasSuffix(".nii.gz")) {
+      throw .invalidHeader(path: path, reason: "the magic string is not 'n+1' or 'n+2'")
+    }
+    guard (1...7).contains(dims[0]) else {
+      throw .invalidHeaderField(path: path, field: "dim[0]", value: String(dims[0]))
+    }
+    for axis in 1...Int(dims[0]) where dims[axis] <= 0 {
+      throw .invalidHeaderField(path: path, field: "dim[\(axis)]", value: String(dims[axis]))
+    }
+    guard NIfTIDataType(rawValue: datatype) != nil else { throw .unsupportedDataType(path: path, code: datatype) }
+    return version
   }
 
   private static func affine(_ matrix: nifti_dmat44) -> Affine {
@@ -104,18 +160,13 @@ enum NIfTILibrary {
     }
   }
 
-  private static func convert(_ image: nifti_image, path: String) throws(NIfTIError) -> (NIfTIHeader, NIfTIDataLocation)
-  {
+  private static func convert(
+    _ image: nifti_image, path: String, version: Int
+  ) throws(NIfTIError) -> (NIfTIHeader, NIfTIDataLocation) {
     var image = image
-    var version: Int
-    switch image.nifti_type {
-    case 0: version = 0
-    case 1, 2: version = 1
-    case 4, 5: version = 2
-    default: throw .invalidHeader(path: path, reason: "the NIfTI file type \(image.nifti_type) is not supported")
+    guard image.nifti_type != 3 else {
+      throw .invalidHeader(path: path, reason: "ASCII NIfTI files are not supported")
     }
-    // libnifti 3.0.1 reports NIfTI-2 files as type 1; `sizeof_hdr` (540 for NIfTI-2) decides.
-    if version != 0, headerSize(path: image.fname.map { String(cString: $0) } ?? path) == 540 { version = 2 }
     let dims = withUnsafeBytes(of: &image.dim) { Array($0.bindMemory(to: Int64.self)) }
     let pixdim = withUnsafeBytes(of: &image.pixdim) { Array($0.bindMemory(to: Double.self)) }
     let rank = Int(dims[0])

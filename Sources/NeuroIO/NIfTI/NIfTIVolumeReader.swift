@@ -35,12 +35,16 @@ public final class NIfTIVolumeReader {
     }
     file = handle
     gzbuffer(handle, 1 << 18)
+    let size = (try? FileManager.default.attributesOfItem(atPath: location.imagePath)[.size] as? Int) ?? 0
     if gzdirect(handle) != 0 {
-      let size = (try? FileManager.default.attributesOfItem(atPath: location.imagePath)[.size] as? Int) ?? 0
       let available = max(0, size - location.offset)
       if available < header.dataByteCount {
         throw .truncatedData(path: path, expectedBytes: header.dataByteCount, availableBytes: available)
       }
+    } else if header.dataByteCount / 1032 > size + (1 << 20) {
+      // Deflate cannot expand data more than ~1032:1, so this header declares more data than the file can
+      // hold; failing now avoids allocating for a corrupt dimension.
+      throw .truncatedData(path: path, expectedBytes: header.dataByteCount, availableBytes: size * 1032)
     }
     if location.offset > 0 {
       guard gzseek(handle, location.offset, SEEK_SET) == location.offset else {

@@ -49,7 +49,7 @@ public final class NIfTIVolumeWriter {
   private let slope: Double
   private let intercept: Double
 
-  /// Creates the temporary file and writes the header.
+  /// Creates the temporary file (and any missing parent folders) and writes the header.
   ///
   /// - Parameters:
   ///   - path: destination ending in `.nii` or `.nii.gz`.
@@ -61,6 +61,14 @@ public final class NIfTIVolumeWriter {
     guard header.dataType.isWritable else {
       throw .invalidArgument(
         operation: "NIfTIVolumeWriter", reason: "datatype \(header.dataType.name) cannot be written")
+    }
+    guard (1...7).contains(header.dimensions.count), header.dimensions.allSatisfy({ (1...32767).contains($0) }),
+      header.pixelDimensions.count == header.dimensions.count
+    else {
+      throw .invalidArgument(
+        operation: "NIfTIVolumeWriter",
+        reason: "dimensions \(header.dimensions) must be 1 to 7 sizes in 1…32767 (NIfTI-1 stores int16), "
+          + "with one pixdim each")
     }
     guard path.hasSuffix(".nii") || path.hasSuffix(".nii.gz") else {
       throw .invalidArgument(operation: "NIfTIVolumeWriter", reason: "'\(path)' must end in .nii or .nii.gz")
@@ -87,6 +95,11 @@ public final class NIfTIVolumeWriter {
     let directory = url.deletingLastPathComponent().path
     self.temporaryPath = directory + "/." + url.lastPathComponent + ".\(UInt64.random(in: 0...UInt64.max)).tmp"
     self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
+    if !FileManager.default.fileExists(atPath: directory) {
+      do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+        throw .writeFailed(path: path, reason: "cannot create the folder '\(directory)'")
+      }
+    }
     let level = max(1, min(9, compressionLevel))
     let mode = path.hasSuffix(".gz") ? "wb\(level)" : "wbT"
     guard let handle = gzopen(temporaryPath, mode) else {

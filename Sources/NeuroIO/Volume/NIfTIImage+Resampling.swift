@@ -14,7 +14,8 @@ extension NIfTIImage {
   /// For each target voxel `p`, the source position is `q = A_source⁻¹ · A_target · p`. A position whose
   /// every coordinate lies in `[0, n − 1]` (within 1e-6) is interpolated; any other gets `fill` (as
   /// `scipy.ndimage.affine_transform` with `mode='constant'`, which nilearn's `resample_img` uses).
-  /// The result's header is float32 with `affine` as sform and qform.
+  /// The result's header is float32 with `affine` as sform and qform. A source image whose affine is singular
+  /// (a broken header) is treated as having the identity affine.
   /// - Returns: the image on the new grid (4-D stays 4-D).
   public func resampled(
     toShape shape: [Int], affine target: Affine, interpolation: Interpolation = .trilinear, fill: Double = 0

@@ -36,6 +36,19 @@ def main(directory: str) -> int:
         )
         print(f"{path.name}: {'ok' if ok else 'MISMATCH'} dtype={img.get_data_dtype()} slope={slope}")
         failures += not ok
+    expected_arrays = {
+        "float32": np.array([[1, 2, 3], [4, 5, -6.5]], dtype=np.float32),
+        "float64": np.array([0.1, 1e300, -2], dtype=np.float64),
+        "int32": np.array([[-(2**31), 2**31 - 1]], dtype=np.int32),
+        "int64": np.array([-(2**63), 7], dtype=np.int64),
+        "bool": np.array([[True, False], [False, True]]),
+    }
+    archive = np.load(Path(directory) / "arrays.npz")
+    for name, expected in expected_arrays.items():
+        for array in (np.load(Path(directory) / f"{name}.npy"), archive[name]):
+            ok = array.dtype == expected.dtype and array.shape == expected.shape and np.array_equal(array, expected)
+            print(f"{name}.npy/npz: {'ok' if ok else 'MISMATCH'}")
+            failures += not ok
     return 1 if failures else 0
 
 

@@ -62,15 +62,16 @@ def image_record(path: Path, rng: np.random.Generator) -> dict:
         index = tuple(int(rng.integers(0, n)) for n in shape)
         samples.append([*index, float(data[index])])
     zooms = header.get_zooms()
-    xyz_unit, t_unit = header.get_xyzt_units()
+    analyze = not isinstance(img, (nib.Nifti1Image, nib.Nifti1Pair, nib.Nifti2Image))
+    xyz_unit, t_unit = ("unknown", "unknown") if analyze else header.get_xyzt_units()
     return {
-        "version": 2 if isinstance(img, nib.Nifti2Image) else 1,
+        "version": 2 if isinstance(img, nib.Nifti2Image) else (0 if analyze else 1),
         "shape": list(shape),
         "datatype": str(img.get_data_dtype().newbyteorder("=")),
         "pixdim": [float(z) for z in zooms],
         "affine": img.affine.tolist(),
-        "qform_code": int(header["qform_code"]),
-        "sform_code": int(header["sform_code"]),
+        "qform_code": 0 if analyze else int(header["qform_code"]),
+        "sform_code": 0 if analyze else int(header["sform_code"]),
         "scl_slope": float(img.dataobj.slope),
         "scl_inter": float(img.dataobj.inter),
         "xyz_unit": xyz_unit,
@@ -113,8 +114,36 @@ def main() -> None:
         small.header.set_xyzt_units("mm")
         nib.save(small, str(OUT / "mni152_4mm.nii.gz"))
 
+    # Two-file formats written by nibabel from standard.nii.gz: a NIfTI-1 pair (magic ni1) and ANALYZE 7.5.
+    standard = nib.load(str(OUT / "standard.nii.gz"))
+    nib.save(nib.Nifti1Pair(np.asarray(standard.dataobj), standard.affine), str(OUT / "standard_pair.hdr"))
+    nib.save(nib.AnalyzeImage(np.asarray(standard.dataobj), standard.affine), str(OUT / "standard_analyze.hdr"))
+
+    # Every other datatype, written by nibabel from seeded float data (nibabel picks scl_slope/scl_inter for
+    # integer types), one of them big-endian, plus an oblique qform-only image with qfac = -1.
+    datatype_files = []
+    values = rng.normal(size=(4, 5, 3, 2)) * 40 + 10
+    for dtype in ["int8", "uint16", "int32", "uint32", "int64", "float64"]:
+        header = nib.Nifti1Header(endianness=">" if dtype == "int32" else "<")
+        header.set_data_dtype(np.dtype(dtype))
+        data = np.abs(values) if dtype.startswith("u") else values
+        name = f"dtype_{dtype}.nii.gz"
+        nib.save(nib.Nifti1Image(data, np.diag([2.0, 2.0, 2.5, 1.0]), header), str(OUT / name))
+        datatype_files.append(name)
+    rotation = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]) @ np.diag([1.0, 1.0, -1.0])
+    oblique = np.eye(4)
+    angle = 0.3
+    tilt = np.array([[1, 0, 0], [0, np.cos(angle), -np.sin(angle)], [0, np.sin(angle), np.cos(angle)]])
+    oblique[:3, :3] = tilt @ rotation @ np.diag([3.0, 3.0, 4.0])
+    oblique[:3, 3] = [10.0, -20.0, 30.0]
+    qform_image = nib.Nifti1Image(np.asarray(standard.dataobj), None)
+    qform_image.set_qform(oblique, code=1)
+    qform_image.set_sform(None, code=0)
+    nib.save(qform_image, str(OUT / "qform_only.nii"))
+    datatype_files.append("qform_only.nii")
+
     reference = {"images": {}}
-    for name in NIBABEL_FILES + ["stat_map.nii.gz", "mni152_4mm.nii.gz"]:
+    for name in NIBABEL_FILES + ["stat_map.nii.gz", "mni152_4mm.nii.gz", "standard_pair.hdr", "standard_analyze.hdr"] + datatype_files:
         reference["images"][name] = image_record(OUT / name, rng)
 
     # nilearn: EPI masks.

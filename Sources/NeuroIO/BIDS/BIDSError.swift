@@ -1,0 +1,45 @@
+/// An error reading a BIDS dataset, naming the file and the problem.
+public enum BIDSError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The folder does not exist or cannot be listed.
+  case notADirectory(path: String)
+  /// The dataset has no `dataset_description.json` at its root.
+  case missingDatasetDescription(root: String)
+  /// A JSON file cannot be read or parsed.
+  case invalidJSON(path: String, reason: String)
+  /// A required field is absent from a file and from every sidecar it inherits from.
+  case missingField(path: String, field: String)
+  /// A companion file (events, sidecar) that BIDS requires is absent.
+  case missingFile(path: String, kind: String)
+  /// A table (events.tsv) lacks a required column.
+  case missingColumn(path: String, column: String)
+  /// A table row has the wrong number of cells.
+  case raggedRow(path: String, line: Int, expected: Int, actual: Int)
+  /// A cell does not hold the expected kind of value.
+  case invalidValue(path: String, line: Int, column: String, value: String)
+  /// A file name does not follow the BIDS `key-value_…_suffix.extension` pattern.
+  case invalidFileName(name: String)
+
+  /// A full sentence describing the error.
+  public var description: String {
+    switch self {
+    case .notADirectory(let path):
+      return "'\(path)' is not a readable directory, so it cannot be a BIDS dataset."
+    case .missingDatasetDescription(let root):
+      return "The BIDS dataset at '\(root)' has no dataset_description.json at its root."
+    case .invalidJSON(let path, let reason):
+      return "The JSON file '\(path)' cannot be read: \(reason)."
+    case .missingField(let path, let field):
+      return "No \(field) is given for '\(path)', neither in its sidecar nor in any inherited sidecar."
+    case .missingFile(let path, let kind):
+      return "The \(kind) file for '\(path)' does not exist."
+    case .missingColumn(let path, let column):
+      return "The table '\(path)' has no '\(column)' column."
+    case .raggedRow(let path, let line, let expected, let actual):
+      return "Line \(line) of '\(path)' has \(actual) cells but the header has \(expected)."
+    case .invalidValue(let path, let line, let column, let value):
+      return "Line \(line) of '\(path)' holds '\(value)' in column '\(column)', which is not a valid number."
+    case .invalidFileName(let name):
+      return "The file name '\(name)' does not follow the BIDS pattern key-value_..._suffix.extension."
+    }
+  }
+}

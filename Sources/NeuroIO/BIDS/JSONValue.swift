@@ -1,0 +1,68 @@
+import Foundation
+
+/// A JSON value, as read from a BIDS sidecar or `dataset_description.json`.
+public enum JSONValue: Sendable, Hashable, Decodable {
+  /// `null`.
+  case null
+  /// `true` or `false`.
+  case bool(Bool)
+  /// A number (JSON numbers are read as `Double`).
+  case number(Double)
+  /// A string.
+  case string(String)
+  /// An array.
+  case array([JSONValue])
+  /// An object.
+  case object([String: JSONValue])
+
+  /// Decodes any JSON value.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if container.decodeNil() {
+      self = .null
+    } else if let value = try? container.decode(Bool.self) {
+      self = .bool(value)
+    } else if let value = try? container.decode(Double.self) {
+      self = .number(value)
+    } else if let value = try? container.decode(String.self) {
+      self = .string(value)
+    } else if let value = try? container.decode([JSONValue].self) {
+      self = .array(value)
+    } else {
+      self = .object(try container.decode([String: JSONValue].self))
+    }
+  }
+
+  /// The number, when this is a number.
+  public var number: Double? {
+    if case .number(let value) = self { return value }
+    return nil
+  }
+
+  /// The string, when this is a string.
+  public var string: String? {
+    if case .string(let value) = self { return value }
+    return nil
+  }
+
+  /// The numbers of an array of numbers.
+  public var numbers: [Double]? {
+    guard case .array(let values) = self else { return nil }
+    let numbers = values.compactMap(\.number)
+    return numbers.count == values.count ? numbers : nil
+  }
+
+  /// Reads a JSON object from a file.
+  ///
+  /// - Throws: ``BIDSError/invalidJSON(path:reason:)`` when the file is unreadable or not a JSON object.
+  public static func readObject(_ path: String) throws(BIDSError) -> [String: JSONValue] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw .invalidJSON(path: path, reason: "the file cannot be read")
+    }
+    do {
+      return try JSONDecoder().decode([String: JSONValue].self, from: data)
+    } catch {
+      throw .invalidJSON(path: path, reason: "it is not a JSON object (\(error))")
+    }
+  }
+}

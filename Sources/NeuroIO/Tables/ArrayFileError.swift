@@ -1,0 +1,29 @@
+/// An error reading or writing `.npy`, `.npz` or `.tsv` files, naming the file and the problem.
+public enum ArrayFileError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The file cannot be read or created.
+  case io(path: String, reason: String)
+  /// The file is not in the expected format (bad magic, header, zip structure, …).
+  case invalidFormat(path: String, reason: String)
+  /// The array's dtype is not supported.
+  case unsupportedDType(path: String, dtype: String)
+  /// A table row has the wrong number of cells.
+  case raggedRow(path: String, line: Int, expected: Int, actual: Int)
+  /// An argument does not match (shape and count, missing member, …).
+  case invalidArgument(operation: String, reason: String)
+
+  /// A full sentence describing the error.
+  public var description: String {
+    switch self {
+    case .io(let path, let reason):
+      return "Cannot access '\(path)': \(reason)."
+    case .invalidFormat(let path, let reason):
+      return "The file '\(path)' is not valid: \(reason)."
+    case .unsupportedDType(let path, let dtype):
+      return "The array in '\(path)' has dtype '\(dtype)', which is not supported."
+    case .raggedRow(let path, let line, let expected, let actual):
+      return "Line \(line) of '\(path)' has \(actual) cells but the header has \(expected)."
+    case .invalidArgument(let operation, let reason):
+      return "\(operation) received an invalid argument: \(reason)."
+    }
+  }
+}
