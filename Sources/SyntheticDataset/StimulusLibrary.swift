@@ -67,7 +67,11 @@ enum ParallelMap {
   static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
     let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
     results.initialize(repeating: nil)
-    defer { results.deallocate() }
+    defer {
+      // Release the elements (a track's samples) before freeing the buffer, or they would leak.
+      results.deinitialize()
+      results.deallocate()
+    }
     nonisolated(unsafe) let slots = results
     DispatchQueue.concurrentPerform(iterations: items.count) { index in
       slots[index] = transform(items[index])
