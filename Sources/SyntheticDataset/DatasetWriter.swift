@@ -90,7 +90,9 @@ extension DatasetGenerator {
       let label = DatasetConfiguration.subjectLabel(subject)
       try writeAnatomy(subject: subject, to: directory.appendingPathComponent("\(label)/anat/\(label)_T1w.nii.gz"))
       files += 1
-      for run in schedule.trainingRuns + schedule.testRuns {
+      let runs = schedule.trainingRuns + schedule.testRuns
+      var jobs: [(run: ScheduledRun, paths: [URL])] = []
+      for run in runs {
         let stem = "\(label)_task-\(run.task)_run-\(run.runLabel)"
         try put(BIDSText.events(run, clipSeconds: configuration.design.clipSeconds), "\(label)/func/\(stem)_events.tsv")
         let derivative = "derivatives/fmriprep/\(label)/func/\(stem)_space-MNI152NLin2009cAsym"
@@ -101,14 +103,31 @@ extension DatasetGenerator {
         ]
         try put(try BIDSText.json(boldSidecar), "\(derivative)_desc-preproc_bold.json")
         try put(try BIDSText.json(["Type": "Brain"]), "\(derivative)_desc-brain_mask.json")
-        try writeRun(
-          model: model, subject: subject, run: run,
-          paths: [
-            directory.appendingPathComponent("\(label)/func/\(stem)_bold.nii.gz"),
-            directory.appendingPathComponent("\(derivative)_desc-preproc_bold.nii.gz"),
-          ])
         files += 3
-        progress("\(stem): written")
+        jobs.append(
+          (
+            run,
+            [
+              directory.appendingPathComponent("\(derivative)_desc-preproc_bold.nii.gz"),
+              directory.appendingPathComponent("\(label)/func/\(stem)_bold.nii.gz"),
+            ]
+          ))
+      }
+      // Two runs at a time: each gzip stream is single-threaded, so this keeps both cores busy.
+      var next = 0
+      while next < jobs.count {
+        let batch = Array(jobs[next..<min(jobs.count, next + 2)])
+        let failures = ParallelMap.map(batch.indices.map { $0 }) { index -> SyntheticDatasetError? in
+          do throws(SyntheticDatasetError) {
+            try writeRun(model: model, subject: subject, run: batch[index].run, paths: batch[index].paths)
+            return nil
+          } catch {
+            return error
+          }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        for job in batch { progress("\(label)_task-\(job.run.task)_run-\(job.run.runLabel): written") }
+        next += 2
       }
     }
     bytes = DatasetGenerator.directorySize(directory)
@@ -218,36 +237,52 @@ extension DatasetGenerator {
     }
   }
 
-  /// Simulates one run of every brain voxel and writes it to each of `paths` (int16, slope ``boldScaleSlope``),
-  /// the files in parallel (one gzip stream per core).
+  /// Simulates one run of every brain voxel, writes it to the first of `paths` (int16, slope ``boldScaleSlope``)
+  /// and copies that file to the others (the bytes are identical, so one gzip pass is enough).
   func writeRun(model: PlantedModel, subject: Int, run: ScheduledRun, paths: [URL]) throws(SyntheticDatasetError) {
+    guard let first = paths.first else { return }
     let volumes = configuration.design.volumesPerRun
     let brain = geometry.brainVoxels
-    let voxelCount = geometry.grid.voxelCount
     let series = DatasetGenerator.simulateBrain(model: model, subject: subject, run: run)
-    var runHeader = header(volumes: volumes, dataType: .int16)
-    runHeader.scaleSlope = DatasetGenerator.boldScaleSlope
-    let header = runHeader
-    let failures = ParallelMap.map(paths) { path -> String? in
-      do {
-        try FileManager.default.createDirectory(
-          at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let writer = try NIfTIVolumeWriter(path: path.path, header: header, compressionLevel: 1)
-        var volume = [Float](repeating: 0, count: voxelCount)
-        for t in 0..<volumes {
-          series.withUnsafeBufferPointer { values in
-            for (position, index) in brain.enumerated() { volume[index] = values[t * brain.count + position] }
-          }
-          try writer.append(volume)
+    var header = header(volumes: volumes, dataType: .int16)
+    header.scaleSlope = DatasetGenerator.boldScaleSlope
+    do {
+      try FileManager.default.createDirectory(at: first.deletingLastPathComponent(), withIntermediateDirectories: true)
+      let writer = try NIfTIVolumeWriter(path: first.path, header: header, compressionLevel: 1)
+      var volume = [Float](repeating: 0, count: geometry.grid.voxelCount)
+      for t in 0..<volumes {
+        series.withUnsafeBufferPointer { values in
+          for (position, index) in brain.enumerated() { volume[index] = values[t * brain.count + position] }
         }
-        try writer.finish()
-        return nil
-      } catch {
-        return "\(path.path): \(error)"
+        try writer.append(volume)
       }
+      try writer.finish()
+    } catch {
+      throw .imageWriteFailed(path: first.path, reason: "\(error)")
     }
-    if let failure = failures.compactMap({ $0 }).first {
-      throw .imageWriteFailed(path: paths.first?.path ?? "", reason: failure)
+    for path in paths.dropFirst() {
+      try DatasetGenerator.copyAtomically(from: first, to: path)
+    }
+  }
+
+  /// Copies `source` to a temporary file next to `destination`, then renames it into place.
+  static func copyAtomically(from source: URL, to destination: URL) throws(SyntheticDatasetError) {
+    let temporary = destination.deletingLastPathComponent()
+      .appendingPathComponent(".\(destination.lastPathComponent).tmp-\(getpid())")
+    do {
+      try FileManager.default.createDirectory(
+        at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try? FileManager.default.removeItem(at: temporary)
+      try FileManager.default.copyItem(at: source, to: temporary)
+      guard rename(temporary.path, destination.path) == 0 else {
+        throw SyntheticDatasetError.writeFailed(path: destination.path, reason: "renaming the temporary copy failed")
+      }
+    } catch let error as SyntheticDatasetError {
+      try? FileManager.default.removeItem(at: temporary)
+      throw error
+    } catch {
+      try? FileManager.default.removeItem(at: temporary)
+      throw .writeFailed(path: destination.path, reason: "\(error)")
     }
   }
 
