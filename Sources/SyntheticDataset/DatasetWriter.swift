@@ -28,13 +28,15 @@ extension DatasetGenerator {
   /// - `stimuli/genres_original/<genre>/<genre>.000NN.{wav,txt}` (int16, 22,050 Hz, 30 s; caption), and
   ///   `stimuli/captions.tsv`;
   /// - `derivatives/fmriprep/sub-X/func/sub-X_task-T_run-NN_space-MNI152NLin2009cAsym_desc-{preproc_bold,brain_mask}.nii.gz`;
-  /// - `derivatives/ground_truth/` (see ``writeGroundTruth(model:library:to:)``).
+  /// - `derivatives/ground_truth/` (see `derivatives/ground_truth/` in the notes).
   ///
   /// The raw BOLD images hold the same values as the preprocessed ones (the synthetic "scanner" already
   /// samples MNI space). Every file is written to a temporary name and renamed; the bytes depend only on the
   /// configuration.
   ///
-  /// - Parameter progress: called with a short line after each stage.
+  /// - Parameters:
+  ///   - directory: the dataset root (created if missing; existing files of the same names are replaced).
+  ///   - progress: called with a short line after each stage.
   /// - Throws: ``SyntheticDatasetError`` when a file cannot be written.
   @discardableResult
   public func write(to directory: URL, progress: (String) -> Void = { _ in }) throws(SyntheticDatasetError)
