@@ -63,7 +63,8 @@ targets += [
   .testTarget(name: "NeuroIOTests", dependencies: ["NeuroIO"], resources: [.copy("Resources")]),
   .executableTarget(name: "nifti-info", dependencies: ["NeuroIO", argumentParser], path: "Examples/nifti-info"),
   .executableTarget(
-    name: "bench-neuroio", dependencies: ["NeuroIO", "LinearAlgebra"], path: "Benchmarks/bench-neuroio"),
+    name: "bench-neuroio", dependencies: ["NeuroIO", "LinearAlgebra"], path: "Benchmarks/bench-neuroio",
+    exclude: ["run.sh", "reference.py"]),
 ]
 
 // MARK: - Audio and the synthetic dataset (issue 4)
