@@ -77,7 +77,7 @@ products += [
 targets += [
   .target(name: "Audio", dependencies: ["CSndFile", "CSoxr", "CFFTW"]),
   .target(name: "SyntheticDataset", dependencies: ["Audio", "NeuroIO", "LinearAlgebra"]),
-  .testTarget(name: "AudioTests", dependencies: ["Audio"]),
+  .testTarget(name: "AudioTests", dependencies: ["Audio"], resources: [.copy("Resources")]),
   .testTarget(name: "SyntheticDatasetTests", dependencies: ["SyntheticDataset", "Audio", "NeuroIO", "LinearAlgebra"]),
   .executableTarget(
     name: "make-dataset", dependencies: ["SyntheticDataset", argumentParser], path: "Examples/make-dataset"),

@@ -47,7 +47,7 @@ public struct VoxelGrid: Sendable, Hashable, Codable {
 
 /// Where the brain and the music-responsive clusters are on a ``VoxelGrid``.
 ///
-/// The brain is the ellipsoid centred at (0, −18, 8) mm with semi-axes (68, 88, 62) mm (≈ 194,000 voxels at
+/// The brain is the ellipsoid centred at (0, −18, 8) mm with semi-axes (68, 88, 62) mm (194,131 voxels at
 /// 2 mm, like fMRIPrep's ≈ 200k-voxel masks). The responsive clusters are two balls in bilateral superior
 /// temporal cortex, centred at (∓52, −22, 6) mm with radius `max(clusterRadius, 1.6 · spacing)` mm (≈ 1,400
 /// voxels each at 2 mm and radius 14 mm), intersected with the brain.

@@ -50,9 +50,9 @@ public struct DatasetConfiguration: Sendable, Hashable, Codable {
   ///
   /// | preset | runs (Training + Test) | unique clips | grid | brain voxels | subjects | SNR |
   /// |---|---|---|---|---|---|---|
-  /// | tiny | 1 + 1 | 40 + 10 | 10 mm, 16 × 19 × 17 | ≈ 1,500 | 2 | 1.0 |
-  /// | demo | 4 + 2 | 160 + 20 | 6 mm, 26 × 32 × 28 | ≈ 7,200 | 5 | 0.5 |
-  /// | paper | 12 + 6 | 480 + 60 | 2 mm, 77 × 95 × 82 | ≈ 194,000 | 5 | 0.5 |
+  /// | tiny | 1 + 1 | 40 + 10 | 10 mm, 16 × 19 × 17 | 1,555 | 2 | 1.0 |
+  /// | demo | 4 + 2 | 160 + 20 | 6 mm, 26 × 32 × 28 | 7,187 | 5 | 0.5 |
+  /// | paper | 12 + 6 | 480 + 60 | 2 mm, 77 × 95 × 82 | 194,131 | 5 | 0.5 |
   ///
   /// Every preset keeps ds003720's run shape: 41 clips of 15 s, 410 volumes at TR 1.5 s, onset-0 repeats.
   public static func preset(_ preset: DatasetPreset, seed: UInt64, subjects: Int? = nil) -> DatasetConfiguration {

@@ -28,13 +28,15 @@ extension DatasetGenerator {
   /// - `stimuli/genres_original/<genre>/<genre>.000NN.{wav,txt}` (int16, 22,050 Hz, 30 s; caption), and
   ///   `stimuli/captions.tsv`;
   /// - `derivatives/fmriprep/sub-X/func/sub-X_task-T_run-NN_space-MNI152NLin2009cAsym_desc-{preproc_bold,brain_mask}.nii.gz`;
-  /// - `derivatives/ground_truth/` (see ``writeGroundTruth(model:library:to:)``).
+  /// - `derivatives/ground_truth/` (see `derivatives/ground_truth/` in the notes).
   ///
   /// The raw BOLD images hold the same values as the preprocessed ones (the synthetic "scanner" already
   /// samples MNI space). Every file is written to a temporary name and renamed; the bytes depend only on the
   /// configuration.
   ///
-  /// - Parameter progress: called with a short line after each stage.
+  /// - Parameters:
+  ///   - directory: the dataset root (created if missing; existing files of the same names are replaced).
+  ///   - progress: called with a short line after each stage.
   /// - Throws: ``SyntheticDatasetError`` when a file cannot be written.
   @discardableResult
   public func write(to directory: URL, progress: (String) -> Void = { _ in }) throws(SyntheticDatasetError)
@@ -90,20 +92,44 @@ extension DatasetGenerator {
       let label = DatasetConfiguration.subjectLabel(subject)
       try writeAnatomy(subject: subject, to: directory.appendingPathComponent("\(label)/anat/\(label)_T1w.nii.gz"))
       files += 1
-      for run in schedule.trainingRuns + schedule.testRuns {
+      let runs = schedule.trainingRuns + schedule.testRuns
+      var jobs: [(run: ScheduledRun, paths: [URL])] = []
+      for run in runs {
         let stem = "\(label)_task-\(run.task)_run-\(run.runLabel)"
         try put(BIDSText.events(run, clipSeconds: configuration.design.clipSeconds), "\(label)/func/\(stem)_events.tsv")
         let derivative = "derivatives/fmriprep/\(label)/func/\(stem)_space-MNI152NLin2009cAsym"
         try writeImage(
           mask: geometry.brainMask, to: directory.appendingPathComponent("\(derivative)_desc-brain_mask.nii.gz"))
-        try writeRun(
-          model: model, subject: subject, run: run,
-          paths: [
-            directory.appendingPathComponent("\(label)/func/\(stem)_bold.nii.gz"),
-            directory.appendingPathComponent("\(derivative)_desc-preproc_bold.nii.gz"),
-          ])
+        let boldSidecar: [String: Any] = [
+          "RepetitionTime": configuration.design.repetitionTime, "TaskName": run.task, "SkullStripped": true,
+        ]
+        try put(try BIDSText.json(boldSidecar), "\(derivative)_desc-preproc_bold.json")
+        try put(try BIDSText.json(["Type": "Brain"]), "\(derivative)_desc-brain_mask.json")
         files += 3
-        progress("\(stem): written")
+        jobs.append(
+          (
+            run,
+            [
+              directory.appendingPathComponent("\(derivative)_desc-preproc_bold.nii.gz"),
+              directory.appendingPathComponent("\(label)/func/\(stem)_bold.nii.gz"),
+            ]
+          ))
+      }
+      // Two runs at a time: each gzip stream is single-threaded, so this keeps both cores busy.
+      var next = 0
+      while next < jobs.count {
+        let batch = Array(jobs[next..<min(jobs.count, next + 2)])
+        let failures = ParallelMap.map(batch.indices.map { $0 }) { index -> SyntheticDatasetError? in
+          do throws(SyntheticDatasetError) {
+            try writeRun(model: model, subject: subject, run: batch[index].run, paths: batch[index].paths)
+            return nil
+          } catch {
+            return error
+          }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        for job in batch { progress("\(label)_task-\(job.run.task)_run-\(job.run.runLabel): written") }
+        next += 2
       }
     }
     bytes = DatasetGenerator.directorySize(directory)
@@ -213,29 +239,52 @@ extension DatasetGenerator {
     }
   }
 
-  /// Simulates one run of every brain voxel and writes it to each of `paths` (int16, slope ``boldScaleSlope``).
+  /// Simulates one run of every brain voxel, writes it to the first of `paths` (int16, slope ``boldScaleSlope``)
+  /// and copies that file to the others (the bytes are identical, so one gzip pass is enough).
   func writeRun(model: PlantedModel, subject: Int, run: ScheduledRun, paths: [URL]) throws(SyntheticDatasetError) {
+    guard let first = paths.first else { return }
     let volumes = configuration.design.volumesPerRun
     let brain = geometry.brainVoxels
     let series = DatasetGenerator.simulateBrain(model: model, subject: subject, run: run)
     var header = header(volumes: volumes, dataType: .int16)
     header.scaleSlope = DatasetGenerator.boldScaleSlope
-    var writers: [NIfTIVolumeWriter] = []
     do {
-      for path in paths {
-        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-        writers.append(try NIfTIVolumeWriter(path: path.path, header: header, compressionLevel: 1))
-      }
+      try FileManager.default.createDirectory(at: first.deletingLastPathComponent(), withIntermediateDirectories: true)
+      let writer = try NIfTIVolumeWriter(path: first.path, header: header, compressionLevel: 1)
       var volume = [Float](repeating: 0, count: geometry.grid.voxelCount)
       for t in 0..<volumes {
         series.withUnsafeBufferPointer { values in
           for (position, index) in brain.enumerated() { volume[index] = values[t * brain.count + position] }
         }
-        for writer in writers { try writer.append(volume) }
+        try writer.append(volume)
       }
-      for writer in writers { try writer.finish() }
+      try writer.finish()
     } catch {
-      throw .imageWriteFailed(path: paths.first?.path ?? "", reason: "\(error)")
+      throw .imageWriteFailed(path: first.path, reason: "\(error)")
+    }
+    for path in paths.dropFirst() {
+      try DatasetGenerator.copyAtomically(from: first, to: path)
+    }
+  }
+
+  /// Copies `source` to a temporary file next to `destination`, then renames it into place.
+  static func copyAtomically(from source: URL, to destination: URL) throws(SyntheticDatasetError) {
+    let temporary = destination.deletingLastPathComponent()
+      .appendingPathComponent(".\(destination.lastPathComponent).tmp-\(getpid())")
+    do {
+      try FileManager.default.createDirectory(
+        at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try? FileManager.default.removeItem(at: temporary)
+      try FileManager.default.copyItem(at: source, to: temporary)
+      guard rename(temporary.path, destination.path) == 0 else {
+        throw SyntheticDatasetError.writeFailed(path: destination.path, reason: "renaming the temporary copy failed")
+      }
+    } catch let error as SyntheticDatasetError {
+      try? FileManager.default.removeItem(at: temporary)
+      throw error
+    } catch {
+      try? FileManager.default.removeItem(at: temporary)
+      throw .writeFailed(path: destination.path, reason: "\(error)")
     }
   }
 

@@ -45,6 +45,8 @@ extension DatasetGenerator {
   /// onset-0 repeats included). At the `paper` preset this is 480/60 × ≈194k per subject.
   ///
   /// - Parameters:
+  ///   - subject: the subject number, 1 (the template) to ``DatasetConfiguration/subjects``.
+  ///   - model: the planted model, from ``plantedModel()`` or ``DatasetSummary/model``.
   ///   - voxelPositions: brain voxel positions to simulate, in column order; `nil` = every brain voxel in
   ///     masker order (``maskerOrderPositions()``).
   /// - Throws: ``SyntheticDatasetError/unknownSubject(_:subjects:)`` for a subject outside the dataset.

@@ -15,6 +15,9 @@ extension DatasetGenerator {
       "GeneratedBy": [["Name": "Resonance make-dataset"]],
     ]
     try put(try BIDSText.json(description), root + "dataset_description.json")
+    // The ground truth is not BIDS data: keep the validator (run with --recursive) off its files.
+    try put(
+      Data("ground_truth.json\nresponsive_*\n*_transform.tsv\nstimulus_features.tsv\n".utf8), root + ".bidsignore")
     let design = configuration.design
     let truth: [String: Any] = [
       "preset": configuration.preset.rawValue,

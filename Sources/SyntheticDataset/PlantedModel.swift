@@ -182,7 +182,12 @@ public struct PlantedModel: Sendable {
 
   /// Fills `output` (`volumesPerRun` values) with the intensities `y(t)` of brain voxel `position`.
   ///
-  /// - Parameter responses: ``responses(subject:run:)`` for the same subject and run.
+  /// - Parameters:
+  ///   - subject: the subject number (1 = template).
+  ///   - run: the run; its task and number seed the voxel's noise and drift.
+  ///   - position: the voxel's index in ``BrainGeometry/brainVoxels``.
+  ///   - responses: ``responses(subject:run:)`` for the same subject and run.
+  ///   - output: receives the `volumesPerRun` intensities.
   public func simulateVoxel(
     subject: Int, run: ScheduledRun, position: Int, responses: [Double], into output: UnsafeMutableBufferPointer<Float>
   ) {

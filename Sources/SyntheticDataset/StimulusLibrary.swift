@@ -4,7 +4,7 @@ import Foundation
 /// The synthesized audio's per-stimulus features: what the planted model hears.
 ///
 /// For every stimulus the track is synthesized, the presented clip is cut with ds003720's recipe
-/// (``Audio/StimulusClip``: 15 s from `start`, 2 s quarter-sine fades, RMS 0.13210295550519335), and
+/// (`Audio.StimulusClip`: 15 s from `start`, 2 s quarter-sine fades, RMS 0.13210295550519335), and
 /// ``StimulusFeatures`` are computed on its `clipSeconds / repetitionTime` frames of one TR each.
 public struct StimulusLibrary: Sendable {
   /// Features per stimulus: `volumesPerClip` frames × ``StimulusFeatures/dimension`` descriptors.
@@ -67,7 +67,11 @@ enum ParallelMap {
   static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
     let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
     results.initialize(repeating: nil)
-    defer { results.deallocate() }
+    defer {
+      // Release the elements (a track's samples) before freeing the buffer, or they would leak.
+      results.deinitialize()
+      results.deallocate()
+    }
     nonisolated(unsafe) let slots = results
     DispatchQueue.concurrentPerform(iterations: items.count) { index in
       slots[index] = transform(items[index])

@@ -22,6 +22,11 @@ struct TinyDataset: Sendable {
       }
     }
     let root = temporary.appendingPathComponent("\(prefix)\(getpid())")
+    // Delete this process's copy when the test process exits (a C callback cannot capture, so rebuild the path).
+    atexit {
+      let path = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-synthetic-tiny-\(getpid())")
+      try? FileManager.default.removeItem(at: path)
+    }
     do throws(SyntheticDatasetError) {
       let generator = try DatasetGenerator(configuration: .preset(.tiny, seed: seed))
       let summary = try generator.write(to: root)
