@@ -2,9 +2,9 @@
 // Contract (issue 5): identification --predictions P.npy --targets T.npy [--json]
 // prints the strict accuracy; --json prints {"accuracy": …, "perItem": […]}.
 import ArgumentParser
+import DecodingMetrics
 import Foundation
 import LinearAlgebra
-import DecodingMetrics
 import NeuroIO
 
 /// The `identification` command.

@@ -1,8 +1,8 @@
 import Audio
+import DecodingMetrics
 import Foundation
 import FunctionalAlignment
 import LinearAlgebra
-import DecodingMetrics
 import MusicLDM
 import NeuroIO
 import Regression

@@ -1,5 +1,5 @@
-public import LinearAlgebra
 public import DecodingMetrics
+public import LinearAlgebra
 public import NeuroIO
 public import Regression
 
