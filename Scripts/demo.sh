@@ -23,11 +23,8 @@ echo "# DEMO MODELS: CLAP and MusicLDM are tiny networks with seeded random weig
 echo "# The pipeline, metrics and files are real; the generated audio is noise-like.        #"
 echo "######################################################################################"
 echo
-rm -rf "$out/results.partial"
 "$bin/reconstruct" --bids "$data" --stimuli "$data/stimuli" \
   --clap Tests/CLAPTests/Resources/clap-tiny --musicldm Tests/MusicLDMTests/Resources/tiny-musicldm \
-  --out "$out/results.partial" --steps "${DEMO_STEPS:-50}" --seconds "${DEMO_SECONDS:-10}" --seed 7 \
+  --out "$out/results" --steps "${DEMO_STEPS:-50}" --seconds "${DEMO_SECONDS:-10}" --seed 7 \
   --minimum-cluster-size "${DEMO_CLUSTER:-4}" --demo-models
-rm -rf "$out/results"
-mv "$out/results.partial" "$out/results"
 echo "Results in $out/results (open $out/results/report.html)."
