@@ -112,13 +112,14 @@ extension FeatureSpace {
   ///
   /// - Parameters:
   ///   - name: The feature space's name.
-  ///   - table: The TSV file.
+  ///   - file: The TSV file.
   ///   - columns: The numeric columns to use; `nil` uses every column whose values all parse as numbers, except
   ///     `start` and `frame`.
   /// - Throws: ``ResonanceError/invalidData(path:reason:)`` for a missing `stimulus` column or malformed values.
   public static func averagingFrames(
-    name: String, table url: URL, columns: [String]? = nil
+    name: String, table file: URL, columns: [String]? = nil
   ) throws(ResonanceError) -> FeatureSpace {
+    let url = file
     let table: TSVTable
     do {
       table = try TSVTable.read(url.path)

@@ -64,6 +64,7 @@ public struct MusicGenreDataset: Sendable {
   /// - Parameters:
   ///   - root: The BIDS root (with `dataset_description.json`).
   ///   - derivatives: The derivatives folder; `nil` tries `derivatives/fmriprep`, then `derivatives`.
+  ///   - options: Template subject, space, mask strategy and epoching rules.
   /// - Throws: ``ResonanceError/missingData(what:hint:)`` or ``ResonanceError/invalidData(path:reason:)``.
   public init(root: URL, derivatives: URL? = nil, options: DatasetLoadingOptions = DatasetLoadingOptions())
     throws(ResonanceError)
