@@ -53,6 +53,8 @@ struct Reconstruct: ParsableCommand {
   var featureStimuli: String?
   @Option(help: "A per-frame feature TSV with a `stimulus` column, averaged per stimulus, replacing CLAP.")
   var featureTable: String?
+  @Option(help: "A ready embedding bridge (.npz with weight (in × out) and bias), e.g. fitted on MusicCaps.")
+  var bridge: String?
   @Flag(help: "Skip MusicLDM generation.")
   var noAudio = false
   @Flag(help: "Mark the run as using the embedded random demo models (the report says so).")
@@ -91,11 +93,13 @@ struct Reconstruct: ParsableCommand {
       featureSpace = try FeatureSpace.averagingFrames(
         name: URL(fileURLWithPath: featureTable).lastPathComponent, table: URL(fileURLWithPath: featureTable))
     }
-    let inputs = Reconstructor.Inputs(
+    let readyBridge = try bridge.map { try EmbeddingBridge.read(from: URL(fileURLWithPath: $0)) }
+    var inputs = Reconstructor.Inputs(
       bids: URL(fileURLWithPath: bids), derivatives: derivatives.map { URL(fileURLWithPath: $0) },
       stimuli: URL(fileURLWithPath: stimuli), clap: URL(fileURLWithPath: clap),
       musicLDM: URL(fileURLWithPath: musicldm), output: URL(fileURLWithPath: out), usesDemoModels: demoModels,
       features: featureSpace)
+    inputs.bridge = readyBridge
     let start = Date()
     let products = try Reconstructor(inputs: inputs, options: options).run { line in
       print(String(format: "[%7.1f s] ", Date().timeIntervalSince(start)) + line)

@@ -1,4 +1,6 @@
+import Foundation
 import LinearAlgebra
+import NeuroIO
 
 /// The linear map from CLAP audio embeddings to MusicLDM's conditioning (CLAP text) space: `y = x · W + b`.
 ///
@@ -174,5 +176,45 @@ public struct EmbeddingBridge: Sendable, Equatable {
       }
     }
     return try EmbeddingBridge(weights: w, bias: b)
+  }
+}
+
+extension EmbeddingBridge {
+  /// Writes the bridge as an `.npz` archive with `weight` (`input × output`, so `y = x · weight + bias`) and
+  /// `bias` (`output`), readable by NumPy (`np.load`). Note that PyTorch's `nn.Linear.weight` is the transpose.
+  ///
+  /// - Throws: ``ResonanceError/invalidData(path:reason:)`` when the file cannot be written.
+  public func write(to url: URL) throws(ResonanceError) {
+    do {
+      let bias = try NumPyArray(shape: [self.bias.count], values: .float32(self.bias))
+      try NumPyArchive.write(["weight": NumPyArray(weights), "bias": bias], to: url.path)
+    } catch {
+      throw .invalidData(path: url.path, reason: error.description)
+    }
+  }
+
+  /// Reads a bridge written by ``write(to:)`` (or by NumPy with the same member names and shapes).
+  ///
+  /// - Throws: ``ResonanceError/invalidData(path:reason:)`` for a missing member or inconsistent shapes.
+  public static func read(from url: URL) throws(ResonanceError) -> EmbeddingBridge {
+    let members: [String: NumPyArray]
+    do {
+      members = try NumPyArchive.read(url.path)
+    } catch {
+      throw .invalidData(path: url.path, reason: error.description)
+    }
+    guard let weight = members["weight"], let bias = members["bias"], weight.shape.count == 2,
+      bias.shape == [weight.shape[1]]
+    else {
+      throw .invalidData(
+        path: url.path, reason: "it needs members `weight` (input × output) and `bias` (output) of matching sizes")
+    }
+    do {
+      return try EmbeddingBridge(weights: weight.matrix(of: Float.self), bias: bias.doubles.map(Float.init))
+    } catch let error as ResonanceError {
+      throw error
+    } catch {
+      throw .invalidData(path: url.path, reason: "\(error)")
+    }
   }
 }

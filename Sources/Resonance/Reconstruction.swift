@@ -115,6 +115,8 @@ public struct ReconstructionResults: Sendable, Codable {
   public var versions: [String: String]
   /// The feature space encoding and decoding used (`CLAP` unless replaced).
   public var featureSpace: String
+  /// Where the embedding bridge came from (written to `bridge.npz` either way).
+  public var bridge: String
 }
 
 /// One test clip in `results.json` (the listening test's manifest format).

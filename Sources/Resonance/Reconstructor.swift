@@ -28,6 +28,9 @@ public struct Reconstructor {
     public var output: URL
     /// Whether the models are the embedded random demo models.
     public var usesDemoModels: Bool
+    /// A ready embedding bridge (for example fitted on MusicCaps); `nil` fits one on the training stimuli's
+    /// captions.
+    public var bridge: EmbeddingBridge?
     /// A feature space that replaces CLAP embeddings for encoding and decoding (the bridge then maps these
     /// features into MusicLDM's space); `nil` uses CLAP.
     public var features: FeatureSpace?
@@ -75,6 +78,7 @@ public struct Reconstructor {
       timings[stage] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
       return value
     }
+    try FileManager.default.createDirectoryIfNeeded(inputs.output)
     // 1. Pairs.
     let dataset = try MusicGenreDataset(root: inputs.bids, derivatives: inputs.derivatives, options: options.loading)
     let template = options.loading.templateSubject
@@ -128,19 +132,30 @@ public struct Reconstructor {
     } catch {
       throw .invalidData(path: inputs.musicLDM.path, reason: error.description)
     }
-    let bridge = try timed("embedding bridge") { () throws(ResonanceError) in
-      let captions = trainingStimuli.map { Self.caption(of: $0, stimuli: inputs.stimuli) }
-      let text: Tensor
-      do {
-        text = try textEncoder!.embed(captions)
-      } catch {
-        throw .numericalFailure(
-          step: "Embedding the training captions with MusicLDM's text encoder", reason: "\(error)")
+    let bridge =
+      try inputs.bridge != nil
+      ? inputs.bridge!
+      : timed("embedding bridge") { () throws(ResonanceError) in
+        let captions = trainingStimuli.map { Self.caption(of: $0, stimuli: inputs.stimuli) }
+        let text: Tensor
+        do {
+          text = try textEncoder!.embed(captions)
+        } catch {
+          throw .numericalFailure(
+            step: "Embedding the training captions with MusicLDM's text encoder", reason: "\(error)")
+        }
+        let width = text.shape[1]
+        let targets = Matrix<Float>(rows: text.shape[0], columns: width) { i, j in text.elements[i * width + j] }
+        return try EmbeddingBridge.fit(
+          audio: trainingFeatures, text: targets, method: .ridge(alpha: options.bridgeAlpha))
       }
-      let width = text.shape[1]
-      let targets = Matrix<Float>(rows: text.shape[0], columns: width) { i, j in text.elements[i * width + j] }
-      return try EmbeddingBridge.fit(audio: trainingFeatures, text: targets, method: .ridge(alpha: options.bridgeAlpha))
+    guard bridge.weights.rows == trainingFeatures.columns else {
+      throw .rowCountMismatch(
+        context: "The embedding bridge's input dimension vs the \(clap.name) features",
+        expected: trainingFeatures.columns,
+        actual: bridge.weights.rows)
     }
+    try bridge.write(to: inputs.output.appendingPathComponent("bridge.npz"))
     let trainingTargets = try bridge.apply(to: trainingFeatures)
     let testTargets = try bridge.apply(to: testFeatures)
     // 4. Voxel selection on the template subject, threshold chosen inside the training data.
@@ -258,7 +273,9 @@ public struct Reconstructor {
       topOneAccuracy: evaluation.topOne, trainingStimuli: trainingStimuli.count, testStimuli: testStimuli.count,
       subjects: subjects, generationSeeds: seeds, options: options, timings: timings,
       usesDemoModels: inputs.usesDemoModels, testClips: clips,
-      versions: ["resonance": "0.1.0", "blasKernel": BLASRuntime.kernelName], featureSpace: clap.name)
+      versions: ["resonance": "0.1.0", "blasKernel": BLASRuntime.kernelName], featureSpace: clap.name,
+      bridge: inputs.bridge == nil
+        ? "closed-form ridge (alpha \(options.bridgeAlpha)) on the training stimuli's captions" : "given")
     let products = ReconstructionProducts(
       results: results, selection: selection, templateMask: templateMask,
       similarity: evaluation.templateSimilarity, testStimuli: testStimuli, perItem: evaluation.perItem)

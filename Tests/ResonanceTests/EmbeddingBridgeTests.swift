@@ -1,4 +1,6 @@
+import Foundation
 import LinearAlgebra
+import NeuroIO
 import Testing
 
 @testable import Resonance
@@ -67,5 +69,23 @@ struct EmbeddingBridgeTests {
     var bad = x
     bad[0, 0] = .nan
     #expect(throws: ResonanceError.self) { try EmbeddingBridge.fit(audio: bad, text: y) }
+  }
+}
+
+@Suite("embedding bridge files")
+struct EmbeddingBridgeFileTests {
+  @Test("a bridge survives an .npz round trip, and malformed archives are rejected with the path")
+  func roundTrip() throws {
+    var generator = SeededRandomNumberGenerator(seed: 8)
+    let x = Matrix<Float>.randomNormal(rows: 50, columns: 6, using: &generator)
+    let y = Matrix<Float>.randomNormal(rows: 50, columns: 4, using: &generator)
+    let bridge = try EmbeddingBridge.fit(audio: x, text: y)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-\(UUID().uuidString).npz")
+    try bridge.write(to: url)
+    #expect(try EmbeddingBridge.read(from: url) == bridge)
+    let broken = url.deletingLastPathComponent().appendingPathComponent("broken-\(UUID().uuidString).npz")
+    try NumPyArchive.write(["weight": NumPyArray(x)], to: broken.path)
+    let error = #expect(throws: ResonanceError.self) { try EmbeddingBridge.read(from: broken) }
+    #expect("\(error!)".contains(broken.lastPathComponent))
   }
 }

@@ -49,10 +49,11 @@ struct ReconstructionTests {
     #expect(accuracy["mean"] is Double && accuracy["std"] is Double && accuracy["perSubject"] is [String: Any])
     #expect(object["threshold"] is Double && object["voxelCount"] is Int)
     #expect((0...1).contains(results.identificationAccuracy.mean))
-    // Same seed, second run (no audio): identical numbers; the CLAP cache is reused.
-    let second = try Reconstructor(
-      inputs: inputs(output: folder.appendingPathComponent("again")), options: options(audio: false)
-    ).run()
+    // Same seed, second run (no audio), given the first run's saved bridge: identical numbers.
+    var again = inputs(output: folder.appendingPathComponent("again"))
+    again.bridge = try EmbeddingBridge.read(from: folder.appendingPathComponent("bridge.npz"))
+    let second = try Reconstructor(inputs: again, options: options(audio: false)).run()
+    #expect(second.results.bridge == "given")
     #expect(second.results.identificationAccuracy.perSubject == results.identificationAccuracy.perSubject)
     #expect(second.results.threshold == results.threshold && second.results.voxelCount == results.voxelCount)
   }
