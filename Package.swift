@@ -176,6 +176,16 @@ targets += [
     ]),
   .testTarget(name: "ResonanceTests", dependencies: ["Resonance", "NeuroIO", "SyntheticDataset", "LinearAlgebra"]),
   .executableTarget(name: "reconstruct", dependencies: ["Resonance", argumentParser], path: "Examples/reconstruct"),
+  .executableTarget(
+    name: "select-voxels",
+    dependencies: ["VoxelEncoding", "DecodingMetrics", "NeuroIO", "LinearAlgebra", argumentParser],
+    path: "Examples/select-voxels"),
+  .executableTarget(
+    name: "align-subjects", dependencies: ["FunctionalAlignment", "NeuroIO", "LinearAlgebra", argumentParser],
+    path: "Examples/align-subjects"),
+  .executableTarget(
+    name: "decode", dependencies: ["Regression", "DecodingMetrics", "NeuroIO", "LinearAlgebra", argumentParser],
+    path: "Examples/decode"),
 ]
 
 // MARK: - ListeningTest (issue 9)
