@@ -92,18 +92,9 @@ public struct DDIMSchedulerConfiguration: Codable, Sendable, Hashable {
   ///
   /// - Throws: ``MusicLDMError/invalidConfiguration(path:reason:)`` for a missing or malformed file.
   public static func load(from url: URL) throws(MusicLDMError) -> DDIMSchedulerConfiguration {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw .invalidConfiguration(path: url.path, reason: "it could not be read (\(error.localizedDescription))")
-    }
-    do {
-      return try JSONDecoder().decode(DDIMSchedulerConfiguration.self, from: data)
-    } catch {
-      throw .invalidConfiguration(path: url.path, reason: "it is not a scheduler configuration (\(error))")
-    }
+    try decodeConfiguration(DDIMSchedulerConfiguration.self, at: url)
   }
+
 }
 
 /// Deterministic DDIM sampling (η = 0), as diffusers' `DDIMScheduler` computes it in float32.
