@@ -9,7 +9,13 @@ import Testing
 /// The `tiny` synthetic dataset (ds003720's layout), written once per test process.
 enum TinyDataset {
   static let root: URL = {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-tiny-\(UUID().uuidString)")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-pipeline-tiny-\(getpid())")
+    try? FileManager.default.removeItem(at: url)
+    // Delete the copy when the test process exits (a C callback cannot capture, so rebuild the path).
+    atexit {
+      let path = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-pipeline-tiny-\(getpid())")
+      try? FileManager.default.removeItem(at: path)
+    }
     let generator = try! DatasetGenerator(configuration: .preset(.tiny, seed: 7))
     try! generator.write(to: url)
     return url

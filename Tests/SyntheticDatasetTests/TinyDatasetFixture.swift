@@ -15,9 +15,13 @@ struct TinyDataset: Sendable {
 
   static let shared: Result<TinyDataset, SyntheticDatasetError> = {
     let temporary = FileManager.default.temporaryDirectory
-    // Remove what earlier test processes of this suite left behind (only this suite's own prefix).
+    // Remove what earlier, finished test processes of this suite left behind (only this suite's own prefix, and
+    // only when the process named by the suffix is gone: a concurrent test run on the machine keeps its copy).
     if let old = try? FileManager.default.contentsOfDirectory(atPath: temporary.path) {
       for name in old where name.hasPrefix(prefix) {
+        if let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) == 0 || errno == EPERM {
+          continue
+        }
         try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
       }
     }
