@@ -37,7 +37,7 @@ public enum SignificanceTests {
     guard !values.isEmpty else { throw .invalidArgument("bootstrap needs at least one value") }
     guard resamples >= 1 else { throw .invalidArgument("bootstrap needs at least one resample, got \(resamples)") }
     guard level > 0 && level < 1 else { throw .invalidArgument("confidence level must be in (0, 1), got \(level)") }
-    var generator = SeededGenerator(seed: seed)
+    var generator = SeededRandomNumberGenerator(seed: seed)
     let n = values.count
     var means = [Double](repeating: 0, count: resamples)
     for b in 0..<resamples {
@@ -63,7 +63,7 @@ public enum SignificanceTests {
     guard permutations >= 1 else { throw .invalidArgument("need at least one permutation, got \(permutations)") }
     let observed = try Identification.accuracy(similarity: c, rule: rule).accuracy
     let n = c.rows
-    var generator = SeededGenerator(seed: seed)
+    var generator = SeededRandomNumberGenerator(seed: seed)
     var exceed = 0
     var nullSum = 0.0
     var order = Array(0..<n)
@@ -120,20 +120,5 @@ public enum SignificanceTests {
     let high = Swift.min(low + 1, sorted.count - 1)
     let fraction = position - Double(low)
     return sorted[low] + (sorted[high] - sorted[low]) * fraction
-  }
-}
-
-/// SplitMix64: a small seedable generator for reproducible resampling.
-struct SeededGenerator: RandomNumberGenerator {
-  private var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -1,3 +1,5 @@
+import LinearAlgebra
+
 /// How samples are split into training and validation folds when an alpha is chosen.
 ///
 /// Folds are defined by their **test** (validation) indices; the training indices of a fold are all other
@@ -7,7 +9,7 @@ public enum CrossValidationScheme: Sendable, Hashable, CustomStringConvertible {
   /// the first `n mod K` folds hold `⌊n/K⌋ + 1` samples, the others `⌊n/K⌋`, in sample order.
   case kFold(Int)
   /// `K` folds of the same sizes as ``kFold(_:)`` over a permutation of the samples drawn from `seed`
-  /// (SplitMix64 + Fisher–Yates; not NumPy's generator, so the folds differ from scikit-learn's).
+  /// (`SeededRandomNumberGenerator` + Fisher–Yates; not NumPy's generator, so the folds differ from scikit-learn's).
   case shuffledKFold(Int, seed: UInt64)
   /// One fold per distinct group label (leave-one-group-out, scikit-learn's `LeaveOneGroupOut`): the test
   /// set of fold `g` is every sample whose label is the `g`-th smallest label. Use run numbers to keep
@@ -40,7 +42,7 @@ public enum CrossValidationScheme: Sendable, Hashable, CustomStringConvertible {
     case .kFold(let k):
       return try Self.contiguousFolds(order: Array(0..<n), folds: k, scheme: description)
     case .shuffledKFold(let k, let seed):
-      var generator = SplitMix64(seed: seed)
+      var generator = SeededRandomNumberGenerator(seed: seed)
       var order = Array(0..<n)
       if n > 1 {
         for i in stride(from: n - 1, to: 0, by: -1) {
@@ -91,20 +93,5 @@ public enum CrossValidationScheme: Sendable, Hashable, CustomStringConvertible {
       start += size
     }
     return result
-  }
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny, seedable generator for reproducible shuffles.
-struct SplitMix64: RandomNumberGenerator {
-  private var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -13,7 +13,8 @@ struct NIfTIInfoTests {
 
   @Test("prints the contract keys with nibabel's values for functional.nii")
   func contract() throws {
-    guard let executable = Self.executable else { return }
+    let executable = try #require(
+      Self.executable, "nifti-info is not built next to the tests; run `swift build --build-tests`")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = [TestSupport.fixture("functional.nii"), "--json"]
@@ -45,7 +46,8 @@ struct NIfTIInfoTests {
 
   @Test("exits with status 1 and a sentence on stderr for a missing file")
   func missingFile() throws {
-    guard let executable = Self.executable else { return }
+    let executable = try #require(
+      Self.executable, "nifti-info is not built next to the tests; run `swift build --build-tests`")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = ["/nonexistent/image.nii", "--json"]

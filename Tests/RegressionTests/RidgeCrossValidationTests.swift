@@ -6,12 +6,8 @@ import Testing
 
 /// A seeded design with planted signal for property tests.
 func plantedProblem(samples n: Int, features p: Int, targets v: Int, seed: UInt64) -> (Matrix<Float>, Matrix<Float>) {
-  var generator = SplitMix64(seed: seed)
-  func gaussian() -> Float {
-    let u1 = Double(generator.next() >> 11) / Double(1 << 53) + 1e-300
-    let u2 = Double(generator.next() >> 11) / Double(1 << 53)
-    return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
-  }
+  var generator = SeededRandomNumberGenerator(seed: seed)
+  func gaussian() -> Float { Float(generator.nextGaussian()) }
   let x = Matrix<Float>(rows: n, columns: p) { _, _ in gaussian() }
   let w = Matrix<Float>(rows: p, columns: v) { _, _ in gaussian() }
   var y = try! x.multiplied(by: w)
