@@ -6,7 +6,7 @@ import LinearAlgebra
 /// `P = softmax(scale · Q_bh · K_bhᵀ + bias[h] + windowMask[b mod nW] + keyMask[b])`, `out_bh = P · V_bh`,
 /// where `Q_bh` is the `(Lq, headDim)` slice of head `h` (heads are contiguous blocks of the last axis, as
 /// PyTorch's `view(B, L, heads, headDim)`). The result has the query's shape. Work is split over both cores
-/// by `(batch, head)` pairs; each pair runs two small SGEMMs that OpenBLAS keeps on one thread.
+/// by `(batch, head)` pairs; each pair runs two single-threaded SGEMMs (a lone pair splits its products).
 public enum Attention {
   /// Computes multi-head attention; see the type's documentation for the exact formula.
   ///
@@ -92,53 +92,72 @@ public enum Attention {
         withOptionalPointer(keyMask) { keyPointer in
           Tensor(shape: [batch, queries, width]) { output in
             let out = output.baseAddress!
-            // One level of parallelism: (item, head) pairs go to both cores only while each product is small enough for
-            // OpenBLAS to run it on one thread (its threshold is m·n·k < 262 144); larger products use BLAS's threads.
-            let smallProducts = queries * keys * headDim < 262_144
-            TensorParallelism.forEachChunk(
-              count: batch * heads, costPerItem: smallProducts ? queries * keys * headDim : 0
-            ) { range in
-              // Scores and the transposed key block are per-chunk scratch. Kᵀ is copied so that both products are
-              // plain (no-transpose) GEMMs, which OpenBLAS runs with its unpacked small-matrix kernels.
-              var scratch = [Float](repeating: 0, count: queries * keys + headDim * keys)
-              scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-                let s = scratchBuffer.baseAddress!
-                let keyTransposed = s + queries * keys
-                for pair in range {
-                  let (b, h) = (pair / heads, pair % heads)
-                  let keyBlock = key + b * keys * g.keyStride + h * headDim
-                  for row in 0..<keys {
-                    for column in 0..<headDim {
-                      keyTransposed[column * keys + row] = keyBlock[row * g.keyStride + column]
+            // One level of parallelism, with single-threaded BLAS calls: (item, head) pairs go to the cores; a lone pair
+            // (one item, one head) splits its two products instead.
+            let pairs = batch * heads
+            let splitProducts = pairs < TensorParallelism.workerCount
+            BLASRuntime.withSingleThreadedCalls {
+              TensorParallelism.forEachChunk(count: pairs, costPerItem: queries * keys * headDim) { range in
+                // Scores and the transposed key block are per-chunk scratch. Kᵀ is copied so that both products are
+                // plain (no-transpose) GEMMs, which OpenBLAS runs with its unpacked small-matrix kernels.
+                var scratch = [Float](repeating: 0, count: queries * keys + headDim * keys)
+                scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                  let s = scratchBuffer.baseAddress!
+                  let keyTransposed = s + queries * keys
+                  for pair in range {
+                    let (b, h) = (pair / heads, pair % heads)
+                    let keyBlock = key + b * keys * g.keyStride + h * headDim
+                    for row in 0..<keys {
+                      for column in 0..<headDim {
+                        keyTransposed[column * keys + row] = keyBlock[row * g.keyStride + column]
+                      }
                     }
-                  }
-                  // The additive bias is written first and accumulated into by the GEMM (beta = 1).
-                  if let biasPointer { s.update(from: biasPointer + h * queries * keys, count: queries * keys) }
-                  Float.gemm(
-                    transposeA: .none, transposeB: .none, m: queries, n: keys, k: headDim, alpha: scale,
-                    a: query + b * queries * g.queryStride + h * headDim, lda: g.queryStride,
-                    b: keyTransposed, ldb: keys, beta: biasPointer == nil ? 0 : 1, c: s, ldc: keys)
-                  if let maskPointer {
-                    let mask = maskPointer + (b % windows) * queries * keys
-                    for index in 0..<(queries * keys) { s[index] += mask[index] }
-                  }
-                  if let keyPointer {
-                    let mask = keyPointer + b * keys
-                    for row in 0..<queries {
-                      for column in 0..<keys { s[row * keys + column] += mask[column] }
+                    // The additive bias is written first and accumulated into by the GEMM (beta = 1).
+                    if let biasPointer { s.update(from: biasPointer + h * queries * keys, count: queries * keys) }
+                    Attention.attentionGEMM(
+                      split: splitProducts, m: queries, n: keys, k: headDim, alpha: scale,
+                      a: query + b * queries * g.queryStride + h * headDim, lda: g.queryStride,
+                      b: keyTransposed, ldb: keys, beta: biasPointer == nil ? 0 : 1, c: s, ldc: keys)
+                    if let maskPointer {
+                      let mask = maskPointer + (b % windows) * queries * keys
+                      for index in 0..<(queries * keys) { s[index] += mask[index] }
                     }
+                    if let keyPointer {
+                      let mask = keyPointer + b * keys
+                      for row in 0..<queries {
+                        for column in 0..<keys { s[row * keys + column] += mask[column] }
+                      }
+                    }
+                    for row in 0..<queries { Tensor.softmaxRow(s + row * keys, count: keys) }
+                    Attention.attentionGEMM(
+                      split: splitProducts, m: queries, n: headDim, k: keys, alpha: 1, a: s, lda: keys,
+                      b: value + b * keys * g.keyStride + h * headDim, ldb: g.keyStride, beta: 0,
+                      c: out + b * queries * width + h * headDim, ldc: width)
                   }
-                  for row in 0..<queries { Tensor.softmaxRow(s + row * keys, count: keys) }
-                  Float.gemm(
-                    transposeA: .none, transposeB: .none, m: queries, n: headDim, k: keys, alpha: 1, a: s, lda: keys,
-                    b: value + b * keys * g.keyStride + h * headDim, ldb: g.keyStride, beta: 0,
-                    c: out + b * queries * width + h * headDim, ldc: width)
                 }
               }
             }
           }
         }
       }
+    }
+  }
+
+  /// One of attention's two products (`B` not transposed): split over the cores when `split`, otherwise one
+  /// single-threaded call on the current worker.
+  // swift-format-ignore: FunctionParameterCount
+  static func attentionGEMM(
+    split: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+    ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    if split {
+      Float.splitGEMM(
+        transposeA: .none, transposeB: .none, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+        beta: beta, c: c, ldc: ldc)
+    } else {
+      Float.gemm(
+        transposeA: .none, transposeB: .none, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+        beta: beta, c: c, ldc: ldc)
     }
   }
 

@@ -2,10 +2,11 @@ import Dispatch
 
 /// How the runtime spreads its own (non-BLAS) loops over the cores.
 ///
-/// BLAS calls use OpenBLAS's own threads (`BLASRuntime.setThreadCount`); the element-wise, normalisation and
+/// Large products go through `splitGEMM` (LinearAlgebra), which splits them over the cores as single-threaded
+/// BLAS calls, so OpenBLAS's worker threads never busy-wait between layers; the element-wise, normalisation and
 /// attention loops of this module split their work into ``workerCount`` contiguous chunks run with
-/// `DispatchQueue.concurrentPerform`. The two never nest: the runtime's loops call BLAS only on small blocks
-/// that OpenBLAS runs on one thread.
+/// `DispatchQueue.concurrentPerform`. The two never nest: loops that call BLAS from their chunks do it inside
+/// `BLASRuntime.withSingleThreadedCalls`.
 public enum TensorParallelism {
   /// The number of chunks a large loop is split into (2 on the project's reference machine).
   public static let workerCount: Int = Swift.max(1, Swift.min(2, ProcessInfoCores.count))

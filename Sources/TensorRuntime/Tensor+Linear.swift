@@ -7,7 +7,8 @@ extension Tensor {
   ///   - weight: `W`, shape `(out, in)` as stored by PyTorch.
   ///   - bias: `b`, `out` elements, or `nil`.
   /// - Returns: a tensor whose last extent is `out`; the other extents are unchanged. One SGEMM of
-  ///   `rows × out × in` on OpenBLAS's threads.
+  ///   `rows × out × in`, split over the cores by `splitGEMM` (single-threaded BLAS calls, so OpenBLAS's
+  ///   worker threads do not spin between layers).
   public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
     precondition(weight.rank == 2, "A linear weight must be (out, in), got \(weight.shape).")
     let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
@@ -28,7 +29,7 @@ extension Tensor {
       guard rows > 0, outFeatures > 0, inFeatures > 0 else { return }
       withUnsafeBufferPointer { x in
         weight.withUnsafeBufferPointer { w in
-          Float.gemm(
+          Float.splitGEMM(
             transposeA: .none, transposeB: .transpose, m: rows, n: outFeatures, k: inFeatures,
             alpha: 1, a: x.baseAddress!, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
             beta: 1, c: c, ldc: outFeatures)
@@ -38,7 +39,8 @@ extension Tensor {
   }
 
   /// Batched matrix product over the last two axes: `(…, m, k) · (…, k, n) → (…, m, n)`; leading extents
-  /// must be equal.
+  /// must be equal. Several items run side by side, one single-threaded BLAS call each; a single item is split
+  /// by `splitGEMM`.
   public func matmul(_ other: Tensor) -> Tensor {
     precondition(rank >= 2 && other.rank == rank, "matmul needs equal ranks ≥ 2, got \(shape) and \(other.shape).")
     let (m, k, n) = (shape[rank - 2], shape[rank - 1], other.shape[rank - 1])
@@ -49,16 +51,35 @@ extension Tensor {
     outputShape[rank - 1] = n
     return Tensor(shape: outputShape) { output in
       output.initialize(repeating: 0)
+      guard m > 0, n > 0, k > 0 else { return }
       withUnsafeBufferPointer { a in
         other.withUnsafeBufferPointer { b in
-          for item in 0..<batch where m > 0 && n > 0 && k > 0 {
-            Float.gemm(
-              transposeA: .none, transposeB: .none, m: m, n: n, k: k, alpha: 1,
-              a: a.baseAddress! + item * m * k, lda: k, b: b.baseAddress! + item * k * n, ldb: n,
-              beta: 0, c: output.baseAddress! + item * m * n, ldc: n)
+          let operands = MatmulOperands(a: a.baseAddress!, b: b.baseAddress!, c: output.baseAddress!)
+          if batch == 1 {
+            Float.splitGEMM(
+              transposeA: .none, transposeB: .none, m: m, n: n, k: k, alpha: 1, a: operands.a, lda: k,
+              b: operands.b, ldb: n, beta: 0, c: operands.c, ldc: n)
+            return
+          }
+          BLASRuntime.withSingleThreadedCalls {
+            TensorParallelism.forEachChunk(count: batch, costPerItem: m * n * k) { items in
+              for item in items {
+                Float.gemm(
+                  transposeA: .none, transposeB: .none, m: m, n: n, k: k, alpha: 1,
+                  a: operands.a + item * m * k, lda: k, b: operands.b + item * k * n, ldb: n,
+                  beta: 0, c: operands.c + item * m * n, ldc: n)
+              }
+            }
           }
         }
       }
     }
   }
+}
+
+/// The raw operands of a batched product, shared by the parallel chunks; each chunk writes its own items.
+private struct MatmulOperands: @unchecked Sendable {
+  let a: UnsafePointer<Float>
+  let b: UnsafePointer<Float>
+  let c: UnsafeMutablePointer<Float>
 }
