@@ -42,8 +42,8 @@ extension RidgeCrossValidationEngine {
   /// Refits the chunk's targets on all samples, each with its own alpha:
   /// `W = (Xᵀ U) · diag(1/(λ + α_v)) · Uᵀ (Y − ȳ)`.
   func refit(
-    start: Int, width: Int, best: [Int], buffers: inout ChunkBuffers<Scalar>, weights: inout [Scalar],
-    inSample: inout [Double]
+    start: Int, width: Int, best: UnsafeMutablePointer<Int>, buffers: inout ChunkBuffers<Scalar>,
+    outputs: ChunkOutputs<Scalar>
   ) {
     let n = sampleCount
     let r = rank
@@ -80,15 +80,13 @@ extension RidgeCrossValidationEngine {
             }
           }
           left.withUnsafeBufferPointer { leftBuffer in
-            weights.withUnsafeMutableBufferPointer { w in
-              if p > 0 && r > 0 {
-                Scalar.gemm(
-                  transposeA: .none, transposeB: .none, m: p, n: width, k: r, alpha: 1, a: leftBuffer.baseAddress!,
-                  lda: r, b: z, ldb: width, beta: 0, c: w.baseAddress! + start, ldc: total)
-              }
+            if let w = outputs.weights, p > 0 && r > 0 {
+              Scalar.gemm(
+                transposeA: .none, transposeB: .none, m: p, n: width, k: r, alpha: 1, a: leftBuffer.baseAddress!,
+                lda: r, b: z, ldb: width, beta: 0, c: w + start, ldc: total)
             }
           }
-          guard configuration.computesInSampleScores else { return }
+          guard let inSample = outputs.inSample else { return }
           // Fitted values Ŷ_c = U · diag(λ) · Z_shrunk.
           for k in 0..<r {
             let factor = Scalar(eigenvalues[k])
@@ -121,8 +119,10 @@ extension RidgeCrossValidationEngine {
   }
 
   func extractPredictions(
-    start: Int, width: Int, best: [Int], buffers: ChunkBuffers<Scalar>, into predictions: inout [Scalar]
+    start: Int, width: Int, best: UnsafeMutablePointer<Int>, buffers: ChunkBuffers<Scalar>,
+    outputs: ChunkOutputs<Scalar>
   ) {
+    guard let predictions = outputs.cvPredictions else { return }
     let block = alphaCount * width
     let total = targetCount
     for f in 0..<testFolds.count {

@@ -13,6 +13,20 @@ struct PhaseClock {
   }
 }
 
+/// Where chunks write their per-target results: disjoint columns per chunk, so several workers share it.
+struct ChunkOutputs<Scalar>: @unchecked Sendable {
+  /// `p × V` weights, row-major (nil when there are no weights to write).
+  let weights: UnsafeMutablePointer<Scalar>?
+  /// The chosen alpha index of every target.
+  let best: UnsafeMutablePointer<Int>
+  /// `n × V` out-of-fold predictions at the chosen alpha, when kept.
+  let cvPredictions: UnsafeMutablePointer<Scalar>?
+  /// In-sample R² per target, when computed.
+  let inSample: UnsafeMutablePointer<Double>?
+  /// One phase-timing slot per worker.
+  let timings: UnsafeMutablePointer<RidgeTimings>
+}
+
 /// Work buffers of one chunk, allocated once and reused.
 struct ChunkBuffers<Scalar: LinearAlgebraScalar> {
   var targets: [Scalar]
@@ -46,66 +60,118 @@ extension RidgeCrossValidationEngine {
   var usesSlope: Bool { !isLeaveOneOut }
 
   mutating func run() throws(RegressionError) -> RidgeCrossValidationResult<Scalar> {
-    let n = sampleCount
     let p = featureCount
     let targetCount = self.targetCount
     let chunk = Swift.max(1, Swift.min(configuration.targetChunkSize, targetCount))
-    var buffers = ChunkBuffers<Scalar>(
-      sampleCount: n, maxTrain: trainFolds.map(\.count).max() ?? 0, positions: testOrder.count,
-      alphaCount: alphaCount, rank: rank, chunk: chunk, offsetRows: isLeaveOneOut ? 1 : testFolds.count,
-      leaveOneOut: isLeaveOneOut)
     var weights = [Scalar](repeating: 0, count: p * targetCount)
-    var best = [Int](repeating: 0, count: targetCount)
+    // One spare slot so that the buffer has storage even without targets.
+    var best = [Int](repeating: 0, count: targetCount + 1)
     var cvPredictions: [Scalar] =
       configuration.keepsCrossValidatedPredictions
-      ? [Scalar](repeating: 0, count: n * targetCount) : []
+      ? [Scalar](repeating: 0, count: sampleCount * targetCount) : []
     var inSample: [Double] = configuration.computesInSampleScores ? [Double](repeating: 0, count: targetCount) : []
     let shared = configuration.alphaScope == .shared
+    let chunkStarts = Array(stride(from: 0, to: targetCount, by: chunk))
+    // Per-target alphas: whole chunks go to the cores, one single-threaded BLAS call at a time, so the
+    // gathers, scoring and shrink loops run in parallel too and OpenBLAS's threads never spin between GEMMs.
+    // The shared alpha needs every chunk's scores before any refit and stays on one worker.
+    let workers = shared ? 1 : Swift.min(BLASRuntime.coreCount, chunkStarts.count)
+    let engine = self
+    var workerTimings = [RidgeTimings](repeating: RidgeTimings(), count: Swift.max(workers, 1))
+    weights.withUnsafeMutableBufferPointer { weightsBuffer in
+      best.withUnsafeMutableBufferPointer { bestBuffer in
+        cvPredictions.withUnsafeMutableBufferPointer { predictionsBuffer in
+          inSample.withUnsafeMutableBufferPointer { inSampleBuffer in
+            workerTimings.withUnsafeMutableBufferPointer { timingsBuffer in
+              // An empty array's buffer may still have a (shared, unwritable) base address: test the counts.
+              let outputs = ChunkOutputs(
+                weights: weightsBuffer.isEmpty ? nil : weightsBuffer.baseAddress, best: bestBuffer.baseAddress!,
+                cvPredictions: predictionsBuffer.isEmpty ? nil : predictionsBuffer.baseAddress,
+                inSample: inSampleBuffer.isEmpty ? nil : inSampleBuffer.baseAddress, timings: timingsBuffer.baseAddress!
+              )
+              if workers <= 1 {
+                engine.processChunks(chunkStarts, chunk: chunk, worker: 0, of: 1, outputs: outputs)
+              } else {
+                BLASRuntime.withSingleThreadedCalls {
+                  DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    engine.processChunks(chunkStarts, chunk: chunk, worker: worker, of: workers, outputs: outputs)
+                  }
+                }
+              }
+              if shared {
+                engine.refitShared(chunkStarts, chunk: chunk, outputs: outputs)
+              }
+            }
+          }
+        }
+      }
+    }
+    // Phase times are summed over the workers and divided by their number: each phase's share of the wall time.
+    for part in workerTimings {
+      timings.crossValidationSeconds += part.crossValidationSeconds / Double(workerTimings.count)
+      timings.scoringSeconds += part.scoringSeconds / Double(workerTimings.count)
+      timings.refitSeconds += part.refitSeconds / Double(workerTimings.count)
+    }
+    best.removeLast()
+    return makeResult(best: best, weights: weights, cvPredictions: cvPredictions, inSample: inSample)
+  }
 
-    var start = 0
-    while start < targetCount {
+  /// Cross-validates (and, per target, refits) chunks `worker`, `worker + workers`, … of `starts`, with this
+  /// worker's own buffers. With one worker the scoring pass splits its columns over two threads instead.
+  func processChunks(_ starts: [Int], chunk: Int, worker: Int, of workers: Int, outputs: ChunkOutputs<Scalar>) {
+    let shared = configuration.alphaScope == .shared
+    var buffers = makeBuffers(chunk: chunk)
+    var phases = RidgeTimings()
+    for index in stride(from: worker, to: starts.count, by: workers) {
+      let start = starts[index]
       let width = Swift.min(chunk, targetCount - start)
       var clock = PhaseClock()
       gatherTargets(start: start, width: width, into: &buffers)
       crossValidatedPredictions(width: width, buffers: &buffers)
-      timings.crossValidationSeconds += clock.lap()
-      accumulateScores(start: start, width: width, buffers: &buffers)
-      timings.scoringSeconds += clock.lap()
+      phases.crossValidationSeconds += clock.lap()
+      accumulateScores(start: start, width: width, buffers: &buffers, splitColumns: workers == 1)
+      phases.scoringSeconds += clock.lap()
       if !shared {
-        for v in start..<(start + width) { best[v] = selectBest(target: v) }
-        accumulateBestSums(start: start, width: width, best: best, buffers: buffers)
-        refit(
-          start: start, width: width, best: best, buffers: &buffers, weights: &weights, inSample: &inSample)
-        timings.refitSeconds += clock.lap()
+        for v in start..<(start + width) { outputs.best[v] = selectBest(target: v) }
+        accumulateBestSums(start: start, width: width, best: outputs.best, buffers: buffers)
+        refit(start: start, width: width, best: outputs.best, buffers: &buffers, outputs: outputs)
+        phases.refitSeconds += clock.lap()
         if configuration.keepsCrossValidatedPredictions {
-          extractPredictions(start: start, width: width, best: best, buffers: buffers, into: &cvPredictions)
+          extractPredictions(start: start, width: width, best: outputs.best, buffers: buffers, outputs: outputs)
         }
       }
-      start += width
     }
-    if shared {
-      let index = selectShared()
-      for v in 0..<targetCount { best[v] = index }
-      start = 0
-      while start < targetCount {
-        let width = Swift.min(chunk, targetCount - start)
-        var clock = PhaseClock()
-        gatherTargets(start: start, width: width, into: &buffers)
-        refit(
-          start: start, width: width, best: best, buffers: &buffers, weights: &weights, inSample: &inSample)
-        timings.refitSeconds += clock.lap()
-        if configuration.keepsCrossValidatedPredictions {
-          crossValidatedPredictions(width: width, buffers: &buffers)
-          extractPredictions(start: start, width: width, best: best, buffers: buffers, into: &cvPredictions)
-        }
-        start += width
+    outputs.timings[worker] = phases
+  }
+
+  /// The shared alpha: chooses it from the complete score tables, then refits every chunk with it.
+  func refitShared(_ starts: [Int], chunk: Int, outputs: ChunkOutputs<Scalar>) {
+    let index = selectShared()
+    for v in 0..<targetCount { outputs.best[v] = index }
+    var buffers = makeBuffers(chunk: chunk)
+    for start in starts {
+      let width = Swift.min(chunk, targetCount - start)
+      var clock = PhaseClock()
+      gatherTargets(start: start, width: width, into: &buffers)
+      refit(start: start, width: width, best: outputs.best, buffers: &buffers, outputs: outputs)
+      outputs.timings[0].refitSeconds += clock.lap()
+      if configuration.keepsCrossValidatedPredictions {
+        crossValidatedPredictions(width: width, buffers: &buffers)
+        extractPredictions(start: start, width: width, best: outputs.best, buffers: buffers, outputs: outputs)
       }
     }
-    return makeResult(best: best, weights: weights, cvPredictions: cvPredictions, inSample: inSample)
+  }
+
+  /// One worker's chunk buffers.
+  func makeBuffers(chunk: Int) -> ChunkBuffers<Scalar> {
+    ChunkBuffers<Scalar>(
+      sampleCount: sampleCount, maxTrain: trainFolds.map(\.count).max() ?? 0, positions: testOrder.count,
+      alphaCount: alphaCount, rank: rank, chunk: chunk, offsetRows: isLeaveOneOut ? 1 : testFolds.count,
+      leaveOneOut: isLeaveOneOut)
   }
 
   /// Copies `Y[:, start..<start+width]` into a contiguous `n × width` block and records the column means.
-  mutating func gatherTargets(start: Int, width: Int, into buffers: inout ChunkBuffers<Scalar>) {
+  func gatherTargets(start: Int, width: Int, into buffers: inout ChunkBuffers<Scalar>) {
     let n = sampleCount
     let total = targetCount
     var means = [Double](repeating: 0, count: width)
@@ -249,8 +315,9 @@ extension RidgeCrossValidationEngine {
   }
 
   /// Adds this chunk's squared errors, prediction sums and target sums to the score tables, splitting the
-  /// chunk's columns between two threads (the GEMMs are idle meanwhile; every column is independent).
-  func accumulateScores(start: Int, width: Int, buffers: inout ChunkBuffers<Scalar>) {
+  /// chunk's columns between two threads when `splitColumns` (the GEMMs are idle meanwhile; every column is
+  /// independent).
+  func accumulateScores(start: Int, width: Int, buffers: inout ChunkBuffers<Scalar>, splitColumns: Bool) {
     let means = (0..<width).map { Scalar(targetMeans[start + $0]) }
     let usesDetermination = configuration.selectionMetric == .determination && !isLeaveOneOut
     let context = ScoringContext(
@@ -259,7 +326,7 @@ extension RidgeCrossValidationEngine {
       usesDetermination: usesDetermination,
       equalFolds: Set(testFolds.map(\.count)).count == 1 && !usesDetermination,
       computesSums: configuration.alphaScope == .shared, tables: tables)
-    let parts = width >= 256 ? 2 : 1
+    let parts = splitColumns && width >= 256 ? 2 : 1
     means.withUnsafeBufferPointer { meansBuffer in
       buffers.accumulators.withUnsafeMutableBufferPointer { accumulators in
         buffers.rowScratch.withUnsafeMutableBufferPointer { scratch in
@@ -290,7 +357,7 @@ extension RidgeCrossValidationEngine {
 extension RidgeCrossValidationEngine {
   /// The correlation sums of the out-of-fold predictions at each target's chosen alpha (per-target alpha:
   /// `1/A` of the work of accumulating them for every alpha), in double precision.
-  func accumulateBestSums(start: Int, width: Int, best: [Int], buffers: ChunkBuffers<Scalar>) {
+  func accumulateBestSums(start: Int, width: Int, best: UnsafeMutablePointer<Int>, buffers: ChunkBuffers<Scalar>) {
     let block = alphaCount * width
     let total = targetCount
     let intercept = configuration.fitIntercept

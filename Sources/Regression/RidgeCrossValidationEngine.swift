@@ -31,7 +31,8 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
 
   // Score tables, alphas × targets, double precision.
   let tables: ScoreTables
-  var targetMeans: [Double]
+  /// Every target's full-data mean, filled chunk by chunk (from several workers at once).
+  let targetMeans: SharedDoubles
   var timings = RidgeTimings()
 
   init(
@@ -91,7 +92,7 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     eigenvalues = spectrum.eigenvalues
 
     tables = ScoreTables(alphaCount: alphas.count, targetCount: targets.columns)
-    targetMeans = [Double](repeating: 0, count: targets.columns)
+    targetMeans = SharedDoubles(count: targets.columns)
 
     if isLeaveOneOut {
       let leverage = Self.leaveOneOutLeverage(
@@ -108,17 +109,16 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
       let trains = trainFolds
       let intercept = configuration.fitIntercept
       let grid = alphas
-      let previousThreads = BLASRuntime.threadCount
-      BLASRuntime.setThreadCount(1)
-      DispatchQueue.concurrentPerform(iterations: foldCount) { f in
-        do throws(RegressionError) {
-          slots.operators[f] = try Self.foldOperator(
-            x: x, gram: gram, train: trains[f], test: folds[f], alphas: grid, fitIntercept: intercept)
-        } catch {
-          slots.failures[f] = error
+      BLASRuntime.withSingleThreadedCalls {
+        DispatchQueue.concurrentPerform(iterations: foldCount) { f in
+          do throws(RegressionError) {
+            slots.operators[f] = try Self.foldOperator(
+              x: x, gram: gram, train: trains[f], test: folds[f], alphas: grid, fitIntercept: intercept)
+          } catch {
+            slots.failures[f] = error
+          }
         }
       }
-      BLASRuntime.setThreadCount(previousThreads)
       let results = slots.take()
       if let failure = results.failures.compactMap({ $0 }).first { throw failure }
       foldOperators = results.operators
@@ -277,6 +277,25 @@ final class ScoreTables: @unchecked Sendable {
       pointer.deallocate()
     }
   }
+}
+
+/// A fixed-size `Double` buffer that chunks processed side by side fill at disjoint indices.
+final class SharedDoubles: @unchecked Sendable {
+  let count: Int
+  let pointer: UnsafeMutablePointer<Double>
+
+  init(count: Int) {
+    self.count = count
+    pointer = .allocate(capacity: Swift.max(count, 1))
+    pointer.initialize(repeating: 0, count: Swift.max(count, 1))
+  }
+
+  subscript(index: Int) -> Double {
+    get { pointer[index] }
+    set { pointer[index] = newValue }
+  }
+
+  deinit { pointer.deallocate() }
 }
 
 /// Per-fold result slots written from concurrent iterations (each iteration writes only its own index).
