@@ -21,7 +21,9 @@ format:
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) format lint --strict --recursive $(LINT_PATHS)
-	$(SWIFT) test --skip-build
+	@# Tests write their scratch files under a private TMPDIR that is removed afterwards, pass or fail.
+	@scratch="$$(mktemp -d -t resonance-tests.XXXXXX)"; \
+	TMPDIR="$$scratch" $(SWIFT) test --skip-build; status=$$?; rm -rf "$$scratch"; exit $$status
 
 demo: deps
 	@Scripts/demo.sh
