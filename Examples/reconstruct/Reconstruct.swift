@@ -55,6 +55,10 @@ struct Reconstruct: ParsableCommand {
   var featureTable: String?
   @Option(help: "A ready embedding bridge (.npz with weight (in × out) and bias), e.g. fitted on MusicCaps.")
   var bridge: String?
+  @Option(help: "How the bridge is fitted when --bridge is not given: ridge (closed form) or adam (the authors').")
+  var bridgeMethod: String = "ridge"
+  @Option(help: "A ready voxel mask (NIfTI on the template's grid) used instead of the encoding-based selection.")
+  var voxelMask: String?
   @Flag(help: "Skip MusicLDM generation.")
   var noAudio = false
   @Flag(help: "Mark the run as using the embedded random demo models (the report says so).")
@@ -79,6 +83,11 @@ struct Reconstruct: ParsableCommand {
     options.seconds = seconds
     options.candidateSeeds = candidateSeeds
     options.generatesAudio = !noAudio
+    switch bridgeMethod {
+    case "ridge": options.bridgeFit = .ridge
+    case "adam": options.bridgeFit = .authorsAdam
+    default: throw ValidationError("Unknown --bridge-method \(bridgeMethod); use ridge or adam.")
+    }
     if demoModels {
       print(
         "NOTE: using the embedded tiny CLAP/MusicLDM models with seeded random weights: the audio will be noise-like.")
@@ -98,7 +107,7 @@ struct Reconstruct: ParsableCommand {
       bids: URL(fileURLWithPath: bids), derivatives: derivatives.map { URL(fileURLWithPath: $0) },
       stimuli: URL(fileURLWithPath: stimuli), clap: URL(fileURLWithPath: clap),
       musicLDM: URL(fileURLWithPath: musicldm), output: URL(fileURLWithPath: out), usesDemoModels: demoModels,
-      features: featureSpace)
+      features: featureSpace, voxelMask: voxelMask.map { URL(fileURLWithPath: $0) })
     inputs.bridge = readyBridge
     let start = Date()
     let products = try Reconstructor(inputs: inputs, options: options).run { line in
