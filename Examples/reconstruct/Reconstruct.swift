@@ -121,7 +121,11 @@ struct Reconstruct: ParsableCommand {
     for subject in results.subjects {
       print("  sub-\(subject): \(String(format: "%.4f", results.identificationAccuracy.perSubject[subject] ?? .nan))")
     }
-    print("Voxels: \(results.voxelCount) of \(results.templateVoxelCount) at threshold \(results.threshold)")
+    if let mask = results.voxelMask {
+      print("Voxels: \(results.voxelCount) of \(results.templateVoxelCount) from the given mask \(mask)")
+    } else {
+      print("Voxels: \(results.voxelCount) of \(results.templateVoxelCount) at threshold \(results.threshold)")
+    }
     print(
       "Top-1 retrieval: \(String(format: "%.3f", results.topOneAccuracy)); generated clips: \(results.testClips.count)")
     if demoModels { print("NOTE: demo models — the reconstructed audio is noise-like by construction.") }

@@ -84,6 +84,10 @@ public struct Reconstructor {
       timings[stage] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
       return value
     }
+    if let mask = inputs.voxelMask, !FileManager.default.fileExists(atPath: mask.path) {
+      throw .missingData(
+        what: "The voxel mask \(mask.path)", hint: "Give a NIfTI mask on the template's grid, or leave it out.")
+    }
     try FileManager.default.createDirectoryIfNeeded(inputs.output)
     // 1. Pairs.
     let dataset = try MusicGenreDataset(root: inputs.bids, derivatives: inputs.derivatives, options: options.loading)
