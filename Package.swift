@@ -174,7 +174,9 @@ targets += [
       "LinearAlgebra", "NeuroIO", "Audio", "CLAP", "TensorRuntime", "MusicLDM", "Regression", "VoxelEncoding",
       "FunctionalAlignment", "DecodingMetrics", "Plotting",
     ]),
-  .testTarget(name: "ResonanceTests", dependencies: ["Resonance", "NeuroIO", "SyntheticDataset", "LinearAlgebra"]),
+  .testTarget(
+    name: "ResonanceTests", dependencies: ["Resonance", "NeuroIO", "SyntheticDataset", "LinearAlgebra"],
+    resources: [.copy("Resources")]),
   .executableTarget(name: "reconstruct", dependencies: ["Resonance", argumentParser], path: "Examples/reconstruct"),
   .executableTarget(
     name: "select-voxels",

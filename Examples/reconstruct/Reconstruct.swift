@@ -55,6 +55,10 @@ struct Reconstruct: ParsableCommand {
   var featureTable: String?
   @Option(help: "A ready embedding bridge (.npz with weight (in × out) and bias), e.g. fitted on MusicCaps.")
   var bridge: String?
+  @Option(help: "How the bridge is fitted when --bridge is not given: ridge (closed form) or adam (the authors').")
+  var bridgeMethod: String = "ridge"
+  @Option(help: "A ready voxel mask (NIfTI on the template's grid) used instead of the encoding-based selection.")
+  var voxelMask: String?
   @Flag(help: "Skip MusicLDM generation.")
   var noAudio = false
   @Flag(help: "Mark the run as using the embedded random demo models (the report says so).")
@@ -79,6 +83,11 @@ struct Reconstruct: ParsableCommand {
     options.seconds = seconds
     options.candidateSeeds = candidateSeeds
     options.generatesAudio = !noAudio
+    switch bridgeMethod {
+    case "ridge": options.bridgeFit = .ridge
+    case "adam": options.bridgeFit = .authorsAdam
+    default: throw ValidationError("Unknown --bridge-method \(bridgeMethod); use ridge or adam.")
+    }
     if demoModels {
       print(
         "NOTE: using the embedded tiny CLAP/MusicLDM models with seeded random weights: the audio will be noise-like.")
@@ -98,7 +107,7 @@ struct Reconstruct: ParsableCommand {
       bids: URL(fileURLWithPath: bids), derivatives: derivatives.map { URL(fileURLWithPath: $0) },
       stimuli: URL(fileURLWithPath: stimuli), clap: URL(fileURLWithPath: clap),
       musicLDM: URL(fileURLWithPath: musicldm), output: URL(fileURLWithPath: out), usesDemoModels: demoModels,
-      features: featureSpace)
+      features: featureSpace, voxelMask: voxelMask.map { URL(fileURLWithPath: $0) })
     inputs.bridge = readyBridge
     let start = Date()
     let products = try Reconstructor(inputs: inputs, options: options).run { line in
@@ -112,7 +121,11 @@ struct Reconstruct: ParsableCommand {
     for subject in results.subjects {
       print("  sub-\(subject): \(String(format: "%.4f", results.identificationAccuracy.perSubject[subject] ?? .nan))")
     }
-    print("Voxels: \(results.voxelCount) of \(results.templateVoxelCount) at threshold \(results.threshold)")
+    if let mask = results.voxelMask {
+      print("Voxels: \(results.voxelCount) of \(results.templateVoxelCount) from the given mask \(mask)")
+    } else {
+      print("Voxels: \(results.voxelCount) of \(results.templateVoxelCount) at threshold \(results.threshold)")
+    }
     print(
       "Top-1 retrieval: \(String(format: "%.3f", results.topOneAccuracy)); generated clips: \(results.testClips.count)")
     if demoModels { print("NOTE: demo models — the reconstructed audio is noise-like by construction.") }

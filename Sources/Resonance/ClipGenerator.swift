@@ -16,7 +16,8 @@ struct ClipGenerator {
   let options: ReconstructionOptions
   let textEncoder: MusicLDMTextEncoder
   let embedder: StimulusEmbedder
-  let encodingModel: RidgeModel<Float>
+  /// The encoding model for brain-guided selection; `nil` when only one candidate seed is generated.
+  let encodingModel: RidgeModel<Float>?
   let selection: VoxelSelection
 
   func generateAll(
@@ -76,6 +77,10 @@ struct ClipGenerator {
   /// Pearson correlation between the encoding model's prediction for the generated audio and the measured
   /// response, over the selected voxels.
   func brainScore(_ waveform: [Float], sampleRate: Int, measured: [Float]) throws(ResonanceError) -> Double {
+    guard let encodingModel else {
+      throw .missingData(
+        what: "An encoding model for brain-guided seed selection", hint: "Fit one (no ready voxel mask).")
+    }
     do {
       var audio = try AudioBuffer(samples: waveform, channels: 1, sampleRate: Double(sampleRate))
       if sampleRate != embedder.model.sampleRate {

@@ -21,6 +21,16 @@ public enum AlignmentChoice: String, Sendable, Hashable, Codable, CaseIterable {
   case none
 }
 
+/// How the embedding bridge (CLAP audio → MusicLDM text space, DESIGN §3.8) is fitted when none is given.
+public enum BridgeFit: String, Sendable, Hashable, Codable, CaseIterable {
+  /// Closed-form ridge with an unpenalised intercept and alpha ``ReconstructionOptions/bridgeAlpha``
+  /// (deterministic; the default).
+  case ridge
+  /// The authors' recipe: full-batch Adam on the mean squared error (learning rate 1e-4, weight decay 1e-6,
+  /// 1000 epochs), initialised from ``ReconstructionOptions/seed`` (``EmbeddingBridge/FitMethod/authorsAdam(seed:)``).
+  case authorsAdam
+}
+
 /// Every option of the reconstruction; each place where the authors' code and the paper differ is a named
 /// option, and no default selects anything on test data.
 public struct ReconstructionOptions: Sendable, Codable {
@@ -43,6 +53,8 @@ public struct ReconstructionOptions: Sendable, Codable {
   public var alignment = AlignmentChoice.authorsRidge
   /// Decoder ridge alpha; `nil` chooses it by 5-fold cross-validation over the authors' commented grid.
   public var decoderAlpha: Double? = 20
+  /// How the embedding bridge is fitted (closed-form ridge by default, or the authors' Adam).
+  public var bridgeFit = BridgeFit.ridge
   /// Ridge alpha of the closed-form embedding bridge.
   public var bridgeAlpha = 1e-3
   /// Which audio CLAP embeds.
@@ -117,6 +129,9 @@ public struct ReconstructionResults: Sendable, Codable {
   public var featureSpace: String
   /// Where the embedding bridge came from (written to `bridge.npz` either way).
   public var bridge: String
+  /// The ready voxel mask used instead of the encoding-based selection (``threshold`` is then 0, the `> 0`
+  /// rule); absent when voxels were selected by the encoding model.
+  public var voxelMask: String?
 }
 
 /// One test clip in `results.json` (the listening test's manifest format).
@@ -145,4 +160,8 @@ public struct ReconstructionProducts: Sendable {
   public var testStimuli: [Stimulus]
   /// Per-subject per-item identification accuracies.
   public var perItem: [String: [Double]]
+  /// The decoder's predictions for every subject's aligned test rows, stacked subject-major: subject `s`
+  /// (in ``ReconstructionResults/subjects`` order) owns rows `s·n ..< (s + 1)·n`, `n` = test stimuli, in
+  /// ``testStimuli`` order; columns are the target dimensions.
+  public var predictions: Matrix<Float>
 }

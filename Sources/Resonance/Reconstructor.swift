@@ -34,13 +34,19 @@ public struct Reconstructor {
     /// A feature space that replaces CLAP embeddings for encoding and decoding (the bridge then maps these
     /// features into MusicLDM's space); `nil` uses CLAP.
     public var features: FeatureSpace?
+    /// A ready voxel-selection mask on the template's grid (NIfTI), applied as the authors applied their saved
+    /// `mask_him_005.nii.gz`: the template voxels whose value is `> 0` (see
+    /// `VoxelSelection.init(regionOfInterest:masker:)`). `nil` (the default) selects voxels with the encoding
+    /// model and a threshold chosen inside the training data.
+    public var voxelMask: URL?
 
     /// Creates inputs.
     public init(
       bids: URL, derivatives: URL?, stimuli: URL, clap: URL, musicLDM: URL, output: URL,
-      usesDemoModels: Bool = false, features: FeatureSpace? = nil
+      usesDemoModels: Bool = false, features: FeatureSpace? = nil, voxelMask: URL? = nil
     ) {
       self.features = features
+      self.voxelMask = voxelMask
       self.bids = bids
       self.derivatives = derivatives
       self.stimuli = stimuli
@@ -77,6 +83,10 @@ public struct Reconstructor {
       let elapsed = clock.now - start
       timings[stage] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
       return value
+    }
+    if let mask = inputs.voxelMask, !FileManager.default.fileExists(atPath: mask.path) {
+      throw .missingData(
+        what: "The voxel mask \(mask.path)", hint: "Give a NIfTI mask on the template's grid, or leave it out.")
     }
     try FileManager.default.createDirectoryIfNeeded(inputs.output)
     // 1. Pairs.
@@ -147,7 +157,7 @@ public struct Reconstructor {
         let width = text.shape[1]
         let targets = Matrix<Float>(rows: text.shape[0], columns: width) { i, j in text.elements[i * width + j] }
         return try EmbeddingBridge.fit(
-          audio: trainingFeatures, text: targets, method: .ridge(alpha: options.bridgeAlpha))
+          audio: trainingFeatures, text: targets, method: Self.bridgeMethod(options))
       }
     guard bridge.weights.rows == trainingFeatures.columns else {
       throw .rowCountMismatch(
@@ -163,7 +173,13 @@ public struct Reconstructor {
     guard let score = EncodingScore(rawValue: options.selectionScore) else {
       throw .invalidData(path: "options.selectionScore", reason: "unknown score \(options.selectionScore)")
     }
-    let (maps, selection, sweep) = try timed("voxel selection") { () throws(ResonanceError) in
+    let (maps, selection, sweep) = try timed("voxel selection") {
+      () throws(ResonanceError) -> (EncodingMaps?, VoxelSelection, ThresholdSweepResult?) in
+      if let url = inputs.voxelMask {
+        return try Self.givenSelection(
+          url, masker: masker, fitsEncodingModel: options.generatesAudio && options.candidateSeeds > 1,
+          features: trainingFeatures, responses: pairs[0].training.responses)
+      }
       do {
         let maps = try VoxelEncoder().fit(
           features: trainingFeatures, responses: pairs[0].training.responses, masker: masker)
@@ -253,7 +269,7 @@ public struct Reconstructor {
     var seeds: [String: UInt64] = [:]
     try timed("generation") { () throws(ResonanceError) in
       let generator = ClipGenerator(
-        inputs: inputs, options: options, textEncoder: textEncoder!, embedder: embedder, encodingModel: maps.model,
+        inputs: inputs, options: options, textEncoder: textEncoder!, embedder: embedder, encodingModel: maps?.model,
         selection: selection)
       (clips, seeds) = try generator.generateAll(
         stimuli: testStimuli, clipStarts: clipStarts,
@@ -275,12 +291,52 @@ public struct Reconstructor {
       usesDemoModels: inputs.usesDemoModels, testClips: clips,
       versions: ["resonance": "0.1.0", "blasKernel": BLASRuntime.kernelName], featureSpace: clap.name,
       bridge: inputs.bridge == nil
-        ? "closed-form ridge (alpha \(options.bridgeAlpha)) on the training stimuli's captions" : "given")
+        ? "\(Self.bridgeDescription(options)) on the training stimuli's captions" : "given",
+      voxelMask: inputs.voxelMask?.path)
     let products = ReconstructionProducts(
       results: results, selection: selection, templateMask: templateMask,
-      similarity: evaluation.templateSimilarity, testStimuli: testStimuli, perItem: evaluation.perItem)
+      similarity: evaluation.templateSimilarity, testStimuli: testStimuli, perItem: evaluation.perItem,
+      predictions: predictions)
     try ReportWriter(folder: inputs.output).write(products)
     return products
+  }
+
+  /// The bridge fit the options ask for.
+  static func bridgeMethod(_ options: ReconstructionOptions) -> EmbeddingBridge.FitMethod {
+    switch options.bridgeFit {
+    case .ridge: return .ridge(alpha: options.bridgeAlpha)
+    case .authorsAdam: return .authorsAdam(seed: options.seed)
+    }
+  }
+
+  /// How the bridge was fitted, for `results.json`.
+  static func bridgeDescription(_ options: ReconstructionOptions) -> String {
+    switch options.bridgeFit {
+    case .ridge: return "closed-form ridge (alpha \(options.bridgeAlpha))"
+    case .authorsAdam:
+      return "Adam on the MSE (learning rate 1e-4, weight decay 1e-6, 1000 epochs, seed \(options.seed))"
+    }
+  }
+
+  /// The selection from a ready mask file; the encoding model is fitted only when brain-guided seed selection
+  /// needs it.
+  static func givenSelection(
+    _ url: URL, masker: Masker, fitsEncodingModel: Bool, features: Matrix<Float>, responses: Matrix<Float>
+  ) throws(ResonanceError) -> (EncodingMaps?, VoxelSelection, ThresholdSweepResult?) {
+    let image: NIfTIImage<Float>
+    do {
+      image = try NIfTIImage<Float>.read(url.path)
+    } catch {
+      throw .invalidData(path: url.path, reason: error.description)
+    }
+    do {
+      let selection = try VoxelSelection(regionOfInterest: image, masker: masker)
+      let maps =
+        fitsEncodingModel ? try VoxelEncoder().fit(features: features, responses: responses, masker: masker) : nil
+      return (maps, selection, nil)
+    } catch {
+      throw .invalidData(path: url.path, reason: "it cannot select template voxels: \(error)")
+    }
   }
 
   /// The clip start (events' `start`) of every stimulus the subject heard.

@@ -146,3 +146,28 @@ public struct VoxelSelection: Sendable {
     }
   }
 }
+
+extension VoxelSelection {
+  /// A fixed selection from a ready region-of-interest image, applied the way the authors' code applies its
+  /// saved mask (`mask_him_005.nii.gz`): `masker.transform(roi) > 0`, i.e. the masker's voxels whose value in
+  /// the image's first volume is positive. Voxels of the image outside the masker's mask are dropped;
+  /// ``threshold`` is 0 (the `> 0` rule).
+  ///
+  /// - Parameters:
+  ///   - regionOfInterest: An image on the masker's grid (3-D, or 4-D of which the first volume is used).
+  ///   - masker: The template subject's masker; columns index its voxels.
+  /// - Throws: ``VoxelEncodingError/image(_:)`` when the image is not on the masker's grid.
+  public init(regionOfInterest: NIfTIImage<Float>, masker: Masker) throws(VoxelEncodingError) {
+    do {
+      let values: Matrix<Float> = try masker.transform(regionOfInterest)
+      let columns = (0..<values.columns).filter { values[0, $0] > 0 }
+      var voxels = [Bool](repeating: false, count: masker.mask.voxels.count)
+      for column in columns { voxels[masker.mask.voxelIndices[column]] = true }
+      self.init(
+        threshold: 0, columns: columns,
+        mask: try BrainMask(shape: masker.mask.shape, affine: masker.mask.affine, voxels: voxels))
+    } catch {
+      throw .image(error)
+    }
+  }
+}

@@ -100,6 +100,26 @@ struct VoxelEncodingTests {
     #expect(try maps.select(threshold: 0.1).isEmpty)
   }
 
+  @Test("a ready region of interest selects the mask's voxels whose value is > 0, as the authors applied theirs")
+  func regionOfInterest() throws {
+    // Mask: the first half of a 4 × 4 × 4 grid (file order); ROI values 1, 0.5, 0, −1 cycle over the grid.
+    let inside = (0..<64).map { $0 < 32 }
+    let mask = try BrainMask(shape: [4, 4, 4], affine: Affine.scaling([2, 2, 2]), voxels: inside)
+    let values: [Float] = (0..<64).map { [1, 0.5, 0, -1][$0 % 4] }
+    let roi = try NIfTIImage<Float>(dimensions: [4, 4, 4], affine: Affine.scaling([2, 2, 2]), data: values)
+    let selection = try VoxelSelection(regionOfInterest: roi, masker: Masker(mask: mask))
+    let expected = mask.voxelIndices.indices.filter { values[mask.voxelIndices[$0]] > 0 }
+    #expect(selection.columns == expected)
+    #expect(selection.columns.count == 16)
+    #expect(selection.threshold == 0)
+    #expect(selection.mask.voxels == (0..<64).map { inside[$0] && values[$0] > 0 })
+    let elsewhere = try NIfTIImage<Float>(
+      dimensions: [4, 4, 5], affine: Affine.scaling([2, 2, 2]), data: [Float](repeating: 1, count: 80))
+    #expect(throws: VoxelEncodingError.self) {
+      try VoxelSelection(regionOfInterest: elsewhere, masker: Masker(mask: mask))
+    }
+  }
+
   @Test("mismatched masks and empty sweeps throw typed errors")
   func errors() throws {
     let brain = try PlantedBrain(samples: 30)

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+extension StepProgramsTests {
+  @Test(
+    "reconstruct --bridge-method adam fits the authors' Adam bridge, --voxel-mask uses a ready ROI; bad values are refused"
+  )
+  func reconstructBridgeMethod() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let resources = ReconstructionTests.resources
+    let common = [
+      "--bids", TinyDataset.root.path, "--stimuli", TinyDataset.root.appendingPathComponent("stimuli").path,
+      "--clap", resources.appendingPathComponent("CLAPTests/Resources/clap-tiny").path,
+      "--musicldm", resources.appendingPathComponent("MusicLDMTests/Resources/tiny-musicldm").path,
+      "--no-audio", "--demo-models", "--minimum-cluster-size", "5", "--seed", "3",
+    ]
+    let out = folder.appendingPathComponent("adam")
+    let roi = TinyDataset.root.appendingPathComponent("derivatives/ground_truth/responsive_mask.nii.gz")
+    let adam = try run(
+      "reconstruct", common + ["--out", out.path, "--bridge-method", "adam", "--voxel-mask", roi.path])
+    #expect(adam.status == 0, "\(adam.output)")
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("results.json")))
+    let results = try #require(json as? [String: Any])
+    let bridge = try #require(results["bridge"] as? String)
+    #expect(bridge.hasPrefix("Adam on the MSE") && bridge.contains("seed 3"), "\(bridge)")
+    let options = try #require(results["options"] as? [String: Any])
+    #expect(options["bridgeFit"] as? String == "authorsAdam")
+    // The planted responsive voxels inside the template's EPI mask, with no threshold sweep.
+    #expect(results["voxelMask"] as? String == roi.path)
+    #expect((results["voxelCount"] as? Int ?? 0) > 0 && results["threshold"] as? Double == 0)
+    #expect(adam.output.contains("from the given mask"), "\(adam.output)")
+    let unknown = try run(
+      "reconstruct", common + ["--out", folder.appendingPathComponent("x").path, "--bridge-method", "sgd"])
+    #expect(unknown.status != 0 && unknown.output.contains("--bridge-method sgd"), "\(unknown.output)")
+    let missingMask = try run(
+      "reconstruct",
+      common + [
+        "--out", folder.appendingPathComponent("y").path, "--voxel-mask",
+        folder.appendingPathComponent("no.nii.gz").path,
+      ])
+    #expect(missingMask.status != 0 && missingMask.output.contains("no.nii.gz"), "\(missingMask.output)")
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("y/results.json").path))
+  }
+}
