@@ -49,10 +49,15 @@ extension DatasetGenerator {
   ///   - model: the planted model, from ``plantedModel()`` or ``DatasetSummary/model``.
   ///   - voxelPositions: brain voxel positions to simulate, in column order; `nil` = every brain voxel in
   ///     masker order (``maskerOrderPositions()``).
+  ///   - noiseSeed: `nil` (the default) uses the dataset's own noise and drift, the realization in the files
+  ///     ``write(to:progress:)`` writes; a value draws an independent realization of the noise `ε` and the drift
+  ///     coefficients `a, b` of every voxel and run (``PlantedModel/simulateVoxel(subject:run:position:responses:noiseSeed:into:)``)
+  ///     with the same model, so pairs for seeds `0, 1, …, K−1` are `K` independent repetitions of the
+  ///     experiment on the same brains.
   /// - Throws: ``SyntheticDatasetError/unknownSubject(_:subjects:)`` for a subject outside the dataset.
-  public func epochPairs(subject: Int, model: PlantedModel, voxelPositions: [Int]? = nil) throws(SyntheticDatasetError)
-    -> EpochPairs
-  {
+  public func epochPairs(
+    subject: Int, model: PlantedModel, voxelPositions: [Int]? = nil, noiseSeed: UInt64? = nil
+  ) throws(SyntheticDatasetError) -> EpochPairs {
     guard (1...configuration.subjects).contains(subject) else {
       throw .unknownSubject(subject, subjects: configuration.subjects)
     }
@@ -60,18 +65,20 @@ extension DatasetGenerator {
     let trainingStimuli = schedule.trainingStimuli
     let testStimuli = schedule.testStimuli
     let training = average(
-      runs: schedule.trainingRuns, stimuli: trainingStimuli, subject: subject, model: model, positions: positions)
+      runs: schedule.trainingRuns, stimuli: trainingStimuli, subject: subject, model: model, positions: positions,
+      noiseSeed: noiseSeed)
     let test = average(
-      runs: schedule.testRuns, stimuli: testStimuli, subject: subject, model: model, positions: positions)
+      runs: schedule.testRuns, stimuli: testStimuli, subject: subject, model: model, positions: positions,
+      noiseSeed: noiseSeed)
     return EpochPairs(
       subject: subject, trainingStimuli: trainingStimuli, testStimuli: testStimuli, training: training, test: test,
       voxelPositions: positions)
   }
 
   /// Sums epochs per stimulus over `runs`, then divides by each stimulus's epoch count.
-  func average(runs: [ScheduledRun], stimuli: [Stimulus], subject: Int, model: PlantedModel, positions: [Int])
-    -> Matrix<Float>
-  {
+  func average(
+    runs: [ScheduledRun], stimuli: [Stimulus], subject: Int, model: PlantedModel, positions: [Int], noiseSeed: UInt64?
+  ) -> Matrix<Float> {
     let design = configuration.design
     let volumes = design.volumesPerRun
     let rowOf = Dictionary(uniqueKeysWithValues: stimuli.enumerated().map { ($0.element, $0.offset) })
@@ -95,7 +102,8 @@ extension DatasetGenerator {
           var cleaned = [Double](repeating: 0, count: volumes)
           for column in (chunkIndex * chunk)..<min(columns, (chunkIndex + 1) * chunk) {
             model.simulateVoxel(
-              subject: subject, run: run, position: positions[column], responses: responses, into: scratch)
+              subject: subject, run: run, position: positions[column], responses: responses, noiseSeed: noiseSeed,
+              into: scratch)
             DatasetGenerator.detrendAndStandardize(scratch, into: &cleaned)
             for epoch in epochs where epoch.last > epoch.first {
               var sum = 0.0

@@ -20,7 +20,7 @@ import Foundation
 /// - Baseline: `B_{s,p} ~ U(700, 1000)`; voxels outside the brain are 0.
 public struct PlantedModel: Sendable {
   /// The configuration the model was drawn from.
-  public let configuration: DatasetConfiguration
+  public private(set) var configuration: DatasetConfiguration
   /// Brain and responsive clusters.
   public let geometry: BrainGeometry
   /// The experiment's schedule.
@@ -34,9 +34,9 @@ public struct PlantedModel: Sendable {
   /// Standardised features per stimulus, `volumesPerClip × dimension`.
   public let standardizedFeatures: [Stimulus: [[Double]]]
   /// `W`, responsive slot × descriptor, scaled by `α`.
-  public let weights: [[Double]]
+  public private(set) var weights: [[Double]]
   /// `α`, the scale that sets the SNR.
-  public let weightScale: Double
+  public private(set) var weightScale: Double
   /// `g_s` per subject (index 0 = sub-001).
   public let subjectGains: [Double]
   /// `π_s` per subject: slot `q` of subject `s` carries template slot `subjectPermutations[s−1][q]`.
@@ -180,6 +180,26 @@ public struct PlantedModel: Sendable {
     return random.uniform(700, 1000)
   }
 
+  /// The same model at another signal-to-noise ratio: every weight scaled by `√(signalToNoise / current)`.
+  ///
+  /// The weight directions, subject transforms, baselines, drift and noise streams are unchanged, so this equals
+  /// (up to rounding) the model drawn from the configuration with ``DatasetConfiguration/signalToNoise``
+  /// replaced, without synthesizing the stimuli again (`α ∝ √SNR`, the unscaled weights depend only on the seed).
+  ///
+  /// - Parameter signalToNoise: the new ratio, finite and ≥ 0.
+  /// - Precondition: this model's ``DatasetConfiguration/signalToNoise`` is > 0 (a zero-SNR model has lost its
+  ///   weight directions).
+  public func rescaled(signalToNoise: Double) -> PlantedModel {
+    precondition(signalToNoise.isFinite && signalToNoise >= 0, "The signal-to-noise ratio must be finite and ≥ 0")
+    precondition(configuration.signalToNoise > 0, "A zero-SNR model has no weight directions to rescale")
+    let factor = (signalToNoise / configuration.signalToNoise).squareRoot()
+    var model = self
+    model.configuration.signalToNoise = signalToNoise
+    model.weightScale = weightScale * factor
+    model.weights = weights.map { $0.map { $0 * factor } }
+    return model
+  }
+
   /// Fills `output` (`volumesPerRun` values) with the intensities `y(t)` of brain voxel `position`.
   ///
   /// - Parameters:
@@ -187,14 +207,20 @@ public struct PlantedModel: Sendable {
   ///   - run: the run; its task and number seed the voxel's noise and drift.
   ///   - position: the voxel's index in ``BrainGeometry/brainVoxels``.
   ///   - responses: ``responses(subject:run:)`` for the same subject and run.
+  ///   - noiseSeed: `nil` (the default) draws the dataset's own noise `ε` and drift coefficients `a, b` — the
+  ///     values ``DatasetGenerator/write(to:progress:)`` puts in the files; a value draws an independent realization of both from
+  ///     the stream `(seed, noiseSeed, subject, run, position)`, leaving the signal and baseline unchanged.
   ///   - output: receives the `volumesPerRun` intensities.
   public func simulateVoxel(
-    subject: Int, run: ScheduledRun, position: Int, responses: [Double], into output: UnsafeMutableBufferPointer<Float>
+    subject: Int, run: ScheduledRun, position: Int, responses: [Double], noiseSeed: UInt64? = nil,
+    into output: UnsafeMutableBufferPointer<Float>
   ) {
     let volumes = configuration.design.volumesPerRun
     precondition(output.count >= volumes, "The output buffer is shorter than a run")
+    let runKey = PlantedModel.runKey(subject: subject, run: run)
     var random = SeededGenerator(
-      seed: PlantedModel.mix(configuration.seed, PlantedModel.runKey(subject: subject, run: run), UInt64(position)))
+      seed: noiseSeed.map { PlantedModel.mix(configuration.seed, 0x6E6F_6973_65, $0, runKey, UInt64(position)) }
+        ?? PlantedModel.mix(configuration.seed, runKey, UInt64(position)))
     let slope = configuration.driftScale * random.gaussian()
     let cosine = configuration.driftScale * random.gaussian()
     let baseline = self.baseline(subject: subject, position: position)
