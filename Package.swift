@@ -175,7 +175,11 @@ targets += [
       "FunctionalAlignment", "DecodingMetrics", "Plotting",
     ]),
   .testTarget(
-    name: "ResonanceTests", dependencies: ["Resonance", "NeuroIO", "SyntheticDataset", "LinearAlgebra"],
+    name: "ResonanceTests",
+    dependencies: [
+      "Resonance", "NeuroIO", "SyntheticDataset", "LinearAlgebra", "VoxelEncoding", "FunctionalAlignment", "Regression",
+      "DecodingMetrics",
+    ],
     resources: [.copy("Resources")]),
   .executableTarget(name: "reconstruct", dependencies: ["Resonance", argumentParser], path: "Examples/reconstruct"),
   .executableTarget(

@@ -8,7 +8,11 @@ import Testing
 
 /// The `tiny` synthetic dataset (ds003720's layout), written once per test process.
 enum TinyDataset {
-  static let root: URL = {
+  /// The preset and seed of the dataset.
+  static let configuration = DatasetConfiguration.preset(.tiny, seed: 7)
+
+  /// What writing the dataset produced, including the planted model (so tests need not synthesize it again).
+  static let summary: DatasetSummary = {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-pipeline-tiny-\(getpid())")
     try? FileManager.default.removeItem(at: url)
     // Delete the copy when the test process exits (a C callback cannot capture, so rebuild the path).
@@ -16,10 +20,12 @@ enum TinyDataset {
       let path = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-pipeline-tiny-\(getpid())")
       try? FileManager.default.removeItem(at: path)
     }
-    let generator = try! DatasetGenerator(configuration: .preset(.tiny, seed: 7))
-    try! generator.write(to: url)
-    return url
+    let generator = try! DatasetGenerator(configuration: configuration)
+    return try! generator.write(to: url)
   }()
+
+  /// The dataset's root folder.
+  static var root: URL { summary.root }
 }
 
 @Suite("ds003720 loading on the synthetic tiny dataset")
