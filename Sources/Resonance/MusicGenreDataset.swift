@@ -42,6 +42,15 @@ public struct SubjectPairs: Sendable {
   public var training: StimulusResponses
   /// Test stimuli × template voxels (60 rows for ds003720), each the mean of its repeats.
   public var test: StimulusResponses
+
+  /// Creates one subject's pairs (for pairs that come from elsewhere than ``MusicGenreDataset``, for example
+  /// the synthetic generator's in-memory pairs); both response matrices must have the template's voxel count.
+  public init(subject: String, training: StimulusResponses, test: StimulusResponses) {
+    precondition(training.responses.columns == test.responses.columns)
+    self.subject = subject
+    self.training = training
+    self.test = test
+  }
 }
 
 /// The OpenNeuro ds003720 "Music Genre fMRI" layout: raw BIDS (events, sidecars) plus fMRIPrep-style
