@@ -53,6 +53,13 @@ public struct SubjectPairs: Sendable {
   }
 }
 
+/// One run's epochs and its volume count (for progress lines).
+struct RunEpochs: Sendable {
+  var events: [StimulusEvent]
+  var responses: Matrix<Float>
+  var volumes: Int
+}
+
 /// The OpenNeuro ds003720 "Music Genre fMRI" layout: raw BIDS (events, sidecars) plus fMRIPrep-style
 /// derivatives (preprocessed BOLD and brain masks), loaded the way the authors' code does (DESIGN §3).
 ///
@@ -213,19 +220,47 @@ public struct MusicGenreDataset: Sendable {
     let epocher = Epocher(options: options.epoching)
     var training: [(events: [StimulusEvent], responses: Matrix<Float>)] = []
     var test: [(events: [StimulusEvent], responses: Matrix<Float>)] = []
-    for (task, run, file) in try preprocessedRuns(subject: subject) {
-      let name = "sub-\(subject) task-\(task) run-\(run)"
-      let matrix: Matrix<Float>
-      do {
-        matrix = try masker.transform(path: file.path)
-      } catch {
-        throw .invalidData(path: file.path, reason: error.description)
+    // Two runs at a time: decompressing a run is single-threaded, so a pair keeps both cores busy (the
+    // cleaning kernel parallelises over voxel blocks on its own). Peak memory holds two raw runs.
+    let jobs = try preprocessedRuns(subject: subject).map { (job) throws(ResonanceError) in
+      (job.task, job.run, job.file, try events(subject: subject, task: job.task, run: job.run))
+    }
+    var batchStart = 0
+    while batchStart < jobs.count {
+      let batch = Array(jobs[batchStart..<min(jobs.count, batchStart + 2)])
+      let slots = UnsafeMutableBufferPointer<Result<RunEpochs, ResonanceError>?>.allocate(capacity: batch.count)
+      slots.initialize(repeating: nil)
+      defer {
+        slots.deinitialize()
+        slots.deallocate()
       }
-      let cleaned = try Epocher.clean(matrix)
-      let epochs = try epocher.epochs(
-        of: cleaned, events: events(subject: subject, task: task, run: run), runName: name)
-      if task == "Training" { training.append(epochs) } else { test.append(epochs) }
-      progress("\(name): \(matrix.rows) volumes × \(matrix.columns) voxels, \(epochs.events.count) events")
+      nonisolated(unsafe) let results = slots
+      DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+        let (task, run, file, runEvents) = batch[index]
+        let name = "sub-\(subject) task-\(task) run-\(run)"
+        results[index] = Result { () throws(ResonanceError) -> RunEpochs in
+          let matrix: Matrix<Float>
+          do {
+            matrix = try masker.transform(path: file.path)
+          } catch {
+            throw .invalidData(path: file.path, reason: "\(error)")
+          }
+          let epochs = try epocher.cleanedEpochs(of: matrix, events: runEvents, runName: name)
+          return RunEpochs(events: epochs.events, responses: epochs.responses, volumes: matrix.rows)
+        }
+      }
+      for (index, (task, run, _, _)) in batch.enumerated() {
+        let epochs = try slots[index]!.get()
+        if task == "Training" {
+          training.append((epochs.events, epochs.responses))
+        } else {
+          test.append((epochs.events, epochs.responses))
+        }
+        progress(
+          "sub-\(subject) task-\(task) run-\(run): \(epochs.volumes) volumes × \(masker.mask.count) voxels, "
+            + "\(epochs.events.count) events")
+      }
+      batchStart += batch.count
     }
     let templateMasker = Masker(mask: template)
     func toTemplate(_ pairs: StimulusResponses) throws(ResonanceError) -> StimulusResponses {
