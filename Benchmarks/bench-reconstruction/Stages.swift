@@ -65,23 +65,22 @@ func runAnalysisStage(meter: StageMeter, subjects subjectCount: Int, preset: Dat
     for run in runs { for event in run.events { count[event.stimulus, default: 0] += 1 } }
     return stimuli.map { count[$0] ?? 0 }
   }
-  var pairs: [SubjectPairs] = []
-  try meter.measure("setup: in-memory pairs, \(subjectCount) subjects") {
-    for subject in 1...subjectCount {
-      let epochs = try generator.epochPairs(subject: subject, model: model)
-      let label = DatasetConfiguration.subjectLabel(subject).replacingOccurrences(of: "sub-", with: "")
-      pairs.append(
-        SubjectPairs(
-          subject: label,
-          training: StimulusResponses(
-            stimuli: epochs.trainingStimuli.map(toResonance), responses: epochs.training,
-            presentationCounts: counts(generator.schedule.trainingRuns, epochs.trainingStimuli)),
-          test: StimulusResponses(
-            stimuli: epochs.testStimuli.map(toResonance), responses: epochs.test,
-            presentationCounts: counts(generator.schedule.testRuns, epochs.testStimuli))))
-      meter.progress("sub-\(label): \(epochs.training.rows)/\(epochs.test.rows) × \(epochs.training.columns)")
-    }
+  func subjectPairs(_ subject: Int) throws -> SubjectPairs {
+    let epochs = try generator.epochPairs(subject: subject, model: model)
+    let label = DatasetConfiguration.subjectLabel(subject).replacingOccurrences(of: "sub-", with: "")
+    meter.progress("sub-\(label): \(epochs.training.rows)/\(epochs.test.rows) × \(epochs.training.columns)")
+    return SubjectPairs(
+      subject: label,
+      training: StimulusResponses(
+        stimuli: epochs.trainingStimuli.map(toResonance), responses: epochs.training,
+        presentationCounts: counts(generator.schedule.trainingRuns, epochs.trainingStimuli)),
+      test: StimulusResponses(
+        stimuli: epochs.testStimuli.map(toResonance), responses: epochs.test,
+        presentationCounts: counts(generator.schedule.testRuns, epochs.testStimuli)))
   }
+  // As `Reconstructor.run`: the template whole-brain first; the other subjects after selection, each kept in
+  // the selected voxels only.
+  let template = try meter.measure("setup: in-memory pairs, template subject") { try subjectPairs(1) }
   let schedule = generator.schedule
   let (trainingFeatures, testFeatures, text) = stimulusFeatures(
     model: model, training: schedule.trainingStimuli, test: schedule.testStimuli)
@@ -98,13 +97,19 @@ func runAnalysisStage(meter: StageMeter, subjects subjectCount: Int, preset: Dat
   }
   let selected = try meter.measure("(b) voxel selection (encoding CV + 5-fold threshold sweep)") {
     try Reconstructor.selectVoxels(
-      features: trainingFeatures, responses: pairs[0].training.responses, decodingTargets: trainingTargets,
+      features: trainingFeatures, responses: template.training.responses, decodingTargets: trainingTargets,
       masker: masker, options: options, progress: { meter.progress($0) })
   }
   let columns = selected.selection.columns
   meter.progress("selected \(columns.count) of \(mask.count) voxels at threshold \(selected.selection.threshold)")
+  var pairs = [template.restricted(to: columns)]
+  try meter.measure("setup: in-memory pairs, \(subjectCount - 1) more subjects (full-scale, then selected voxels)") {
+    for subject in 2...max(2, subjectCount) where subject <= subjectCount {
+      pairs.append(try subjectPairs(subject).restricted(to: columns))
+    }
+  }
   let stacked = try meter.measure("(b) functional alignment (authors' LOO ridge, \(subjectCount) subjects)") {
-    try Reconstructor.alignSubjects(pairs, columns: columns, options: options)
+    try Reconstructor.alignSubjects(pairs, options: options)
   }
   let decoded = try meter.measure("(b) decoder (ridge alpha 20, stacked subjects)") {
     try Reconstructor.decode(stacked, trainingTargets: trainingTargets, options: options)
@@ -112,7 +117,7 @@ func runAnalysisStage(meter: StageMeter, subjects subjectCount: Int, preset: Dat
   let evaluation = try meter.measure("(b) identification metrics") {
     try Reconstructor.evaluate(
       predictions: decoded.predictions, targets: testTargets, rows: stacked.testRows,
-      subjects: pairs.map(\.subject), stimuli: pairs[0].test.stimuli)
+      subjects: pairs.map(\.subject), stimuli: template.test.stimuli)
   }
   let responsive = Set(generator.geometry.responsivePositions)
   let positions = generator.maskerOrderPositions()

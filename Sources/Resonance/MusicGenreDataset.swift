@@ -51,6 +51,19 @@ public struct SubjectPairs: Sendable {
     self.training = training
     self.test = test
   }
+
+  /// The same pairs restricted to some voxels (columns of the responses, in the given order), for example
+  /// the selected voxels: what alignment and decoding need of every subject.
+  public func restricted(to columns: [Int]) -> SubjectPairs {
+    SubjectPairs(
+      subject: subject,
+      training: StimulusResponses(
+        stimuli: training.stimuli, responses: training.responses.columns(at: columns),
+        presentationCounts: training.presentationCounts),
+      test: StimulusResponses(
+        stimuli: test.stimuli, responses: test.responses.columns(at: columns),
+        presentationCounts: test.presentationCounts))
+  }
 }
 
 /// One run's epochs and its volume count (for progress lines).

@@ -66,8 +66,8 @@ extension Reconstructor {
       throw .invalidData(path: "options.selectionScore", reason: "unknown score \(options.selectionScore)")
     }
     do {
-      progress("encoding model: \(responses.rows) stimuli × \(responses.columns) voxels")
-      let maps = try VoxelEncoder().fit(features: features, responses: responses, masker: masker)
+      // The sweep runs before the full-data fit so that the two fits' weights (p × V each) are never held at
+      // once; the results do not depend on the order.
       var sweep: ThresholdSweepResult?
       let threshold: Double
       if let fixed = options.fixedThreshold {
@@ -82,6 +82,8 @@ extension Reconstructor {
         sweep = result
         threshold = result.bestThreshold
       }
+      progress("encoding model: \(responses.rows) stimuli × \(responses.columns) voxels")
+      let maps = try VoxelEncoder().fit(features: features, responses: responses, masker: masker)
       let selection = try maps.select(
         score, threshold: threshold, smoothingFWHM: options.smoothingFWHM,
         minimumClusterSize: options.minimumClusterSize)
@@ -95,16 +97,14 @@ extension Reconstructor {
   /// (``ReconstructionOptions/alignment``; `.none` only stacks).
   ///
   /// - Parameters:
-  ///   - pairs: every subject's pairs in the template's voxel space, the template first.
-  ///   - columns: the selected voxels (columns of the pairs' responses).
+  ///   - pairs: every subject's pairs restricted to the selected voxels (``SubjectPairs/restricted(to:)``),
+  ///     the template first.
   ///   - options: the alignment method.
   /// - Throws: ``ResonanceError/numericalFailure(step:reason:)`` when alignment or stacking fails.
   public static func alignSubjects(
-    _ pairs: [SubjectPairs], columns: [Int], options: ReconstructionOptions
+    _ pairs: [SubjectPairs], options: ReconstructionOptions
   ) throws(ResonanceError) -> StackedSubjects {
-    let samples = pairs.map {
-      SubjectSamples(train: $0.training.responses.columns(at: columns), test: $0.test.responses.columns(at: columns))
-    }
+    let samples = pairs.map { SubjectSamples(train: $0.training.responses, test: $0.test.responses) }
     if options.alignment == .none {
       let train = try stack(samples.map(\.train))
       let test = try stack(samples.map(\.test))

@@ -95,20 +95,15 @@ public struct Reconstructor {
     let templateMask = try timed("template mask") { () throws(ResonanceError) in
       try dataset.brainMask(subject: template)
     }
-    let pairs: [SubjectPairs] = try timed("loading and epoching") { () throws(ResonanceError) in
-      try subjects.map { (subject) throws(ResonanceError) in
-        try dataset.loadSubject(subject, template: templateMask, progress: progress)
-      }
+    // Every subject's runs are checked now, so that a missing file fails before hours of work; the template
+    // is loaded whole-brain (voxel selection needs it), the others only after selection, each kept in the
+    // selected voxels alone, so memory does not grow with the number of subjects.
+    for subject in subjects { _ = try dataset.preprocessedRuns(subject: subject) }
+    let templatePairs = try timed("loading and epoching") { () throws(ResonanceError) in
+      try dataset.loadSubject(template, template: templateMask, progress: progress)
     }
-    let trainingStimuli = pairs[0].training.stimuli
-    let testStimuli = pairs[0].test.stimuli
-    for subject in pairs.dropFirst()
-    where subject.training.stimuli != trainingStimuli || subject.test.stimuli != testStimuli {
-      throw .stimulusMismatch(
-        context: "sub-\(subject.subject) heard different stimuli than the template",
-        expected: trainingStimuli.count + testStimuli.count,
-        actual: subject.training.stimuli.count + subject.test.stimuli.count)
-    }
+    let trainingStimuli = templatePairs.training.stimuli
+    let testStimuli = templatePairs.test.stimuli
     // 2. CLAP embeddings of every stimulus (cached).
     let clipStarts = try Self.clipStarts(dataset: dataset, subject: template)
     let embedder = try StimulusEmbedder(
@@ -162,7 +157,7 @@ public struct Reconstructor {
     let masker = Masker(mask: templateMask)
     let selected = try timed("voxel selection") { () throws(ResonanceError) in
       try Self.selectVoxels(
-        features: trainingFeatures, responses: pairs[0].training.responses, decodingTargets: trainingTargets,
+        features: trainingFeatures, responses: templatePairs.training.responses, decodingTargets: trainingTargets,
         masker: masker, options: options, progress: progress)
     }
     let (maps, selection, sweep) = (selected.maps, selected.selection, selected.sweep)
@@ -172,9 +167,22 @@ public struct Reconstructor {
         hint: "Lower --threshold or the minimum cluster size.")
     }
     progress("selected \(selection.columns.count) of \(templateMask.count) voxels at threshold \(selection.threshold)")
-    // 5. Alignment into the template's selected voxels, stacking subjects.
+    // 5. The other subjects, in the selected voxels only; then alignment into the template's, and stacking.
+    var pairs = [templatePairs.restricted(to: selection.columns)]
+    try timed("loading and epoching (other subjects)") { () throws(ResonanceError) in
+      for subject in subjects.dropFirst() {
+        let loaded = try dataset.loadSubject(subject, template: templateMask, progress: progress)
+        guard loaded.training.stimuli == trainingStimuli, loaded.test.stimuli == testStimuli else {
+          throw .stimulusMismatch(
+            context: "sub-\(subject) heard different stimuli than the template",
+            expected: trainingStimuli.count + testStimuli.count,
+            actual: loaded.training.stimuli.count + loaded.test.stimuli.count)
+        }
+        pairs.append(loaded.restricted(to: selection.columns))
+      }
+    }
     let stacked = try timed("functional alignment") { () throws(ResonanceError) in
-      try Self.alignSubjects(pairs, columns: selection.columns, options: options)
+      try Self.alignSubjects(pairs, options: options)
     }
     // 6. Decoder on all subjects stacked.
     let (predictions, decoderAlpha) = try timed("decoding") { () throws(ResonanceError) in
@@ -196,7 +204,7 @@ public struct Reconstructor {
       (clips, seeds) = try generator.generateAll(
         stimuli: testStimuli, clipStarts: clipStarts,
         predictions: predictions.rows(stacked.testRows[0]),
-        measured: pairs[0].test.responses.columns(at: selection.columns), progress: progress)
+        measured: pairs[0].test.responses, progress: progress)
     }
     var sweepTable: [String: Double?] = [:]
     if let sweep {
