@@ -46,7 +46,7 @@ public struct IdentificationEvaluation: Sendable {
 
 extension Reconstructor {
   /// Voxel selection on the template subject: the encoding model on all training stimuli, the threshold chosen
-  /// by ``ThresholdSweep`` inside the training data (or ``ReconstructionOptions/fixedThreshold``), then smoothing
+  /// by `ThresholdSweep` inside the training data (or ``ReconstructionOptions/fixedThreshold``), then smoothing
   /// and the cluster filter.
   ///
   /// - Parameters:
@@ -135,7 +135,7 @@ extension Reconstructor {
   }
 
   /// The decoder on all subjects stacked: ridge (``ReconstructionOptions/decoderAlpha``, or a 5-fold shared
-  /// alpha over ``RidgeDecoder/authorsAlphaGrid``) from `stacked.train` to the training targets repeated once
+  /// alpha over `RidgeDecoder.authorsAlphaGrid`) from `stacked.train` to the training targets repeated once
   /// per subject, applied to `stacked.test`.
   ///
   /// - Parameters:

@@ -101,6 +101,8 @@ public struct Masker: Sendable {
   /// Puts one value per mask voxel back on the grid as a 3-D image (zeros outside the mask).
   ///
   /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` when `values.count != mask.count`.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
   public func inverseTransform<S: LinearAlgebraScalar>(_ values: [S]) throws(NIfTIError) -> NIfTIImage<S> {
     let matrix: Matrix<S>
     do { matrix = try Matrix(rows: 1, columns: values.count, scalars: values) } catch {
