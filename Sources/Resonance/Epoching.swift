@@ -103,15 +103,8 @@ public struct Epocher: Sendable {
     means.withUnsafeMutableBufferPointer { target in
       nonisolated(unsafe) let target = target
       cleaner.forEachCleanedBlock { block, first, width in
-        for (row, window) in windows.enumerated() {
-          let output = row * voxels + first
-          for volume in window {
-            let input = volume * width
-            for j in 0..<width { target[output + j] += block[input + j] }
-          }
-          let count = Float(window.count)
-          for j in 0..<width { target[output + j] /= count }
-        }
+        Self.averageWindows(
+          windows, of: block, rowStride: width, into: target, rowStride: voxels, firstColumn: first, width: width)
       }
     }
     return (kept, means)
@@ -141,18 +134,29 @@ public struct Epocher: Sendable {
     var means = Matrix<Float>(rows: kept.count, columns: voxels)
     run.withUnsafeBufferPointer { source in
       means.withUnsafeMutableBufferPointer { target in
-        for (row, window) in windows.enumerated() {
-          let output = row * voxels
-          for volume in window {
-            let input = volume * voxels
-            for voxel in 0..<voxels { target[output + voxel] += source[input + voxel] }
-          }
-          let count = Float(window.count)
-          for voxel in 0..<voxels { target[output + voxel] /= count }
-        }
+        Self.averageWindows(
+          windows, of: source, rowStride: voxels, into: target, rowStride: voxels, firstColumn: 0, width: voxels)
       }
     }
     return (kept, means)
+  }
+
+  /// Row `e` of `target`, columns `firstColumn ..< firstColumn + width`, becomes the mean of the rows
+  /// `windows[e]` of `source` (columns `0 ..< width`): summed in window order in `Float`, then divided by the
+  /// window length. `target` must hold zeros there.
+  static func averageWindows(
+    _ windows: [Range<Int>], of source: UnsafeBufferPointer<Float>, rowStride sourceStride: Int,
+    into target: UnsafeMutableBufferPointer<Float>, rowStride targetStride: Int, firstColumn: Int, width: Int
+  ) {
+    for (row, window) in windows.enumerated() {
+      let output = row * targetStride + firstColumn
+      for volume in window {
+        let input = volume * sourceStride
+        for j in 0..<width { target[output + j] += source[input + j] }
+      }
+      let count = Float(window.count)
+      for j in 0..<width { target[output + j] /= count }
+    }
   }
 
   /// The kept events and their volume windows `start ..< min(start + window, volumeCount)`.
