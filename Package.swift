@@ -192,6 +192,9 @@ targets += [
   .executableTarget(
     name: "decode", dependencies: ["Regression", "DecodingMetrics", "NeuroIO", "LinearAlgebra", argumentParser],
     path: "Examples/decode"),
+  .executableTarget(
+    name: "bench-reconstruction", dependencies: ["Resonance", "SyntheticDataset", "NeuroIO", "LinearAlgebra"],
+    path: "Benchmarks/bench-reconstruction"),
 ]
 
 // MARK: - ListeningTest (issue 9)

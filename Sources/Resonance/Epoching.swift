@@ -1,3 +1,4 @@
+import Foundation
 import LinearAlgebra
 
 /// How runs are cut into one response vector per clip (DESIGN §3, steps 2–4).
@@ -59,14 +60,54 @@ public struct Epocher: Sendable {
   /// The per-run cleaning of the authors' code: linear detrend of every voxel over time, then z-score with
   /// the population standard deviation (nilearn `signal.clean(detrend=True, standardize=True)`).
   ///
+  /// Bit-identical to `run.linearlyDetrendedColumns().zScoredColumns(.population)`, computed by a concrete
+  /// `Float` kernel over column blocks, two blocks at a time (see ``cleanedEpochs(of:events:runName:)`` to
+  /// skip storing the cleaned run).
+  ///
   /// - Parameter run: `time × voxels`.
   /// - Throws: ``ResonanceError/numericalFailure(step:reason:)`` when the run holds NaN or infinity.
   public static func clean(_ run: Matrix<Float>) throws(ResonanceError) -> Matrix<Float> {
-    do {
-      return try run.linearlyDetrendedColumns().zScoredColumns(.population)
-    } catch {
-      throw .numericalFailure(step: "Cleaning a run (detrend + z-score)", reason: error.description)
+    let cleaner = RunCleaner(run: run)
+    try cleaner.checkFinite()
+    var result = Matrix<Float>(rows: run.rows, columns: run.columns)
+    let columns = run.columns
+    result.withUnsafeMutableBufferPointer { target in
+      nonisolated(unsafe) let target = target
+      cleaner.forEachCleanedBlock { block, first, width in
+        for i in 0..<(block.count / max(width, 1)) {
+          for j in 0..<width { target[i * columns + first + j] = block[i * width + j] }
+        }
+      }
     }
+    return result
+  }
+
+  /// Cleans a run (``clean(_:)``) and cuts its epochs (``epochs(of:events:runName:)``) in one pass, without
+  /// storing the cleaned run: equal, bit for bit, to `epochs(of: Epocher.clean(run), events:, runName:)`.
+  ///
+  /// - Parameters:
+  ///   - run: A raw masked run, `time × voxels`.
+  ///   - events: The run's events.
+  ///   - runName: Used in error messages.
+  /// - Returns: The kept events and an `events × voxels` matrix of cleaned epoch means.
+  /// - Throws: ``ResonanceError/numericalFailure(step:reason:)`` for NaN or infinity in the run, and the errors
+  ///   of ``epochs(of:events:runName:)``.
+  public func cleanedEpochs(
+    of run: Matrix<Float>, events: [StimulusEvent], runName: String
+  ) throws(ResonanceError) -> (events: [StimulusEvent], responses: Matrix<Float>) {
+    let (kept, windows) = try self.windows(events: events, volumeCount: run.rows, runName: runName)
+    let cleaner = RunCleaner(run: run)
+    try cleaner.checkFinite()
+    let voxels = run.columns
+    var means = Matrix<Float>(rows: kept.count, columns: voxels)
+    means.withUnsafeMutableBufferPointer { target in
+      nonisolated(unsafe) let target = target
+      cleaner.forEachCleanedBlock { block, first, width in
+        Self.averageWindows(
+          windows, of: block, rowStride: width, into: target, rowStride: voxels, firstColumn: first, width: width)
+      }
+    }
+    return (kept, means)
   }
 
   /// The first volume of an event's window: `floor(onset / TR) + shift`.
@@ -88,33 +129,52 @@ public struct Epocher: Sendable {
   public func epochs(
     of run: Matrix<Float>, events: [StimulusEvent], runName: String
   ) throws(ResonanceError) -> (events: [StimulusEvent], responses: Matrix<Float>) {
-    let kept = options.dropOnsetZeroEvents ? events.filter { $0.onsetSeconds != 0 } : events
-    guard !kept.isEmpty else { throw .noEvents(run: runName) }
+    let (kept, windows) = try self.windows(events: events, volumeCount: run.rows, runName: runName)
     let voxels = run.columns
-    var windows: [Range<Int>] = []
-    for event in kept {
-      let start = startVolume(onsetSeconds: event.onsetSeconds)
-      guard start >= 0 && start < run.rows else {
-        throw .epochOutsideRun(
-          run: runName, onsetSeconds: event.onsetSeconds, startVolume: start, volumeCount: run.rows)
-      }
-      windows.append(start..<min(start + options.windowVolumes, run.rows))
-    }
     var means = Matrix<Float>(rows: kept.count, columns: voxels)
     run.withUnsafeBufferPointer { source in
       means.withUnsafeMutableBufferPointer { target in
-        for (row, window) in windows.enumerated() {
-          let output = row * voxels
-          for volume in window {
-            let input = volume * voxels
-            for voxel in 0..<voxels { target[output + voxel] += source[input + voxel] }
-          }
-          let count = Float(window.count)
-          for voxel in 0..<voxels { target[output + voxel] /= count }
-        }
+        Self.averageWindows(
+          windows, of: source, rowStride: voxels, into: target, rowStride: voxels, firstColumn: 0, width: voxels)
       }
     }
     return (kept, means)
+  }
+
+  /// Row `e` of `target`, columns `firstColumn ..< firstColumn + width`, becomes the mean of the rows
+  /// `windows[e]` of `source` (columns `0 ..< width`): summed in window order in `Float`, then divided by the
+  /// window length. `target` must hold zeros there.
+  static func averageWindows(
+    _ windows: [Range<Int>], of source: UnsafeBufferPointer<Float>, rowStride sourceStride: Int,
+    into target: UnsafeMutableBufferPointer<Float>, rowStride targetStride: Int, firstColumn: Int, width: Int
+  ) {
+    for (row, window) in windows.enumerated() {
+      let output = row * targetStride + firstColumn
+      for volume in window {
+        let input = volume * sourceStride
+        for j in 0..<width { target[output + j] += source[input + j] }
+      }
+      let count = Float(window.count)
+      for j in 0..<width { target[output + j] /= count }
+    }
+  }
+
+  /// The kept events and their volume windows `start ..< min(start + window, volumeCount)`.
+  func windows(
+    events: [StimulusEvent], volumeCount: Int, runName: String
+  ) throws(ResonanceError) -> (events: [StimulusEvent], windows: [Range<Int>]) {
+    let kept = options.dropOnsetZeroEvents ? events.filter { $0.onsetSeconds != 0 } : events
+    guard !kept.isEmpty else { throw .noEvents(run: runName) }
+    var windows: [Range<Int>] = []
+    for event in kept {
+      let start = startVolume(onsetSeconds: event.onsetSeconds)
+      guard start >= 0 && start < volumeCount else {
+        throw .epochOutsideRun(
+          run: runName, onsetSeconds: event.onsetSeconds, startVolume: start, volumeCount: volumeCount)
+      }
+      windows.append(start..<min(start + options.windowVolumes, volumeCount))
+    }
+    return (kept, windows)
   }
 
   /// Averages every presentation of the same stimulus and sorts the stimuli (genre, then track).

@@ -42,6 +42,35 @@ public struct SubjectPairs: Sendable {
   public var training: StimulusResponses
   /// Test stimuli × template voxels (60 rows for ds003720), each the mean of its repeats.
   public var test: StimulusResponses
+
+  /// Creates one subject's pairs (for pairs that come from elsewhere than ``MusicGenreDataset``, for example
+  /// the synthetic generator's in-memory pairs); both response matrices must have the template's voxel count.
+  public init(subject: String, training: StimulusResponses, test: StimulusResponses) {
+    precondition(training.responses.columns == test.responses.columns)
+    self.subject = subject
+    self.training = training
+    self.test = test
+  }
+
+  /// The same pairs restricted to some voxels (columns of the responses, in the given order), for example
+  /// the selected voxels: what alignment and decoding need of every subject.
+  public func restricted(to columns: [Int]) -> SubjectPairs {
+    SubjectPairs(
+      subject: subject,
+      training: StimulusResponses(
+        stimuli: training.stimuli, responses: training.responses.columns(at: columns),
+        presentationCounts: training.presentationCounts),
+      test: StimulusResponses(
+        stimuli: test.stimuli, responses: test.responses.columns(at: columns),
+        presentationCounts: test.presentationCounts))
+  }
+}
+
+/// One run's epochs and its volume count (for progress lines).
+struct RunEpochs: Sendable {
+  var events: [StimulusEvent]
+  var responses: Matrix<Float>
+  var volumes: Int
 }
 
 /// The OpenNeuro ds003720 "Music Genre fMRI" layout: raw BIDS (events, sidecars) plus fMRIPrep-style
@@ -204,19 +233,47 @@ public struct MusicGenreDataset: Sendable {
     let epocher = Epocher(options: options.epoching)
     var training: [(events: [StimulusEvent], responses: Matrix<Float>)] = []
     var test: [(events: [StimulusEvent], responses: Matrix<Float>)] = []
-    for (task, run, file) in try preprocessedRuns(subject: subject) {
-      let name = "sub-\(subject) task-\(task) run-\(run)"
-      let matrix: Matrix<Float>
-      do {
-        matrix = try masker.transform(path: file.path)
-      } catch {
-        throw .invalidData(path: file.path, reason: error.description)
+    // Two runs at a time: decompressing a run is single-threaded, so a pair keeps both cores busy (the
+    // cleaning kernel parallelises over voxel blocks on its own). Peak memory holds two raw runs.
+    let jobs = try preprocessedRuns(subject: subject).map { (job) throws(ResonanceError) in
+      (job.task, job.run, job.file, try events(subject: subject, task: job.task, run: job.run))
+    }
+    var batchStart = 0
+    while batchStart < jobs.count {
+      let batch = Array(jobs[batchStart..<min(jobs.count, batchStart + 2)])
+      let slots = UnsafeMutableBufferPointer<Result<RunEpochs, ResonanceError>?>.allocate(capacity: batch.count)
+      slots.initialize(repeating: nil)
+      defer {
+        slots.deinitialize()
+        slots.deallocate()
       }
-      let cleaned = try Epocher.clean(matrix)
-      let epochs = try epocher.epochs(
-        of: cleaned, events: events(subject: subject, task: task, run: run), runName: name)
-      if task == "Training" { training.append(epochs) } else { test.append(epochs) }
-      progress("\(name): \(matrix.rows) volumes × \(matrix.columns) voxels, \(epochs.events.count) events")
+      nonisolated(unsafe) let results = slots
+      DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+        let (task, run, file, runEvents) = batch[index]
+        let name = "sub-\(subject) task-\(task) run-\(run)"
+        results[index] = Result { () throws(ResonanceError) -> RunEpochs in
+          let matrix: Matrix<Float>
+          do {
+            matrix = try masker.transform(path: file.path)
+          } catch {
+            throw .invalidData(path: file.path, reason: "\(error)")
+          }
+          let epochs = try epocher.cleanedEpochs(of: matrix, events: runEvents, runName: name)
+          return RunEpochs(events: epochs.events, responses: epochs.responses, volumes: matrix.rows)
+        }
+      }
+      for (index, (task, run, _, _)) in batch.enumerated() {
+        let epochs = try slots[index]!.get()
+        if task == "Training" {
+          training.append((epochs.events, epochs.responses))
+        } else {
+          test.append((epochs.events, epochs.responses))
+        }
+        progress(
+          "sub-\(subject) task-\(task) run-\(run): \(epochs.volumes) volumes × \(masker.mask.count) voxels, "
+            + "\(epochs.events.count) events")
+      }
+      batchStart += batch.count
     }
     let templateMasker = Masker(mask: template)
     func toTemplate(_ pairs: StimulusResponses) throws(ResonanceError) -> StimulusResponses {

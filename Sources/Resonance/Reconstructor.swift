@@ -105,20 +105,15 @@ public struct Reconstructor {
     let templateMask = try timed("template mask") { () throws(ResonanceError) in
       try dataset.brainMask(subject: template)
     }
-    let pairs: [SubjectPairs] = try timed("loading and epoching") { () throws(ResonanceError) in
-      try subjects.map { (subject) throws(ResonanceError) in
-        try dataset.loadSubject(subject, template: templateMask, progress: progress)
-      }
+    // Every subject's runs are checked now, so that a missing file fails before hours of work; the template
+    // is loaded whole-brain (voxel selection needs it), the others only after selection, each kept in the
+    // selected voxels alone, so memory does not grow with the number of subjects.
+    for subject in subjects { _ = try dataset.preprocessedRuns(subject: subject) }
+    let templatePairs = try timed("loading and epoching") { () throws(ResonanceError) in
+      try dataset.loadSubject(template, template: templateMask, progress: progress)
     }
-    let trainingStimuli = pairs[0].training.stimuli
-    let testStimuli = pairs[0].test.stimuli
-    for subject in pairs.dropFirst()
-    where subject.training.stimuli != trainingStimuli || subject.test.stimuli != testStimuli {
-      throw .stimulusMismatch(
-        context: "sub-\(subject.subject) heard different stimuli than the template",
-        expected: trainingStimuli.count + testStimuli.count,
-        actual: subject.training.stimuli.count + subject.test.stimuli.count)
-    }
+    let trainingStimuli = templatePairs.training.stimuli
+    let testStimuli = templatePairs.test.stimuli
     // 2. CLAP embeddings of every stimulus (cached).
     let clipStarts = try Self.clipStarts(dataset: dataset, subject: template)
     let embedder = try StimulusEmbedder(
@@ -170,40 +165,17 @@ public struct Reconstructor {
     let testTargets = try bridge.apply(to: testFeatures)
     // 4. Voxel selection on the template subject, threshold chosen inside the training data.
     let masker = Masker(mask: templateMask)
-    guard let score = EncodingScore(rawValue: options.selectionScore) else {
-      throw .invalidData(path: "options.selectionScore", reason: "unknown score \(options.selectionScore)")
-    }
     let (maps, selection, sweep) = try timed("voxel selection") {
       () throws(ResonanceError) -> (EncodingMaps?, VoxelSelection, ThresholdSweepResult?) in
       if let url = inputs.voxelMask {
         return try Self.givenSelection(
           url, masker: masker, fitsEncodingModel: options.generatesAudio && options.candidateSeeds > 1,
-          features: trainingFeatures, responses: pairs[0].training.responses)
+          features: trainingFeatures, responses: templatePairs.training.responses)
       }
-      do {
-        let maps = try VoxelEncoder().fit(
-          features: trainingFeatures, responses: pairs[0].training.responses, masker: masker)
-        var sweep: ThresholdSweepResult?
-        let threshold: Double
-        if let fixed = options.fixedThreshold {
-          threshold = fixed
-        } else {
-          let result = try ThresholdSweep(
-            thresholds: options.thresholds, score: score, smoothingFWHM: options.smoothingFWHM,
-            minimumClusterSize: options.minimumClusterSize
-          ).run(
-            features: trainingFeatures, responses: pairs[0].training.responses, decodingTargets: trainingTargets,
-            masker: masker)
-          sweep = result
-          threshold = result.bestThreshold
-        }
-        let selection = try maps.select(
-          score, threshold: threshold, smoothingFWHM: options.smoothingFWHM,
-          minimumClusterSize: options.minimumClusterSize)
-        return (maps, selection, sweep)
-      } catch {
-        throw .numericalFailure(step: "Voxel selection", reason: "\(error)")
-      }
+      let selected = try Self.selectVoxels(
+        features: trainingFeatures, responses: templatePairs.training.responses, decodingTargets: trainingTargets,
+        masker: masker, options: options, progress: progress)
+      return (selected.maps, selected.selection, selected.sweep)
     }
     guard !selection.isEmpty else {
       throw .missingData(
@@ -211,52 +183,26 @@ public struct Reconstructor {
         hint: "Lower --threshold or the minimum cluster size.")
     }
     progress("selected \(selection.columns.count) of \(templateMask.count) voxels at threshold \(selection.threshold)")
-    // 5. Alignment into the template's selected voxels, stacking subjects.
-    let stacked = try timed("functional alignment") {
-      () throws(ResonanceError) -> (
-        train: Matrix<Float>, test: Matrix<Float>, trainRows: [Range<Int>], testRows: [Range<Int>]
-      ) in
-      let samples = pairs.map {
-        SubjectSamples(
-          train: $0.training.responses.columns(at: selection.columns),
-          test: $0.test.responses.columns(at: selection.columns))
+    // 5. The other subjects, in the selected voxels only; then alignment into the template's, and stacking.
+    var pairs = [templatePairs.restricted(to: selection.columns)]
+    try timed("loading and epoching (other subjects)") { () throws(ResonanceError) in
+      for subject in subjects.dropFirst() {
+        let loaded = try dataset.loadSubject(subject, template: templateMask, progress: progress)
+        guard loaded.training.stimuli == trainingStimuli, loaded.test.stimuli == testStimuli else {
+          throw .stimulusMismatch(
+            context: "sub-\(subject) heard different stimuli than the template",
+            expected: trainingStimuli.count + testStimuli.count,
+            actual: loaded.training.stimuli.count + loaded.test.stimuli.count)
+        }
+        pairs.append(loaded.restricted(to: selection.columns))
       }
-      if options.alignment == .none {
-        let train = try Self.stack(samples.map(\.train))
-        let test = try Self.stack(samples.map(\.test))
-        let n = trainingStimuli.count
-        let m = testStimuli.count
-        return (
-          train: train, test: test, trainRows: samples.indices.map { ($0 * n)..<(($0 + 1) * n) },
-          testRows: samples.indices.map { ($0 * m)..<(($0 + 1) * m) }
-        )
-      }
-      let method: TemplateAlignment.Method
-      switch options.alignment {
-      case .ridgeFiveFold:
-        method = .ridge(RidgeAlignment(method: .crossValidated(.kFold(5), alphaScope: .perTarget)))
-      case .procrustes: method = .procrustes(ProcrustesAlignment(scaled: true))
-      default: method = .ridge(RidgeAlignment())
-      }
-      do {
-        let aligned = try TemplateAlignment(method: method).align(subjects: samples)
-        return (train: aligned.train, test: aligned.test, trainRows: aligned.trainRows, testRows: aligned.testRows)
-      } catch {
-        throw .numericalFailure(step: "Functional alignment", reason: "\(error)")
-      }
+    }
+    let stacked = try timed("functional alignment") { () throws(ResonanceError) in
+      try Self.alignSubjects(pairs, options: options)
     }
     // 6. Decoder on all subjects stacked.
     let (predictions, decoderAlpha) = try timed("decoding") { () throws(ResonanceError) in
-      let targets = try Self.stack(Array(repeating: trainingTargets, count: pairs.count))
-      do {
-        let decoder = RidgeDecoder(
-          alpha: options.decoderAlpha.map { .fixed($0) }
-            ?? .crossValidated(RidgeCrossValidation(alphas: RidgeDecoder.authorsAlphaGrid, alphaScope: .shared)))
-        let (model, alphas) = try decoder.fit(activity: stacked.train, embeddings: targets)
-        return (try model.predict(stacked.test), alphas.first)
-      } catch {
-        throw .numericalFailure(step: "Decoding", reason: "\(error)")
-      }
+      try Self.decode(stacked, trainingTargets: trainingTargets, options: options)
     }
     // 7. Metrics.
     let evaluation = try timed("metrics") { () throws(ResonanceError) in
@@ -274,7 +220,7 @@ public struct Reconstructor {
       (clips, seeds) = try generator.generateAll(
         stimuli: testStimuli, clipStarts: clipStarts,
         predictions: predictions.rows(stacked.testRows[0]),
-        measured: pairs[0].test.responses.columns(at: selection.columns), progress: progress)
+        measured: pairs[0].test.responses, progress: progress)
     }
     var sweepTable: [String: Double?] = [:]
     if let sweep {
@@ -357,56 +303,5 @@ public struct Reconstructor {
       return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
     return "a \(stimulus.genre) music clip"
-  }
-
-  static func stack(_ matrices: [Matrix<Float>]) throws(ResonanceError) -> Matrix<Float> {
-    do {
-      return try Matrix.verticallyStacked(matrices)
-    } catch {
-      throw .numericalFailure(step: "Stacking subjects", reason: error.description)
-    }
-  }
-
-  struct Evaluation {
-    var strict: AccuracySummary
-    var inclusive: AccuracySummary
-    var perGenre: [String: Double]
-    var topOne: Double
-    var templateSimilarity: Matrix<Double>
-    var perItem: [String: [Double]]
-  }
-
-  static func evaluate(
-    predictions: Matrix<Float>, targets: Matrix<Float>, rows: [Range<Int>], subjects: [String], stimuli: [Stimulus]
-  ) throws(ResonanceError) -> Evaluation {
-    do {
-      let strict = try Identification.perSubject(predictions: predictions, targets: targets, rows: rows)
-      let inclusive = try Identification.perSubject(
-        predictions: predictions, targets: targets, rows: rows, rule: .inclusiveCountingSelf)
-      func summary(_ s: SubjectSummary) -> AccuracySummary {
-        AccuracySummary(
-          mean: s.mean, std: s.standardDeviation,
-          perSubject: Dictionary(uniqueKeysWithValues: zip(subjects, s.accuracies)))
-      }
-      var perItemMean = [Double](repeating: 0, count: targets.rows)
-      var perItem: [String: [Double]] = [:]
-      var topOne = 0.0
-      for (subject, result) in zip(subjects, strict.results) {
-        perItem[subject] = result.perItem
-        for (i, value) in result.perItem.enumerated() { perItemMean[i] += value / Double(subjects.count) }
-      }
-      for range in rows {
-        let similarity = try Similarity.matrix(predictions: predictions.rows(range), targets: targets)
-        topOne += try Identification.topKAccuracy(similarity: similarity, k: 1) / Double(rows.count)
-      }
-      let genres = try Identification.breakdown(perItemMean, labels: stimuli.map(\.genre))
-      let cosine = try Similarity.matrix(predictions: predictions.rows(rows[0]), targets: targets, measure: .cosine)
-      return Evaluation(
-        strict: summary(strict), inclusive: summary(inclusive),
-        perGenre: Dictionary(uniqueKeysWithValues: genres.map { ($0.label, $0.mean) }), topOne: topOne,
-        templateSimilarity: cosine, perItem: perItem)
-    } catch {
-      throw .numericalFailure(step: "Identification metrics", reason: "\(error)")
-    }
   }
 }

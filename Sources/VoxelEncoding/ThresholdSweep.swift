@@ -54,9 +54,11 @@ public struct ThresholdSweep: Sendable {
   ///   - responses: masked training responses, `n × V`.
   ///   - decodingTargets: what the decoder predicts for the same stimuli, `n × d`.
   ///   - masker: the responses' mask.
+  ///   - progress: receives one line before each fold's encoding fit.
   /// - Throws: ``VoxelEncodingError`` (mismatched rows, too few samples per fold, or no eligible threshold).
   public func run(
-    features: Matrix<Float>, responses: Matrix<Float>, decodingTargets: Matrix<Float>, masker: Masker
+    features: Matrix<Float>, responses: Matrix<Float>, decodingTargets: Matrix<Float>, masker: Masker,
+    progress: (String) -> Void = { _ in }
   ) throws(VoxelEncodingError) -> ThresholdSweepResult {
     guard features.rows == responses.rows, decodingTargets.rows == responses.rows else {
       throw .sampleCountMismatch(
@@ -78,7 +80,8 @@ public struct ThresholdSweep: Sendable {
     foldEncoder.ridge.computesInSampleScores = score == .inSampleDetermination
     var accuracy = [[Double?]](repeating: [], count: thresholds.count)
     var counts = [[Int]](repeating: [], count: thresholds.count)
-    for test in testFolds {
+    for (fold, test) in testFolds.enumerated() {
+      progress("threshold sweep: fold \(fold + 1) of \(testFolds.count), \(thresholds.count) thresholds")
       let held = Set(test)
       let train = (0..<responses.rows).filter { !held.contains($0) }
       let maps = try foldEncoder.fit(

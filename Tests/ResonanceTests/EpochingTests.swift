@@ -82,6 +82,32 @@ struct EpochingTests {
     #expect(throws: ResonanceError.self) { try Epocher.clean(run) }
   }
 
+  @Test(
+    "the block kernel equals LinearAlgebra's detrend + z-score bit for bit, fused epochs equal clean-then-epoch",
+    arguments: [(410, 1300), (17, 3), (12, 513)])
+  func blockKernelMatchesComposition(volumes: Int, voxels: Int) throws {
+    var generator = SeededRandomNumberGenerator(seed: 11)
+    var run = Matrix<Float>.randomNormal(rows: volumes, columns: voxels, using: &generator)
+    for t in 0..<volumes {
+      for v in 0..<voxels { run[t, v] = run[t, v] * Float(1 + v % 7) + 0.03 * Float(t * (v % 5)) + 800 }
+    }
+    // A constant voxel (std 0) must become 0 in both paths.
+    for t in 0..<volumes { run[t, 1] = 750 }
+    let reference = try run.linearlyDetrendedColumns().zScoredColumns(.population)
+    let cleaned = try Epocher.clean(run)
+    // Same operations in the same order: exact equality, not a tolerance.
+    #expect(cleaned == reference)
+    let stimuli = (0..<41).map { Stimulus(genre: "rock", track: $0) }
+    let events = dsEvents(stimuli).filter { Epocher().startVolume(onsetSeconds: $0.onsetSeconds) < volumes }
+    let epocher = Epocher()
+    let fused = try epocher.cleanedEpochs(of: run, events: events, runName: "run-01")
+    let separate = try epocher.epochs(of: reference, events: events, runName: "run-01")
+    #expect(fused.events == separate.events)
+    #expect(fused.responses == separate.responses)
+    run[volumes - 1, voxels - 1] = .infinity
+    #expect(throws: ResonanceError.self) { try epocher.cleanedEpochs(of: run, events: events, runName: "run-01") }
+  }
+
   @Test("stimulus identifiers follow GTZAN's file names")
   func identifiers() {
     let s = Stimulus(genre: "hiphop", track: 7)

@@ -27,6 +27,8 @@ public struct Masker: Sendable {
   /// Only one volume of raw bytes is held besides the result, so a 77×95×82×410 run needs the matrix plus
   /// about 10 MB. Values are scaled by `scl_slope/scl_inter`.
   /// - Throws: ``NIfTIError`` for unreadable files or an image off the mask's grid.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
   public func transform<S: LinearAlgebraScalar>(path: String, as _: S.Type = Float.self) throws(NIfTIError) -> Matrix<S>
   {
     let reader = try NIfTIVolumeReader(path: path)
@@ -36,6 +38,8 @@ public struct Masker: Sendable {
   /// Reads the remaining volumes of `reader` into a `volumes × mask.count` matrix.
   ///
   /// - Throws: ``NIfTIError`` for read errors or an image off the mask's grid.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
   public func transform<S: LinearAlgebraScalar>(reader: NIfTIVolumeReader) throws(NIfTIError) -> Matrix<S> {
     try checkGrid(reader.header, operation: "Masker.transform('\(reader.path)')")
     let volumes = reader.header.volumeCount - reader.nextVolume
@@ -56,6 +60,8 @@ public struct Masker: Sendable {
   /// Masks an image in memory into a `volumes × mask.count` matrix.
   ///
   /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` for an image off the mask's grid.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
   public func transform<S: LinearAlgebraScalar>(_ image: NIfTIImage<S>) throws(NIfTIError) -> Matrix<S> {
     try checkGrid(image.header, operation: "Masker.transform(image)")
     let n = image.voxelsPerVolume
@@ -70,6 +76,8 @@ public struct Masker: Sendable {
   ///   - matrix: `volumes × mask.count` values, one row per volume, columns in the mask's order.
   ///   - repetitionTime: stored as `pixdim[4]` (seconds) for 4-D results.
   /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` when `columns != mask.count`.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
   public func inverseTransform<S: LinearAlgebraScalar>(
     _ matrix: Matrix<S>, repetitionTime: Double? = nil
   ) throws(NIfTIError) -> NIfTIImage<S> {
@@ -93,6 +101,8 @@ public struct Masker: Sendable {
   /// Puts one value per mask voxel back on the grid as a 3-D image (zeros outside the mask).
   ///
   /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` when `values.count != mask.count`.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
   public func inverseTransform<S: LinearAlgebraScalar>(_ values: [S]) throws(NIfTIError) -> NIfTIImage<S> {
     let matrix: Matrix<S>
     do { matrix = try Matrix(rows: 1, columns: values.count, scalars: values) } catch {
@@ -107,6 +117,8 @@ public struct Masker: Sendable {
   ///
   /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` when the masks are on different grids or
   ///   the matrix does not have `source.mask.count` columns.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
   public func remasked<S: LinearAlgebraScalar>(_ matrix: Matrix<S>, from source: Masker) throws(NIfTIError) -> Matrix<S>
   {
     guard mask.isOnSameGrid(as: source.mask) else {

@@ -22,6 +22,10 @@ enum VoxelCodec {
   ///
   /// When `indices` is given, `output[n] = decode(raw[indices[n]])` (a gather, for masking); otherwise
   /// `output[n] = decode(raw[n])`. `decode(v) = v · slope + intercept` in `Double` when `scaling` is set.
+  /// Specialized for `Float` and `Double`: unspecialized, the per-voxel conversion goes through generic
+  /// witnesses and costs more than decompressing the data.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
   static func decode<S: LinearAlgebraScalar>(
     _ raw: UnsafeRawBufferPointer, as dataType: NIfTIDataType, scaling: (slope: Double, intercept: Double)?,
     indices: UnsafeBufferPointer<Int>? = nil, into output: UnsafeMutableBufferPointer<S>

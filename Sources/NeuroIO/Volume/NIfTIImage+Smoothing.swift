@@ -78,6 +78,8 @@ extension NIfTIImage {
   public func smoothed(fwhm: Double) throws(NIfTIError) -> NIfTIImage { try smoothed(fwhm: [fwhm]) }
 
   /// Gaussian smoothing with standard deviations given in voxels per axis.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   func smoothed(sigmaVoxels sigmas: [Double]) -> NIfTIImage {
     var result = self
     let s = header.spatialShape

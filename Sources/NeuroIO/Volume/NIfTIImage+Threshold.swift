@@ -6,6 +6,8 @@ extension NIfTIImage {
   /// `v < threshold` become 0. Then, when `minimumClusterSize > 0`, in every volume the positive and the
   /// negative voxels are labelled separately (``VoxelConnectivity/faces`` by default, nilearn's 6-connectivity)
   /// and clusters with fewer than `minimumClusterSize` voxels become 0. Values that survive are unchanged.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func thresholded(
     _ threshold: Double, minimumClusterSize: Int = 0, twoSided: Bool = true,
     connectivity: VoxelConnectivity = .faces
