@@ -44,8 +44,10 @@ public enum SelectionMetric: Sendable, Hashable {
 /// `alphas × features × targets` tensor is ever formed; each target is refitted with its own alpha by
 /// per-column shrinkage `W = (Xᵀ U) · diag(1/(λ + α_v)) · Uᵀ Y`.
 ///
-/// Threads: the folds' decompositions run side by side with OpenBLAS set to one thread for that moment
-/// (restored afterwards), and the scoring pass uses two threads; the GEMMs use OpenBLAS's own threads.
+/// Threads: the folds' decompositions run side by side, one single-threaded BLAS call each; with per-target
+/// alphas and more than one chunk, whole chunks (gather, GEMMs, scoring, refit) run side by side on the cores,
+/// each with single-threaded BLAS (inside `BLASRuntime.withSingleThreadedCalls`), so OpenBLAS's workers never
+/// spin between the GEMMs and the Swift loops. A shared alpha, or a single chunk, uses OpenBLAS's own threads.
 public struct RidgeCrossValidation: Sendable {
   /// The candidate alphas, in the order ties are resolved for leave-one-out. Default `logspace(-2, 3, 10)`.
   public var alphas: [Double]
@@ -64,6 +66,10 @@ public struct RidgeCrossValidation: Sendable {
   public var keepsCrossValidatedPredictions: Bool
   /// Whether to compute the in-sample R² of the refitted model (what the paper's authors thresholded).
   public var computesInSampleScores: Bool
+  /// Whether to form the refitted weights (`p × V`). Default `true`. Set it to `false` when only scores and
+  /// alphas are needed (for example the folds of a threshold sweep): the refit's second GEMM (≈ 10 % of the
+  /// work) and the `p × V` matrix are skipped, and the result's model has no targets (`p × 0` weights).
+  public var computesWeights: Bool
 
   /// `logspace(-2, 3, 10)`: `10^(-2 + 5k/9)` for `k = 0…9`, the contract's default grid.
   public static let defaultAlphas: [Double] = logarithmicGrid(from: -2, through: 3, count: 10)
@@ -81,7 +87,7 @@ public struct RidgeCrossValidation: Sendable {
     alphas: [Double] = RidgeCrossValidation.defaultAlphas, scheme: CrossValidationScheme = .kFold(5),
     alphaScope: AlphaScope = .perTarget, selectionMetric: SelectionMetric = .negativeMeanSquaredError,
     fitIntercept: Bool = false, targetChunkSize: Int = 1024,
-    keepsCrossValidatedPredictions: Bool = false, computesInSampleScores: Bool = false
+    keepsCrossValidatedPredictions: Bool = false, computesInSampleScores: Bool = false, computesWeights: Bool = true
   ) {
     self.alphas = alphas
     self.scheme = scheme
@@ -91,6 +97,7 @@ public struct RidgeCrossValidation: Sendable {
     self.targetChunkSize = targetChunkSize
     self.keepsCrossValidatedPredictions = keepsCrossValidatedPredictions
     self.computesInSampleScores = computesInSampleScores
+    self.computesWeights = computesWeights
   }
 
   /// Chooses alpha(s) by cross-validation, refits on all samples and reports per-target CV scores.

@@ -143,7 +143,8 @@ extension RidgeCrossValidationEngine {
     let total = targetCount
     let p = featureCount
     var intercept = [Scalar](repeating: 0, count: total)
-    if configuration.fitIntercept {
+    let weightColumns = configuration.computesWeights ? total : 0
+    if configuration.fitIntercept && configuration.computesWeights {
       for v in 0..<total { intercept[v] = Scalar(targetMeans[v]) }
       let xBar = featureMeans.map { Scalar($0) }
       if p > 0 && total > 0 {
@@ -179,7 +180,9 @@ extension RidgeCrossValidationEngine {
         determination[v] = 1 - tables.squaredErrors[index] / sst
       }
     }
-    let model = try! RidgeModel(weights: makeMatrix(rows: p, columns: total, weights), intercept: intercept)
+    let model = try! RidgeModel(
+      weights: makeMatrix(rows: p, columns: weightColumns, weights),
+      intercept: configuration.computesWeights ? intercept : [])
     return RidgeCrossValidationResult(
       model: model, alphaGrid: alphas, bestAlphas: best.map { alphas[$0] }, bestAlphaIndices: best,
       scores: makeMatrix(

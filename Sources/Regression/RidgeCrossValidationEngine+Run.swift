@@ -63,7 +63,7 @@ extension RidgeCrossValidationEngine {
     let p = featureCount
     let targetCount = self.targetCount
     let chunk = Swift.max(1, Swift.min(configuration.targetChunkSize, targetCount))
-    var weights = [Scalar](repeating: 0, count: p * targetCount)
+    var weights = [Scalar](repeating: 0, count: configuration.computesWeights ? p * targetCount : 0)
     // One spare slot so that the buffer has storage even without targets.
     var best = [Int](repeating: 0, count: targetCount + 1)
     var cvPredictions: [Scalar] =
@@ -134,7 +134,9 @@ extension RidgeCrossValidationEngine {
       if !shared {
         for v in start..<(start + width) { outputs.best[v] = selectBest(target: v) }
         accumulateBestSums(start: start, width: width, best: outputs.best, buffers: buffers)
-        refit(start: start, width: width, best: outputs.best, buffers: &buffers, outputs: outputs)
+        if outputs.weights != nil || outputs.inSample != nil {
+          refit(start: start, width: width, best: outputs.best, buffers: &buffers, outputs: outputs)
+        }
         phases.refitSeconds += clock.lap()
         if configuration.keepsCrossValidatedPredictions {
           extractPredictions(start: start, width: width, best: outputs.best, buffers: buffers, outputs: outputs)

@@ -78,6 +78,8 @@ public struct ThresholdSweep: Sendable {
     // In-sample R² costs one more GEMM per voxel; compute it only when it is the thresholded score.
     var foldEncoder = encoder
     foldEncoder.ridge.computesInSampleScores = score == .inSampleDetermination
+    // The folds' encoding models only score voxels; their weights (p × V) are never used.
+    foldEncoder.ridge.computesWeights = false
     var accuracy = [[Double?]](repeating: [], count: thresholds.count)
     var counts = [[Int]](repeating: [], count: thresholds.count)
     for (fold, test) in testFolds.enumerated() {

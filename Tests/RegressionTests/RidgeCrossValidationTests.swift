@@ -75,6 +75,29 @@ struct RidgeCrossValidationTests {
     #expect(a.model.weights.isApproximatelyEqual(to: b.model.weights, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))
   }
 
+  @Test("skipping the weights changes no score, alpha or in-sample R²; chunks on both cores equal one chunk")
+  func withoutWeights() throws {
+    let (x, y) = plantedProblem(samples: 60, features: 9, targets: 50, seed: 4)
+    // Chunks of 8 targets: several chunks, processed side by side on the cores.
+    let full = try RidgeCrossValidation(fitIntercept: true, targetChunkSize: 8, computesInSampleScores: true)
+      .fit(features: x, targets: y)
+    let lean = try RidgeCrossValidation(
+      fitIntercept: true, targetChunkSize: 8, computesInSampleScores: true, computesWeights: false
+    ).fit(features: x, targets: y)
+    let single = try RidgeCrossValidation(fitIntercept: true, computesInSampleScores: true)
+      .fit(features: x, targets: y)
+    #expect(lean.model.weights.shape == MatrixShape(rows: 9, columns: 0))
+    #expect(lean.bestAlphaIndices == full.bestAlphaIndices)
+    #expect(lean.scores == full.scores)
+    #expect(lean.crossValidatedCorrelation == full.crossValidatedCorrelation)
+    #expect(lean.inSampleDetermination == full.inSampleDetermination)
+    // Per-target work does not depend on which chunk (or core) a target lands in, up to float32 GEMM blocking.
+    #expect(single.bestAlphaIndices == full.bestAlphaIndices)
+    #expect(
+      single.model.weights.isApproximatelyEqual(
+        to: full.model.weights, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))
+  }
+
   @Test("planted signal is recovered: high CV correlation, small alphas")
   func recovers() throws {
     let (x, y) = plantedProblem(samples: 120, features: 8, targets: 20, seed: 2)
