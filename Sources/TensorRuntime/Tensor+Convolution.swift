@@ -149,7 +149,8 @@ extension Tensor {
 
   /// 1-D transposed convolution (PyTorch's `ConvTranspose1d`) of `(B, I, L)` with weight `(I, O, k)`:
   /// output length `(L − 1)·stride − 2·padding + dilation·(k − 1) + 1`, computed as one SGEMM
-  /// `cols(O·k × L) = Wᵀ · x` followed by col2im scatter-add.
+  /// `cols(O·k × L) = Wᵀ · x` (split over the cores by `splitGEMM`) followed by a col2im scatter-add that the
+  /// workers share by output channel.
   public func transposeConvolved1D(
     weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int = 1, workspace: Workspace
   ) -> Tensor {
@@ -165,19 +166,22 @@ extension Tensor {
       withUnsafeBufferPointer { inputBuffer in
         weight.withUnsafeBufferPointer { w in
           for sample in 0..<batch {
-            Float.gemm(
+            Float.splitGEMM(
               transposeA: .transpose, transposeB: .none, m: outChannels * kernel, n: length, k: inChannels,
               alpha: 1, a: w.baseAddress!, lda: outChannels * kernel,
               b: inputBuffer.baseAddress! + sample * inChannels * length, ldb: length, beta: 0, c: columns,
               ldc: length)
             let target = out + sample * outChannels * outLength
             Tensor.fillChannels(target, bias: bias, channels: outChannels, positions: outLength)
-            for o in 0..<outChannels {
-              for tap in 0..<kernel {
-                let row = columns + (o * kernel + tap) * length
-                for position in 0..<length {
-                  let index = position * stride - padding + tap * dilation
-                  if index >= 0 && index < outLength { target[o * outLength + index] += row[position] }
+            TensorParallelism.forEachChunk(count: outChannels, costPerItem: kernel * length) { channels in
+              for o in channels {
+                for tap in 0..<kernel {
+                  let row = columns + (o * kernel + tap) * length
+                  let line = target + o * outLength
+                  for position in 0..<length {
+                    let index = position * stride - padding + tap * dilation
+                    if index >= 0 && index < outLength { line[index] += row[position] }
+                  }
                 }
               }
             }
