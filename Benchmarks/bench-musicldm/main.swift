@@ -1,6 +1,6 @@
 // `make bench` for MusicLDM: real-size UNet (batch-2 step at 10 s), VAE decode and vocoder with random
 // weights, side by side with PyTorch on the same weights and inputs (run.sh), plus a full 50-step generation's
-// wall time and peak memory. Usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N] [--only unet|vae|vocoder]
+// wall time and peak memory. Usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N] [--only unet|vae|vocoder|full]
 // Every component reports its median wall time and, next to it, the process CPU time per repetition (both
 // cores together), which stays comparable when other work shares the machine.
 
@@ -71,7 +71,7 @@ measure("unet", "unetBatch2StepSeconds", repetitions: 3) {
 }
 measure("vae", "vaeDecodeSeconds", repetitions: 2) { _ = pipeline.decoder(latents) }
 measure("vocoder", "vocoderSeconds", repetitions: 2) { _ = pipeline.vocoder(mel) }
-if fullSteps > 0 && only == nil {
+if fullSteps > 0 && (only == nil || only == "full") {
   let request = GenerationRequest(
     conditioning: labels.narrowed(axis: 0, start: 1, length: 1),
     unconditional: labels.narrowed(axis: 0, start: 0, length: 1), steps: fullSteps, guidanceScale: 2, seconds: 10,
