@@ -24,7 +24,7 @@ import json, sys
 path = sys.argv[1]
 torch = json.load(open(path + ".torch.json"))
 swift = json.load(open(path + ".swift.json"))
-report = {"pytorch": torch, "swift": swift, "ratios": {}}
+report = {"pytorch": torch, "swift": swift, "ratios": {}, "loadAverageAtEnd": open("/proc/loadavg").read().split()[:3]}
 for key in ["unetBatch2StepSeconds", "vaeDecodeSeconds", "vocoderSeconds"]:
     if key not in swift or key not in torch:
         continue
