@@ -1,6 +1,8 @@
 // `make bench` for MusicLDM: real-size UNet (batch-2 step at 10 s), VAE decode and vocoder with random
 // weights, side by side with PyTorch on the same weights and inputs (run.sh), plus a full 50-step generation's
-// wall time and peak memory. Usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N]
+// wall time and peak memory. Usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N] [--only unet|vae|vocoder|full]
+// Every component reports its median wall time and, next to it, the process CPU time per repetition (both
+// cores together), which stays comparable when other work shares the machine.
 
 import Foundation
 import LinearAlgebra
@@ -12,11 +14,21 @@ func seconds(_ duration: Duration) -> Double {
   Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
 }
 
-func medianTime(_ repetitions: Int, _ body: () -> Void) -> Double {
+func processCPUSeconds() -> Double {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
+  let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+  return user + system
+}
+
+/// The median wall time of `repetitions` runs after one warm-up, and the mean CPU time per run.
+func medianTime(_ repetitions: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
   let clock = ContinuousClock()
   body()
+  let cpuStart = processCPUSeconds()
   let samples = (0..<repetitions).map { _ in seconds(clock.measure(body)) }.sorted()
-  return samples[samples.count / 2]
+  return (samples[samples.count / 2], (processCPUSeconds() - cpuStart) / Double(repetitions))
 }
 
 func peakResidentMegabytes() -> Double {
@@ -40,19 +52,26 @@ guard arguments.count >= 3 else {
 }
 let folder = URL(fileURLWithPath: arguments[1])
 let fullSteps = arguments.firstIndex(of: "--full-steps").flatMap { Int(arguments[$0 + 1]) } ?? 50
+let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
 let pipeline = try MusicLDMPipeline(folder: folder)
 let sample = try load(folder, "unet_sample")
 let labels = try load(folder, "class_labels")
 let latents = try load(folder, "vae_latents")
 let mel = try load(folder, "vocoder_mel")
 var report: [String: Double] = [:]
-report["unetBatch2StepSeconds"] = medianTime(3) { _ = pipeline.unet(sample, timestep: 501, classLabels: labels) }
-print("UNet batch-2 step: \(report["unetBatch2StepSeconds"]!) s")
-report["vaeDecodeSeconds"] = medianTime(2) { _ = pipeline.decoder(latents) }
-print("VAE decode: \(report["vaeDecodeSeconds"]!) s")
-report["vocoderSeconds"] = medianTime(2) { _ = pipeline.vocoder(mel) }
-print("vocoder: \(report["vocoderSeconds"]!) s")
-if fullSteps > 0 {
+@MainActor func measure(_ name: String, _ key: String, repetitions: Int, _ body: () -> Void) {
+  guard only == nil || only == name else { return }
+  let (wall, cpu) = medianTime(repetitions, body)
+  report[key] = wall
+  report[key.replacingOccurrences(of: "Seconds", with: "CPUSeconds")] = cpu
+  print("\(name): \(wall) s wall, \(cpu) s CPU")
+}
+measure("unet", "unetBatch2StepSeconds", repetitions: 3) {
+  _ = pipeline.unet(sample, timestep: 501, classLabels: labels)
+}
+measure("vae", "vaeDecodeSeconds", repetitions: 2) { _ = pipeline.decoder(latents) }
+measure("vocoder", "vocoderSeconds", repetitions: 2) { _ = pipeline.vocoder(mel) }
+if fullSteps > 0 && (only == nil || only == "full") {
   let request = GenerationRequest(
     conditioning: labels.narrowed(axis: 0, start: 1, length: 1),
     unconditional: labels.narrowed(axis: 0, start: 0, length: 1), steps: fullSteps, guidanceScale: 2, seconds: 10,

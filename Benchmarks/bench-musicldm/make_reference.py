@@ -55,13 +55,15 @@ for name, value in inputs.items():
 
 
 def median_time(fn, repetitions):
+    """Median wall time of `repetitions` runs after one warm-up, and the mean process CPU time per run."""
     fn()
     samples = []
+    cpu_start = time.process_time()
     for _ in range(repetitions):
         start = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - start)
-    return float(np.median(samples))
+    return float(np.median(samples)), (time.process_time() - cpu_start) / repetitions
 
 
 unet = UNet2DConditionModel.from_pretrained(os.path.join(out, "unet")).eval()
@@ -72,14 +74,18 @@ with torch.no_grad():
     labels = torch.from_numpy(inputs["class_labels"])
     latents = torch.from_numpy(inputs["vae_latents"])
     mel = torch.from_numpy(inputs["vocoder_mel"])
-    report = {
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "unetBatch2StepSeconds": median_time(
-            lambda: unet(sample, torch.tensor(501), encoder_hidden_states=None, class_labels=labels), 3),
-        "vaeDecodeSeconds": median_time(lambda: vae.decode(latents / vae.config.scaling_factor), 2),
-        "vocoderSeconds": median_time(lambda: vocoder(mel), 2),
-        "peakResidentMegabytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    only = os.environ.get("BENCH_COMPONENT")
+    runs = {
+        "unetBatch2Step": (
+            "unet", lambda: unet(sample, torch.tensor(501), encoder_hidden_states=None, class_labels=labels), 3),
+        "vaeDecode": ("vae", lambda: vae.decode(latents / vae.config.scaling_factor), 2),
+        "vocoder": ("vocoder", lambda: vocoder(mel), 2),
     }
+    report = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    for key, (name, fn, repetitions) in runs.items():
+        if only and only != name:
+            continue
+        report[key + "Seconds"], report[key + "CPUSeconds"] = median_time(fn, repetitions)
+    report["peakResidentMegabytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 json.dump(report, open(report_path, "w"), indent=2)
 print("PyTorch:", json.dumps(report))

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # MusicLDM benchmark: PyTorch (pinned, CPU, 2 threads) and Swift on the same real-size random weights and inputs,
 # in the same run; prints ours/PyTorch ratios. $1 = Swift benchmark binary, $2 = JSON output path.
-# FULL_STEPS (default 50) sets the steps of the full generation; 0 skips it.
+# FULL_STEPS (default 50) sets the steps of the full generation; 0 skips it. BENCH_COMPONENT=unet|vae|vocoder
+# times one component only (on both sides, no full generation). CPU ratios (process CPU time per run, both
+# cores) are printed next to wall ratios: they stay meaningful when other work shares the machine.
 set -euo pipefail
 binary="$1"
 json="$2"
@@ -12,15 +14,24 @@ venv="$root/.venv-musicldm"
 "$venv/bin/pip" install -q -r "$root/Tools/reference/musicldm/requirements.txt"
 work="${MUSICLDM_BENCH_DIR:-/tmp/resonance-musicldm-bench}"
 "$venv/bin/python" "$here/make_reference.py" "$work" "$json.torch.json"
-"$binary" "$work" "$json.swift.json" --full-steps "${FULL_STEPS:-50}"
+only=()
+[ -n "${BENCH_COMPONENT:-}" ] && only=(--only "$BENCH_COMPONENT")
+uptime
+"$binary" "$work" "$json.swift.json" --full-steps "${FULL_STEPS:-50}" "${only[@]}"
+uptime
 python3 - "$json" <<'PY'
 import json, sys
 path = sys.argv[1]
 torch = json.load(open(path + ".torch.json"))
 swift = json.load(open(path + ".swift.json"))
-report = {"pytorch": torch, "swift": swift, "ratios": {}}
+report = {"pytorch": torch, "swift": swift, "ratios": {}, "loadAverageAtEnd": open("/proc/loadavg").read().split()[:3]}
 for key in ["unetBatch2StepSeconds", "vaeDecodeSeconds", "vocoderSeconds"]:
+    if key not in swift or key not in torch:
+        continue
+    cpu = key.replace("Seconds", "CPUSeconds")
     report["ratios"][key] = swift[key] / torch[key]
-    print(f"{key:<24} ours {swift[key]:8.3f} s  PyTorch {torch[key]:8.3f} s  ratio {swift[key] / torch[key]:.2f}")
+    report["ratios"][cpu] = swift[cpu] / torch[cpu]
+    print(f"{key:<24} ours {swift[key]:8.3f} s  PyTorch {torch[key]:8.3f} s  ratio {swift[key] / torch[key]:.2f}"
+          f"  | CPU ours {swift[cpu]:8.3f} s  PyTorch {torch[cpu]:8.3f} s  ratio {swift[cpu] / torch[cpu]:.2f}")
 json.dump(report, open(path, "w"), indent=2, sort_keys=True)
 PY

@@ -80,7 +80,7 @@ public struct AutoencoderDecoder: Sendable {
     var h = convolutionIn(postQuantConvolution(z, workspace: workspace), workspace: workspace)
     h = midResnets[0](h, embedding: nil, workspace: workspace)
     let (height, width) = (h.shape[2], h.shape[3])
-    var attended = midAttention(midNorm(h).imageToTokens()).tokensToImage(height: height, width: width)
+    var attended = midAttention(midNorm(h, activation: nil).imageToTokens()).tokensToImage(height: height, width: width)
     attended.add(h)
     h = midResnets[1](attended, embedding: nil, workspace: workspace)
     for level in levels {
@@ -89,6 +89,6 @@ public struct AutoencoderDecoder: Sendable {
         h = upsampler(h, height: 2 * h.shape[2], width: 2 * h.shape[3], workspace: workspace)
       }
     }
-    return convolutionOut(normOut(h).applying(.silu), workspace: workspace)
+    return convolutionOut(normOut(h, activation: .silu), workspace: workspace)
   }
 }

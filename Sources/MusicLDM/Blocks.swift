@@ -34,18 +34,22 @@ func convolution1x1(_ loader: ParameterLoader, _ prefix: String, _ input: Int, _
 }
 
 extension Tensor {
-  /// `(B, C, H, W)` plus a per-sample, per-channel `(B, C)` offset broadcast over `H × W`.
-  func addingChannelOffsets(_ offsets: Tensor) -> Tensor {
+  /// Adds a per-sample, per-channel `(B, C)` offset to a `(B, C, H, W)` tensor in place, broadcast over `H × W`.
+  mutating func addChannelOffsets(_ offsets: Tensor) {
     precondition(rank == 4 && offsets.shape == [shape[0], shape[1]], "channel offsets \(offsets.shape) for \(shape)")
-    var result = self
     let plane = shape[2] * shape[3]
-    result.withUnsafeMutableBufferPointer { buffer in
-      for row in 0..<(shape[0] * shape[1]) {
-        let value = offsets.elements[row]
-        for index in (row * plane)..<((row + 1) * plane) { buffer[index] += value }
+    let rows = shape[0] * shape[1]
+    offsets.withUnsafeBufferPointer { values in
+      withUnsafeMutableBufferPointer { buffer in
+        let base = buffer.baseAddress!
+        TensorParallelism.forEachChunk(count: rows, costPerItem: plane) { range in
+          for row in range {
+            let (line, value) = (base + row * plane, values[row])
+            for index in 0..<plane { line[index] += value }
+          }
+        }
       }
     }
-    return result
   }
 
   /// `(B, C, H, W)` → `(B, H·W, C)` tokens (row-major over `H`, then `W`).
@@ -56,6 +60,13 @@ extension Tensor {
   /// `(B, H·W, C)` tokens → `(B, C, H, W)`.
   func tokensToImage(height: Int, width: Int) -> Tensor {
     reshaped([shape[0], height, width, shape[2]]).permuted([0, 3, 1, 2])
+  }
+}
+
+extension GroupNorm {
+  /// The normalised input passed through `activation`, in one pass (``Tensor/groupNormalized(groups:weight:bias:epsilon:activation:)``).
+  func callAsFunction(_ input: Tensor, activation: Activation?) -> Tensor {
+    input.groupNormalized(groups: groups, weight: weight, bias: bias, epsilon: epsilon, activation: activation)
   }
 }
 
@@ -85,11 +96,11 @@ struct ResnetBlock {
   }
 
   func callAsFunction(_ x: Tensor, embedding: Tensor?, workspace: Workspace) -> Tensor {
-    var h = conv1(norm1(x).applying(.silu), workspace: workspace)
+    var h = conv1(norm1(x, activation: .silu), workspace: workspace)
     if let timeProjection, let embedding {
-      h = h.addingChannelOffsets(timeProjection(embedding.applying(.silu)))
+      h.addChannelOffsets(timeProjection(embedding.applying(.silu)))
     }
-    h = conv2(norm2(h).applying(.silu), workspace: workspace)
+    h = conv2(norm2(h, activation: .silu), workspace: workspace)
     let residual = shortcut.map { $0(x, workspace: workspace) } ?? x
     h.add(residual)
     return h
@@ -191,7 +202,7 @@ struct SpatialTransformer {
 
   func callAsFunction(_ x: Tensor, workspace: Workspace) -> Tensor {
     let (height, width) = (x.shape[2], x.shape[3])
-    let tokens = block(projectionIn(norm(x), workspace: workspace).imageToTokens())
+    let tokens = block(projectionIn(norm(x, activation: nil), workspace: workspace).imageToTokens())
     var h = projectionOut(tokens.tokensToImage(height: height, width: width), workspace: workspace)
     h.add(x)
     return h

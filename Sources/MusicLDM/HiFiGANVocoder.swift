@@ -24,8 +24,11 @@ public struct HiFiGANVocoder: Sendable {
       padding = dilation * (kernel - 1) / 2
     }
 
-    func callAsFunction(_ x: Tensor, workspace: Workspace) -> Tensor {
-      x.convolved1D(weight: weight, bias: bias, padding: padding, dilation: dilation, workspace: workspace)
+    /// `conv(act(x))`, the activation applied while the input is read.
+    func callAsFunction(_ x: Tensor, inputActivation: Activation? = nil, workspace: Workspace) -> Tensor {
+      x.convolved1D(
+        weight: weight, bias: bias, padding: padding, dilation: dilation, inputActivation: inputActivation,
+        workspace: workspace)
     }
   }
 
@@ -47,8 +50,9 @@ public struct HiFiGANVocoder: Sendable {
     func callAsFunction(_ input: Tensor, slope: Float, workspace: Workspace) -> Tensor {
       var x = input
       for (convolution1, convolution2) in zip(first, second) {
+        let activation = Activation.leakyReLU(slope: slope)
         let h = convolution2(
-          convolution1(x.applying(.leakyReLU(slope: slope)), workspace: workspace).applying(.leakyReLU(slope: slope)),
+          convolution1(x, inputActivation: activation, workspace: workspace), inputActivation: activation,
           workspace: workspace)
         x.add(h)
       }
@@ -128,7 +132,7 @@ public struct HiFiGANVocoder: Sendable {
       sum.scale(by: 1 / Float(blocks.count))
       x = sum
     }
-    x = convolutionPost(x.applying(.leakyReLU(slope: 0.01)), workspace: workspace).applying(.tanh)
+    x = convolutionPost(x, inputActivation: .leakyReLU(slope: 0.01), workspace: workspace).applying(.tanh)
     return x.reshaped([x.shape[0], x.shape[2]])
   }
 }

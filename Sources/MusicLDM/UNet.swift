@@ -186,6 +186,6 @@ public struct UNet: Sendable {
         h = upsampler(h, height: next.shape[2], width: next.shape[3], workspace: workspace)
       }
     }
-    return convolutionOut(normOut(h).applying(.silu), workspace: workspace)
+    return convolutionOut(normOut(h, activation: .silu), workspace: workspace)
   }
 }

@@ -130,6 +130,91 @@ extension Tensor {
     }
   }
 
+  /// Group normalisation followed by an optional activation, written into a new tensor in one pass:
+  /// `y = act((x − μ) / √(σ² + epsilon) · weight[c] + bias[c])` with `μ`, `σ²` the biased mean and variance
+  /// of each `(sample, group)` (PyTorch's `GroupNorm`, then e.g. `SiLU`), for a `(B, C, …)` tensor whose `C`
+  /// channels split into `groups` consecutive groups.
+  ///
+  /// The statistics are two passes over the group (mean, then centred squares) with 16-lane float partial
+  /// sums accumulated in double every 1024 elements; SiLU uses the vectorised ``fastExp(_:)``.
+  public func groupNormalized(
+    groups: Int, weight: Tensor, bias: Tensor, epsilon: Float, activation: Activation? = nil
+  ) -> Tensor {
+    let (batch, channels) = (shape[0], shape[1])
+    precondition(channels % groups == 0, "GroupNorm: \(channels) channels do not split into \(groups) groups.")
+    precondition(weight.count == channels && bias.count == channels, "GroupNorm parameters do not match channels.")
+    let spatial = shape[2...].reduce(1, *)
+    let perGroup = channels / groups
+    return withUnsafeBufferPointer { input in
+      weight.withUnsafeBufferPointer { gamma in
+        bias.withUnsafeBufferPointer { beta in
+          Tensor(shape: shape) { output in
+            let (source, target) = (input.baseAddress!, output.baseAddress!)
+            TensorParallelism.forEachChunk(count: batch * groups, costPerItem: perGroup * spatial * 4) { range in
+              for item in range {
+                let (sample, group) = (item / groups, item % groups)
+                let offset = (sample * channels + group * perGroup) * spatial
+                let (mean, inverse) = Tensor.moments(source + offset, count: perGroup * spatial, epsilon: epsilon)
+                for c in 0..<perGroup {
+                  let channel = group * perGroup + c
+                  let scale = inverse * gamma[channel]
+                  let shift = beta[channel] - mean * scale
+                  let start = offset + c * spatial
+                  Tensor.affine(
+                    source + start, into: target + start, count: spatial, scale: scale, shift: shift,
+                    activation: activation)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The mean and `1/√(variance + epsilon)` of `count` values (biased variance, two passes).
+  static func moments(_ values: UnsafePointer<Float>, count: Int, epsilon: Float) -> (mean: Float, inverse: Float) {
+    let raw = UnsafeRawPointer(values)
+    let vectorEnd = count - count % 16
+    func blockedSum(_ term: (SIMD16<Float>) -> SIMD16<Float>, _ scalar: (Float) -> Float) -> Double {
+      var total: Double = 0
+      var start = 0
+      while start < vectorEnd {
+        let end = Swift.min(start + 1024, vectorEnd)
+        var partial = SIMD16<Float>(repeating: 0)
+        for index in stride(from: start, to: end, by: 16) {
+          partial += term(raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self))
+        }
+        total += Double(partial.sum())
+        start = end
+      }
+      for index in vectorEnd..<count { total += Double(scalar(values[index])) }
+      return total
+    }
+    let mean = Float(blockedSum({ $0 }, { $0 }) / Double(count))
+    let centred = SIMD16<Float>(repeating: mean)
+    let squares = blockedSum({ ($0 - centred) * ($0 - centred) }, { ($0 - mean) * ($0 - mean) })
+    return (mean, Float(1 / (squares / Double(count) + Double(epsilon)).squareRoot()))
+  }
+
+  /// `target[i] = act(source[i] · scale + shift)`, with loops that vectorise for no activation and SiLU.
+  static func affine(
+    _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int, scale: Float,
+    shift: Float, activation: Activation?
+  ) {
+    switch activation {
+    case nil:
+      for index in 0..<count { target[index] = source[index] * scale + shift }
+    case .silu:
+      for index in 0..<count {
+        let y = source[index] * scale + shift
+        target[index] = y / (1 + Tensor.fastExp(-y))
+      }
+    case let activation?:
+      for index in 0..<count { target[index] = activation(source[index] * scale + shift) }
+    }
+  }
+
   /// Softmax over the last axis in place: `y_j = e^(x_j − max) / Σ_k e^(x_k − max)`.
   public mutating func softmaxLastAxis() {
     let width = shape.last ?? 1
@@ -144,12 +229,15 @@ extension Tensor {
 
   /// e^x in float32 (Cephes' `expf`: range reduction by ln 2 and a degree-5 polynomial, ≤ 2 ulp), flushing
   /// results below the smallest normal float (x < −87.3) to 0. Unlike glibc's `expf` it has no slow path for
-  /// underflow, which softmax rows with −100 masks hit constantly, and the loop calling it vectorises.
+  /// underflow, which softmax rows with −100 masks hit constantly, and loops calling it vectorise: `n` is
+  /// rounded to nearest-even by adding and subtracting 1.5 · 2²³, and 2ⁿ is assembled from the rounded sum's
+  /// bits with wrapping integer arithmetic (no conversions that could trap).
   @inlinable
   static func fastExp(_ value: Float) -> Float {
-    if value < -87.3 { return 0 }
-    let x = Swift.min(value, 88.7)
-    let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+    let x = Swift.min(Swift.max(value, -87.3), 88.7)
+    let shifter: Float = 12_582_912  // 1.5 · 2²³
+    let rounded = x * 1.442_695_04 + shifter
+    let n = rounded - shifter
     let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
     var p: Float = 1.987_569_15e-4
     p = p * r + 1.398_199_950_7e-3
@@ -158,20 +246,33 @@ extension Tensor {
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
     let y = p * r * r + r + 1
-    return y * Float(bitPattern: UInt32(Int32(n) + 127) << 23)
+    // The low mantissa bits of `rounded` hold n + 2²² (two's complement); 2ⁿ has exponent field n + 127.
+    let power = Float(bitPattern: (rounded.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
+    return value < -87.3 ? 0 : y * power
   }
 
+  /// Softmax of one row in place, with SIMD reductions for the maximum and the sum.
   @usableFromInline
   static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
-    var largest = -Float.infinity
-    for index in 0..<count { largest = Swift.max(largest, row[index]) }
-    if largest == -.infinity { largest = 0 }
-    var sum: Float = 0
-    for index in 0..<count {
-      let value = Tensor.fastExp(row[index] - largest)
-      row[index] = value
-      sum += value
+    let lanes = 16
+    let vectorEnd = count - count % lanes
+    let raw = UnsafeMutableRawPointer(row)
+    var largestVector = SIMD16<Float>(repeating: -.infinity)
+    for start in stride(from: 0, to: vectorEnd, by: lanes) {
+      // A compare-and-blend (not `pointwiseMax`, whose NaN rules compile to per-lane scalar code).
+      let values = raw.loadUnaligned(fromByteOffset: start * 4, as: SIMD16<Float>.self)
+      largestVector.replace(with: values, where: values .> largestVector)
     }
+    var largest = largestVector.max()
+    for index in vectorEnd..<count { largest = Swift.max(largest, row[index]) }
+    if largest == -.infinity { largest = 0 }
+    for index in 0..<count { row[index] = Tensor.fastExp(row[index] - largest) }
+    var sumVector = SIMD16<Float>(repeating: 0)
+    for start in stride(from: 0, to: vectorEnd, by: lanes) {
+      sumVector += raw.loadUnaligned(fromByteOffset: start * 4, as: SIMD16<Float>.self)
+    }
+    var sum = sumVector.sum()
+    for index in vectorEnd..<count { sum += row[index] }
     let inverse = 1 / sum
     for index in 0..<count { row[index] *= inverse }
   }
