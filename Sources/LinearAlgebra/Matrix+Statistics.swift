@@ -11,6 +11,8 @@ extension Matrix {
   ///
   /// Sums accumulate in `Double` whatever the element type, so `Float` data with a large offset (raw BOLD
   /// intensities) keep full single precision. An empty matrix (no rows) gives zeros.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func columnMeans() -> [Scalar] {
     columnMeansInDouble().map { Scalar($0) }
   }
@@ -34,6 +36,8 @@ extension Matrix {
   ///
   /// `std[j] = sqrt(Σᵢ (A[i, j] − mean[j])² / d)` with `d = n` (population) or `d = n − 1` (sample).
   /// With too few rows for the denominator (0 rows, or 1 row for `.sample`) the result is zeros.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func columnStandardDeviations(_ kind: StandardDeviationKind = .population) -> [Scalar] {
     columnStandardDeviationsInDouble(kind, means: columnMeansInDouble()).map { Scalar($0) }
   }
@@ -65,6 +69,8 @@ extension Matrix {
   /// as in nilearn's `signal.clean(standardize=True)`, instead of NaN.
   ///
   /// - Throws: ``LinearAlgebraError/nonFiniteInput(operation:row:column:)`` when any element is NaN or infinite.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func zScoredColumns(_ kind: StandardDeviationKind = .population) throws(LinearAlgebraError) -> Matrix {
     try checkFinite(operation: "zScoredColumns")
     let means = columnMeansInDouble()
@@ -92,6 +98,8 @@ extension Matrix {
   /// ends up with zero mean, as `scipy.signal.detrend(type="linear")` and nilearn's detrending give.
   ///
   /// - Throws: ``LinearAlgebraError/nonFiniteInput(operation:row:column:)`` when any element is NaN or infinite.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func linearlyDetrendedColumns() throws(LinearAlgebraError) -> Matrix {
     try checkFinite(operation: "linearlyDetrendedColumns")
     guard rows > 0 else { return self }
@@ -130,6 +138,8 @@ extension Matrix {
   ///
   /// - Throws: ``LinearAlgebraError/shapeMismatch(operation:left:right:)`` when shapes differ,
   ///   ``LinearAlgebraError/nonFiniteInput(operation:row:column:)`` for NaN/Inf.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func columnwisePearsonCorrelation(with other: Matrix) throws(LinearAlgebraError) -> [Scalar] {
     guard shape == other.shape else {
       throw .shapeMismatch(operation: "columnwisePearsonCorrelation", left: shape, right: other.shape)
@@ -168,6 +178,8 @@ extension Matrix {
   /// everything.
   ///
   /// - Throws: ``LinearAlgebraError/shapeMismatch(operation:left:right:)`` when `d` differs, or non-finite input.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func rowCorrelationMatrix(with other: Matrix) throws(LinearAlgebraError) -> Matrix {
     guard columns == other.columns else {
       throw .shapeMismatch(operation: "rowCorrelationMatrix (n×d with m×d)", left: shape, right: other.shape)
@@ -184,6 +196,8 @@ extension Matrix {
   /// `S[i, k] = ⟨a_i, b_k⟩ / (‖a_i‖ ‖b_k‖)`; the result is `n × m`. A zero row gives similarity 0.
   ///
   /// - Throws: ``LinearAlgebraError/shapeMismatch(operation:left:right:)`` when `d` differs, or non-finite input.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func rowCosineSimilarityMatrix(with other: Matrix) throws(LinearAlgebraError) -> Matrix {
     guard columns == other.columns else {
       throw .shapeMismatch(operation: "rowCosineSimilarityMatrix (n×d with m×d)", left: shape, right: other.shape)
@@ -198,6 +212,8 @@ extension Matrix {
   /// Every row scaled to unit Euclidean norm, after subtracting its mean when `centred`.
   ///
   /// Rows with zero norm (after centring) become all zeros.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func normalizedRows(centred: Bool) -> Matrix {
     var result = self
     let width = columns
