@@ -11,9 +11,9 @@ extension LinearAlgebraScalar {
   /// weight matrices are streamed once in total); tall, narrow ones by rows of `C`. Products under about
   /// 4 MFLOP run as one call on the calling thread. The whole call is inside
   /// ``BLASRuntime/withSingleThreadedCalls(_:)``, so OpenBLAS's own worker threads never spin between calls
-  /// and the cores stay free for the caller's Swift loops.
-  ///
-  /// - Parameter workers: the number of blocks run at once (default: the number of cores).
+  /// and the cores stay free for the caller's Swift loops. The operands are those of
+  /// ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``; `workers` is the number of blocks run
+  /// at once (default: the number of cores).
   public static func splitGEMM(
     transposeA: Transpose, transposeB: Transpose, m: Int, n: Int, k: Int,
     alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
