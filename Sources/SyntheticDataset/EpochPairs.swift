@@ -38,7 +38,7 @@ extension DatasetGenerator {
 
   /// The planted model's epoch-averaged pairs for `subject`, computed in memory without NIfTI files.
   ///
-  /// For every run, each voxel's series `y(t)` (``PlantedModel/simulateVoxel(subject:run:position:responses:into:)``,
+  /// For every run, each voxel's series `y(t)` (``PlantedModel/simulateVoxel(subject:run:position:responses:noiseSeed:into:)``,
   /// not quantised to int16) is cleaned as the reference pipeline does (linear detrend, then z-score with the
   /// population standard deviation), every event is epoched (start volume `⌊onset / TR⌋ + 3`, mean of the next
   /// `volumesPerClip` volumes, fewer at the run's end), and the epochs of each stimulus are averaged (the

@@ -132,9 +132,8 @@ extension Tensor {
 
   /// 1-D cross-correlation (PyTorch's `Conv1d`) of `(B, C, L)` with weight `(O, C, k)`: padding, stride and
   /// dilation along the length axis, computed by ``convolved2D(weight:bias:geometry:inputActivation:workspace:)``
-  /// on a height-1 image.
-  ///
-  /// - Parameter inputActivation: applied to the input as it is read (must map 0 to 0), or nil.
+  /// on a height-1 image. `inputActivation`, when given, is applied to the input as it is read (it must map 0
+  /// to 0, since padding is applied to the raw input).
   public func convolved1D(
     weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
     inputActivation: Activation? = nil, workspace: Workspace

@@ -136,7 +136,7 @@ extension Tensor {
   /// channels split into `groups` consecutive groups.
   ///
   /// The statistics are two passes over the group (mean, then centred squares) with 16-lane float partial
-  /// sums accumulated in double every 1024 elements; SiLU uses the vectorised ``fastExp(_:)``.
+  /// sums accumulated in double every 1024 elements; SiLU uses the vectorised `fastExp`.
   public func groupNormalized(
     groups: Int, weight: Tensor, bias: Tensor, epsilon: Float, activation: Activation? = nil
   ) -> Tensor {

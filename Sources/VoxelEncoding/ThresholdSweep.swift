@@ -1,4 +1,4 @@
-public import DecodingMetrics
+internal import DecodingMetrics
 public import LinearAlgebra
 public import NeuroIO
 public import Regression
@@ -134,7 +134,7 @@ public struct ThresholdSweep: Sendable {
   }
 }
 
-/// What ``ThresholdSweep/run(features:responses:decodingTargets:masker:)`` returns.
+/// What ``ThresholdSweep/run(features:responses:decodingTargets:masker:progress:)`` returns.
 public struct ThresholdSweepResult: Sendable {
   /// The thresholds tried.
   public var thresholds: [Double]
