@@ -57,6 +57,7 @@ extension Reconstructor {
   ///   - options: score, thresholds, smoothing and cluster size.
   ///   - progress: receives one line per encoding fit.
   /// - Throws: ``ResonanceError/invalidData(path:reason:)`` for an unknown score,
+  ///   ``ResonanceError/missingData(what:hint:)`` when no threshold keeps a voxel in every sweep fold,
   ///   ``ResonanceError/numericalFailure(step:reason:)`` when a fit or an image operation fails.
   public static func selectVoxels(
     features: Matrix<Float>, responses: Matrix<Float>, decodingTargets: Matrix<Float>, masker: Masker,
@@ -88,6 +89,9 @@ extension Reconstructor {
         score, threshold: threshold, smoothingFWHM: options.smoothingFWHM,
         minimumClusterSize: options.minimumClusterSize)
       return VoxelSelectionStage(maps: maps, selection: selection, sweep: sweep)
+    } catch .emptySelection(let detail) {
+      throw .missingData(
+        what: "Selected voxels (\(detail))", hint: "Lower --threshold or the minimum cluster size.")
     } catch {
       throw .numericalFailure(step: "Voxel selection", reason: "\(error)")
     }

@@ -1,9 +1,7 @@
 import DecodingMetrics
 import Foundation
-import FunctionalAlignment
 import LinearAlgebra
 import NeuroIO
-import Regression
 import SyntheticDataset
 import Testing
 import VoxelEncoding
@@ -39,6 +37,9 @@ struct PlantedAccuracyBand {
   var testTargets: Matrix<Float>
   /// Encoding features of the training stimuli, `40 × 5`.
   var trainingFeatures: Matrix<Float>
+  /// The training and test stimuli, in the loader's row order.
+  var trainingStimuli: [Resonance.Stimulus] = []
+  var testStimuli: [Resonance.Stimulus] = []
 
   /// Collects the noise-independent parts of the file-based run whose outputs are in `folder`.
   init(
@@ -63,8 +64,8 @@ struct PlantedAccuracyBand {
       stimuli.map { Resonance.Stimulus(genre: $0.genre.rawValue, track: $0.track) }
     }
     // The generator's row order is the loader's (genre, then track).
-    let trainingStimuli = converted(schedule.trainingStimuli)
-    let testStimuli = converted(schedule.testStimuli)
+    trainingStimuli = converted(schedule.trainingStimuli)
+    testStimuli = converted(schedule.testStimuli)
     #expect(products.testStimuli == testStimuli)
     let bridge = try EmbeddingBridge.read(from: folder.appendingPathComponent("bridge.npz"))
     trainingFeatures = try features.rows(for: trainingStimuli)
@@ -89,46 +90,37 @@ struct PlantedAccuracyBand {
   /// noise (the realization in the files), a value = an independent realization.
   ///
   /// A replicate whose sweep or selection keeps no voxel is scored at chance (0.5): the file-based run would
-  /// stop there, and a band that skipped such replicates would be biased upwards.
+  /// stop there, and a band that skipped such replicates would be biased upwards. The stages are
+  /// `Reconstructor`'s own (`selectVoxels`, `alignSubjects`, `decode`) with the file-based run's options.
   func accuracy(model: PlantedModel, noiseSeed: UInt64?) throws -> Double {
     let subjects = try (1...generator.configuration.subjects).map {
       try pairs(subject: $0, model: model, noiseSeed: noiseSeed)
     }
-    let score = try #require(EncodingScore(rawValue: options.selectionScore))
     let selection: VoxelSelection
     do {
-      selection = try select(responses: subjects[0].train, score: score)
+      selection = try Reconstructor.selectVoxels(
+        features: trainingFeatures, responses: subjects[0].train, decodingTargets: trainingTargets,
+        masker: Masker(mask: templateMask), options: options
+      ).selection
     } catch {
-      guard case .emptySelection = error else { throw error }
+      guard case .missingData = error else { throw error }
       return 0.5
     }
     guard !selection.isEmpty else { return 0.5 }
-    precondition(options.alignment == .authorsRidge, "the band replicates the authors' LOO ridge alignment only")
-    let aligned = try TemplateAlignment(method: .ridge(RidgeAlignment())).align(
-      subjects: subjects.map {
-        SubjectSamples(train: $0.train.columns(at: selection.columns), test: $0.test.columns(at: selection.columns))
-      })
-    let alpha = try #require(options.decoderAlpha, "the band replicates a fixed decoder alpha")
-    let (decoder, _) = try RidgeDecoder(alpha: .fixed(alpha)).fit(
-      activity: aligned.train,
-      embeddings: Matrix.verticallyStacked(Array(repeating: trainingTargets, count: subjects.count)))
-    return try Identification.perSubject(
-      predictions: decoder.predict(aligned.test), targets: testTargets, rows: aligned.testRows
-    ).mean
-  }
-
-  /// The encoding model on the template's training pairs, the threshold chosen by `ThresholdSweep` inside them,
-  /// and the selection at that threshold, as `Reconstructor.run()` selects voxels.
-  func select(responses: Matrix<Float>, score: EncodingScore) throws(VoxelEncodingError) -> VoxelSelection {
-    let masker = Masker(mask: templateMask)
-    let maps = try VoxelEncoder().fit(features: trainingFeatures, responses: responses, masker: masker)
-    let sweep = try ThresholdSweep(
-      thresholds: options.thresholds, score: score, smoothingFWHM: options.smoothingFWHM,
-      minimumClusterSize: options.minimumClusterSize
-    ).run(features: trainingFeatures, responses: responses, decodingTargets: trainingTargets, masker: masker)
-    return try maps.select(
-      score, threshold: sweep.bestThreshold, smoothingFWHM: options.smoothingFWHM,
-      minimumClusterSize: options.minimumClusterSize)
+    // Alignment and decoding read only the responses; every stimulus counts once.
+    let restricted = subjects.enumerated().map { index, pair in
+      SubjectPairs(
+        subject: String(index + 1),
+        training: StimulusResponses(
+          stimuli: trainingStimuli, responses: pair.train.columns(at: selection.columns),
+          presentationCounts: Array(repeating: 1, count: trainingStimuli.count)),
+        test: StimulusResponses(
+          stimuli: testStimuli, responses: pair.test.columns(at: selection.columns),
+          presentationCounts: Array(repeating: 1, count: testStimuli.count)))
+    }
+    let stacked = try Reconstructor.alignSubjects(restricted, options: options)
+    let (predictions, _) = try Reconstructor.decode(stacked, trainingTargets: trainingTargets, options: options)
+    return try Identification.perSubject(predictions: predictions, targets: testTargets, rows: stacked.testRows).mean
   }
 
   /// The normal-theory prediction interval for one more draw: `mean ± t · s · √(1 + 1/K)` of the `K` values, `s`
