@@ -97,7 +97,7 @@ public struct Epocher: Sendable {
   ) throws(ResonanceError) -> (events: [StimulusEvent], responses: Matrix<Float>) {
     let (kept, windows) = try self.windows(events: events, volumeCount: run.rows, runName: runName)
     let cleaner = RunCleaner(run: run)
-    try cleaner.checkFinite()
+    try cleaner.checkFinite(context: runName)
     let voxels = run.columns
     var means = Matrix<Float>(rows: kept.count, columns: voxels)
     means.withUnsafeMutableBufferPointer { target in

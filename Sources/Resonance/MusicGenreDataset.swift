@@ -258,7 +258,13 @@ public struct MusicGenreDataset: Sendable {
           } catch {
             throw .invalidData(path: file.path, reason: "\(error)")
           }
-          let epochs = try epocher.cleanedEpochs(of: matrix, events: runEvents, runName: name)
+          let epochs: (events: [StimulusEvent], responses: Matrix<Float>)
+          do throws(ResonanceError) {
+            epochs = try epocher.cleanedEpochs(of: matrix, events: runEvents, runName: name)
+          } catch .numericalFailure(let step, let reason) {
+            // NaN or infinity in the BOLD data: name the file it came from.
+            throw .invalidData(path: file.path, reason: "\(step): \(reason)")
+          }
           return RunEpochs(events: epochs.events, responses: epochs.responses, volumes: matrix.rows)
         }
       }

@@ -15,8 +15,8 @@ struct RunCleaner {
 
   let run: Matrix<Float>
 
-  /// Throws when any element of the run is NaN or infinite, naming the first one.
-  func checkFinite() throws(ResonanceError) {
+  /// Throws when any element of the run is NaN or infinite, naming the run (`context`) and the first element.
+  func checkFinite(context: String = "the run") throws(ResonanceError) {
     let columns = run.columns
     let position: Int? = run.withUnsafeBufferPointer { values in
       for index in values.indices where !values[index].isFinite { return index }
@@ -25,7 +25,8 @@ struct RunCleaner {
     if let position {
       throw .numericalFailure(
         step: "Cleaning a run (detrend + z-score)",
-        reason: "the run has a non-finite value at volume \(position / columns), voxel column \(position % columns)")
+        reason:
+          "\(context) has a non-finite value at volume \(position / columns), voxel column \(position % columns)")
     }
   }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import LinearAlgebra
 
 /// How the runtime spreads its own (non-BLAS) loops over the cores.
 ///
@@ -9,7 +10,7 @@ import Dispatch
 /// `BLASRuntime.withSingleThreadedCalls`.
 public enum TensorParallelism {
   /// The number of chunks a large loop is split into (2 on the project's reference machine).
-  public static let workerCount: Int = Swift.max(1, Swift.min(2, ProcessInfoCores.count))
+  public static let workerCount: Int = Swift.min(2, BLASRuntime.coreCount)
 
   /// Runs `body` over `0..<count` split into at most ``workerCount`` contiguous ranges, in parallel when the
   /// loop is worth it (`count × costPerItem ≥ 32 768`).
@@ -36,18 +37,3 @@ public enum TensorParallelism {
 private struct UncheckedBody: @unchecked Sendable {
   let body: (Range<Int>) -> Void
 }
-
-/// The number of CPU cores the process may use.
-enum ProcessInfoCores {
-  static var count: Int {
-    #if canImport(Glibc)
-      return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-    #else
-      return 2
-    #endif
-  }
-}
-
-#if canImport(Glibc)
-  import Glibc
-#endif

@@ -105,7 +105,11 @@ struct EpochingTests {
     #expect(fused.events == separate.events)
     #expect(fused.responses == separate.responses)
     run[volumes - 1, voxels - 1] = .infinity
-    #expect(throws: ResonanceError.self) { try epocher.cleanedEpochs(of: run, events: events, runName: "run-01") }
+    let error = #expect(throws: ResonanceError.self) {
+      try epocher.cleanedEpochs(of: run, events: events, runName: "run-01")
+    }
+    // The message names the run and the first bad element.
+    #expect("\(error!)".contains("run-01 has a non-finite value at volume \(volumes - 1)"))
   }
 
   @Test("stimulus identifiers follow GTZAN's file names")

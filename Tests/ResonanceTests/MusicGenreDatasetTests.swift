@@ -77,4 +77,28 @@ struct MusicGenreDatasetTests {
     #expect("\(error!)".contains("sub-002_task-Test_run-01"))
     #expect(throws: ResonanceError.self) { try MusicGenreDataset(root: copy.appendingPathComponent("nowhere")) }
   }
+
+  @Test("NaN in a preprocessed run names the file and the volume")
+  func nonFiniteRun() throws {
+    let copy = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-nan-\(UUID().uuidString)")
+    try FileManager.default.copyItem(at: TinyDataset.root, to: copy)
+    defer { try? FileManager.default.removeItem(at: copy) }
+    let func2 = copy.appendingPathComponent("derivatives/fmriprep/sub-002/func")
+    let name = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: func2.path).first {
+        $0.contains("Test_run-01") && $0.contains("preproc_bold.nii")
+      })
+    let path = func2.appendingPathComponent(name).path
+    var image = try NIfTIImage<Float>.read(path)
+    // Volume 5 becomes NaN everywhere (written as float32, which can hold it).
+    let perVolume = image.voxelsPerVolume
+    for index in (5 * perVolume)..<(6 * perVolume) { image.data[index] = .nan }
+    try image.write(to: path)
+    let dataset = try MusicGenreDataset(root: copy, options: DatasetLoadingOptions(maskStrategy: .derivativesBrainMask))
+    let template = try dataset.brainMask(subject: "001")
+    let error = #expect(throws: ResonanceError.self) { try dataset.loadSubject("002", template: template) }
+    let message = "\(error!)"
+    #expect(message.contains(name), "\(message)")
+    #expect(message.contains("volume 5"), "\(message)")
+  }
 }
