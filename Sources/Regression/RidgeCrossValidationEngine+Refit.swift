@@ -11,17 +11,23 @@ extension RidgeCrossValidationEngine {
     return candidate > incumbent || (candidate == incumbent && alphas[a] > alphas[b])
   }
 
-  func selectBest(target v: Int) -> Int {
-    var best = 0
-    var bestScore = tables.scores[v] + slope(0)
-    for a in 1..<Swift.max(1, alphaCount) {
-      let score = tables.scores[a * targetCount + v] + slope(a)
-      if beats(score, alpha: a, incumbent: bestScore, alpha: best) {
-        best = a
-        bestScore = score
+  /// The chosen alpha index of each target of `start..<start + width`, written to `best`.
+  func selectBest(start: Int, width: Int, best: UnsafeMutablePointer<Int>) {
+    let slopes = (0..<alphaCount).map { slope($0) }
+    let total = targetCount
+    let scores = tables.scores
+    for v in start..<(start + width) {
+      var chosen = 0
+      var bestScore = scores[v] + slopes[0]
+      for a in 1..<Swift.max(1, alphaCount) {
+        let score = scores[a * total + v] + slopes[a]
+        if beats(score, alpha: a, incumbent: bestScore, alpha: chosen) {
+          chosen = a
+          bestScore = score
+        }
       }
+      best[v] = chosen
     }
-    return best
   }
 
   func selectShared() -> Int {
@@ -45,6 +51,10 @@ extension RidgeCrossValidationEngine {
     start: Int, width: Int, best: UnsafeMutablePointer<Int>, buffers: inout ChunkBuffers<Scalar>,
     outputs: ChunkOutputs<Scalar>
   ) {
+    if !refitOperators.isEmpty, let weights = outputs.weights {
+      refitGrouped(start: start, width: width, best: best, buffers: &buffers, weights: weights)
+      return
+    }
     let n = sampleCount
     let r = rank
     let p = featureCount
@@ -112,6 +122,60 @@ extension RidgeCrossValidationEngine {
               total += deviation * deviation
             }
             inSample[start + v] = total > 0 ? 1 - residual / total : 0
+          }
+        }
+      }
+    }
+  }
+
+  /// The refit by the alphas' operators: the chunk's centred targets are gathered alpha group by alpha group
+  /// (a counting sort of the chosen alphas), each group is one GEMM `P_a · Y_group` into a chunk-local block,
+  /// and the block's columns are scattered back to their targets' columns of `W`.
+  func refitGrouped(
+    start: Int, width: Int, best: UnsafeMutablePointer<Int>, buffers: inout ChunkBuffers<Scalar>,
+    weights: UnsafeMutablePointer<Scalar>
+  ) {
+    let n = sampleCount
+    let p = featureCount
+    let total = targetCount
+    let intercept = configuration.fitIntercept
+    var groupStart = [Int](repeating: 0, count: alphaCount + 1)
+    for v in 0..<width { groupStart[best[start + v] + 1] += 1 }
+    for a in 0..<alphaCount { groupStart[a + 1] += groupStart[a] }
+    var cursor = groupStart
+    var position = [Int](repeating: 0, count: width)
+    for v in 0..<width {
+      let a = best[start + v]
+      position[v] = cursor[a]
+      cursor[a] += 1
+    }
+    let means = (0..<width).map { intercept ? Scalar(targetMeans[start + $0]) : 0 }
+    position.withUnsafeBufferPointer { slot in
+      means.withUnsafeBufferPointer { mean in
+        buffers.targets.withUnsafeBufferPointer { source in
+          buffers.centred.withUnsafeMutableBufferPointer { grouped in
+            for i in 0..<n {
+              let row = source.baseAddress! + i * width
+              let target = grouped.baseAddress! + i * width
+              for v in 0..<width { target[slot[v]] = row[v] - mean[v] }
+            }
+          }
+        }
+      }
+      refitOperators.withUnsafeBufferPointer { operators in
+        buffers.centred.withUnsafeBufferPointer { grouped in
+          buffers.groupedWeights.withUnsafeMutableBufferPointer { block in
+            for a in 0..<alphaCount where groupStart[a + 1] > groupStart[a] {
+              Scalar.gemm(
+                transposeA: .none, transposeB: .none, m: p, n: groupStart[a + 1] - groupStart[a], k: n, alpha: 1,
+                a: operators.baseAddress! + a * p * n, lda: n, b: grouped.baseAddress! + groupStart[a], ldb: width,
+                beta: 0, c: block.baseAddress! + groupStart[a], ldc: width)
+            }
+            for j in 0..<p {
+              let row = block.baseAddress! + j * width
+              let target = weights + j * total + start
+              for v in 0..<width { target[v] = row[slot[v]] }
+            }
           }
         }
       }

@@ -38,10 +38,12 @@ struct ChunkBuffers<Scalar: LinearAlgebraScalar> {
   var stacked: [Scalar]
   var accumulators: [Scalar]
   var rowScratch: [Scalar]
+  /// The grouped refit's weights (`p × chunk`, columns in alpha-group order) before they are scattered.
+  var groupedWeights: [Scalar]
 
   init(
     sampleCount n: Int, maxTrain: Int, positions: Int, alphaCount: Int, rank: Int, chunk: Int, offsetRows: Int,
-    leaveOneOut: Bool
+    leaveOneOut: Bool, groupedWeightRows: Int
   ) {
     targets = [Scalar](repeating: 0, count: n * chunk)
     centred = [Scalar](repeating: 0, count: n * chunk)
@@ -52,6 +54,7 @@ struct ChunkBuffers<Scalar: LinearAlgebraScalar> {
     stacked = [Scalar](repeating: 0, count: (leaveOneOut ? rank * alphaCount : 0) * chunk)
     accumulators = [Scalar](repeating: 0, count: (4 * alphaCount + 2) * chunk)
     rowScratch = [Scalar](repeating: 0, count: 3 * chunk)
+    groupedWeights = [Scalar](repeating: 0, count: groupedWeightRows * chunk)
   }
 }
 
@@ -63,7 +66,14 @@ extension RidgeCrossValidationEngine {
     let p = featureCount
     let targetCount = self.targetCount
     let chunk = Swift.max(1, Swift.min(configuration.targetChunkSize, targetCount))
-    var weights = [Scalar](repeating: 0, count: configuration.computesWeights ? p * targetCount : 0)
+    // Every refit writes all `p` rows of its chunk's columns when the spectrum has a direction, so the weights
+    // need no zero fill then (at 100,000 targets that fill is 200 MB of page faults on one core; the workers
+    // touch the pages in parallel instead).
+    let weightCount = configuration.computesWeights ? p * targetCount : 0
+    var weights =
+      rank > 0
+      ? [Scalar](unsafeUninitializedCapacity: weightCount) { _, count in count = weightCount }
+      : [Scalar](repeating: 0, count: weightCount)
     // One spare slot so that the buffer has storage even without targets.
     var best = [Int](repeating: 0, count: targetCount + 1)
     var cvPredictions: [Scalar] =
@@ -132,7 +142,7 @@ extension RidgeCrossValidationEngine {
       accumulateScores(start: start, width: width, buffers: &buffers, splitColumns: workers == 1)
       phases.scoringSeconds += clock.lap()
       if !shared {
-        for v in start..<(start + width) { outputs.best[v] = selectBest(target: v) }
+        selectBest(start: start, width: width, best: outputs.best)
         accumulateBestSums(start: start, width: width, best: outputs.best, buffers: buffers)
         if outputs.weights != nil || outputs.inSample != nil {
           refit(start: start, width: width, best: outputs.best, buffers: &buffers, outputs: outputs)
@@ -169,7 +179,7 @@ extension RidgeCrossValidationEngine {
     ChunkBuffers<Scalar>(
       sampleCount: sampleCount, maxTrain: trainFolds.map(\.count).max() ?? 0, positions: testOrder.count,
       alphaCount: alphaCount, rank: rank, chunk: chunk, offsetRows: isLeaveOneOut ? 1 : testFolds.count,
-      leaveOneOut: isLeaveOneOut)
+      leaveOneOut: isLeaveOneOut, groupedWeightRows: refitOperators.isEmpty ? 0 : featureCount)
   }
 
   /// Copies `Y[:, start..<start+width]` into a contiguous `n × width` block and records the column means.
@@ -179,11 +189,15 @@ extension RidgeCrossValidationEngine {
     var means = [Double](repeating: 0, count: width)
     targets.withUnsafeBufferPointer { source in
       buffers.targets.withUnsafeMutableBufferPointer { block in
-        let s = source.baseAddress!
-        let b = block.baseAddress!
-        for i in 0..<n {
-          (b + i * width).update(from: s + i * total + start, count: width)
-          for v in 0..<width { means[v] += Double(b[i * width + v]) }
+        means.withUnsafeMutableBufferPointer { meansBuffer in
+          let s = source.baseAddress!
+          let b = block.baseAddress!
+          let sum = meansBuffer.baseAddress!
+          for i in 0..<n {
+            let row = b + i * width
+            row.update(from: s + i * total + start, count: width)
+            for v in 0..<width { sum[v] += Double(row[v]) }
+          }
         }
       }
     }
@@ -363,36 +377,45 @@ extension RidgeCrossValidationEngine {
     let block = alphaCount * width
     let total = targetCount
     let intercept = configuration.fitIntercept
-    var sp = [Double](repeating: 0, count: width)
-    var spp = sp
-    var spy = sp
-    let means = (0..<width).map { targetMeans[start + $0] }
+    // sp, spp, spy, the target means, and the per-fold prediction shift (offset − ȳ with an intercept).
+    var sums = [Double](repeating: 0, count: 5 * width)
     let chosen = (0..<width).map { best[start + $0] * width + $0 }
-    buffers.targets.withUnsafeBufferPointer { targetsBuffer in
-      buffers.offsets.withUnsafeBufferPointer { offsets in
-        buffers.predictions.withUnsafeBufferPointer { predictions in
-          for f in 0..<testFolds.count {
-            let offset = offsets.baseAddress! + (isLeaveOneOut ? 0 : f * width)
-            for q in foldStart[f]..<foldStart[f + 1] {
-              let y = targetsBuffer.baseAddress! + testOrder[q] * width
-              let row = predictions.baseAddress! + q * block
-              for v in 0..<width {
-                let shift = intercept ? means[v] : 0
-                let prediction = Double(row[chosen[v]]) + Double(offset[v]) - shift
-                sp[v] += prediction
-                spp[v] += prediction * prediction
-                spy[v] += prediction * (Double(y[v]) - means[v])
+    sums.withUnsafeMutableBufferPointer { sumsBuffer in
+      let sp = sumsBuffer.baseAddress!
+      let spp = sp + width
+      let spy = sp + 2 * width
+      let mean = sp + 3 * width
+      let shift = sp + 4 * width
+      for v in 0..<width { mean[v] = targetMeans[start + v] }
+      chosen.withUnsafeBufferPointer { chosenBuffer in
+        buffers.targets.withUnsafeBufferPointer { targetsBuffer in
+          buffers.offsets.withUnsafeBufferPointer { offsets in
+            buffers.predictions.withUnsafeBufferPointer { predictions in
+              let index = chosenBuffer.baseAddress!
+              for f in 0..<testFolds.count {
+                let offset = offsets.baseAddress! + (isLeaveOneOut ? 0 : f * width)
+                for v in 0..<width { shift[v] = Double(offset[v]) - (intercept ? mean[v] : 0) }
+                for q in foldStart[f]..<foldStart[f + 1] {
+                  let y = targetsBuffer.baseAddress! + testOrder[q] * width
+                  let row = predictions.baseAddress! + q * block
+                  for v in 0..<width {
+                    let prediction = Double(row[index[v]]) + shift[v]
+                    sp[v] += prediction
+                    spp[v] += prediction * prediction
+                    spy[v] += prediction * (Double(y[v]) - mean[v])
+                  }
+                }
               }
             }
           }
         }
       }
-    }
-    for v in 0..<width {
-      let index = best[start + v] * total + start + v
-      tables.sumPrediction[index] = sp[v]
-      tables.sumPredictionSquared[index] = spp[v]
-      tables.sumPredictionTarget[index] = spy[v]
+      for v in 0..<width {
+        let cell = best[start + v] * total + start + v
+        tables.sumPrediction[cell] = sp[v]
+        tables.sumPredictionSquared[cell] = spp[v]
+        tables.sumPredictionTarget[cell] = spy[v]
+      }
     }
   }
 }

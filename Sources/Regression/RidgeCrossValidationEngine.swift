@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import LinearAlgebra
 
 /// The chunked solver behind ``RidgeCrossValidation``.
@@ -28,6 +29,10 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
   let left: [Scalar]
   var leaveOneOutLeverage: [Scalar] = []
   var leaveOneOutScale: [Scalar] = []
+  /// The refit operators `P_a = left · diag(1/(λ + α_a)) · Uᵀ` (`p × n` each, alpha-major), when the
+  /// per-target refit multiplies by them directly (see ``usesRefitOperators(configuration:samples:features:targets:)``);
+  /// empty otherwise.
+  var refitOperators: [Scalar] = []
 
   // Score tables, alphas × targets, double precision.
   let tables: ScoreTables
@@ -70,59 +75,105 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     let usesGram = features.columns > minimumTrain || features.columns > n
     let gram: Matrix<Double>?
     do {
-      gram = usesGram ? try x.multiplied(by: x, transposeOther: .transpose) : nil
+      if !usesGram {
+        gram = nil
+      } else if x.columns * n * n <= 1 << 27 {
+        // A small Gram matrix runs on one BLAS thread: waking OpenBLAS's pool for a few milliseconds leaves
+        // its threads spinning through the parallel phases that follow.
+        gram = try BLASRuntime.withSingleThreadedCalls { () throws(LinearAlgebraError) in
+          try x.multiplied(by: x, transposeOther: .transpose)
+        }
+      } else {
+        gram = try x.multiplied(by: x, transposeOther: .transpose)
+      }
     } catch {
       throw .linearAlgebra(error)
     }
-    let spectrum: RidgeSpectrum
-    if let gram, features.columns > n {
-      let all = Array(0..<n)
-      spectrum = try RidgeSpectrum(
-        gram: RidgeSpectrum.gramBlock(gram, rows: all, columns: all, centre: configuration.fitIntercept ? all : nil))
-      basis = spectrum.basis.scalars.map { Scalar($0) }
-      // Xcᵀ U (p × n) in the working precision: the largest product of the set-up.
-      left = Self.transposedProduct(features, means: featureMeans, basis: basis, rank: spectrum.rank)
-    } else {
-      spectrum = try RidgeSpectrum(
-        design: configuration.fitIntercept ? x.subtractingRowVector(featureMeans) : x)
-      basis = spectrum.basis.scalars.map { Scalar($0) }
-      left = spectrum.left.scalars.map { Scalar($0) }
-    }
-    rank = spectrum.rank
-    eigenvalues = spectrum.eigenvalues
-
-    tables = ScoreTables(alphaCount: alphas.count, targetCount: targets.columns)
-    targetMeans = SharedDoubles(count: targets.columns)
-
+    let full: FullSpectrum<Scalar>
+    let intercept = configuration.fitIntercept
+    let means = featureMeans
+    let grid = alphas
+    let buildsOperators = Self.usesRefitOperators(
+      configuration: configuration, samples: n, features: features.columns, targets: targets.columns)
     if isLeaveOneOut {
-      let leverage = Self.leaveOneOutLeverage(
-        spectrum: spectrum, alphas: alphas, fitIntercept: configuration.fitIntercept)
-      leaveOneOutLeverage = leverage.map { Scalar($0) }
-      // 1/(1 − h); a leverage of 1 (a sample the model interpolates exactly) gives a zero prediction
-      // weight instead of infinity.
-      leaveOneOutScale = leverage.map { $0 < 1 - 1e-12 ? Scalar(1 / (1 - $0)) : 0 }
+      full = try Self.fullSpectrum(x: x, features: features, gram: gram, means: means, fitIntercept: intercept)
+      if buildsOperators && full.spectrum.rank > 0 {
+        refitOperators = Self.refitOperators(
+          left: full.left, basis: full.basis, eigenvalues: full.spectrum.eigenvalues, alphas: grid, samples: n,
+          features: features.columns)
+      }
     } else {
-      // The folds' small decompositions run side by side, one BLAS thread each (parallel at one level only:
-      // LAPACK's eigensolvers scale poorly over threads, and badly on a busy machine).
+      // The full-data decomposition and the folds' smaller ones run side by side, one BLAS thread each
+      // (parallel at one level only: LAPACK's eigensolvers scale poorly over threads, and badly on a busy
+      // machine). Task 0, the largest (it also builds the refit operators), starts first.
       let foldCount = folds.count
       let slots = FoldSlots<Scalar>(count: foldCount)
       let trains = trainFolds
-      let intercept = configuration.fitIntercept
-      let grid = alphas
       BLASRuntime.withSingleThreadedCalls {
-        DispatchQueue.concurrentPerform(iterations: foldCount) { f in
+        DispatchQueue.concurrentPerform(iterations: foldCount + 1) { task in
           do throws(RegressionError) {
-            slots.operators[f] = try Self.foldOperator(
-              x: x, gram: gram, train: trains[f], test: folds[f], alphas: grid, fitIntercept: intercept)
+            if task == 0 {
+              let spectrum = try Self.fullSpectrum(
+                x: x, features: features, gram: gram, means: means, fitIntercept: intercept)
+              slots.full.pointee = spectrum
+              if buildsOperators && spectrum.spectrum.rank > 0 {
+                slots.refitOperators.pointee = Self.refitOperators(
+                  left: spectrum.left, basis: spectrum.basis, eigenvalues: spectrum.spectrum.eigenvalues,
+                  alphas: grid, samples: n, features: features.columns)
+              }
+            } else {
+              let f = task - 1
+              slots.operators[f] = try Self.foldOperator(
+                x: x, gram: gram, train: trains[f], test: folds[f], alphas: grid, fitIntercept: intercept)
+            }
           } catch {
-            slots.failures[f] = error
+            slots.failures[task] = error
           }
         }
       }
       let results = slots.take()
       if let failure = results.failures.compactMap({ $0 }).first { throw failure }
+      // Without a failure, task 0 filled the full spectrum.
+      guard let spectrum = results.full else { throw .invalidSplit("the full-data decomposition did not run") }
+      full = spectrum
       foldOperators = results.operators
+      refitOperators = results.refitOperators
     }
+    rank = full.spectrum.rank
+    eigenvalues = full.spectrum.eigenvalues
+    basis = full.basis
+    left = full.left
+
+    tables = ScoreTables(alphaCount: alphas.count, targetCount: targets.columns)
+    targetMeans = SharedDoubles(count: targets.columns)
+    if isLeaveOneOut {
+      let leverage = Self.leaveOneOutLeverage(
+        spectrum: full.spectrum, alphas: alphas, fitIntercept: configuration.fitIntercept)
+      leaveOneOutLeverage = leverage.map { Scalar($0) }
+      // 1/(1 − h); a leverage of 1 (a sample the model interpolates exactly) gives a zero prediction
+      // weight instead of infinity.
+      leaveOneOutScale = leverage.map { $0 < 1 - 1e-12 ? Scalar(1 / (1 - $0)) : 0 }
+    }
+  }
+
+  /// The full-data spectrum, with `U` and `left = Xcᵀ U` in the working precision.
+  static func fullSpectrum(
+    x: Matrix<Double>, features: Matrix<Scalar>, gram: Matrix<Double>?, means: [Double], fitIntercept: Bool
+  ) throws(RegressionError) -> FullSpectrum<Scalar> {
+    let n = x.rows
+    if let gram, x.columns > n {
+      let all = Array(0..<n)
+      let spectrum = try RidgeSpectrum(
+        gram: RidgeSpectrum.gramBlock(gram, rows: all, columns: all, centre: fitIntercept ? all : nil))
+      let basis = spectrum.basis.scalars.map { Scalar($0) }
+      // Xcᵀ U (p × n) in the working precision: the largest product of the set-up.
+      let left = transposedProduct(features, means: means, basis: basis, rank: spectrum.rank)
+      return FullSpectrum(spectrum: spectrum, basis: basis, left: left)
+    }
+    let spectrum = try RidgeSpectrum(design: fitIntercept ? x.subtractingRowVector(means) : x)
+    return FullSpectrum(
+      spectrum: spectrum, basis: spectrum.basis.scalars.map { Scalar($0) },
+      left: spectrum.left.scalars.map { Scalar($0) })
   }
 
   /// `M_f[(t·A + a), j] = Σ_k (X_te Xᵀ_tr U)[t,k] / (λ_k + α_a) · U[j,k]`: the map from training targets
@@ -178,6 +229,48 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     } catch {
       throw .linearAlgebra(error)
     }
+  }
+
+  /// Whether the per-target refit multiplies each target by its alpha's `p × n` operator `P_a` (one GEMM per
+  /// alpha group of a chunk, `2·p·n` FLOPs per target) instead of `Z = Uᵀ Y`, shrink, `W = left · Z`
+  /// (`2·r·(n + p)`). Building the operators costs `2·A·p·r·n` once, so they pay off only for many targets;
+  /// they are not used for a shared alpha (one refit), for in-sample scores (which need `Z`) or when they
+  /// would take more than 64 MB.
+  static func usesRefitOperators(
+    configuration: RidgeCrossValidation, samples n: Int, features p: Int, targets: Int
+  ) -> Bool {
+    let alphaCount = configuration.alphas.count
+    return configuration.alphaScope == .perTarget && configuration.computesWeights
+      && !configuration.computesInSampleScores && p > 0 && n > 0 && targets >= 2 * alphaCount * p
+      && alphaCount * p * n * MemoryLayout<Scalar>.stride <= 64 << 20
+  }
+
+  /// `P_a = left · diag(1/(λ + α_a)) · Uᵀ` for every alpha, stacked alpha-major (`A·p × n`), by one GEMM of
+  /// the stacked scaled `left` blocks with `Uᵀ` (multi-threaded BLAS: this runs before the chunk workers).
+  static func refitOperators(
+    left: [Scalar], basis: [Scalar], eigenvalues: [Double], alphas: [Double], samples n: Int, features p: Int
+  ) -> [Scalar] {
+    let r = eigenvalues.count
+    let alphaCount = alphas.count
+    var scaled = [Scalar](repeating: 0, count: alphaCount * p * r)
+    for (a, alpha) in alphas.enumerated() {
+      let shrink = eigenvalues.map { Scalar(1 / ($0 + alpha)) }
+      let block = a * p * r
+      for j in 0..<p {
+        for k in 0..<r { scaled[block + j * r + k] = left[j * r + k] * shrink[k] }
+      }
+    }
+    var result = [Scalar](repeating: 0, count: alphaCount * p * n)
+    scaled.withUnsafeBufferPointer { s in
+      basis.withUnsafeBufferPointer { u in
+        result.withUnsafeMutableBufferPointer { out in
+          Scalar.gemm(
+            transposeA: .none, transposeB: .transpose, m: alphaCount * p, n: n, k: r, alpha: 1, a: s.baseAddress!,
+            lda: r, b: u.baseAddress!, ldb: r, beta: 0, c: out.baseAddress!, ldc: n)
+        }
+      }
+    }
+    return result
   }
 
   /// `(X − 1 x̄)ᵀ · U` (`p × rank`) in the working precision, `U` row-major `n × rank`.
@@ -255,11 +348,7 @@ final class ScoreTables: @unchecked Sendable {
   init(alphaCount: Int, targetCount: Int) {
     self.alphaCount = alphaCount
     self.targetCount = targetCount
-    func make(_ count: Int) -> UnsafeMutablePointer<Double> {
-      let pointer = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
-      pointer.initialize(repeating: 0, count: Swift.max(count, 1))
-      return pointer
-    }
+    func make(_ count: Int) -> UnsafeMutablePointer<Double> { zeroedDoubles(count) }
     let size = alphaCount * targetCount
     scores = make(size)
     squaredErrors = make(size)
@@ -274,9 +363,19 @@ final class ScoreTables: @unchecked Sendable {
     for pointer in [
       scores, squaredErrors, sumPrediction, sumPredictionSquared, sumPredictionTarget, sumTarget, sumTargetSquared,
     ] {
-      pointer.deallocate()
+      free(pointer)
     }
   }
+}
+
+/// `count` (at least one) zeroed doubles from `calloc`, released with `free`: large blocks come from fresh
+/// zero pages, so the pages are touched first by the workers that fill them (in parallel) instead of by a
+/// serial zero fill. Allocation failure is fatal, as for every Swift allocation.
+func zeroedDoubles(_ count: Int) -> UnsafeMutablePointer<Double> {
+  guard let raw = calloc(Swift.max(count, 1), MemoryLayout<Double>.stride) else {
+    fatalError("out of memory for \(count) doubles")
+  }
+  return raw.bindMemory(to: Double.self, capacity: Swift.max(count, 1))
 }
 
 /// A fixed-size `Double` buffer that chunks processed side by side fill at disjoint indices.
@@ -286,8 +385,7 @@ final class SharedDoubles: @unchecked Sendable {
 
   init(count: Int) {
     self.count = count
-    pointer = .allocate(capacity: Swift.max(count, 1))
-    pointer.initialize(repeating: 0, count: Swift.max(count, 1))
+    pointer = zeroedDoubles(count)
   }
 
   subscript(index: Int) -> Double {
@@ -295,32 +393,52 @@ final class SharedDoubles: @unchecked Sendable {
     set { pointer[index] = newValue }
   }
 
-  deinit { pointer.deallocate() }
+  deinit { free(pointer) }
 }
 
-/// Per-fold result slots written from concurrent iterations (each iteration writes only its own index).
+/// The full-data spectrum in double precision, with `U` and `Xcᵀ U` converted to the working precision.
+struct FullSpectrum<Scalar: LinearAlgebraScalar> {
+  let spectrum: RidgeSpectrum
+  let basis: [Scalar]
+  let left: [Scalar]
+}
+
+/// Set-up result slots written from concurrent iterations (each iteration writes only its own slot): the
+/// full-data spectrum and the refit operators (task 0) and one operator per fold (task `f + 1`); `failures` has one slot per task.
 struct FoldSlots<Scalar: LinearAlgebraScalar>: @unchecked Sendable {
   let count: Int
   let operators: UnsafeMutablePointer<[Scalar]>
+  let full: UnsafeMutablePointer<FullSpectrum<Scalar>?>
+  let refitOperators: UnsafeMutablePointer<[Scalar]>
   let failures: UnsafeMutablePointer<RegressionError?>
 
   init(count: Int) {
     self.count = count
     operators = .allocate(capacity: Swift.max(count, 1))
     operators.initialize(repeating: [], count: Swift.max(count, 1))
-    failures = .allocate(capacity: Swift.max(count, 1))
-    failures.initialize(repeating: nil, count: Swift.max(count, 1))
+    full = .allocate(capacity: 1)
+    full.initialize(to: nil)
+    refitOperators = .allocate(capacity: 1)
+    refitOperators.initialize(to: [])
+    failures = .allocate(capacity: count + 1)
+    failures.initialize(repeating: nil, count: count + 1)
   }
 
   /// Moves the results out and frees the slots.
-  func take() -> (operators: [[Scalar]], failures: [RegressionError?]) {
+  func take() -> (
+    operators: [[Scalar]], full: FullSpectrum<Scalar>?, refitOperators: [Scalar], failures: [RegressionError?]
+  ) {
     let result = (
-      Array(UnsafeBufferPointer(start: operators, count: count)),
-      Array(UnsafeBufferPointer(start: failures, count: count))
+      Array(UnsafeBufferPointer(start: operators, count: count)), full.pointee, refitOperators.pointee,
+      Array(UnsafeBufferPointer(start: failures, count: count + 1))
     )
     operators.deinitialize(count: Swift.max(count, 1))
     operators.deallocate()
-    failures.deinitialize(count: Swift.max(count, 1))
+    full.deinitialize(count: 1)
+    full.deallocate()
+    refitOperators.deinitialize(count: 1)
+    refitOperators.deallocate()
+    failures.deinitialize(count: count + 1)
     failures.deallocate()
     return result
   }

@@ -98,6 +98,42 @@ struct RidgeCrossValidationTests {
         to: full.model.weights, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))
   }
 
+  @Test(
+    "the grouped refit (one GEMM per alpha group) equals the spectral refit and RidgeRegression",
+    arguments: [(9, false), (9, true), (75, true)])
+  func groupedRefit(features p: Int, intercept: Bool) throws {
+    // 10 alphas × p features: 2·A·p targets or more switch the per-target refit to the alphas' operators;
+    // in-sample scores keep the spectral refit (Z = Uᵀ Y, shrink, left · Z). p = 75 > n = 60 is the Gram path.
+    let targets = 2 * 10 * p + 7
+    let (x, y) = plantedProblem(samples: 60, features: p, targets: targets, seed: 11)
+    let grouped = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: 64)
+    let spectral = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: 64, computesInSampleScores: true)
+    #expect(
+      RidgeCrossValidationEngine<Float>.usesRefitOperators(
+        configuration: grouped, samples: 60, features: p, targets: targets))
+    #expect(
+      !RidgeCrossValidationEngine<Float>.usesRefitOperators(
+        configuration: spectral, samples: 60, features: p, targets: targets))
+    let a = try grouped.fit(features: x, targets: y)
+    let b = try spectral.fit(features: x, targets: y)
+    #expect(a.bestAlphaIndices == b.bestAlphaIndices)
+    #expect(Set(a.bestAlphaIndices).count >= 3, "the test needs several alpha groups per chunk")
+    let scale = b.model.weights.scalars.map { abs($0) }.max() ?? 1
+    #expect(
+      a.model.weights.isApproximatelyEqual(
+        to: b.model.weights, relativeTolerance: 1e-4, absoluteTolerance: 1e-5 * scale))
+    #expect(zip(a.model.intercept, b.model.intercept).allSatisfy { abs($0 - $1) <= 1e-4 * (1 + abs($1)) })
+    // Independent check: every target's column equals a plain ridge fit with its chosen alpha.
+    for v in stride(from: 0, to: targets, by: 37) {
+      let direct = try RidgeRegression(alpha: a.bestAlphas[v], fitIntercept: intercept)
+        .fit(features: x, targets: y.columns(v..<(v + 1)))
+      for j in 0..<p {
+        let expected = direct.weights[j, 0]
+        #expect(abs(a.model.weights[j, v] - expected) <= 1e-4 * scale, "target \(v), feature \(j)")
+      }
+    }
+  }
+
   @Test("planted signal is recovered: high CV correlation, small alphas")
   func recovers() throws {
     let (x, y) = plantedProblem(samples: 120, features: 8, targets: 20, seed: 2)
