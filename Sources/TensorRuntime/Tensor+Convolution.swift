@@ -49,6 +49,11 @@ extension Tensor {
   /// ours. A `1 × 1` convolution with stride 1 and no padding reads the input directly (no im2col). When the
   /// tiles are too few to occupy every worker, output channels are split instead.
   ///
+  /// `3 × 3` kernels with stride 1 and dilation 1 (any padding), at least 16 input and output channels and
+  /// at least 64 `2 × 2` output tiles in the batch use Winograd F(2×2, 3×3) instead, tiled and parallelised the
+  /// same way: 2.25× fewer multiplies, results within about 1e-6 relative of direct summation (the weight is
+  /// transformed on each call unless the caller caches it, as ``Conv2D`` does).
+  ///
   /// - Parameters:
   ///   - weight: `(O, C, kh, kw)`.
   ///   - bias: `O` elements or `nil`.
@@ -65,10 +70,13 @@ extension Tensor {
       largestTile: nil)
   }
 
-  /// ``convolved2D(weight:bias:geometry:inputActivation:workspace:)`` with the tile length optionally forced.
+  /// ``convolved2D(weight:bias:geometry:inputActivation:workspace:)`` with the algorithm and the tile length
+  /// (positions for im2col, tiles for Winograd) optionally forced, and an optional cached Winograd weight
+  /// transform (`(16, O, C)`, see ``WinogradConvolution/transformedWeights(_:)``).
   func convolved2D(
     weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry, inputActivation: Activation?,
-    workspace: Workspace, largestTile: Int?
+    workspace: Workspace, largestTile: Int?, algorithm: ConvolutionAlgorithm = .automatic,
+    transformedWeight: Tensor? = nil
   ) -> Tensor {
     precondition(
       rank == 4 && weight.rank == 4, "conv2d expects (B,C,H,W) and (O,C,kh,kw), got \(shape), \(weight.shape).")
@@ -80,6 +88,21 @@ extension Tensor {
     let outRows = geometry.outputRows(height: height, kernel: kernelRows)
     let outColumns = geometry.outputColumns(width: width, kernel: kernelColumns)
     precondition(outRows > 0 && outColumns > 0, "conv2d: input \(shape) is smaller than the kernel \(weight.shape).")
+    let useWinograd: Bool
+    switch algorithm {
+    case .im2col: useWinograd = false
+    case .winograd: useWinograd = true
+    case .automatic:
+      useWinograd = WinogradConvolution.isPreferred(
+        channels: channels, outChannels: outChannels, kernelRows: kernelRows, kernelColumns: kernelColumns,
+        geometry: geometry, batch: batch, outRows: outRows, outColumns: outColumns,
+        hasTransformedWeight: transformedWeight != nil)
+    }
+    if useWinograd {
+      return winogradConvolved2D(
+        weight: weight, transformedWeight: transformedWeight, bias: bias, geometry: geometry,
+        inputActivation: inputActivation, workspace: workspace, largestBlock: largestTile)
+    }
     let plan = ConvolutionPlan(
       batch: batch, outChannels: outChannels, patch: channels * kernelRows * kernelColumns,
       positions: outRows * outColumns, rowLength: outColumns, largestTile: largestTile)
@@ -349,21 +372,28 @@ struct Im2ColSource {
   @inline(__always)
   func activated(_ value: Float) -> Float { activation.map { $0(value) } ?? value }
 
-  /// Copies `count` values, applying the activation; LeakyReLU and ReLU get loops that vectorise.
+  /// Copies `count` values, applying the activation.
   func copy(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
-    guard count > 0 else { return }
-    switch activation {
-    case nil:
-      target.update(from: source, count: count)
-    case .leakyReLU(let slope):
-      for index in 0..<count {
-        let x = source[index]
-        target[index] = x >= 0 ? x : slope * x
-      }
-    case .relu:
-      for index in 0..<count { target[index] = Swift.max(source[index], 0) }
-    case let activation?:
-      for index in 0..<count { target[index] = activation(source[index]) }
+    activatedCopy(source, to: target, count: count, activation: activation)
+  }
+}
+
+/// Copies `count` values, applying `activation` (nil: a plain copy); LeakyReLU and ReLU get loops that vectorise.
+func activatedCopy(
+  _ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int, activation: Activation?
+) {
+  guard count > 0 else { return }
+  switch activation {
+  case nil:
+    target.update(from: source, count: count)
+  case .leakyReLU(let slope):
+    for index in 0..<count {
+      let x = source[index]
+      target[index] = x >= 0 ? x : slope * x
     }
+  case .relu:
+    for index in 0..<count { target[index] = Swift.max(source[index], 0) }
+  case let activation?:
+    for index in 0..<count { target[index] = activation(source[index]) }
   }
 }

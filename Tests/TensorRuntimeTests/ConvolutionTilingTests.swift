@@ -101,7 +101,7 @@ struct ConvolutionTilingTests {
     let b = Self.tensor([testCase.weight[0]], seed: 3)
     let actual = x.convolved2D(
       weight: w, bias: b, geometry: testCase.geometry, inputActivation: testCase.activation, workspace: Workspace(),
-      largestTile: testCase.tile)
+      largestTile: testCase.tile, algorithm: .im2col)
     let expected = Self.directConvolution(x, w, b, testCase.geometry, activation: testCase.activation)
     #expect(actual.shape == expected.shape)
     #expect(actual.maximumAbsoluteDifference(to: expected) < 1e-4)
@@ -114,7 +114,7 @@ struct ConvolutionTilingTests {
     let b = Self.tensor([8], seed: 6)
     let actual = x.reshaped([1, 8, 1, 3000]).convolved2D(
       weight: w.reshaped([8, 8, 1, 7]), bias: b, geometry: ConvolutionGeometry(padding: (0, 9), dilation: (1, 3)),
-      inputActivation: .leakyReLU(slope: 0.1), workspace: Workspace(), largestTile: 700)
+      inputActivation: .leakyReLU(slope: 0.1), workspace: Workspace(), largestTile: 700, algorithm: .im2col)
     let expected = Self.directConvolution(
       x.reshaped([1, 8, 1, 3000]), w.reshaped([8, 8, 1, 7]), b,
       ConvolutionGeometry(padding: (0, 9), dilation: (1, 3)), activation: .leakyReLU(slope: 0.1))

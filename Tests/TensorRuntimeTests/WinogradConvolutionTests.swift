@@ -1,0 +1,136 @@
+import Testing
+
+@testable import TensorRuntime
+
+/// Winograd F(2×2, 3×3) against direct summation in double precision (``ConvolutionTilingTests``' helpers), on
+/// odd and even sizes (partial tiles at the right and bottom edges), paddings 0, 1 and 2, one and two samples,
+/// channel counts that are not multiples of 8, with and without bias and input activation, several tile blocks
+/// (whole tile rows and blocks that cut rows) and the output-channel split.
+///
+/// Inputs and weights are O(1) uniform values; the tolerance is relative to the largest output magnitude,
+/// 1e-5: float32 direct summation over up to 2,448 terms already differs from double by a few 1e-7 of that
+/// scale, and the Winograd transforms only add sums of at most four terms (a wrong transform or a dropped edge
+/// tile gives errors of order 1).
+@Suite("Winograd F(2×2, 3×3) convolution matches direct summation")
+struct WinogradConvolutionTests {
+  struct Case: Sendable, CustomTestStringConvertible {
+    var input: [Int]
+    var outChannels: Int
+    var padding: Int
+    var activation: Activation? = nil
+    var bias = true
+    /// Forced tiles per block (nil: the production choice).
+    var block: Int? = nil
+    var testDescription: String {
+      "x \(input) → \(outChannels), padding \(padding), block \(block ?? 0), bias \(bias), \(activation.map { "\($0)" } ?? "")"
+    }
+  }
+
+  static func largestRelativeError(_ actual: Tensor, _ expected: Tensor) -> Float {
+    let scale = expected.elements.reduce(Float(0)) { Swift.max($0, abs($1)) }
+    return actual.maximumAbsoluteDifference(to: expected) / Swift.max(scale, 1e-30)
+  }
+
+  @Test(
+    "Winograd conv2d equals direct summation on odd sizes, paddings, batches, blocks and channel splits",
+    arguments: [
+      // Odd height and width, padding 1: a partial tile column and row; channels not multiples of 8.
+      Case(input: [2, 13, 7, 5], outChannels: 11, padding: 1),
+      // Padding 0 on the same input: 5 × 3 outputs.
+      Case(input: [2, 13, 7, 5], outChannels: 11, padding: 0, bias: false),
+      // One row of outputs (only the top row of each tile is kept).
+      Case(input: [1, 9, 1, 9], outChannels: 7, padding: 1),
+      // The smallest input without padding: one output, one tile.
+      Case(input: [1, 5, 3, 3], outChannels: 6, padding: 0),
+      // Even sizes with padding 2 (outputs larger than the input).
+      Case(input: [2, 10, 6, 8], outChannels: 12, padding: 2),
+      // Several blocks that cut tile rows (32 tiles per row, blocks of 20), SiLU applied while reading.
+      Case(input: [1, 17, 13, 64], outChannels: 19, padding: 1, activation: .silu, block: 20),
+      // Several blocks of whole tile rows (6 tiles per row, blocks of 2 rows), both samples.
+      Case(input: [2, 16, 40, 12], outChannels: 24, padding: 1, activation: .leakyReLU(slope: 0.1), block: 12),
+      // The production block size on a larger map (several blocks per sample, both workers).
+      Case(input: [1, 24, 45, 66], outChannels: 40, padding: 1),
+      // A single tile (fewer than the workers): the output channels are split between them.
+      Case(input: [1, 272, 2, 2], outChannels: 272, padding: 1, bias: false),
+      // Four tiles of a lone sample, cut into two blocks of one tile row so that both workers have work.
+      Case(input: [1, 160, 3, 4], outChannels: 200, padding: 1),
+    ])
+  func convolution(_ testCase: Case) {
+    let x = ConvolutionTilingTests.tensor(testCase.input, seed: 11)
+    let w = ConvolutionTilingTests.tensor([testCase.outChannels, testCase.input[1], 3, 3], seed: 12)
+    let b = testCase.bias ? ConvolutionTilingTests.tensor([testCase.outChannels], seed: 13) : nil
+    let geometry = ConvolutionGeometry(padding: (testCase.padding, testCase.padding))
+    let expected = ConvolutionTilingTests.directConvolution(x, w, b, geometry, activation: testCase.activation)
+    let workspace = Workspace()
+    let onTheFly = x.convolved2D(
+      weight: w, bias: b, geometry: geometry, inputActivation: testCase.activation, workspace: workspace,
+      largestTile: testCase.block, algorithm: .winograd)
+    let cached = x.convolved2D(
+      weight: w, bias: b, geometry: geometry, inputActivation: testCase.activation, workspace: workspace,
+      largestTile: testCase.block, algorithm: .winograd, transformedWeight: WinogradConvolution.transformedWeights(w))
+    #expect(onTheFly.shape == expected.shape)
+    #expect(Self.largestRelativeError(onTheFly, expected) <= 1e-5)
+    #expect(cached == onTheFly)
+  }
+
+  @Test("the automatic choice takes Winograd only for 3×3 stride-1 undilated kernels on enough channels and tiles")
+  func selection() {
+    func prefers(_ geometry: ConvolutionGeometry, kernel: Int = 3, channels: Int = 64, rows: Int = 32) -> Bool {
+      WinogradConvolution.isPreferred(
+        channels: channels, outChannels: channels, kernelRows: kernel, kernelColumns: kernel, geometry: geometry,
+        batch: 1, outRows: rows, outColumns: 16)
+    }
+    #expect(prefers(.init(padding: (1, 1))))
+    #expect(prefers(.init()))
+    #expect(!prefers(.init(stride: (2, 2), padding: (1, 1))))
+    #expect(!prefers(.init(padding: (2, 2), dilation: (2, 2))))
+    #expect(!prefers(.init(), kernel: 1))
+    #expect(!prefers(.init(padding: (1, 1)), channels: 8))
+    // 4 × 8 = 32 tiles: too few.
+    #expect(!prefers(.init(padding: (1, 1)), rows: 8))
+  }
+
+  @Test("automatic conv2d on a Winograd-sized problem equals the forced Winograd result")
+  func automaticUsesWinograd() {
+    let x = ConvolutionTilingTests.tensor([1, 32, 20, 18], seed: 14)
+    let w = ConvolutionTilingTests.tensor([24, 32, 3, 3], seed: 15)
+    let geometry = ConvolutionGeometry(padding: (1, 1))
+    let workspace = Workspace()
+    let automatic = x.convolved2D(weight: w, bias: nil, geometry: geometry, workspace: workspace)
+    let winograd = x.convolved2D(
+      weight: w, bias: nil, geometry: geometry, inputActivation: nil, workspace: workspace, largestTile: nil,
+      algorithm: .winograd)
+    let im2col = x.convolved2D(
+      weight: w, bias: nil, geometry: geometry, inputActivation: nil, workspace: workspace, largestTile: nil,
+      algorithm: .im2col)
+    #expect(automatic == winograd)
+    // Different rounding: the two algorithms agree to float32 accuracy, not bit for bit.
+    #expect(Self.largestRelativeError(winograd, im2col) <= 1e-5)
+  }
+
+  @Test("Conv2D's cached Winograd transform gives the on-the-fly result and is dropped when the weight changes")
+  func cachedLayer() {
+    let x = ConvolutionTilingTests.tensor([2, 20, 9, 14], seed: 16)
+    let w = ConvolutionTilingTests.tensor([18, 20, 3, 3], seed: 17)
+    let b = ConvolutionTilingTests.tensor([18], seed: 18)
+    let geometry = ConvolutionGeometry(padding: (1, 1))
+    let workspace = Workspace()
+    var layer = Conv2D(weight: w, bias: b, geometry: geometry)
+    let onTheFly = layer(x, workspace: workspace)
+    layer.cacheWinogradWeights()
+    #expect(layer.winogradWeight?.shape == [16, 18, 20])
+    #expect(layer(x, workspace: workspace) == onTheFly)
+    let expected = ConvolutionTilingTests.directConvolution(x, w, b, geometry, activation: nil)
+    #expect(Self.largestRelativeError(onTheFly, expected) <= 1e-5)
+    // A new weight drops the cache: the result follows the new weight.
+    let w2 = ConvolutionTilingTests.tensor([18, 20, 3, 3], seed: 19)
+    layer.weight = w2
+    #expect(layer.winogradWeight == nil)
+    let expected2 = ConvolutionTilingTests.directConvolution(x, w2, b, geometry, activation: nil)
+    #expect(Self.largestRelativeError(layer(x, workspace: workspace), expected2) <= 1e-5)
+    // Stride 2 has no Winograd form: nothing is cached.
+    var strided = Conv2D(weight: w, bias: b, geometry: ConvolutionGeometry(stride: (2, 2), padding: (1, 1)))
+    strided.cacheWinogradWeights()
+    #expect(strided.winogradWeight == nil)
+  }
+}
