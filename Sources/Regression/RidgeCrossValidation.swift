@@ -42,10 +42,16 @@ public enum SelectionMetric: Sendable, Hashable {
 ///
 /// Targets are processed in chunks of ``targetChunkSize`` columns, so memory stays bounded: no
 /// `alphas × features × targets` tensor is ever formed; each target is refitted with its own alpha by
-/// per-column shrinkage `W = (Xᵀ U) · diag(1/(λ + α_v)) · Uᵀ Y`.
+/// per-column shrinkage `W = (Xᵀ U) · diag(1/(λ + α_v)) · Uᵀ Y` — or, with per-target alphas, weights wanted,
+/// no in-sample scores and at least `2 · alphas · p` targets, by the alphas' `p × n` operators
+/// `P_a = (Xᵀ U) · diag(1/(λ + α_a)) · Uᵀ`, one GEMM per alpha group of a piece of up to 8,192 targets after
+/// every chunk has chosen its alphas. Each fold is scored right after its GEMM; with contiguous folds and no
+/// intercept, each chunk stores its first rows a second time after the last, so every fold's training rows
+/// (in the rotated order `e..<n, 0..<b` around the test rows `b..<e`) are read in place.
 ///
 /// Threads: the folds' decompositions run side by side, one single-threaded BLAS call each; with per-target
-/// alphas and more than one chunk, whole chunks (gather, GEMMs, scoring, refit) run side by side on the cores,
+/// alphas and more than one chunk, whole chunks (gather, GEMMs, scoring, refit) and then the grouped refit's
+/// pieces run side by side on the cores,
 /// each with single-threaded BLAS (inside `BLASRuntime.withSingleThreadedCalls`), so OpenBLAS's workers never
 /// spin between the GEMMs and the Swift loops. A shared alpha, or a single chunk, uses OpenBLAS's own threads.
 public struct RidgeCrossValidation: Sendable {

@@ -51,10 +51,6 @@ extension RidgeCrossValidationEngine {
     start: Int, width: Int, best: UnsafeMutablePointer<Int>, buffers: inout ChunkBuffers<Scalar>,
     outputs: ChunkOutputs<Scalar>
   ) {
-    if !refitOperators.isEmpty, let weights = outputs.weights {
-      refitGrouped(start: start, width: width, best: best, buffers: &buffers, weights: weights)
-      return
-    }
     let n = sampleCount
     let r = rank
     let p = featureCount
@@ -128,11 +124,13 @@ extension RidgeCrossValidationEngine {
     }
   }
 
-  /// The refit by the alphas' operators: the chunk's centred targets are gathered alpha group by alpha group
-  /// (a counting sort of the chosen alphas), each group is one GEMM `P_a · Y_group` into a chunk-local block,
-  /// and the block's columns are scattered back to their targets' columns of `W`.
+  /// The refit by the alphas' operators, for one piece `start..<start + width` of the targets (several
+  /// cross-validation chunks, so that each alpha group is wide): the piece's centred targets are gathered
+  /// alpha group by alpha group (a counting sort of the chosen alphas) straight from `Y`, each group is one
+  /// GEMM `P_a · Y_group` into a piece-local block, and the block's columns are scattered back to their
+  /// targets' columns of `W`. Wide groups matter: every GEMM call packs its `p × n` operator again.
   func refitGrouped(
-    start: Int, width: Int, best: UnsafeMutablePointer<Int>, buffers: inout ChunkBuffers<Scalar>,
+    start: Int, width: Int, best: UnsafeMutablePointer<Int>, buffers: inout GroupedRefitBuffers<Scalar>,
     weights: UnsafeMutablePointer<Scalar>
   ) {
     let n = sampleCount
@@ -152,10 +150,10 @@ extension RidgeCrossValidationEngine {
     let means = (0..<width).map { intercept ? Scalar(targetMeans[start + $0]) : 0 }
     position.withUnsafeBufferPointer { slot in
       means.withUnsafeBufferPointer { mean in
-        buffers.targets.withUnsafeBufferPointer { source in
-          buffers.centred.withUnsafeMutableBufferPointer { grouped in
+        targets.withUnsafeBufferPointer { source in
+          buffers.grouped.withUnsafeMutableBufferPointer { grouped in
             for i in 0..<n {
-              let row = source.baseAddress! + i * width
+              let row = source.baseAddress! + i * total + start
               let target = grouped.baseAddress! + i * width
               for v in 0..<width { target[slot[v]] = row[v] - mean[v] }
             }
@@ -163,8 +161,8 @@ extension RidgeCrossValidationEngine {
         }
       }
       refitOperators.withUnsafeBufferPointer { operators in
-        buffers.centred.withUnsafeBufferPointer { grouped in
-          buffers.groupedWeights.withUnsafeMutableBufferPointer { block in
+        buffers.grouped.withUnsafeBufferPointer { grouped in
+          buffers.block.withUnsafeMutableBufferPointer { block in
             for a in 0..<alphaCount where groupStart[a + 1] > groupStart[a] {
               Scalar.gemm(
                 transposeA: .none, transposeB: .none, m: p, n: groupStart[a + 1] - groupStart[a], k: n, alpha: 1,
@@ -180,6 +178,32 @@ extension RidgeCrossValidationEngine {
         }
       }
     }
+  }
+
+  /// The grouped refit's pieces: about eight per worker (so that a slow piece at the end costs little), each at
+  /// least one cross-validation chunk and at most 8,192 targets wide (`(n + p) · 8192` floats of buffers per
+  /// worker), in multiples of 256.
+  func groupedRefitPieceWidth(chunk: Int, workers: Int) -> Int {
+    let even = (targetCount / (8 * Swift.max(1, workers)) + 255) / 256 * 256
+    return Swift.max(1, Swift.min(targetCount, Swift.max(chunk, Swift.min(8192, even))))
+  }
+
+  /// Refits the pieces `claim()` hands out (until it returns `nil`) with this worker's own buffers; returns the
+  /// seconds spent.
+  func refitGroupedPieces(
+    pieceWidth: Int, claim: () -> Int?, best: UnsafeMutablePointer<Int>, weights: UnsafeMutablePointer<Scalar>
+  ) -> Double {
+    var clock = PhaseClock()
+    var buffers = GroupedRefitBuffers<Scalar>(
+      sampleCount: sampleCount, featureCount: featureCount, pieceWidth: pieceWidth)
+    while let piece = claim() {
+      let start = piece * pieceWidth
+      guard start < targetCount else { break }
+      refitGrouped(
+        start: start, width: Swift.min(pieceWidth, targetCount - start), best: best, buffers: &buffers,
+        weights: weights)
+    }
+    return clock.lap()
   }
 
   func extractPredictions(

@@ -1,5 +1,6 @@
 import Dispatch
 import LinearAlgebra
+import Synchronization
 
 /// A monotonic stopwatch for the phase timings.
 struct PhaseClock {
@@ -27,6 +28,19 @@ struct ChunkOutputs<Scalar>: @unchecked Sendable {
   let timings: UnsafeMutablePointer<RidgeTimings>
 }
 
+/// Work buffers of the grouped refit of one piece of targets, allocated once per worker and reused.
+struct GroupedRefitBuffers<Scalar: LinearAlgebraScalar> {
+  /// The piece's centred targets, `n × width`, columns in alpha-group order.
+  var grouped: [Scalar]
+  /// The piece's weights, `p × width`, columns in alpha-group order, before they are scattered into `W`.
+  var block: [Scalar]
+
+  init(sampleCount n: Int, featureCount p: Int, pieceWidth: Int) {
+    grouped = [Scalar](repeating: 0, count: n * pieceWidth)
+    block = [Scalar](repeating: 0, count: p * pieceWidth)
+  }
+}
+
 /// Work buffers of one chunk, allocated once and reused.
 struct ChunkBuffers<Scalar: LinearAlgebraScalar> {
   var targets: [Scalar]
@@ -38,23 +52,20 @@ struct ChunkBuffers<Scalar: LinearAlgebraScalar> {
   var stacked: [Scalar]
   var accumulators: [Scalar]
   var rowScratch: [Scalar]
-  /// The grouped refit's weights (`p × chunk`, columns in alpha-group order) before they are scattered.
-  var groupedWeights: [Scalar]
 
   init(
     sampleCount n: Int, maxTrain: Int, positions: Int, alphaCount: Int, rank: Int, chunk: Int, offsetRows: Int,
-    leaveOneOut: Bool, groupedWeightRows: Int
+    leaveOneOut: Bool, duplicatedRows: Int, copiesTraining: Bool
   ) {
-    targets = [Scalar](repeating: 0, count: n * chunk)
+    targets = [Scalar](repeating: 0, count: (n + duplicatedRows) * chunk)
     centred = [Scalar](repeating: 0, count: n * chunk)
-    train = [Scalar](repeating: 0, count: (leaveOneOut ? 0 : maxTrain) * chunk)
+    train = [Scalar](repeating: 0, count: (leaveOneOut || !copiesTraining ? 0 : maxTrain) * chunk)
     predictions = [Scalar](repeating: 0, count: positions * alphaCount * chunk)
     offsets = [Scalar](repeating: 0, count: offsetRows * chunk)
     projection = [Scalar](repeating: 0, count: Swift.max(rank, n) * chunk)
     stacked = [Scalar](repeating: 0, count: (leaveOneOut ? rank * alphaCount : 0) * chunk)
     accumulators = [Scalar](repeating: 0, count: (4 * alphaCount + 2) * chunk)
     rowScratch = [Scalar](repeating: 0, count: 3 * chunk)
-    groupedWeights = [Scalar](repeating: 0, count: groupedWeightRows * chunk)
   }
 }
 
@@ -99,12 +110,31 @@ extension RidgeCrossValidationEngine {
                 cvPredictions: predictionsBuffer.isEmpty ? nil : predictionsBuffer.baseAddress,
                 inSample: inSampleBuffer.isEmpty ? nil : inSampleBuffer.baseAddress, timings: timingsBuffer.baseAddress!
               )
+              // The grouped refit needs every chunk's chosen alphas: it runs after the chunks, over pieces that
+              // the workers claim one after the other.
+              let groupsRefit = !engine.refitOperators.isEmpty && outputs.weights != nil
+              let pieceWidth = engine.groupedRefitPieceWidth(chunk: chunk, workers: workers)
+              let pieceCount = groupsRefit ? (targetCount + pieceWidth - 1) / pieceWidth : 0
+              let nextPiece = Atomic<Int>(0)
+              let claim = { @Sendable () -> Int? in
+                let piece = nextPiece.wrappingAdd(1, ordering: .relaxed).oldValue
+                return piece < pieceCount ? piece : nil
+              }
               if workers <= 1 {
                 engine.processChunks(chunkStarts, chunk: chunk, worker: 0, of: 1, outputs: outputs)
+                if groupsRefit {
+                  outputs.timings[0].refitSeconds += engine.refitGroupedPieces(
+                    pieceWidth: pieceWidth, claim: claim, best: outputs.best, weights: outputs.weights!)
+                }
               } else {
                 BLASRuntime.withSingleThreadedCalls {
                   DispatchQueue.concurrentPerform(iterations: workers) { worker in
                     engine.processChunks(chunkStarts, chunk: chunk, worker: worker, of: workers, outputs: outputs)
+                  }
+                  guard groupsRefit else { return }
+                  DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    outputs.timings[worker].refitSeconds += engine.refitGroupedPieces(
+                      pieceWidth: pieceWidth, claim: claim, best: outputs.best, weights: outputs.weights!)
                   }
                 }
               }
@@ -137,14 +167,27 @@ extension RidgeCrossValidationEngine {
       let width = Swift.min(chunk, targetCount - start)
       var clock = PhaseClock()
       gatherTargets(start: start, width: width, into: &buffers)
-      crossValidatedPredictions(width: width, buffers: &buffers)
-      phases.crossValidationSeconds += clock.lap()
-      accumulateScores(start: start, width: width, buffers: &buffers, splitColumns: workers == 1)
-      phases.scoringSeconds += clock.lap()
+      if isLeaveOneOut {
+        leaveOneOutPredictions(width: width, buffers: &buffers)
+        phases.crossValidationSeconds += clock.lap()
+        accumulateScores(
+          start: start, width: width, folds: testFolds.indices, buffers: &buffers, splitColumns: workers == 1)
+        phases.scoringSeconds += clock.lap()
+      } else {
+        // Each fold is scored right after its GEMM, while its block of predictions is still in cache.
+        for f in testFolds.indices {
+          kFoldPredictions(fold: f, width: width, buffers: &buffers)
+          phases.crossValidationSeconds += clock.lap()
+          accumulateScores(
+            start: start, width: width, folds: f..<(f + 1), buffers: &buffers, splitColumns: workers == 1)
+          phases.scoringSeconds += clock.lap()
+        }
+      }
       if !shared {
         selectBest(start: start, width: width, best: outputs.best)
         accumulateBestSums(start: start, width: width, best: outputs.best, buffers: buffers)
-        if outputs.weights != nil || outputs.inSample != nil {
+        // With the refit operators, the refit runs after every chunk, in wider pieces (``refitGroupedPieces``).
+        if refitOperators.isEmpty && (outputs.weights != nil || outputs.inSample != nil) {
           refit(start: start, width: width, best: outputs.best, buffers: &buffers, outputs: outputs)
         }
         phases.refitSeconds += clock.lap()
@@ -179,7 +222,7 @@ extension RidgeCrossValidationEngine {
     ChunkBuffers<Scalar>(
       sampleCount: sampleCount, maxTrain: trainFolds.map(\.count).max() ?? 0, positions: testOrder.count,
       alphaCount: alphaCount, rank: rank, chunk: chunk, offsetRows: isLeaveOneOut ? 1 : testFolds.count,
-      leaveOneOut: isLeaveOneOut, groupedWeightRows: refitOperators.isEmpty ? 0 : featureCount)
+      leaveOneOut: isLeaveOneOut, duplicatedRows: duplicatedRows, copiesTraining: trainingBlockStart.isEmpty)
   }
 
   /// Copies `Y[:, start..<start+width]` into a contiguous `n × width` block and records the column means.
@@ -198,6 +241,7 @@ extension RidgeCrossValidationEngine {
             row.update(from: s + i * total + start, count: width)
             for v in 0..<width { sum[v] += Double(row[v]) }
           }
+          (b + n * width).update(from: b, count: duplicatedRows * width)
         }
       }
     }
@@ -215,40 +259,62 @@ extension RidgeCrossValidationEngine {
   }
 
   func kFoldPredictions(width: Int, buffers: inout ChunkBuffers<Scalar>) {
-    let intercept = configuration.fitIntercept
+    for f in testFolds.indices { kFoldPredictions(fold: f, width: width, buffers: &buffers) }
+  }
+
+  /// Fold `f`'s rows of `buffers.predictions` (`M_f · Y_train`, every alpha) and its offset row.
+  func kFoldPredictions(fold f: Int, width: Int, buffers: inout ChunkBuffers<Scalar>) {
+    let train = trainFolds[f]
+    let nTrain = train.count
+    let nTest = testFolds[f].count
     let rowStride = alphaCount * width
-    for (f, train) in trainFolds.enumerated() {
-      let nTrain = train.count
-      let nTest = testFolds[f].count
-      buffers.targets.withUnsafeBufferPointer { source in
-        buffers.train.withUnsafeMutableBufferPointer { block in
-          buffers.offsets.withUnsafeMutableBufferPointer { offsets in
-            let s = source.baseAddress!
-            let b = block.baseAddress!
-            for (row, i) in train.enumerated() { (b + row * width).update(from: s + i * width, count: width) }
-            let offset = offsets.baseAddress! + f * width
-            if intercept {
-              var sums = [Double](repeating: 0, count: width)
-              for row in 0..<nTrain {
-                for v in 0..<width { sums[v] += Double(b[row * width + v]) }
-              }
-              for v in 0..<width { offset[v] = Scalar(sums[v] / Double(nTrain)) }
-              for row in 0..<nTrain {
-                for v in 0..<width { b[row * width + v] -= offset[v] }
-              }
-            } else {
-              for v in 0..<width { offset[v] = 0 }
-            }
-          }
+    // The doubled layout holds the training block in place (no intercept there, so no offset); otherwise
+    // the training rows are copied, and centred with their means when there is an intercept.
+    let inPlace = !trainingBlockStart.isEmpty
+    if !inPlace {
+      copyTrainingRows(fold: f, width: width, buffers: &buffers)
+    } else {
+      buffers.offsets.withUnsafeMutableBufferPointer { offsets in
+        (offsets.baseAddress! + f * width).update(repeating: 0, count: width)
+      }
+    }
+    foldOperators[f].withUnsafeBufferPointer { operatorBuffer in
+      (inPlace ? buffers.targets : buffers.train).withUnsafeBufferPointer { block in
+        buffers.predictions.withUnsafeMutableBufferPointer { predictions in
+          Scalar.gemm(
+            transposeA: .none, transposeB: .none, m: nTest * alphaCount, n: width, k: nTrain, alpha: 1,
+            a: operatorBuffer.baseAddress!, lda: nTrain,
+            b: block.baseAddress! + (inPlace ? trainingBlockStart[f] * width : 0), ldb: width, beta: 0,
+            c: predictions.baseAddress! + foldStart[f] * rowStride, ldc: width)
         }
       }
-      foldOperators[f].withUnsafeBufferPointer { operatorBuffer in
-        buffers.train.withUnsafeBufferPointer { block in
-          buffers.predictions.withUnsafeMutableBufferPointer { predictions in
-            Scalar.gemm(
-              transposeA: .none, transposeB: .none, m: nTest * alphaCount, n: width, k: nTrain, alpha: 1,
-              a: operatorBuffer.baseAddress!, lda: nTrain, b: block.baseAddress!, ldb: width, beta: 0,
-              c: predictions.baseAddress! + foldStart[f] * rowStride, ldc: width)
+    }
+  }
+
+  /// Copies fold `f`'s training rows of the chunk into `buffers.train` and writes the fold's offset row (the
+  /// training means with an intercept, which are subtracted from the copy; zeros without).
+  func copyTrainingRows(fold f: Int, width: Int, buffers: inout ChunkBuffers<Scalar>) {
+    let train = trainFolds[f]
+    let nTrain = train.count
+    let intercept = configuration.fitIntercept
+    buffers.targets.withUnsafeBufferPointer { source in
+      buffers.train.withUnsafeMutableBufferPointer { block in
+        buffers.offsets.withUnsafeMutableBufferPointer { offsets in
+          let s = source.baseAddress!
+          let b = block.baseAddress!
+          for (row, i) in train.enumerated() { (b + row * width).update(from: s + i * width, count: width) }
+          let offset = offsets.baseAddress! + f * width
+          if intercept {
+            var sums = [Double](repeating: 0, count: width)
+            for row in 0..<nTrain {
+              for v in 0..<width { sums[v] += Double(b[row * width + v]) }
+            }
+            for v in 0..<width { offset[v] = Scalar(sums[v] / Double(nTrain)) }
+            for row in 0..<nTrain {
+              for v in 0..<width { b[row * width + v] -= offset[v] }
+            }
+          } else {
+            for v in 0..<width { offset[v] = 0 }
           }
         }
       }
@@ -330,10 +396,13 @@ extension RidgeCrossValidationEngine {
     }
   }
 
-  /// Adds this chunk's squared errors, prediction sums and target sums to the score tables, splitting the
+  /// Adds the squared errors, prediction sums and target sums of the chunk's test rows in `folds` to the
+  /// score tables, splitting the
   /// chunk's columns between two threads when `splitColumns` (the GEMMs are idle meanwhile; every column is
   /// independent).
-  func accumulateScores(start: Int, width: Int, buffers: inout ChunkBuffers<Scalar>, splitColumns: Bool) {
+  func accumulateScores(
+    start: Int, width: Int, folds: Range<Int>, buffers: inout ChunkBuffers<Scalar>, splitColumns: Bool
+  ) {
     let means = (0..<width).map { Scalar(targetMeans[start + $0]) }
     let usesDetermination = configuration.selectionMetric == .determination && !isLeaveOneOut
     let context = ScoringContext(
@@ -354,11 +423,11 @@ extension RidgeCrossValidationEngine {
                   scratch: scratch.baseAddress!, targets: targetsBuffer.baseAddress!, offsets: offsets.baseAddress!,
                   predictions: predictions.baseAddress!)
                 if parts == 1 {
-                  context.score(columns: 0..<width, pointers)
+                  context.score(columns: 0..<width, folds: folds, pointers)
                 } else {
                   let half = (width / 2 + 15) / 16 * 16
                   DispatchQueue.concurrentPerform(iterations: 2) { part in
-                    context.score(columns: part == 0 ? 0..<half : half..<width, pointers)
+                    context.score(columns: part == 0 ? 0..<half : half..<width, folds: folds, pointers)
                   }
                 }
               }

@@ -19,6 +19,11 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
   let testFolds: [[Int]]
   let trainFolds: [[Int]]
   let testOrder: [Int]
+  /// Per fold, the row of the doubled chunk layout where its (rotated) training block starts; empty when the
+  /// training rows are copied per fold instead (intercept, leave-one-out, folds that are not contiguous).
+  let trainingBlockStart: [Int]
+  /// How many leading rows each chunk stores a second time after row `n - 1` (0 without the doubled layout).
+  let duplicatedRows: Int
   let foldStart: [Int]
   let featureMeans: [Double]
   var foldOperators: [[Scalar]] = []
@@ -54,11 +59,21 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     let folds = try configuration.scheme.testFolds(sampleCount: features.rows)
     testFolds = folds
     let n = features.rows
+    // Contiguous test folds without an intercept: fold f's training rows, taken in the rotated order
+    // `e..<n, 0..<b` around its test rows `b..<e`, are one contiguous block of a chunk stored twice over
+    // (rows `0..<n`, then its first rows again), so the fold GEMMs read the chunk in place instead of a copy.
+    let contiguous = folds.allSatisfy { fold in fold.indices.allSatisfy { fold[$0] == fold[0] + $0 } }
+    let rotates = contiguous && !configuration.fitIntercept && configuration.scheme != .leaveOneOut
     trainFolds = folds.map { fold in
+      if rotates, let first = fold.first {
+        return Array((first + fold.count)..<n) + Array(0..<first)
+      }
       var isTest = [Bool](repeating: false, count: n)
       for i in fold { isTest[i] = true }
       return (0..<n).filter { !isTest[$0] }
     }
+    trainingBlockStart = rotates ? folds.map { ($0.first ?? 0) + $0.count } : []
+    duplicatedRows = rotates ? folds.map { $0.first ?? 0 }.max() ?? 0 : 0
     for (f, train) in trainFolds.enumerated() where train.isEmpty {
       throw .invalidSplit("fold \(f) leaves no training samples")
     }

@@ -28,7 +28,9 @@ struct ScoringContext: Sendable {
   let computesSums: Bool
   let tables: ScoreTables
 
-  func score<Scalar: LinearAlgebraScalar>(columns: Range<Int>, _ pointers: ScoringPointers<Scalar>) {
+  /// Scores the test rows of `folds` (a range of fold indices) in `columns`; the accumulators are flushed to
+  /// the tables at the end of the call at the latest, so the folds of a chunk may be scored in separate calls.
+  func score<Scalar: LinearAlgebraScalar>(columns: Range<Int>, folds: Range<Int>, _ pointers: ScoringPointers<Scalar>) {
     let width = self.width
     let block = alphaCount * width
     let foldCount = foldStart.count - 1
@@ -53,7 +55,7 @@ struct ScoringContext: Sendable {
     let correlationShift = yShift + 2 * width
     let means = pointers.means
     var pendingRows = 0
-    for f in 0..<foldCount {
+    for f in folds {
       let nTest = foldStart[f + 1] - foldStart[f]
       let offset = pointers.offsets + (sharedOffset ? 0 : f * width)
       // Errors use predictions shifted by ȳ (like the targets); correlation sums use predictions shifted by ȳ
@@ -104,7 +106,7 @@ struct ScoringContext: Sendable {
         }
       }
       pendingRows += nTest
-      if !equalFolds || pendingRows >= 64 || f == foldCount - 1 {
+      if !equalFolds || pendingRows >= 64 || f == folds.upperBound - 1 {
         flush(
           columns: columns, weight: 1 / (Double(nTest) * Double(foldCount)),
           determinationFoldSize: usesDetermination ? nTest : nil, foldCount: foldCount, acc: acc)
