@@ -120,8 +120,16 @@ extension RidgeCrossValidationEngine {
                 let piece = nextPiece.wrappingAdd(1, ordering: .relaxed).oldValue
                 return piece < pieceCount ? piece : nil
               }
+              // Chunks too are claimed one after the other rather than dealt out in advance: on a busy machine a
+              // core that loses time to other work then takes fewer chunks instead of holding up the end.
+              let nextChunk = Atomic<Int>(0)
+              let claimChunk = { @Sendable () -> Int? in
+                let index = nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+                return index < chunkStarts.count ? index : nil
+              }
               if workers <= 1 {
-                engine.processChunks(chunkStarts, chunk: chunk, worker: 0, of: 1, outputs: outputs)
+                engine.processChunks(
+                  chunkStarts, chunk: chunk, worker: 0, splitsScoring: true, claim: claimChunk, outputs: outputs)
                 if groupsRefit {
                   outputs.timings[0].refitSeconds += engine.refitGroupedPieces(
                     pieceWidth: pieceWidth, claim: claim, best: outputs.best, weights: outputs.weights!)
@@ -129,7 +137,9 @@ extension RidgeCrossValidationEngine {
               } else {
                 BLASRuntime.withSingleThreadedCalls {
                   DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    engine.processChunks(chunkStarts, chunk: chunk, worker: worker, of: workers, outputs: outputs)
+                    engine.processChunks(
+                      chunkStarts, chunk: chunk, worker: worker, splitsScoring: false, claim: claimChunk,
+                      outputs: outputs)
                   }
                   guard groupsRefit else { return }
                   DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -156,13 +166,16 @@ extension RidgeCrossValidationEngine {
     return makeResult(best: best, weights: weights, cvPredictions: cvPredictions, inSample: inSample)
   }
 
-  /// Cross-validates (and, per target, refits) chunks `worker`, `worker + workers`, … of `starts`, with this
-  /// worker's own buffers. With one worker the scoring pass splits its columns over two threads instead.
-  func processChunks(_ starts: [Int], chunk: Int, worker: Int, of workers: Int, outputs: ChunkOutputs<Scalar>) {
+  /// Cross-validates (and, per target, refits) the chunks of `starts` whose indices `claim()` hands out (until
+  /// it returns `nil`), with this worker's own buffers; the phase times go to slot `worker`. With
+  /// `splitsScoring` (one worker) the scoring pass splits its columns over two threads instead.
+  func processChunks(
+    _ starts: [Int], chunk: Int, worker: Int, splitsScoring: Bool, claim: () -> Int?, outputs: ChunkOutputs<Scalar>
+  ) {
     let shared = configuration.alphaScope == .shared
     var buffers = makeBuffers(chunk: chunk)
     var phases = RidgeTimings()
-    for index in stride(from: worker, to: starts.count, by: workers) {
+    while let index = claim() {
       let start = starts[index]
       let width = Swift.min(chunk, targetCount - start)
       var clock = PhaseClock()
@@ -171,7 +184,7 @@ extension RidgeCrossValidationEngine {
         leaveOneOutPredictions(width: width, buffers: &buffers)
         phases.crossValidationSeconds += clock.lap()
         accumulateScores(
-          start: start, width: width, folds: testFolds.indices, buffers: &buffers, splitColumns: workers == 1)
+          start: start, width: width, folds: testFolds.indices, buffers: &buffers, splitColumns: splitsScoring)
         phases.scoringSeconds += clock.lap()
       } else {
         // Each fold is scored right after its GEMM, while its block of predictions is still in cache.
@@ -179,7 +192,7 @@ extension RidgeCrossValidationEngine {
           kFoldPredictions(fold: f, width: width, buffers: &buffers)
           phases.crossValidationSeconds += clock.lap()
           accumulateScores(
-            start: start, width: width, folds: f..<(f + 1), buffers: &buffers, splitColumns: workers == 1)
+            start: start, width: width, folds: f..<(f + 1), buffers: &buffers, splitColumns: splitsScoring)
           phases.scoringSeconds += clock.lap()
         }
       }
