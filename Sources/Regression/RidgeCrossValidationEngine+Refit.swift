@@ -256,12 +256,13 @@ extension RidgeCrossValidationEngine {
       bestScores[v] = tables.scores[index]
       let sy = tables.sumTarget[v]
       let targetVariance = covered * tables.sumTargetSquared[v] - sy * sy
-      let sp = tables.sumPrediction[index]
-      let predictionVariance = covered * tables.sumPredictionSquared[index] - sp * sp
+      let cell = tables.sumCell(alpha: best[v], target: v)
+      let sp = tables.sumPrediction[cell]
+      let predictionVariance = covered * tables.sumPredictionSquared[cell] - sp * sp
       let denominator = (Swift.max(0, targetVariance) * Swift.max(0, predictionVariance)).squareRoot()
       if denominator > 0 && targetVariance > 1e-12 * covered * tables.sumTargetSquared[v] {
         correlation[v] = Swift.min(
-          1, Swift.max(-1, (covered * tables.sumPredictionTarget[index] - sp * sy) / denominator))
+          1, Swift.max(-1, (covered * tables.sumPredictionTarget[cell] - sp * sy) / denominator))
       }
       let sst = tables.sumTargetSquared[v] - sy * sy / covered
       if sst > 0 && targetVariance > 1e-12 * covered * tables.sumTargetSquared[v] {

@@ -55,14 +55,14 @@ struct ChunkBuffers<Scalar: LinearAlgebraScalar> {
 
   init(
     sampleCount n: Int, maxTrain: Int, positions: Int, alphaCount: Int, rank: Int, chunk: Int, offsetRows: Int,
-    leaveOneOut: Bool, duplicatedRows: Int, copiesTraining: Bool
+    leaveOneOut: Bool, duplicatedRows: Int, copiesTraining: Bool, spectralScratch: Bool
   ) {
     targets = [Scalar](repeating: 0, count: (n + duplicatedRows) * chunk)
-    centred = [Scalar](repeating: 0, count: n * chunk)
+    centred = [Scalar](repeating: 0, count: (spectralScratch ? n : 0) * chunk)
     train = [Scalar](repeating: 0, count: (leaveOneOut || !copiesTraining ? 0 : maxTrain) * chunk)
     predictions = [Scalar](repeating: 0, count: positions * alphaCount * chunk)
     offsets = [Scalar](repeating: 0, count: offsetRows * chunk)
-    projection = [Scalar](repeating: 0, count: Swift.max(rank, n) * chunk)
+    projection = [Scalar](repeating: 0, count: (spectralScratch ? Swift.max(rank, n) : 0) * chunk)
     stacked = [Scalar](repeating: 0, count: (leaveOneOut ? rank * alphaCount : 0) * chunk)
     accumulators = [Scalar](repeating: 0, count: (4 * alphaCount + 2) * chunk)
     rowScratch = [Scalar](repeating: 0, count: 3 * chunk)
@@ -235,7 +235,8 @@ extension RidgeCrossValidationEngine {
     ChunkBuffers<Scalar>(
       sampleCount: sampleCount, maxTrain: trainFolds.map(\.count).max() ?? 0, positions: testOrder.count,
       alphaCount: alphaCount, rank: rank, chunk: chunk, offsetRows: isLeaveOneOut ? 1 : testFolds.count,
-      leaveOneOut: isLeaveOneOut, duplicatedRows: duplicatedRows, copiesTraining: trainingBlockStart.isEmpty)
+      leaveOneOut: isLeaveOneOut, duplicatedRows: duplicatedRows, copiesTraining: trainingBlockStart.isEmpty,
+      spectralScratch: isLeaveOneOut || refitOperators.isEmpty)
   }
 
   /// Copies `Y[:, start..<start+width]` into a contiguous `n × width` block and records the column means.
@@ -457,7 +458,6 @@ extension RidgeCrossValidationEngine {
   /// `1/A` of the work of accumulating them for every alpha), in double precision.
   func accumulateBestSums(start: Int, width: Int, best: UnsafeMutablePointer<Int>, buffers: ChunkBuffers<Scalar>) {
     let block = alphaCount * width
-    let total = targetCount
     let intercept = configuration.fitIntercept
     // sp, spp, spy, the target means, and the per-fold prediction shift (offset − ȳ with an intercept).
     var sums = [Double](repeating: 0, count: 5 * width)
@@ -493,7 +493,7 @@ extension RidgeCrossValidationEngine {
         }
       }
       for v in 0..<width {
-        let cell = best[start + v] * total + start + v
+        let cell = tables.sumCell(alpha: best[start + v], target: start + v)
         tables.sumPrediction[cell] = sp[v]
         tables.sumPredictionSquared[cell] = spp[v]
         tables.sumPredictionTarget[cell] = spy[v]
