@@ -88,22 +88,10 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     // of all samples serves every fold (its blocks, centred with the training-fold means).
     let minimumTrain = trainFolds.map(\.count).min() ?? n
     let usesGram = features.columns > minimumTrain || features.columns > n
-    let gram: Matrix<Double>?
-    do {
-      if !usesGram {
-        gram = nil
-      } else if x.columns * n * n <= 1 << 27 {
-        // A small Gram matrix runs on one BLAS thread: waking OpenBLAS's pool for a few milliseconds leaves
-        // its threads spinning through the parallel phases that follow.
-        gram = try BLASRuntime.withSingleThreadedCalls { () throws(LinearAlgebraError) in
-          try x.multiplied(by: x, transposeOther: .transpose)
-        }
-      } else {
-        gram = try x.multiplied(by: x, transposeOther: .transpose)
-      }
-    } catch {
-      throw .linearAlgebra(error)
-    }
+    // The Gram matrix is split over the cores in Swift, one single-threaded BLAS call per block: waking
+    // OpenBLAS's own pool leaves its threads spinning through the parallel decompositions that follow (at
+    // 480 × 3,433 that slowed the decomposition batch by ≈ 15 %, 0.187 → 0.160 s on average).
+    let gram: Matrix<Double>? = usesGram ? Self.gramMatrix(x) : nil
     let full: FullSpectrum<Scalar>
     let intercept = configuration.fitIntercept
     let means = featureMeans
@@ -170,6 +158,22 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
       // weight instead of infinity.
       leaveOneOutScale = leverage.map { $0 < 1 - 1e-12 ? Scalar(1 / (1 - $0)) : 0 }
     }
+  }
+
+  /// `X Xᵀ` (`n × n`), split over the cores with single-threaded BLAS calls.
+  static func gramMatrix(_ x: Matrix<Double>) -> Matrix<Double> {
+    let n = x.rows
+    let p = x.columns
+    var product = Matrix<Double>(rows: n, columns: n)
+    guard n > 0 && p > 0 else { return product }
+    x.withUnsafeBufferPointer { a in
+      product.withUnsafeMutableBufferPointer { c in
+        Double.splitGEMM(
+          transposeA: .none, transposeB: .transpose, m: n, n: n, k: p, alpha: 1, a: a.baseAddress!, lda: p,
+          b: a.baseAddress!, ldb: p, beta: 0, c: c.baseAddress!, ldc: n)
+      }
+    }
+    return product
   }
 
   /// The full-data spectrum, with `U` and `left = Xcᵀ U` in the working precision.
