@@ -2,7 +2,8 @@
 # Side-by-side benchmark: our ridge CV against himalaya RidgeCV (numpy backend) on the same data, same run,
 # and our 5-fold alignment against scikit-learn RidgeCV(cv=5, scoring="r2") (= fmralign RidgeAlignment).
 # $1 = path of the built bench-regression binary, $2 = JSON output path.
-# Env: BENCH_VOXELS (default "20000,100000"), BENCH_REPEATS (default 3), BENCH_PYTHON (a python with the pins).
+# Env: BENCH_VOXELS (default "20000,100000"), BENCH_REPEATS (default 3: interleaved rounds of one warm fit per
+# side), BENCH_PYTHON (a python with the pins).
 set -euo pipefail
 binary="$1"
 output="$2"
@@ -21,9 +22,35 @@ data="$(mktemp -d)"
 trap 'rm -rf "$data"' EXIT
 "$python" "$here/himalaya_side.py" generate "$data" "$voxels"
 results="["
+# Interleaved: round r runs one process of ours, then one of himalaya, each fitting twice and keeping the second
+# (warm) fit, so both sides sample the same minutes of this shared machine; one side's slow spell no longer
+# decides the ratio. The merged record keeps every kept fit in all_seconds and their median in seconds.
+merge() {
+  "$python" - "$@" <<'PY'
+import json, sys
+import statistics
+runs = [json.loads(text) for text in sys.argv[1:]]
+merged = dict(runs[-1])
+kept = [run["all_seconds"][-1] for run in runs]
+merged["all_seconds"] = kept
+merged["warmup_seconds"] = [run["all_seconds"][0] for run in runs]
+merged["seconds"] = statistics.median(kept)
+merged["peak_rss_mib"] = max(run["peak_rss_mib"] for run in runs)
+if "gflop" in merged:
+    merged["gflops_achieved"] = merged["gflop"] / merged["seconds"]
+    merged["sgemm_probe_gflops_before"] = runs[0]["sgemm_probe_gflops_before"]
+print(json.dumps(merged))
+PY
+}
 for v in ${voxels//,/ }; do
-  ours="$("$binary" --task encoding --voxels "$v" --data "$data" --repeats "$repeats")"
-  theirs="$("$python" "$here/himalaya_side.py" himalaya "$data" "$v" "$repeats")"
+  oursRuns=()
+  theirsRuns=()
+  for _ in $(seq "$repeats"); do
+    oursRuns+=("$("$binary" --task encoding --voxels "$v" --data "$data" --repeats 2)")
+    theirsRuns+=("$("$python" "$here/himalaya_side.py" himalaya "$data" "$v" 2)")
+  done
+  ours="$(merge "${oursRuns[@]}")"
+  theirs="$(merge "${theirsRuns[@]}")"
   agreement="$("$python" "$here/himalaya_side.py" ties "$data" "$v")"
   results="$results{\"voxels\":$v,\"swift\":$ours,\"himalaya\":$theirs,\"alpha_agreement\":$agreement},"
 done
