@@ -166,8 +166,9 @@ extension RidgeCrossValidationEngine {
     return makeResult(best: best, weights: weights, cvPredictions: cvPredictions, inSample: inSample)
   }
 
-  /// Cross-validates (and, per target, refits) the chunks of `starts` whose indices `claim()` hands out (until
-  /// it returns `nil`), with this worker's own buffers; the phase times go to slot `worker`. With
+  /// Cross-validates the chunks of `starts` whose indices `claim()` hands out (until it returns `nil`), with this
+  /// worker's own buffers, and with per-target alphas chooses them (and refits spectrally when there are no
+  /// refit operators; the grouped refit runs afterwards); the phase times go to slot `worker`. With
   /// `splitsScoring` (one worker) the scoring pass splits its columns over two threads instead.
   func processChunks(
     _ starts: [Int], chunk: Int, worker: Int, splitsScoring: Bool, claim: () -> Int?, outputs: ChunkOutputs<Scalar>
@@ -239,7 +240,8 @@ extension RidgeCrossValidationEngine {
       spectralScratch: isLeaveOneOut || refitOperators.isEmpty)
   }
 
-  /// Copies `Y[:, start..<start+width]` into a contiguous `n × width` block and records the column means.
+  /// Copies `Y[:, start..<start+width]` into a contiguous `n × width` block, then its first ``duplicatedRows``
+  /// rows once more after row `n − 1` (the doubled layout of the in-place folds), and records the column means.
   func gatherTargets(start: Int, width: Int, into buffers: inout ChunkBuffers<Scalar>) {
     let n = sampleCount
     let total = targetCount
