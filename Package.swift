@@ -94,7 +94,8 @@ products += [
   .library(name: "VoxelEncoding", targets: ["VoxelEncoding"]),
 ]
 targets += [
-  .target(name: "Regression", dependencies: ["LinearAlgebra"]),
+  .target(name: "CRidgeKernels", path: "Sources/CRidgeKernels"),
+  .target(name: "Regression", dependencies: ["LinearAlgebra", "CRidgeKernels"]),
   .target(name: "DecodingMetrics", dependencies: ["LinearAlgebra"]),
   .target(name: "FunctionalAlignment", dependencies: ["Regression", "LinearAlgebra"]),
   .target(name: "VoxelEncoding", dependencies: ["Regression", "DecodingMetrics", "NeuroIO", "LinearAlgebra"]),

@@ -49,6 +49,16 @@ public enum SelectionMetric: Sendable, Hashable {
 /// intercept, each chunk stores its first rows a second time after the last, so every fold's training rows
 /// (in the rotated order `e..<n, 0..<b` around the test rows `b..<e`) are read in place.
 ///
+/// **Fused fold scoring.** In single precision, with per-target alphas, squared-error selection and the
+/// out-of-fold predictions not kept (the defaults), on a CPU with AVX2 and FMA, the fold product and its
+/// scoring are one kernel (`CRidgeKernels`): each 6 × 16 (AVX2) or 6 × 32 (AVX-512) register tile of
+/// `M_f · Y_train` is folded into the squared errors and correlation sums of every alpha as soon as it is
+/// formed, so the predictions are never stored; the fold operators are packed once per fit. The correlation
+/// sums are taken in float over one fold of predictions minus a per-(alpha, target) reference value (the
+/// first test row's prediction), then added up in double, which keeps them free of cancellation whatever the
+/// targets' offsets. Elsewhere (double precision, leave-one-out, a shared alpha, R² selection, kept
+/// predictions, older CPUs) the GEMM runs in OpenBLAS and a scoring pass follows.
+///
 /// Threads: the folds' decompositions run side by side, one single-threaded BLAS call each; with per-target
 /// alphas and more than one chunk, whole chunks (gather, GEMMs, scoring, refit) and then the grouped refit's
 /// pieces run side by side on the cores,
@@ -76,6 +86,13 @@ public struct RidgeCrossValidation: Sendable {
   /// alphas are needed (for example the folds of a threshold sweep): the refit's second GEMM (≈ 10 % of the
   /// work) and the `p × V` matrix are skipped, and the result's model has no targets (`p × 0` weights).
   public var computesWeights: Bool
+  /// Whether K-fold cross-validation with per-target alphas may use the fused fold-scoring kernel (AVX2/FMA,
+  /// single precision) instead of a BLAS GEMM followed by a scoring pass; `false` forces the BLAS path (tests
+  /// compare the two).
+  var allowsFusedScoring = true
+  /// Whether the fused kernel may use its AVX-512 tiles where the CPU has them; `false` forces the AVX2 tiles
+  /// (tests check both on one machine).
+  var allowsWideTiles = true
 
   /// `logspace(-2, 3, 10)`: `10^(-2 + 5k/9)` for `k = 0…9`, the contract's default grid.
   public static let defaultAlphas: [Double] = logarithmicGrid(from: -2, through: 3, count: 10)
@@ -145,9 +162,10 @@ public struct RidgeCrossValidation: Sendable {
 public struct RidgeTimings: Sendable, Hashable, Codable {
   /// Validation, decompositions (float64) and the per-fold operators.
   public var setupSeconds: Double = 0
-  /// Gathering target chunks and the cross-validation GEMMs (every alpha, every fold).
+  /// Gathering target chunks and the cross-validation GEMMs (every alpha, every fold); with the fused fold
+  /// scoring (see ``RidgeCrossValidation``) the scoring too.
   public var crossValidationSeconds: Double = 0
-  /// The fused scoring pass (squared errors, correlation sums).
+  /// The scoring pass after each fold's GEMM (squared errors, correlation sums); 0 with the fused fold scoring.
   public var scoringSeconds: Double = 0
   /// Alpha selection, the per-target refit GEMMs and in-sample scores.
   public var refitSeconds: Double = 0

@@ -175,6 +175,7 @@ extension RidgeCrossValidationEngine {
   ) {
     let shared = configuration.alphaScope == .shared
     var buffers = makeBuffers(chunk: chunk)
+    var fused = shared ? nil : makeFusedBuffers(chunk: chunk)
     var phases = RidgeTimings()
     while let index = claim() {
       let start = starts[index]
@@ -187,6 +188,13 @@ extension RidgeCrossValidationEngine {
         accumulateScores(
           start: start, width: width, folds: testFolds.indices, buffers: &buffers, splitColumns: splitsScoring)
         phases.scoringSeconds += clock.lap()
+      } else if fused != nil {
+        // The fused kernel scores each fold while it forms the fold's predictions, which are never stored.
+        fused!.chunkSums.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        for f in testFolds.indices {
+          fusedFold(f, start: start, width: width, buffers: &buffers, fused: &fused!)
+        }
+        phases.crossValidationSeconds += clock.lap()
       } else {
         // Each fold is scored right after its GEMM, while its block of predictions is still in cache.
         for f in testFolds.indices {
@@ -199,7 +207,11 @@ extension RidgeCrossValidationEngine {
       }
       if !shared {
         selectBest(start: start, width: width, best: outputs.best)
-        accumulateBestSums(start: start, width: width, best: outputs.best, buffers: buffers)
+        if let fused {
+          keepChosenSums(start: start, width: width, best: outputs.best, fused: fused)
+        } else {
+          accumulateBestSums(start: start, width: width, best: outputs.best, buffers: buffers)
+        }
         // With the refit operators, the refit runs after every chunk, in wider pieces (``refitGroupedPieces``).
         if refitOperators.isEmpty && (outputs.weights != nil || outputs.inSample != nil) {
           refit(start: start, width: width, best: outputs.best, buffers: &buffers, outputs: outputs)
@@ -234,7 +246,8 @@ extension RidgeCrossValidationEngine {
   /// One worker's chunk buffers.
   func makeBuffers(chunk: Int) -> ChunkBuffers<Scalar> {
     ChunkBuffers<Scalar>(
-      sampleCount: sampleCount, maxTrain: trainFolds.map(\.count).max() ?? 0, positions: testOrder.count,
+      sampleCount: sampleCount, maxTrain: trainFolds.map(\.count).max() ?? 0,
+      positions: packedFoldOperators.isEmpty ? testOrder.count : 0,
       alphaCount: alphaCount, rank: rank, chunk: chunk, offsetRows: isLeaveOneOut ? 1 : testFolds.count,
       leaveOneOut: isLeaveOneOut, duplicatedRows: duplicatedRows, copiesTraining: trainingBlockStart.isEmpty,
       spectralScratch: isLeaveOneOut || refitOperators.isEmpty)

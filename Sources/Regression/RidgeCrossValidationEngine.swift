@@ -27,6 +27,9 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
   let foldStart: [Int]
   let featureMeans: [Double]
   var foldOperators: [[Scalar]] = []
+  /// The fold operators packed for the fused fold-scoring kernel (`ridge_pack_operator`), when it is used (see
+  /// ``usesFusedScoring``); empty otherwise.
+  var packedFoldOperators: [[Float]] = []
   // Full-data spectrum, in the working precision.
   let rank: Int
   let eigenvalues: [Double]
@@ -141,6 +144,11 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
       full = spectrum
       foldOperators = results.operators
       refitOperators = results.refitOperators
+      if Self.usesFusedScoring(configuration: configuration) {
+        packedFoldOperators = foldOperators.enumerated().map { f, operatorMatrix in
+          Self.packFoldOperator(operatorMatrix, rows: folds[f].count * grid.count, depth: trains[f].count)
+        }
+      }
     }
     rank = full.spectrum.rank
     eigenvalues = full.spectrum.eigenvalues

@@ -228,3 +228,49 @@ struct RidgeDecoderTests {
     #expect(cv.model.intercept.count == 6)
   }
 }
+
+@Suite("Fused fold scoring")
+struct FusedScoringTests {
+  /// The BLAS path (GEMM, then a scoring pass, correlation sums in double at the chosen alpha) is the reference.
+  @Test(
+    "the fused kernel (AVX-512 and AVX2 tiles) gives the BLAS path's scores, alphas and correlations",
+    .enabled(if: RidgeCrossValidationEngine<Float>.fusedKernelAvailable, "the CPU lacks AVX2/FMA"),
+    arguments: [(9, false, false), (9, true, false), (75, false, false), (9, false, true), (75, true, true)])
+  func fusedEqualsBLAS(features p: Int, intercept: Bool, narrowTiles: Bool) throws {
+    // 61 samples: folds of 13 and 12 rows, so 130 and 120 operator rows (not whole 6-row panels); chunks of 77
+    // targets leave partial 16- and 32-column panels; 203 targets make three chunks. p = 75 is the Gram path.
+    var (x, y) = plantedProblem(samples: 61, features: p, targets: 203, seed: 21)
+    // A large offset on some targets without an intercept: float correlation sums must not cancel.
+    if !intercept {
+      for i in 0..<61 {
+        for v in stride(from: 0, to: 203, by: 3) { y[i, v] += 1000 }
+      }
+    }
+    var fused = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: 77)
+    fused.allowsWideTiles = !narrowTiles
+    var blas = fused
+    blas.allowsFusedScoring = false
+    #expect(RidgeCrossValidationEngine<Float>.usesFusedScoring(configuration: fused))
+    #expect(!RidgeCrossValidationEngine<Float>.usesFusedScoring(configuration: blas))
+    let a = try fused.fit(features: x, targets: y)
+    let b = try blas.fit(features: x, targets: y)
+    // Scores: float32 predictions from two GEMM orders, errors summed alike (rtol 1e-5 of the score).
+    for (s, t) in zip(a.scores.scalars, b.scores.scalars) {
+      #expect(abs(s - t) <= 1e-5 * abs(t) + 1e-7, "score \(s) vs \(t)")
+    }
+    // Alphas agree but for float ties (none in this seeded problem).
+    #expect(a.bestAlphaIndices == b.bestAlphaIndices)
+    // Correlations: float sums of reference-shifted predictions against double sums (atol 1e-5).
+    for (r, s) in zip(a.crossValidatedCorrelation, b.crossValidatedCorrelation) {
+      #expect(abs(r - s) <= 1e-5, "correlation \(r) vs \(s)")
+    }
+    #expect(a.crossValidatedCorrelation.allSatisfy { $0.isFinite })
+    for (r, s) in zip(a.crossValidatedDetermination, b.crossValidatedDetermination) {
+      #expect(abs(r - s) <= 1e-5 * (1 + abs(s)), "R² \(r) vs \(s)")
+    }
+    let scale = b.model.weights.scalars.map { abs($0) }.max() ?? 1
+    #expect(
+      a.model.weights.isApproximatelyEqual(
+        to: b.model.weights, relativeTolerance: 1e-4, absoluteTolerance: 1e-5 * scale))
+  }
+}
