@@ -135,6 +135,7 @@ func run() throws {
   let options = parseOptions()
   var report: [String: Any] = [
     "task": options.task, "kernel": BLASRuntime.kernelName, "threads": BLASRuntime.threadCount,
+    "ridge_fused_kernel": RidgeCrossValidation.fusedScoringKernel,
     "sgemm_probe_gflops_before": sgemmProbe(),
   ]
   var times: [Double] = []

@@ -82,7 +82,7 @@ for row in rows:
                     alpha_agreement=row["alpha_agreement"]["agreement"],
                     alpha_mismatches=row["alpha_agreement"]["mismatches"],
                     mismatch_max_relative_score_gap=row["alpha_agreement"]["max_relative_score_gap"],
-                    kernel=row["swift"]["kernel"])
+                    kernel=row["swift"]["kernel"], ridge_fused_kernel=row["swift"].get("ridge_fused_kernel"))
     summary.append(line)
     print(json.dumps(line))
 with open(sys.argv[2], "w") as fh:

@@ -35,6 +35,19 @@ struct FusedScoringBuffers {
   }
 }
 
+extension RidgeCrossValidation {
+  /// The fused fold-scoring kernel this CPU runs (see ``RidgeCrossValidation``): `"avx512"` (6 × 32 tiles),
+  /// `"avx2"` (6 × 16 tiles) or `"none"` (no AVX2/FMA: the BLAS GEMM and a scoring pass instead). Benchmarks print
+  /// it beside the OpenBLAS kernel.
+  public static var fusedScoringKernel: String {
+    switch ridge_fused_available() {
+    case 2: "avx512"
+    case 1: "avx2"
+    default: "none"
+    }
+  }
+}
+
 extension RidgeCrossValidationEngine {
   /// Whether the K-fold scoring runs in the fused kernel: single precision, per-target alphas, squared-error
   /// selection, out-of-fold predictions not kept (the kernel never stores them), and a CPU with AVX2 and FMA.
