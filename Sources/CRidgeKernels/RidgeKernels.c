@@ -42,26 +42,33 @@ ptrdiff_t ridge_packed_training_count(ptrdiff_t depth, ptrdiff_t width) {
 }
 
 #if defined(__x86_64__)
-// Training panels: for each group of `panel` columns, `depth` rows of `panel` floats (zero past `width`).
-RIDGE_AVX2 static void pack_training(const RidgeFoldScoring *s, ptrdiff_t panel) {
-  ptrdiff_t panels = (s->width + panel - 1) / panel;
+// Panels of `panel` columns of the row-major `depth × width` matrix `source` (rows `stride` apart): for each
+// panel, `depth` rows of `panel` floats (zero past `width`).
+RIDGE_AVX2 static void pack_panels(
+    const float *source, ptrdiff_t stride, ptrdiff_t depth, ptrdiff_t width, ptrdiff_t panel, float *out) {
+  ptrdiff_t panels = (width + panel - 1) / panel;
   for (ptrdiff_t j = 0; j < panels; j++) {
-    float *out = s->packedTraining + j * panel * s->depth;
+    float *target = out + j * panel * depth;
     ptrdiff_t first = j * panel;
-    ptrdiff_t columns = s->width - first < panel ? s->width - first : panel;
-    const float *source = s->training + first;
+    ptrdiff_t columns = width - first < panel ? width - first : panel;
+    const float *block = source + first;
     if (columns == panel) {
-      for (ptrdiff_t k = 0; k < s->depth; k++) {
-        const float *row = source + k * s->trainingStride;
-        for (ptrdiff_t c = 0; c < panel; c += 8) _mm256_storeu_ps(out + k * panel + c, _mm256_loadu_ps(row + c));
+      for (ptrdiff_t k = 0; k < depth; k++) {
+        const float *row = block + k * stride;
+        for (ptrdiff_t c = 0; c < panel; c += 8) _mm256_storeu_ps(target + k * panel + c, _mm256_loadu_ps(row + c));
       }
     } else {
-      for (ptrdiff_t k = 0; k < s->depth; k++) {
-        const float *row = source + k * s->trainingStride;
-        for (ptrdiff_t c = 0; c < panel; c++) out[k * panel + c] = c < columns ? row[c] : 0.0f;
+      for (ptrdiff_t k = 0; k < depth; k++) {
+        const float *row = block + k * stride;
+        for (ptrdiff_t c = 0; c < panel; c++) target[k * panel + c] = c < columns ? row[c] : 0.0f;
       }
     }
   }
+}
+
+// The training panels of a fold.
+RIDGE_AVX2 static void pack_training(const RidgeFoldScoring *s, ptrdiff_t panel) {
+  pack_panels(s->training, s->trainingStride, s->depth, s->width, panel, s->packedTraining);
 }
 
 // The same 6 × 32 tile with AVX-512 (rows of `tile` 32 floats apart).
@@ -240,6 +247,40 @@ RIDGE_AVX2 static void score_fold(
   }
 }
 
+// The product loop for a tile kernel of `panel` columns: blocks of B's panels are packed just before use (they
+// stay in L2), every panel of A passes over each block, and each tile is stored into C.
+RIDGE_AVX2 static void multiply_packed(
+    const RidgeProduct *m, ptrdiff_t panel, void (*tileKernel)(ptrdiff_t, const float *, const float *, float *)) {
+  ptrdiff_t rowPanels = (m->rows + RIDGE_PANEL_ROWS - 1) / RIDGE_PANEL_ROWS;
+  ptrdiff_t blockColumns = m->blockColumns / panel > 0 ? m->blockColumns / panel * panel : panel;
+  float tile[RIDGE_PANEL_ROWS * RIDGE_WIDE_PANEL_COLUMNS] __attribute__((aligned(64)));
+  for (ptrdiff_t first = 0; first < m->columns; first += blockColumns) {
+    ptrdiff_t width = m->columns - first < blockColumns ? m->columns - first : blockColumns;
+    pack_panels(m->b + first, m->bStride, m->depth, width, panel, m->packedB);
+    ptrdiff_t panels = (width + panel - 1) / panel;
+    for (ptrdiff_t p = 0; p < rowPanels; p++) {
+      ptrdiff_t row0 = p * RIDGE_PANEL_ROWS;
+      ptrdiff_t rows = m->rows - row0 < RIDGE_PANEL_ROWS ? m->rows - row0 : RIDGE_PANEL_ROWS;
+      for (ptrdiff_t j = 0; j < panels; j++) {
+        tileKernel(m->depth, m->packedA + p * RIDGE_PANEL_ROWS * m->depth, m->packedB + j * panel * m->depth, tile);
+        ptrdiff_t column0 = j * panel;
+        ptrdiff_t columns = width - column0 < panel ? width - column0 : panel;
+        for (ptrdiff_t i = 0; i < rows; i++) {
+          memcpy(m->c + (row0 + i) * m->cStride + first + column0, tile + i * panel, (size_t)columns * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
+void ridge_multiply_packed(const RidgeProduct *product) {
+  if (product->useWideTiles) {
+    multiply_packed(product, RIDGE_WIDE_PANEL_COLUMNS, micro_tile_wide);
+  } else {
+    multiply_packed(product, RIDGE_PANEL_COLUMNS, micro_tile);
+  }
+}
+
 void ridge_score_fold(const RidgeFoldScoring *s) {
   if (s->useWideTiles) {
     score_fold(s, RIDGE_WIDE_PANEL_COLUMNS, micro_tile_wide);
@@ -249,4 +290,5 @@ void ridge_score_fold(const RidgeFoldScoring *s) {
 }
 #else
 void ridge_score_fold(const RidgeFoldScoring *s) { (void)s; }
+void ridge_multiply_packed(const RidgeProduct *product) { (void)product; }
 #endif

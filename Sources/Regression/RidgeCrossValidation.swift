@@ -57,7 +57,9 @@ public enum SelectionMetric: Sendable, Hashable {
 /// sums are taken in float over one fold of predictions minus a per-(alpha, target) reference value (the
 /// first test row's prediction), then added up in double, which keeps them free of cancellation whatever the
 /// targets' offsets. Elsewhere (double precision, leave-one-out, a shared alpha, R² selection, kept
-/// predictions, older CPUs) the GEMM runs in OpenBLAS and a scoring pass follows.
+/// predictions, older CPUs) the GEMM runs in OpenBLAS and a scoring pass follows. The grouped refit's products
+/// `P_a · Y_group` use the same tiles with the refit operators packed once per fit (single precision, AVX2 and
+/// FMA), instead of OpenBLAS packing the `p × n` operator again for every alpha group.
 ///
 /// Threads: the folds' decompositions run side by side, one single-threaded BLAS call each; with per-target
 /// alphas and more than one chunk, whole chunks (gather, GEMMs, scoring, refit) and then the grouped refit's

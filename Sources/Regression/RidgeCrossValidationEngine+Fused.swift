@@ -4,6 +4,9 @@ import LinearAlgebra
 /// Work buffers of the fused fold scoring of one chunk
 /// (``RidgeCrossValidationEngine/fusedFold(_:start:width:buffers:fused:)``).
 struct FusedScoringBuffers {
+  /// Targets per block of training panels in the packed products (`n × 128` floats, 246 KB at 480 rows).
+  static let blockColumns = 128
+
   /// The training panels of the fold being scored.
   var packedTraining: [Float]
   /// One fold's float accumulators: squared errors (`A` rows of ``stride`` floats), then Σc, Σc², Σc·(y − ȳ)
@@ -62,6 +65,51 @@ extension RidgeCrossValidationEngine {
 
   /// Whether this CPU runs the fused kernel at all (AVX2 and FMA).
   static var fusedKernelAvailable: Bool { ridge_fused_available() != 0 }
+
+  /// Whether products with constant operators run in the fused kernels' packed GEMM (single precision, a CPU
+  /// with AVX2 and FMA): the grouped refit's `P_a · Y_group`.
+  static func usesPackedProducts(configuration: RidgeCrossValidation) -> Bool {
+    Scalar.self == Float.self && configuration.allowsFusedScoring && ridge_fused_available() != 0
+  }
+
+  /// The `A` refit operators (`p × n` each, alpha-major) packed one after the other.
+  static func refitOperatorsPacked(_ operators: [Scalar], features p: Int, samples n: Int) -> [Float] {
+    let alphaCount = operators.count / Swift.max(1, p * n)
+    let size = ridge_packed_operator_count(p, n)
+    var packed = [Float](repeating: 0, count: alphaCount * size)
+    operators.withUnsafeBufferPointer { source in
+      source.withMemoryRebound(to: Float.self) { floats in
+        packed.withUnsafeMutableBufferPointer { out in
+          for a in 0..<alphaCount {
+            ridge_pack_operator(floats.baseAddress! + a * p * n, p, n, out.baseAddress! + a * size)
+          }
+        }
+      }
+    }
+    return packed
+  }
+
+  /// `C = P_a · B` for alpha `a` with the packed refit operators: `B` is `n × columns` (rows `ldb` apart), `C`
+  /// is `p × columns` (rows `ldc` apart); `scratch` holds `ridge_packed_training_count(n, 128)` floats.
+  func multiplyRefitOperator(
+    alpha a: Int, b: UnsafePointer<Scalar>, ldb: Int, columns: Int, c: UnsafeMutablePointer<Scalar>, ldc: Int,
+    scratch: UnsafeMutablePointer<Float>
+  ) {
+    let n = sampleCount
+    let p = featureCount
+    let size = ridge_packed_operator_count(p, n)
+    packedRefitOperators.withUnsafeBufferPointer { packed in
+      b.withMemoryRebound(to: Float.self, capacity: n * ldb) { bFloats in
+        c.withMemoryRebound(to: Float.self, capacity: p * ldc) { cFloats in
+          var product = RidgeProduct(
+            rows: p, depth: n, columns: columns, packedA: packed.baseAddress! + a * size, b: bFloats, bStride: ldb,
+            packedB: scratch, c: cFloats, cStride: ldc, blockColumns: FusedScoringBuffers.blockColumns,
+            useWideTiles: usesWideTiles ? 1 : 0)
+          ridge_multiply_packed(&product)
+        }
+      }
+    }
+  }
 
   /// `operatorMatrix` (`rows × depth`, row-major) in the kernel's panels.
   static func packFoldOperator(_ operatorMatrix: [Scalar], rows: Int, depth: Int) -> [Float] {

@@ -163,11 +163,20 @@ extension RidgeCrossValidationEngine {
       refitOperators.withUnsafeBufferPointer { operators in
         buffers.grouped.withUnsafeBufferPointer { grouped in
           buffers.block.withUnsafeMutableBufferPointer { block in
-            for a in 0..<alphaCount where groupStart[a + 1] > groupStart[a] {
-              Scalar.gemm(
-                transposeA: .none, transposeB: .none, m: p, n: groupStart[a + 1] - groupStart[a], k: n, alpha: 1,
-                a: operators.baseAddress! + a * p * n, lda: n, b: grouped.baseAddress! + groupStart[a], ldb: width,
-                beta: 0, c: block.baseAddress! + groupStart[a], ldc: width)
+            buffers.packedPanels.withUnsafeMutableBufferPointer { panels in
+              for a in 0..<alphaCount where groupStart[a + 1] > groupStart[a] {
+                let columns = groupStart[a + 1] - groupStart[a]
+                if packedRefitOperators.isEmpty {
+                  Scalar.gemm(
+                    transposeA: .none, transposeB: .none, m: p, n: columns, k: n, alpha: 1,
+                    a: operators.baseAddress! + a * p * n, lda: n, b: grouped.baseAddress! + groupStart[a],
+                    ldb: width, beta: 0, c: block.baseAddress! + groupStart[a], ldc: width)
+                } else {
+                  multiplyRefitOperator(
+                    alpha: a, b: grouped.baseAddress! + groupStart[a], ldb: width, columns: columns,
+                    c: block.baseAddress! + groupStart[a], ldc: width, scratch: panels.baseAddress!)
+                }
+              }
             }
             for j in 0..<p {
               let row = block.baseAddress! + j * width
@@ -195,7 +204,8 @@ extension RidgeCrossValidationEngine {
   ) -> Double {
     var clock = PhaseClock()
     var buffers = GroupedRefitBuffers<Scalar>(
-      sampleCount: sampleCount, featureCount: featureCount, pieceWidth: pieceWidth)
+      sampleCount: sampleCount, featureCount: featureCount, pieceWidth: pieceWidth,
+      packsProducts: !packedRefitOperators.isEmpty)
     while let piece = claim() {
       let start = piece * pieceWidth
       guard start < targetCount else { break }

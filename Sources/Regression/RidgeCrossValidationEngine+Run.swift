@@ -1,3 +1,4 @@
+internal import CRidgeKernels
 import Dispatch
 import LinearAlgebra
 import Synchronization
@@ -34,10 +35,14 @@ struct GroupedRefitBuffers<Scalar: LinearAlgebraScalar> {
   var grouped: [Scalar]
   /// The piece's weights, `p × width`, columns in alpha-group order, before they are scattered into `W`.
   var block: [Scalar]
+  /// The training panels of the packed product, when the refit uses it.
+  var packedPanels: [Float]
 
-  init(sampleCount n: Int, featureCount p: Int, pieceWidth: Int) {
+  init(sampleCount n: Int, featureCount p: Int, pieceWidth: Int, packsProducts: Bool) {
     grouped = [Scalar](repeating: 0, count: n * pieceWidth)
     block = [Scalar](repeating: 0, count: p * pieceWidth)
+    packedPanels = [Float](
+      repeating: 0, count: packsProducts ? ridge_packed_training_count(n, FusedScoringBuffers.blockColumns) : 0)
   }
 }
 

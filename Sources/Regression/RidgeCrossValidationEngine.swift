@@ -41,6 +41,9 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
   /// per-target refit multiplies by them directly (see ``usesRefitOperators(configuration:samples:features:targets:)``);
   /// empty otherwise.
   var refitOperators: [Scalar] = []
+  /// The refit operators packed for the fused kernels' product (``refitOperatorsPacked(_:features:samples:)``),
+  /// alpha after alpha, when this CPU runs them in single precision; empty otherwise.
+  var packedRefitOperators: [Float] = []
 
   // Score tables, alphas × targets, double precision.
   let tables: ScoreTables
@@ -144,6 +147,10 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
       full = spectrum
       foldOperators = results.operators
       refitOperators = results.refitOperators
+      if !refitOperators.isEmpty && Self.usesPackedProducts(configuration: configuration) {
+        packedRefitOperators = Self.refitOperatorsPacked(
+          refitOperators, features: features.columns, samples: n)
+      }
       if Self.usesFusedScoring(configuration: configuration) {
         packedFoldOperators = foldOperators.enumerated().map { f, operatorMatrix in
           Self.packFoldOperator(operatorMatrix, rows: folds[f].count * grid.count, depth: trains[f].count)

@@ -100,13 +100,16 @@ struct RidgeCrossValidationTests {
 
   @Test(
     "the grouped refit (one GEMM per alpha group) equals the spectral refit and RidgeRegression",
-    arguments: [(9, false), (9, true), (75, false), (75, true)])
-  func groupedRefit(features p: Int, intercept: Bool) throws {
+    arguments: [(9, false, false), (9, true, false), (75, false, false), (75, true, false), (75, false, true)])
+  func groupedRefit(features p: Int, intercept: Bool, narrowTiles: Bool) throws {
     // 10 alphas × p features: 2·A·p targets or more switch the per-target refit to the alphas' operators;
     // in-sample scores keep the spectral refit (Z = Uᵀ Y, shrink, left · Z). p = 75 > n = 60 is the Gram path.
     let targets = 2 * 10 * p + 7
     let (x, y) = plantedProblem(samples: 60, features: p, targets: targets, seed: 11)
-    let grouped = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: 64)
+    // The grouped refit's products run in the fused kernels' packed GEMM where the CPU has them (AVX-512 tiles,
+    // or AVX2 tiles with `narrowTiles`), in OpenBLAS otherwise; the spectral refit is OpenBLAS throughout.
+    var grouped = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: 64)
+    grouped.allowsWideTiles = !narrowTiles
     let spectral = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: 64, computesInSampleScores: true)
     #expect(
       RidgeCrossValidationEngine<Float>.usesRefitOperators(

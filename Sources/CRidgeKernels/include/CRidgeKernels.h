@@ -74,4 +74,26 @@ typedef struct {
 /// Scores one fold (see `RidgeFoldScoring`); requires `ridge_fused_available()`.
 void ridge_score_fold(const RidgeFoldScoring *fold);
 
+/// `C = A · B` with `A` packed by `ridge_pack_operator` (`rows × depth`), `B` row-major `depth × columns` (rows
+/// `bStride` apart) and `C` row-major `rows × columns` (rows `cStride` apart, every element written).
+typedef struct {
+  ptrdiff_t rows;
+  ptrdiff_t depth;
+  ptrdiff_t columns;
+  const float *packedA;
+  const float *b;
+  ptrdiff_t bStride;
+  /// Scratch of `ridge_packed_training_count(depth, blockColumns)` floats.
+  float *packedB;
+  float *c;
+  ptrdiff_t cStride;
+  /// Columns of B packed at a time (a block stays in L2 while every panel of A passes over it).
+  ptrdiff_t blockColumns;
+  /// Nonzero for the AVX-512 tiles (`ridge_fused_available() == 2`).
+  int useWideTiles;
+} RidgeProduct;
+
+/// Computes `C = A · B` (see `RidgeProduct`); requires `ridge_fused_available()`.
+void ridge_multiply_packed(const RidgeProduct *product);
+
 #endif
