@@ -22,6 +22,16 @@ public enum SelectionMetric: Sendable, Hashable {
   case determination
 }
 
+/// The fused kernels' tile choice (``RidgeCrossValidation/fusedTiles``).
+enum FusedTiles: Sendable, Hashable {
+  /// The AVX-512 tiles where the CPU has them, else OpenBLAS.
+  case automatic
+  /// The AVX2 tiles where the CPU has AVX2 and FMA, else OpenBLAS.
+  case avx2
+  /// OpenBLAS and the scoring pass.
+  case none
+}
+
 /// Multi-target ridge regression `min_b ‖X b − y‖² + α ‖b‖²` with alpha chosen from a grid by
 /// cross-validation, for thousands to hundreds of thousands of targets at once.
 ///
@@ -50,16 +60,17 @@ public enum SelectionMetric: Sendable, Hashable {
 /// (in the rotated order `e..<n, 0..<b` around the test rows `b..<e`) are read in place.
 ///
 /// **Fused fold scoring.** In single precision, with per-target alphas, squared-error selection and the
-/// out-of-fold predictions not kept (the defaults), on a CPU with AVX2 and FMA, the fold product and its
-/// scoring are one kernel (`CRidgeKernels`): each 6 × 16 (AVX2) or 6 × 32 (AVX-512) register tile of
+/// out-of-fold predictions not kept (the defaults), on a CPU with AVX-512F, the fold product and its
+/// scoring are one kernel (`CRidgeKernels`): each 6 × 32 register tile of
 /// `M_f · Y_train` is folded into the squared errors and correlation sums of every alpha as soon as it is
 /// formed, so the predictions are never stored; the fold operators are packed once per fit. The correlation
 /// sums are taken in float over one fold of predictions minus a per-(alpha, target) reference value (the
 /// first test row's prediction), then added up in double, which keeps them free of cancellation whatever the
 /// targets' offsets. Elsewhere (double precision, leave-one-out, a shared alpha, R² selection, kept
-/// predictions, older CPUs) the GEMM runs in OpenBLAS and a scoring pass follows. The grouped refit's products
-/// `P_a · Y_group` use the same tiles with the refit operators packed once per fit (single precision, AVX2 and
-/// FMA), instead of OpenBLAS packing the `p × n` operator again for every alpha group.
+/// predictions, CPUs without AVX-512) the GEMM runs in OpenBLAS and a scoring pass follows (the kernel's AVX2
+/// tiles exist and are tested, but did not beat OpenBLAS where measured). The grouped refit's products
+/// `P_a · Y_group` use the same tiles with the refit operators packed once per fit, instead of OpenBLAS packing
+/// the `p × n` operator again for every alpha group.
 ///
 /// Threads: the folds' decompositions run side by side, one single-threaded BLAS call each; with per-target
 /// alphas and more than one chunk, whole chunks (gather, GEMMs, scoring, refit) and then the grouped refit's
@@ -88,13 +99,10 @@ public struct RidgeCrossValidation: Sendable {
   /// alphas are needed (for example the folds of a threshold sweep): the refit's second GEMM (≈ 10 % of the
   /// work) and the `p × V` matrix are skipped, and the result's model has no targets (`p × 0` weights).
   public var computesWeights: Bool
-  /// Whether K-fold cross-validation with per-target alphas may use the fused fold-scoring kernel (AVX2/FMA,
-  /// single precision) instead of a BLAS GEMM followed by a scoring pass; `false` forces the BLAS path (tests
-  /// compare the two).
-  var allowsFusedScoring = true
-  /// Whether the fused kernel may use its AVX-512 tiles where the CPU has them; `false` forces the AVX2 tiles
-  /// (tests check both on one machine).
-  var allowsWideTiles = true
+  /// Which tiles of the fused kernels (`CRidgeKernels`) the fold scoring and the grouped refit's products use:
+  /// by default the AVX-512 tiles where the CPU has AVX-512F and OpenBLAS otherwise (on AVX2-only CPUs the AVX2
+  /// tiles did not beat OpenBLAS where measured); tests force the AVX2 tiles or OpenBLAS to compare them.
+  var fusedTiles = FusedTiles.automatic
 
   /// `logspace(-2, 3, 10)`: `10^(-2 + 5k/9)` for `k = 0…9`, the contract's default grid.
   public static let defaultAlphas: [Double] = logarithmicGrid(from: -2, through: 3, count: 10)

@@ -39,38 +39,44 @@ struct FusedScoringBuffers {
 }
 
 extension RidgeCrossValidation {
-  /// The fused fold-scoring kernel this CPU runs (see ``RidgeCrossValidation``): `"avx512"` (6 × 32 tiles),
-  /// `"avx2"` (6 × 16 tiles) or `"none"` (no AVX2/FMA: the BLAS GEMM and a scoring pass instead). Benchmarks print
-  /// it beside the OpenBLAS kernel.
+  /// The fused fold-scoring kernel that a default configuration runs on this CPU (see ``RidgeCrossValidation``):
+  /// `"avx512"` (6 × 32 tiles) or `"none"` (OpenBLAS's GEMM and a scoring pass). Benchmarks print it beside the
+  /// OpenBLAS kernel.
   public static var fusedScoringKernel: String {
-    switch ridge_fused_available() {
-    case 2: "avx512"
-    case 1: "avx2"
-    default: "none"
-    }
+    RidgeCrossValidationEngine<Float>.fusedLevel(RidgeCrossValidation()) == 2 ? "avx512" : "none"
   }
 }
 
 extension RidgeCrossValidationEngine {
+  /// The fused kernels' level for `configuration` on this CPU: 2 (AVX-512 tiles), 1 (AVX2 tiles) or 0 (OpenBLAS).
+  static func fusedLevel(_ configuration: RidgeCrossValidation) -> Int {
+    guard Scalar.self == Float.self else { return 0 }
+    let available = Int(ridge_fused_available())
+    switch configuration.fusedTiles {
+    case .automatic: return available == 2 ? 2 : 0
+    case .avx2: return available >= 1 ? 1 : 0
+    case .none: return 0
+    }
+  }
+
+  /// Whether this CPU has the fused kernels' AVX2 tiles, and their AVX-512 tiles.
+  static var hasAVX2Tiles: Bool { ridge_fused_available() >= 1 }
+  static var hasAVX512Tiles: Bool { ridge_fused_available() == 2 }
+
   /// Whether the K-fold scoring runs in the fused kernel: single precision, per-target alphas, squared-error
-  /// selection, out-of-fold predictions not kept (the kernel never stores them), and a CPU with AVX2 and FMA.
+  /// selection, out-of-fold predictions not kept (the kernel never stores them), and tiles for this CPU.
   static func usesFusedScoring(configuration: RidgeCrossValidation) -> Bool {
-    Scalar.self == Float.self && configuration.allowsFusedScoring && configuration.scheme != .leaveOneOut
+    fusedLevel(configuration) > 0 && configuration.scheme != .leaveOneOut
       && configuration.alphaScope == .perTarget && configuration.selectionMetric == .negativeMeanSquaredError
-      && !configuration.keepsCrossValidatedPredictions && ridge_fused_available() != 0
+      && !configuration.keepsCrossValidatedPredictions
   }
 
   /// Whether the fused kernel uses its AVX-512 tiles (6 × 32; else AVX2 tiles of 6 × 16).
-  var usesWideTiles: Bool { configuration.allowsWideTiles && ridge_fused_available() == 2 }
+  var usesWideTiles: Bool { Self.fusedLevel(configuration) == 2 }
 
-  /// Whether this CPU runs the fused kernel at all (AVX2 and FMA).
-  static var fusedKernelAvailable: Bool { ridge_fused_available() != 0 }
-
-  /// Whether products with constant operators run in the fused kernels' packed GEMM (single precision, a CPU
-  /// with AVX2 and FMA): the grouped refit's `P_a · Y_group`.
-  static func usesPackedProducts(configuration: RidgeCrossValidation) -> Bool {
-    Scalar.self == Float.self && configuration.allowsFusedScoring && ridge_fused_available() != 0
-  }
+  /// Whether products with constant operators run in the fused kernels' packed GEMM: the grouped refit's
+  /// `P_a · Y_group`.
+  static func usesPackedProducts(configuration: RidgeCrossValidation) -> Bool { fusedLevel(configuration) > 0 }
 
   /// The `A` refit operators (`p × n` each, alpha-major) packed one after the other.
   static func refitOperatorsPacked(_ operators: [Scalar], features p: Int, samples n: Int) -> [Float] {

@@ -109,7 +109,7 @@ struct RidgeCrossValidationTests {
     // The grouped refit's products run in the fused kernels' packed GEMM where the CPU has them (AVX-512 tiles,
     // or AVX2 tiles with `narrowTiles`), in OpenBLAS otherwise; the spectral refit is OpenBLAS throughout.
     var grouped = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: 64)
-    grouped.allowsWideTiles = !narrowTiles
+    if narrowTiles { grouped.fusedTiles = .avx2 }
     let spectral = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: 64, computesInSampleScores: true)
     #expect(
       RidgeCrossValidationEngine<Float>.usesRefitOperators(
@@ -236,9 +236,21 @@ struct RidgeDecoderTests {
 struct FusedScoringTests {
   /// The BLAS path (GEMM, then a scoring pass, correlation sums in double at the chosen alpha) is the reference.
   @Test(
-    "the fused kernel (AVX-512 and AVX2 tiles) gives the BLAS path's scores, alphas and correlations",
-    .enabled(if: RidgeCrossValidationEngine<Float>.fusedKernelAvailable, "the CPU lacks AVX2/FMA"),
-    arguments: [(9, false, false), (9, true, false), (75, false, false), (9, false, true), (75, true, true)])
+    "the fused kernel's AVX-512 tiles give the BLAS path's scores, alphas and correlations",
+    .enabled(if: RidgeCrossValidationEngine<Float>.hasAVX512Tiles, "the CPU lacks AVX-512F"),
+    arguments: [(9, false), (9, true), (75, false), (75, true)])
+  func wideTilesEqualBLAS(features p: Int, intercept: Bool) throws {
+    try fusedEqualsBLAS(features: p, intercept: intercept, narrowTiles: false)
+  }
+
+  @Test(
+    "the fused kernel's AVX2 tiles give the BLAS path's scores, alphas and correlations",
+    .enabled(if: RidgeCrossValidationEngine<Float>.hasAVX2Tiles, "the CPU lacks AVX2/FMA"),
+    arguments: [(9, false), (75, true)])
+  func narrowTilesEqualBLAS(features p: Int, intercept: Bool) throws {
+    try fusedEqualsBLAS(features: p, intercept: intercept, narrowTiles: true)
+  }
+
   func fusedEqualsBLAS(features p: Int, intercept: Bool, narrowTiles: Bool) throws {
     // 61 samples: folds of 13 and 12 rows, so 130 and 120 operator rows (not whole 6-row panels); chunks of 77
     // targets leave partial 16- and 32-column panels; 203 targets make three chunks. p = 75 is the Gram path.
@@ -250,9 +262,9 @@ struct FusedScoringTests {
       }
     }
     var fused = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: 77)
-    fused.allowsWideTiles = !narrowTiles
+    fused.fusedTiles = narrowTiles ? .avx2 : .automatic
     var blas = fused
-    blas.allowsFusedScoring = false
+    blas.fusedTiles = .none
     #expect(RidgeCrossValidationEngine<Float>.usesFusedScoring(configuration: fused))
     #expect(!RidgeCrossValidationEngine<Float>.usesFusedScoring(configuration: blas))
     let a = try fused.fit(features: x, targets: y)
