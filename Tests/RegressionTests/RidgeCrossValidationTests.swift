@@ -253,7 +253,9 @@ struct FusedScoringTests {
 
   func fusedEqualsBLAS(features p: Int, intercept: Bool, narrowTiles: Bool) throws {
     // 61 samples: folds of 13 and 12 rows, so 130 and 120 operator rows (not whole 6-row panels); chunks of 77
-    // targets leave partial 16- and 32-column panels; 203 targets make three chunks. p = 75 is the Gram path.
+    // targets leave partial 16- and 32-column panels of 13 columns (the scalar epilogue), chunks of 88 partial
+    // panels of 8 and 24 (the vector epilogue on a partial panel); 203 targets make three chunks. p = 75 is the
+    // Gram path.
     var (x, y) = plantedProblem(samples: 61, features: p, targets: 203, seed: 21)
     // A large offset on some targets without an intercept: float correlation sums must not cancel.
     if !intercept {
@@ -261,7 +263,13 @@ struct FusedScoringTests {
         for v in stride(from: 0, to: 203, by: 3) { y[i, v] += 1000 }
       }
     }
-    var fused = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: 77)
+    for chunk in [77, 88] {
+      try compareFusedWithBLAS(x: x, y: y, intercept: intercept, narrowTiles: narrowTiles, chunk: chunk)
+    }
+  }
+
+  func compareFusedWithBLAS(x: Matrix<Float>, y: Matrix<Float>, intercept: Bool, narrowTiles: Bool, chunk: Int) throws {
+    var fused = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: chunk)
     fused.fusedTiles = narrowTiles ? .avx2 : .automatic
     var blas = fused
     blas.fusedTiles = .none
