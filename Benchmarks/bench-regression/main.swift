@@ -20,6 +20,8 @@ struct Options {
   var samples = 480
   var features = 512
   var alignmentVoxels = 3433
+  /// `--fused-tiles automatic|avx2|none`: which kernels the encoding fit uses (A/B on one machine).
+  var fusedTiles = FusedTiles.automatic
 }
 
 func parseOptions() -> Options {
@@ -33,6 +35,15 @@ func parseOptions() -> Options {
     case "--repeats": options.repeats = Int(arguments.next() ?? "") ?? options.repeats
     case "--json": options.json = arguments.next()
     case "--alignment-voxels": options.alignmentVoxels = Int(arguments.next() ?? "") ?? options.alignmentVoxels
+    case "--fused-tiles":
+      switch arguments.next() {
+      case "automatic": options.fusedTiles = .automatic
+      case "avx2": options.fusedTiles = .avx2
+      case "none": options.fusedTiles = .none
+      default:
+        FileHandle.standardError.write(Data("--fused-tiles takes automatic, avx2 or none\n".utf8))
+        exit(2)
+      }
     default:
       FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
       exit(2)
@@ -135,7 +146,6 @@ func run() throws {
   let options = parseOptions()
   var report: [String: Any] = [
     "task": options.task, "kernel": BLASRuntime.kernelName, "threads": BLASRuntime.threadCount,
-    "ridge_fused_kernel": RidgeCrossValidation.fusedScoringKernel,
     "sgemm_probe_gflops_before": sgemmProbe(),
   ]
   var times: [Double] = []
@@ -148,7 +158,9 @@ func run() throws {
     } else {
       (x, y) = try syntheticEncoding(samples: options.samples, features: options.features, voxels: options.voxels)
     }
-    let configuration = RidgeCrossValidation()
+    var configuration = RidgeCrossValidation()
+    configuration.fusedTiles = options.fusedTiles
+    report["ridge_fused_kernel"] = RidgeCrossValidation.fusedScoringKernel(for: configuration)
     var last: RidgeCrossValidationResult<Float>?
     for _ in 0..<options.repeats {
       last = nil  // release the previous result first: peak memory is that of one fit

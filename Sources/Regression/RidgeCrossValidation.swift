@@ -22,13 +22,15 @@ public enum SelectionMetric: Sendable, Hashable {
   case determination
 }
 
-/// The fused kernels' tile choice (``RidgeCrossValidation/fusedTiles``).
-enum FusedTiles: Sendable, Hashable {
-  /// The AVX-512 tiles where the CPU has them, else OpenBLAS.
+/// Which kernels run the K-fold products of single-precision ridge cross-validation
+/// (``RidgeCrossValidation/fusedTiles``): the fused kernels' register tiles or OpenBLAS. Every choice gives the
+/// same alphas and scores up to float rounding; it exists to measure the kernels against each other.
+public enum FusedTiles: Sendable, Hashable {
+  /// The fused kernels with AVX-512 tiles where the CPU has AVX-512F, else OpenBLAS (the default).
   case automatic
-  /// The AVX2 tiles where the CPU has AVX2 and FMA, else OpenBLAS.
+  /// The fused kernels with AVX2 tiles where the CPU has AVX2 and FMA, else OpenBLAS.
   case avx2
-  /// OpenBLAS and the scoring pass.
+  /// OpenBLAS's GEMM followed by a scoring pass.
   case none
 }
 
@@ -99,10 +101,10 @@ public struct RidgeCrossValidation: Sendable {
   /// alphas are needed (for example the folds of a threshold sweep): the refit's second GEMM (≈ 10 % of the
   /// work) and the `p × V` matrix are skipped, and the result's model has no targets (`p × 0` weights).
   public var computesWeights: Bool
-  /// Which tiles of the fused kernels (`CRidgeKernels`) the fold scoring and the grouped refit's products use:
-  /// by default the AVX-512 tiles where the CPU has AVX-512F and OpenBLAS otherwise (on AVX2-only CPUs the AVX2
-  /// tiles did not beat OpenBLAS where measured); tests force the AVX2 tiles or OpenBLAS to compare them.
-  var fusedTiles = FusedTiles.automatic
+  /// Which tiles of the fused kernels (`CRidgeKernels`) the fold scoring and the grouped refit's products use.
+  /// Default ``FusedTiles/automatic``: the AVX-512 tiles where the CPU has AVX-512F and OpenBLAS otherwise (on
+  /// AVX2-only CPUs the AVX2 tiles did not beat OpenBLAS where measured). Only single precision uses the tiles.
+  public var fusedTiles = FusedTiles.automatic
 
   /// `logspace(-2, 3, 10)`: `10^(-2 + 5k/9)` for `k = 0…9`, the contract's default grid.
   public static let defaultAlphas: [Double] = logarithmicGrid(from: -2, through: 3, count: 10)

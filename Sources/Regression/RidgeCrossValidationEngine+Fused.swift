@@ -39,11 +39,15 @@ struct FusedScoringBuffers {
 }
 
 extension RidgeCrossValidation {
-  /// The fused fold-scoring kernel that a default configuration runs on this CPU (see ``RidgeCrossValidation``):
-  /// `"avx512"` (6 × 32 tiles) or `"none"` (OpenBLAS's GEMM and a scoring pass). Benchmarks print it beside the
-  /// OpenBLAS kernel.
-  public static var fusedScoringKernel: String {
-    RidgeCrossValidationEngine<Float>.fusedLevel(RidgeCrossValidation()) == 2 ? "avx512" : "none"
+  /// The fused fold-scoring kernel that `configuration` runs on this CPU in single precision (see
+  /// ``RidgeCrossValidation`` and ``fusedTiles``): `"avx512"` (6 × 32 tiles), `"avx2"` (6 × 16 tiles) or
+  /// `"none"` (OpenBLAS's GEMM and a scoring pass). Benchmarks print it beside the OpenBLAS kernel.
+  public static func fusedScoringKernel(for configuration: RidgeCrossValidation = RidgeCrossValidation()) -> String {
+    switch RidgeCrossValidationEngine<Float>.fusedLevel(configuration) {
+    case 2: "avx512"
+    case 1: "avx2"
+    default: "none"
+    }
   }
 }
 
