@@ -1,7 +1,8 @@
-// The fused fold-scoring kernel of CRidgeKernels.h: an AVX2/FMA 6 × 16 register tile over the full depth
-// (operator panel from L2, training panel from L1), then an epilogue that folds the tile into the fold's
-// accumulators. Compiled for baseline x86-64; only the functions marked with the target attribute use AVX2,
-// and callers check ridge_fused_available() first.
+// The kernels of CRidgeKernels.h: a 6 × 32 (AVX-512) or 6 × 16 (AVX2 + FMA) register tile over the full depth
+// (a block of training panels stays in L2, one operator panel in L1), then either an epilogue that folds the
+// tile into the fold's accumulators (ridge_score_fold) or a store into C (ridge_multiply_packed). Compiled for
+// baseline x86-64; only the functions marked with a target attribute use AVX2 / AVX-512, and callers check
+// ridge_fused_available() first.
 #include "CRidgeKernels.h"
 
 #include <string.h>

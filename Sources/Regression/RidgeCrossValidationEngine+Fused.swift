@@ -1,10 +1,15 @@
 internal import CRidgeKernels
 import LinearAlgebra
 
+/// This CPU's fused-kernel support (`ridge_fused_available`: 0 none, 1 AVX2 + FMA, 2 also AVX-512F), read once:
+/// the engine asks for every fold of every chunk.
+private let fusedKernelSupport = Int(ridge_fused_available())
+
 /// Work buffers of the fused fold scoring of one chunk
 /// (``RidgeCrossValidationEngine/fusedFold(_:start:width:buffers:fused:)``).
 struct FusedScoringBuffers {
-  /// Targets per block of training panels in the packed products (`n × 128` floats, 246 KB at 480 rows).
+  /// Targets per block of training panels, in the fold scoring and the packed products: a block
+  /// (`n_train × 128` floats, 197 KB at 384 rows, 246 KB at 480) stays in L2 while every operator panel passes.
   static let blockColumns = 128
 
   /// The training panels of the fold being scored.
@@ -55,7 +60,7 @@ extension RidgeCrossValidationEngine {
   /// The fused kernels' level for `configuration` on this CPU: 2 (AVX-512 tiles), 1 (AVX2 tiles) or 0 (OpenBLAS).
   static func fusedLevel(_ configuration: RidgeCrossValidation) -> Int {
     guard Scalar.self == Float.self else { return 0 }
-    let available = Int(ridge_fused_available())
+    let available = fusedKernelSupport
     switch configuration.fusedTiles {
     case .automatic: return available == 2 ? 2 : 0
     case .avx2: return available >= 1 ? 1 : 0
@@ -64,8 +69,8 @@ extension RidgeCrossValidationEngine {
   }
 
   /// Whether this CPU has the fused kernels' AVX2 tiles, and their AVX-512 tiles.
-  static var hasAVX2Tiles: Bool { ridge_fused_available() >= 1 }
-  static var hasAVX512Tiles: Bool { ridge_fused_available() == 2 }
+  static var hasAVX2Tiles: Bool { fusedKernelSupport >= 1 }
+  static var hasAVX512Tiles: Bool { fusedKernelSupport == 2 }
 
   /// Whether the K-fold scoring runs in the fused kernel: single precision, per-target alphas, squared-error
   /// selection, out-of-fold predictions not kept (the kernel never stores them), and tiles for this CPU.
@@ -142,8 +147,8 @@ extension RidgeCrossValidationEngine {
   }
 
   /// Scores fold `f` of the chunk in `buffers` with the fused kernel and adds the fold's squared errors and
-  /// target sums to the score tables (the correlation sums stay in `fused.sums` until the chunk's alphas are
-  /// chosen). The chunk's targets must be gathered, and `fused.sums` zeroed before its first fold.
+  /// target sums to the score tables (the correlation sums go to `fused.chunkSums` until the chunk's alphas are
+  /// chosen). The chunk's targets must be gathered, and `fused.chunkSums` zeroed before its first fold.
   func fusedFold(
     _ f: Int, start: Int, width: Int, buffers: inout ChunkBuffers<Scalar>, fused: inout FusedScoringBuffers
   ) {
@@ -198,7 +203,7 @@ extension RidgeCrossValidationEngine {
                               means: means.baseAddress, offsetShift: offsetShift.baseAddress,
                               squaredErrors: errors.baseAddress, sums: sums.baseAddress,
                               references: references.baseAddress, setsReferences: f == 0 ? 1 : 0,
-                              accumulatorStride: stride, blockColumns: 128,
+                              accumulatorStride: stride, blockColumns: FusedScoringBuffers.blockColumns,
                               useWideTiles: usesWideTiles ? 1 : 0)
                             ridge_score_fold(&fold)
                           }

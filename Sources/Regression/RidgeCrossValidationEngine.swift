@@ -155,6 +155,9 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
         packedFoldOperators = foldOperators.enumerated().map { f, operatorMatrix in
           Self.packFoldOperator(operatorMatrix, rows: folds[f].count * grid.count, depth: trains[f].count)
         }
+        // The fused path never reads the row-major operators (only the BLAS path's GEMMs do): 7.4 MB less at
+        // 480 samples and 10 alphas.
+        foldOperators = []
       }
     }
     rank = full.spectrum.rank

@@ -1,9 +1,10 @@
 // Fused kernels of the K-fold ridge cross-validation (Regression's only C code).
 //
-// One call scores one fold of one chunk of targets: it forms the out-of-fold predictions of every alpha,
-// `P = M_f · Y_train` (`(n_test · A) × width`), one 6 × 16 register tile at a time, and adds each tile's squared
-// errors and correlation sums to per-(alpha, target) accumulators at once, so `P` is never stored. The operator
-// `M_f` is packed once per fit (`ridge_pack_operator`), the training block once per call.
+// `ridge_score_fold` scores one fold of one chunk of targets: it forms the out-of-fold predictions of every
+// alpha, `P = M_f · Y_train` (`(n_test · A) × width`), one 6 × 32 (AVX-512) or 6 × 16 (AVX2) register tile at a
+// time, and adds each tile's squared errors and correlation sums to per-(alpha, target) accumulators at once, so
+// `P` is never stored. The operator `M_f` is packed once per fit (`ridge_pack_operator`), the training block once
+// per call. `ridge_multiply_packed` is the same tile loop storing `C = A · B` (the grouped refit).
 #ifndef CRIDGEKERNELS_H
 #define CRIDGEKERNELS_H
 
@@ -44,7 +45,7 @@ typedef struct {
   /// The training targets, `depth` rows of `width` floats, `trainingStride` floats apart.
   const float *training;
   ptrdiff_t trainingStride;
-  /// Scratch of `ridge_packed_training_count(depth, width)` floats, 32-byte aligned.
+  /// Scratch of `ridge_packed_training_count(depth, width)` floats (every training panel of the chunk).
   float *packedTraining;
   /// The chunk's targets, row-major, rows `width` floats apart.
   const float *targets;
