@@ -85,6 +85,9 @@ targets += [
     name: "bench-dataset", dependencies: ["SyntheticDataset", "LinearAlgebra"], path: "Benchmarks/bench-dataset"),
 ]
 
+products += [.library(name: "TaskFMRI", targets: ["TaskFMRI"])]
+targets += [.target(name: "TaskFMRI", dependencies: ["NeuroIO", "LinearAlgebra"])]
+
 // MARK: - Regression, VoxelEncoding, FunctionalAlignment, DecodingMetrics (issue 5)
 
 products += [
@@ -172,8 +175,8 @@ targets += [
   .target(
     name: "Resonance",
     dependencies: [
-      "LinearAlgebra", "NeuroIO", "Audio", "CLAP", "TensorRuntime", "MusicLDM", "Regression", "VoxelEncoding",
-      "FunctionalAlignment", "DecodingMetrics", "Plotting",
+      "TaskFMRI", "LinearAlgebra", "NeuroIO", "Audio", "CLAP", "TensorRuntime", "MusicLDM", "Regression",
+      "VoxelEncoding", "FunctionalAlignment", "DecodingMetrics", "Plotting",
     ]),
   .testTarget(
     name: "ResonanceTests",
@@ -182,7 +185,8 @@ targets += [
       "DecodingMetrics",
     ],
     resources: [.copy("Resources")]),
-  .executableTarget(name: "reconstruct", dependencies: ["Resonance", argumentParser], path: "Examples/reconstruct"),
+  .executableTarget(
+    name: "reconstruct", dependencies: ["Resonance", "VoxelEncoding", argumentParser], path: "Examples/reconstruct"),
   .executableTarget(
     name: "select-voxels",
     dependencies: ["VoxelEncoding", "DecodingMetrics", "NeuroIO", "LinearAlgebra", argumentParser],
@@ -194,7 +198,8 @@ targets += [
     name: "decode", dependencies: ["Regression", "DecodingMetrics", "NeuroIO", "LinearAlgebra", argumentParser],
     path: "Examples/decode"),
   .executableTarget(
-    name: "bench-reconstruction", dependencies: ["Resonance", "SyntheticDataset", "NeuroIO", "LinearAlgebra"],
+    name: "bench-reconstruction",
+    dependencies: ["Resonance", "SyntheticDataset", "NeuroIO", "LinearAlgebra", "FunctionalAlignment"],
     path: "Benchmarks/bench-reconstruction"),
 ]
 

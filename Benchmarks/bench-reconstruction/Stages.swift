@@ -1,4 +1,5 @@
 import Foundation
+import FunctionalAlignment
 import LinearAlgebra
 import NeuroIO
 import Resonance
@@ -88,17 +89,18 @@ func runAnalysisStage(meter: StageMeter, subjects subjectCount: Int, preset: Dat
   let mask = try BrainMask(
     shape: grid.dimensions, affine: Affine(rows: grid.affine), voxels: generator.geometry.brainMask)
   let masker = Masker(mask: mask)
-  var options = ReconstructionOptions()
-  options.minimumClusterSize = ["tiny": 1, "demo": 4][preset.rawValue] ?? options.minimumClusterSize
+  var options = PipelineConfiguration()
+  options.voxelSelection.minimumClusterSize =
+    ["tiny": 1, "demo": 4][preset.rawValue] ?? options.voxelSelection.minimumClusterSize
   let (trainingTargets, testTargets) = try meter.measure("(b) embedding bridge") {
     let bridge = try EmbeddingBridge.fit(
-      audio: trainingFeatures, text: text, method: .ridge(alpha: options.bridgeAlpha))
+      audio: trainingFeatures, text: text, method: .ridge(alpha: options.bridge.alpha))
     return (try bridge.apply(to: trainingFeatures), try bridge.apply(to: testFeatures))
   }
   let selected = try meter.measure("(b) voxel selection (encoding CV + 5-fold threshold sweep)") {
-    try Reconstructor.selectVoxels(
+    try VoxelSelectionStage.select(
       features: trainingFeatures, responses: template.training.responses, decodingTargets: trainingTargets,
-      masker: masker, options: options, progress: { meter.progress($0) })
+      masker: masker, settings: options.voxelSelection, progress: { meter.progress($0) })
   }
   let columns = selected.selection.columns
   meter.progress("selected \(columns.count) of \(mask.count) voxels at threshold \(selected.selection.threshold)")
@@ -109,14 +111,16 @@ func runAnalysisStage(meter: StageMeter, subjects subjectCount: Int, preset: Dat
     }
   }
   let stacked = try meter.measure("(b) functional alignment (authors' LOO ridge, \(subjectCount) subjects)") {
-    try Reconstructor.alignSubjects(pairs, options: options)
+    try AlignmentStage.align(
+      pairs.map { SubjectSamples(train: $0.training.responses, test: $0.test.responses) },
+      subjects: pairs.map(\.subject), configuration: options.alignment)
   }
   let decoded = try meter.measure("(b) decoder (ridge alpha 20, stacked subjects)") {
-    try Reconstructor.decode(stacked, trainingTargets: trainingTargets, options: options)
+    try DecodingStage.decode(stacked, trainingTargets: trainingTargets, configuration: options.decoder)
   }
   let evaluation = try meter.measure("(b) identification metrics") {
-    try Reconstructor.evaluate(
-      predictions: decoded.predictions, targets: testTargets, rows: stacked.testRows,
+    try EvaluationStage.evaluate(
+      predictions: stacked.layout.testRows.map { decoded.predictions.rows($0) }, targets: testTargets,
       subjects: pairs.map(\.subject), stimuli: template.test.stimuli)
   }
   let responsive = Set(generator.geometry.responsivePositions)
@@ -130,7 +134,7 @@ func runAnalysisStage(meter: StageMeter, subjects subjectCount: Int, preset: Dat
     "subjects": subjectCount, "brainVoxels": mask.count, "selectedVoxels": columns.count,
     "plantedAmongSelected": plantedSelected, "threshold": selected.selection.threshold,
     "identificationAccuracy": evaluation.strict.mean, "identificationAccuracyStd": evaluation.strict.std,
-    "perSubjectAccuracy": evaluation.strict.perSubject, "decoderAlpha": decoded.alpha ?? -1,
+    "perSubjectAccuracy": evaluation.strict.perSubject, "decoderAlpha": decoded.alpha,
   ]
 }
 

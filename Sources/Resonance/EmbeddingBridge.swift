@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import NeuroIO
+import Regression
 
 /// The linear map from CLAP audio embeddings to MusicLDM's conditioning (CLAP text) space: `y = x · W + b`.
 ///
@@ -11,8 +12,8 @@ import NeuroIO
 public struct EmbeddingBridge: Sendable, Equatable {
   /// How the bridge is fitted.
   public enum FitMethod: Sendable, Hashable {
-    /// Closed-form ridge with an unpenalised intercept: `W = (X̃ᵀX̃ + αI)⁻¹ X̃ᵀỸ` on centred data,
-    /// `b = ȳ − x̄ · W`. `alpha = 0` is ordinary least squares (needs at least as many pairs as dimensions).
+    /// Closed-form ridge with an unpenalised intercept, `Regression`'s ``RidgeRegression`` (scikit-learn's
+    /// `Ridge(alpha)`): `W = (X̃ᵀX̃ + αI)⁻¹ X̃ᵀỸ` on centred data, `b = ȳ − x̄ · W`; `alpha` must be positive.
     case ridge(alpha: Double)
     /// The authors' recipe: full-batch Adam on the mean squared error, PyTorch's `Adam` with L2
     /// `weightDecay` added to the gradient, PyTorch `nn.Linear` initialisation drawn from `seed`.
@@ -31,10 +32,10 @@ public struct EmbeddingBridge: Sendable, Equatable {
 
   /// Creates a bridge from fitted parameters.
   ///
-  /// - Throws: ``ResonanceError/rowCountMismatch(context:expected:actual:)`` when `bias` does not match `weights`.
-  public init(weights: Matrix<Float>, bias: [Float]) throws(ResonanceError) {
+  /// - Throws: ``PipelineError/bridge(reason:)`` when `bias` does not match `weights`.
+  public init(weights: Matrix<Float>, bias: [Float]) throws(PipelineError) {
     guard bias.count == weights.columns else {
-      throw .rowCountMismatch(context: "Embedding bridge bias", expected: weights.columns, actual: bias.count)
+      throw .bridge(reason: "the bias has \(bias.count) values for \(weights.columns) outputs")
     }
     self.weights = weights
     self.bias = bias
@@ -46,86 +47,69 @@ public struct EmbeddingBridge: Sendable, Equatable {
   ///   - audio: `pairs × inputDimension` CLAP audio embeddings `X`.
   ///   - text: `pairs × outputDimension` MusicLDM text embeddings `Y` of the same clips' captions.
   ///   - method: Closed form (default, `alpha` 1e-3) or Adam.
-  /// - Throws: ``ResonanceError/rowCountMismatch(context:expected:actual:)`` when pair counts differ,
-  ///   ``ResonanceError/numericalFailure(step:reason:)`` for NaN input or a singular system.
+  /// - Throws: ``PipelineError/bridge(reason:)`` when pair counts differ or there are none,
+  ///   ``PipelineError/decoding(_:)`` for NaN input, a non-positive alpha or a singular system.
   public static func fit(
     audio: Matrix<Float>, text: Matrix<Float>, method: FitMethod = .ridge(alpha: 1e-3)
-  ) throws(ResonanceError) -> EmbeddingBridge {
-    guard audio.rows == text.rows else {
-      throw .rowCountMismatch(
-        context: "Embedding bridge pairs (audio vs text)", expected: audio.rows, actual: text.rows)
+  ) throws(PipelineError) -> EmbeddingBridge {
+    guard audio.rows == text.rows, audio.rows > 0 else {
+      throw .bridge(
+        reason: "it needs as many caption embeddings (\(text.rows)) as audio embeddings (\(audio.rows)), at least one")
     }
-    guard audio.rows > 0 else { throw .rowCountMismatch(context: "Embedding bridge pairs", expected: 1, actual: 0) }
-    do {
-      try audio.checkFinite(operation: "Embedding bridge audio embeddings")
-      try text.checkFinite(operation: "Embedding bridge text embeddings")
-      switch method {
-      case .ridge(let alpha):
-        return try fitRidge(
-          audio: audio.converted(to: Double.self), text: text.converted(to: Double.self), alpha: alpha)
-      case .adam(let learningRate, let weightDecay, let epochs, let seed):
+    switch method {
+    case .ridge(let alpha):
+      // Solved in double precision (RidgeRegression converts), stored in float.
+      let model: RidgeModel<Float>
+      do { model = try RidgeRegression(alpha: alpha).fit(features: audio, targets: text) } catch {
+        throw .decoding(error)
+      }
+      return try EmbeddingBridge(weights: model.weights, bias: model.intercept)
+    case .adam(let learningRate, let weightDecay, let epochs, let seed):
+      if let position = audio.firstNonFiniteIndex() ?? text.firstNonFiniteIndex() {
+        throw .bridge(
+          reason: "the embeddings hold a non-finite value at row \(position.row), column \(position.column)")
+      }
+      do {
         return try fitAdam(
           audio: audio, text: text, learningRate: Float(learningRate), weightDecay: Float(weightDecay), epochs: epochs,
           seed: seed)
+      } catch {
+        throw .linearAlgebra(step: "Fitting the embedding bridge by Adam", error)
       }
-    } catch let error as ResonanceError {
-      throw error
-    } catch {
-      throw .numericalFailure(step: "Fitting the embedding bridge", reason: "\(error)")
     }
   }
 
   /// Maps embeddings through the bridge: `Y = X · W + 1 bᵀ`.
   ///
   /// - Parameter embeddings: `n × inputDimension`.
-  /// - Throws: ``ResonanceError/rowCountMismatch(context:expected:actual:)`` when the dimension is wrong.
-  public func apply(to embeddings: Matrix<Float>) throws(ResonanceError) -> Matrix<Float> {
+  /// - Throws: ``PipelineError/bridge(reason:)`` when the dimension is wrong.
+  public func apply(to embeddings: Matrix<Float>) throws(PipelineError) -> Matrix<Float> {
     guard embeddings.columns == weights.rows else {
-      throw .rowCountMismatch(
-        context: "Embedding bridge input dimension", expected: weights.rows, actual: embeddings.columns)
+      throw .bridge(reason: "it maps \(weights.rows)-d embeddings, not \(embeddings.columns)-d ones")
     }
     var output = Matrix<Float>(rows: embeddings.rows, columns: weights.columns) { _, j in bias[j] }
     do {
       try Matrix.gemm(embeddings, weights, beta: 1, into: &output)
     } catch {
-      throw .numericalFailure(step: "Applying the embedding bridge", reason: error.description)
+      throw .linearAlgebra(step: "Applying the embedding bridge", error)
     }
     return output
   }
 
   /// Mean squared error of the bridge on pairs, averaged over every element (PyTorch's `MSELoss`).
-  public func meanSquaredError(audio: Matrix<Float>, text: Matrix<Float>) throws(ResonanceError) -> Double {
+  public func meanSquaredError(audio: Matrix<Float>, text: Matrix<Float>) throws(PipelineError) -> Double {
     let predicted = try apply(to: audio)
     guard predicted.shape == text.shape else {
-      throw .rowCountMismatch(context: "Embedding bridge evaluation pairs", expected: predicted.rows, actual: text.rows)
+      throw .bridge(reason: "evaluation pairs: \(predicted.rows) predictions for \(text.rows) caption embeddings")
     }
     var sum = 0.0
     for (a, b) in zip(predicted.scalars, text.scalars) { sum += Double(a - b) * Double(a - b) }
     return sum / Double(max(1, text.scalars.count))
   }
 
-  private static func fitRidge(audio: Matrix<Double>, text: Matrix<Double>, alpha: Double) throws -> EmbeddingBridge {
-    let meanX = audio.columnMeans()
-    let meanY = text.columnMeans()
-    let x = Matrix<Double>(rows: audio.rows, columns: audio.columns) { i, j in audio[i, j] - meanX[j] }
-    let y = Matrix<Double>(rows: text.rows, columns: text.columns) { i, j in text[i, j] - meanY[j] }
-    var gram = try x.multiplied(by: x, transposeSelf: .transpose)
-    for j in 0..<gram.rows { gram[j, j] += alpha }
-    let cross = try x.multiplied(by: y, transposeSelf: .transpose)
-    let w: Matrix<Double>
-    if alpha > 0 {
-      w = try gram.choleskySolve(cross)
-    } else {
-      w = try x.leastSquares(y).solution
-    }
-    let offset = try w.multiplied(vector: meanX, transpose: .transpose)
-    let bias = (0..<w.columns).map { Float(meanY[$0] - offset[$0]) }
-    return try EmbeddingBridge(weights: w.converted(to: Float.self), bias: bias)
-  }
-
   private static func fitAdam(
     audio: Matrix<Float>, text: Matrix<Float>, learningRate: Float, weightDecay: Float, epochs: Int, seed: UInt64
-  ) throws -> EmbeddingBridge {
+  ) throws(LinearAlgebraError) -> EmbeddingBridge {
     let n = audio.rows
     let inputs = audio.columns
     let outputs = text.columns
@@ -175,7 +159,8 @@ public struct EmbeddingBridge: Sendable, Equatable {
         b[k] -= learningRate * (firstB[k] / correction1) / ((secondB[k] / correction2).squareRoot() + epsilon)
       }
     }
-    return try EmbeddingBridge(weights: w, bias: b)
+    // The bias has one value per output by construction.
+    return try! EmbeddingBridge(weights: w, bias: b)
   }
 }
 
@@ -183,38 +168,35 @@ extension EmbeddingBridge {
   /// Writes the bridge as an `.npz` archive with `weight` (`input × output`, so `y = x · weight + bias`) and
   /// `bias` (`output`), readable by NumPy (`np.load`). Note that PyTorch's `nn.Linear.weight` is the transpose.
   ///
-  /// - Throws: ``ResonanceError/invalidData(path:reason:)`` when the file cannot be written.
-  public func write(to url: URL) throws(ResonanceError) {
+  /// - Throws: ``PipelineError/table(_:)`` when the file cannot be written.
+  public func write(to url: URL) throws(PipelineError) {
     do {
       let bias = try NumPyArray(shape: [self.bias.count], values: .float32(self.bias))
       try NumPyArchive.write(["weight": NumPyArray(weights), "bias": bias], to: url.path)
     } catch {
-      throw .invalidData(path: url.path, reason: error.description)
+      throw .table(error)
     }
   }
 
   /// Reads a bridge written by ``write(to:)`` (or by NumPy with the same member names and shapes).
   ///
-  /// - Throws: ``ResonanceError/invalidData(path:reason:)`` for a missing member or inconsistent shapes.
-  public static func read(from url: URL) throws(ResonanceError) -> EmbeddingBridge {
+  /// - Throws: ``PipelineError/table(_:)`` for an unreadable archive, ``PipelineError/bridge(reason:)`` naming the
+  ///   file for a missing member or inconsistent shapes.
+  public static func read(from url: URL) throws(PipelineError) -> EmbeddingBridge {
     let members: [String: NumPyArray]
     do {
       members = try NumPyArchive.read(url.path)
     } catch {
-      throw .invalidData(path: url.path, reason: error.description)
+      throw .table(error)
     }
     guard let weight = members["weight"], let bias = members["bias"], weight.shape.count == 2,
       bias.shape == [weight.shape[1]]
     else {
-      throw .invalidData(
-        path: url.path, reason: "it needs members `weight` (input × output) and `bias` (output) of matching sizes")
+      throw .bridge(
+        reason: "\(url.path) needs members `weight` (input × output) and `bias` (output) of matching sizes")
     }
-    do {
-      return try EmbeddingBridge(weights: weight.matrix(of: Float.self), bias: bias.doubles.map(Float.init))
-    } catch let error as ResonanceError {
-      throw error
-    } catch {
-      throw .invalidData(path: url.path, reason: "\(error)")
-    }
+    let weights: Matrix<Float>
+    do { weights = try weight.matrix(of: Float.self) } catch { throw .table(error) }
+    return try EmbeddingBridge(weights: weights, bias: bias.doubles.map(Float.init))
   }
 }

@@ -1,141 +1,82 @@
-import Audio
-import DecodingMetrics
 import Foundation
-import FunctionalAlignment
 import LinearAlgebra
-import MusicLDM
 import NeuroIO
-import Regression
-import TensorRuntime
+import TaskFMRI
 import VoxelEncoding
 
-/// How subjects are brought into the template's space (DESIGN §3.7).
-public enum AlignmentChoice: String, Sendable, Hashable, Codable, CaseIterable {
-  /// The authors' code: ridge with one alpha from {1e2, 1e3, 1e4, 5e4} chosen by leave-one-out, intercept.
-  case authorsRidge
-  /// The paper's text: ridge with a per-voxel alpha chosen by 5-fold cross-validation.
-  case ridgeFiveFold
-  /// Scaled orthogonal Procrustes (fmralign), an alternative method.
-  case procrustes
-  /// No functional alignment: anatomical (template voxel space) only, as a baseline.
-  case none
-}
-
-/// How the embedding bridge (CLAP audio → MusicLDM text space, DESIGN §3.8) is fitted when none is given.
-public enum BridgeFit: String, Sendable, Hashable, Codable, CaseIterable {
-  /// Closed-form ridge with an unpenalised intercept and alpha ``ReconstructionOptions/bridgeAlpha``
-  /// (deterministic; the default).
-  case ridge
-  /// The authors' recipe: full-batch Adam on the mean squared error (learning rate 1e-4, weight decay 1e-6,
-  /// 1000 epochs), initialised from ``ReconstructionOptions/seed`` (``EmbeddingBridge/FitMethod/authorsAdam(seed:)``).
-  case authorsAdam
-}
-
-/// Every option of the reconstruction; each place where the authors' code and the paper differ is a named
-/// option, and no default selects anything on test data.
-public struct ReconstructionOptions: Sendable, Codable {
-  /// Dataset loading (template subject, mask strategy, epoching).
-  public var loading = DatasetLoadingOptions()
-  /// Subjects to use (labels without `sub-`); `nil` uses every subject. The template must be included.
-  public var subjects: [String]?
-  /// The encoding score the voxel mask thresholds: `crossValidatedCorrelation` (the paper's text, default)
-  /// or `inSampleDetermination` (what the authors' code thresholded).
-  public var selectionScore = EncodingScore.crossValidatedCorrelation.rawValue
-  /// The threshold grid searched by cross-validation inside the training data.
-  public var thresholds = ThresholdSweep.paperThresholds
-  /// A fixed threshold instead of the sweep.
-  public var fixedThreshold: Double?
-  /// Smoothing of the score image before thresholding, in mm FWHM (the authors: 1).
-  public var smoothingFWHM = 1.0
-  /// Minimum cluster size in voxels (the authors: 100).
-  public var minimumClusterSize = 100
-  /// Functional alignment method.
-  public var alignment = AlignmentChoice.authorsRidge
-  /// Decoder ridge alpha; `nil` chooses it by 5-fold cross-validation over the authors' commented grid.
-  public var decoderAlpha: Double? = 20
-  /// How the embedding bridge is fitted (closed-form ridge by default, or the authors' Adam).
-  public var bridgeFit = BridgeFit.ridge
-  /// Ridge alpha of the closed-form embedding bridge.
-  public var bridgeAlpha = 1e-3
-  /// Which audio CLAP embeds.
-  public var clipWindow = ClipWindow.presentedClip
-  /// Seed of every random choice (CLAP crops, generation noise, distractors).
-  public var seed: UInt64 = 0
-  /// MusicLDM DDIM steps.
-  public var steps = 50
-  /// Classifier-free guidance scale.
-  public var guidance = 2.0
-  /// Generated length in seconds.
-  public var seconds = 10.0
-  /// Candidate generation seeds per clip; with more than one, the candidate whose CLAP embedding, through the
-  /// encoding model, best correlates with the measured response is kept (brain-guided selection).
-  public var candidateSeeds = 1
-  /// Whether to run MusicLDM at all.
-  public var generatesAudio = true
-
-  /// Creates the default options (the authors' code where it does not select on test data).
-  public init() {}
-}
-
-/// The identification accuracy summary written to `results.json`.
-public struct AccuracySummary: Sendable, Codable {
-  /// Mean over subjects.
-  public var mean: Double
-  /// Population standard deviation over subjects.
-  public var std: Double
-  /// Accuracy per subject label.
-  public var perSubject: [String: Double]
-}
-
-/// Everything a reconstruction measured, as written to `results.json`.
+/// Everything a reconstruction measured, as written to `results.json` (last, so its presence means the run is
+/// complete).
+///
+/// `inputs` and `options` together are the run's ``RunSpecification``: `reconstruct --config results.json`
+/// replays the same run.
 public struct ReconstructionResults: Sendable, Codable {
   /// Strict identification accuracy (DESIGN §3.10).
   public var identificationAccuracy: AccuracySummary
   /// The `>=` (R&B) variant, reported for comparison only.
   public var identificationAccuracyInclusive: AccuracySummary
-  /// The chosen voxel-selection threshold.
+  /// The voxel-selection threshold (0 with a ready mask: the `> 0` rule).
   public var threshold: Double
-  /// Mean cross-validated identification accuracy per swept threshold (training data only); empty when fixed.
-  public var thresholdSweep: [String: Double?]
+  /// How the threshold was set: a sweep inside the training data, fixed, or a ready mask.
+  public var thresholdChoice: ThresholdChoice
+  /// Mean cross-validated identification accuracy per swept threshold (training data only); empty unless swept.
+  public var thresholdSweep: [ThresholdAccuracy]
   /// Selected voxels.
   public var voxelCount: Int
   /// Voxels of the template mask.
   public var templateVoxelCount: Int
-  /// Alignment alpha per subject (shared alpha methods; empty for others).
-  public var decoderAlpha: Double?
+  /// The decoder's ridge alpha (fixed, or chosen by cross-validation on the training data).
+  public var decoderAlpha: Double
+  /// Whether the aligned test data were z-scored with their own statistics (the authors' transductive choice)
+  /// or with the training statistics.
+  public var testStandardization: TestStandardization
   /// Per-genre identification accuracy averaged over subjects.
   public var perGenre: [String: Double]
   /// Top-1 retrieval accuracy (nearest target by correlation) averaged over subjects.
   public var topOneAccuracy: Double
-  /// Training / test stimuli per subject.
+  /// Training stimuli per subject.
   public var trainingStimuli: Int
   /// Test stimuli per subject.
   public var testStimuli: Int
   /// Subjects used, template first.
   public var subjects: [String]
-  /// Generation seeds kept per test clip (identifier → seed).
+  /// Generation seeds kept per test clip of the template subject (identifier → seed).
   public var generationSeeds: [String: UInt64]
-  /// Options in force.
-  public var options: ReconstructionOptions
-  /// Wall time per stage in seconds.
-  public var timings: [String: Double]
+  /// The files the run read.
+  public var inputs: PipelineInputs
+  /// The settings in force.
+  public var options: PipelineConfiguration
+  /// Wall time per stage, summed over its tasks (tasks finished in earlier, resumed processes included).
+  public var timings: [StageTiming]
   /// Whether MusicLDM / CLAP weights were the embedded random demo models (audio is then noise-like).
   public var usesDemoModels: Bool
-  /// Test clips for the listening test: original and reconstruction paths relative to the results folder.
+  /// The template subject's test clips for the listening test: original and reconstruction paths relative to the
+  /// results folder.
   public var testClips: [TestClipEntry]
-  /// Software versions.
+  /// Every generated clip, for every generated subject.
+  public var generatedClips: [GeneratedClipEntry]
+  /// Software versions and the BLAS kernel in use.
   public var versions: [String: String]
   /// The feature space encoding and decoding used (`CLAP` unless replaced).
   public var featureSpace: String
-  /// Where the embedding bridge came from (written to `bridge.npz` either way).
+  /// Where the embedding bridge came from (written to `bridge/bridge.npz` either way).
   public var bridge: String
-  /// The ready voxel mask used instead of the encoding-based selection (``threshold`` is then 0, the `> 0`
-  /// rule); absent when voxels were selected by the encoding model.
+  /// The ready voxel mask used instead of the encoding-based selection; absent when voxels were selected by the
+  /// encoding model.
   public var voxelMask: String?
 }
 
+/// Wall time of one stage.
+public struct StageTiming: Sendable, Codable, Equatable {
+  /// The stage.
+  public var stage: StageName
+  /// Seconds, summed over the stage's tasks.
+  public var seconds: Double
+  /// Finished tasks.
+  public var tasks: Int
+}
+
 /// One test clip in `results.json` (the listening test's manifest format).
-public struct TestClipEntry: Sendable, Codable {
+public struct TestClipEntry: Sendable, Codable, Equatable {
   /// Stimulus identifier, for example `blues.00012`.
   public var id: String
   /// Genre label.
@@ -146,22 +87,36 @@ public struct TestClipEntry: Sendable, Codable {
   public var reconstruction: String
 }
 
+/// One generated clip of any subject.
+public struct GeneratedClipEntry: Sendable, Codable, Equatable {
+  /// The subject whose decoded embedding conditioned the generation.
+  public var subject: String
+  /// Stimulus identifier.
+  public var id: String
+  /// The kept candidate's WAV, relative path.
+  public var reconstruction: String
+  /// The kept candidate's seed.
+  public var seed: UInt64
+}
+
 /// Intermediate products of a reconstruction, for reports and further analysis.
 public struct ReconstructionProducts: Sendable {
   /// The results.
   public var results: ReconstructionResults
   /// Selected voxels on the template grid.
-  public var selection: VoxelSelection
+  public var selection: BrainMask
+  /// The selected voxels' columns in the template mask's column order, ascending.
+  public var selectedColumns: [Int]
   /// The template subject's mask.
   public var templateMask: BrainMask
-  /// Cosine similarity (template subject's predictions × test targets), test stimuli ordered by genre.
+  /// Cosine similarity (template subject's predictions × test targets), test stimuli in design order.
   public var similarity: Matrix<Double>
   /// Test stimuli, in row order.
   public var testStimuli: [Stimulus]
   /// Per-subject per-item identification accuracies.
   public var perItem: [String: [Double]]
-  /// The decoder's predictions for every subject's aligned test rows, stacked subject-major: subject `s`
-  /// (in ``ReconstructionResults/subjects`` order) owns rows `s·n ..< (s + 1)·n`, `n` = test stimuli, in
-  /// ``testStimuli`` order; columns are the target dimensions.
-  public var predictions: Matrix<Float>
+  /// Each subject's decoded embeddings (test stimuli × target dimensions), by subject label.
+  public var predictions: [String: Matrix<Float>]
+  /// The run directory holding every intermediate output.
+  public var directory: RunDirectory
 }

@@ -1,307 +1,237 @@
 import Audio
-import DecodingMetrics
 import Foundation
-import FunctionalAlignment
 import LinearAlgebra
-import MusicLDM
-import NeuroIO
-import Regression
-import TensorRuntime
-import VoxelEncoding
+import TaskFMRI
 
-/// Runs the paper's pipeline end to end (DESIGN §3): pairs → CLAP → voxel selection → alignment → bridge →
-/// decoder → identification → MusicLDM, writing every output into one folder.
-public struct Reconstructor {
-  /// Inputs of a run.
-  public struct Inputs: Sendable {
-    /// BIDS root.
-    public var bids: URL
-    /// Derivatives folder (`nil`: `derivatives/fmriprep` or `derivatives`).
-    public var derivatives: URL?
-    /// GTZAN root holding `genres_original/` (and `<id>.txt` captions for the bridge).
-    public var stimuli: URL
-    /// CLAP model folder (audio embeddings).
-    public var clap: URL
-    /// MusicLDM checkpoint folder.
-    public var musicLDM: URL
-    /// Output folder.
-    public var output: URL
-    /// Whether the models are the embedded random demo models.
-    public var usesDemoModels: Bool
-    /// A ready embedding bridge (for example fitted on MusicCaps); `nil` fits one on the training stimuli's
-    /// captions.
-    public var bridge: EmbeddingBridge?
-    /// A feature space that replaces CLAP embeddings for encoding and decoding (the bridge then maps these
-    /// features into MusicLDM's space); `nil` uses CLAP.
-    public var features: FeatureSpace?
-    /// A ready voxel-selection mask on the template's grid (NIfTI), applied as the authors applied their saved
-    /// `mask_him_005.nii.gz`: the template voxels whose value is `> 0` (see
-    /// `VoxelSelection.init(regionOfInterest:masker:)`). `nil` (the default) selects voxels with the encoding
-    /// model and a threshold chosen inside the training data.
-    public var voxelMask: URL?
+/// Runs the paper's pipeline end to end as a graph of stages on a run directory (DESIGN §8): template mask → load
+/// and epoch (per subject) → embed stimuli (per chunk) → bridge → select voxels → align → decode → evaluate →
+/// generate (per subject, clip chunk and candidate seed) → report.
+///
+/// A run directory remembers its specification (`run.json`) and every finished task, so running the same
+/// specification again resumes where the last process stopped; a directory made with other options is refused,
+/// naming the differing options. Any stage can also run alone (``runStage(_:task:progress:)``) from the saved
+/// outputs of the stages before it, which is how a cluster executor runs them as separate jobs.
+public struct Reconstructor: Sendable {
+  /// The run's inputs and options.
+  public var specification: RunSpecification
+  /// Where everything is written.
+  public var directory: RunDirectory
 
-    /// Creates inputs.
-    public init(
-      bids: URL, derivatives: URL?, stimuli: URL, clap: URL, musicLDM: URL, output: URL,
-      usesDemoModels: Bool = false, features: FeatureSpace? = nil, voxelMask: URL? = nil
-    ) {
-      self.features = features
-      self.voxelMask = voxelMask
-      self.bids = bids
-      self.derivatives = derivatives
-      self.stimuli = stimuli
-      self.clap = clap
-      self.musicLDM = musicLDM
-      self.output = output
-      self.usesDemoModels = usesDemoModels
-    }
+  /// The version of the library written into `results.json`.
+  public static let version = "0.2.0"
+
+  /// Creates a run writing into `output`.
+  public init(specification: RunSpecification, output: URL) {
+    self.specification = specification
+    self.directory = RunDirectory(output)
   }
 
-  /// The run's inputs.
-  public var inputs: Inputs
-  /// The run's options.
-  public var options: ReconstructionOptions
-
-  /// Creates a run.
-  public init(inputs: Inputs, options: ReconstructionOptions) {
-    self.inputs = inputs
-    self.options = options
+  /// Creates a run writing into `output`.
+  public init(inputs: PipelineInputs, options: PipelineConfiguration = PipelineConfiguration(), output: URL) {
+    self.init(specification: RunSpecification(inputs: inputs, options: options), output: output)
   }
 
-  /// Runs every stage and writes the outputs; `progress` receives one line per step of long work.
+  /// A run on an existing run directory, with the specification saved in it (`run.json`).
   ///
-  /// - Throws: ``ResonanceError`` naming what is missing or failing; outputs are written atomically, and
-  ///   `results.json` last, so a failed run never looks complete.
-  @discardableResult
-  public func run(progress: @escaping (String) -> Void = { _ in }) throws(ResonanceError) -> ReconstructionProducts {
-    var timings: [String: Double] = [:]
-    let clock = ContinuousClock()
-    func timed<T>(_ stage: String, _ body: () throws(ResonanceError) -> T) throws(ResonanceError) -> T {
-      let start = clock.now
-      progress("== \(stage)")
-      let value = try body()
-      let elapsed = clock.now - start
-      timings[stage] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-      return value
+  /// - Throws: ``PipelineError/io(path:reason:)`` when the directory has no readable specification.
+  public init(resuming output: URL) throws(PipelineError) {
+    let directory = RunDirectory(output)
+    self.init(specification: try directory.specification(), output: output)
+  }
+
+  /// The run's design and stages, in run order.
+  public struct Plan: Sendable {
+    /// Subjects and stimuli.
+    public var design: ExperimentDesign
+    /// Every stage, in run order.
+    public var stages: [any PipelineStage]
+
+    /// The stage called `name`.
+    public func stage(_ name: StageName) -> any PipelineStage {
+      stages.first { $0.name == name }!
     }
-    if let mask = inputs.voxelMask, !FileManager.default.fileExists(atPath: mask.path) {
-      throw .missingData(
-        what: "The voxel mask \(mask.path)", hint: "Give a NIfTI mask on the template's grid, or leave it out.")
+  }
+
+  /// Checks the inputs, prepares the run directory (or checks that it holds this specification) and reads the
+  /// design from the events; nothing heavy runs.
+  ///
+  /// - Throws: ``PipelineError/runSpecificationMismatch(directory:differences:)`` for a directory made with other
+  ///   options, ``PipelineError/io(path:reason:)`` for a missing input file, ``PipelineError/dataset(_:)`` for a
+  ///   dataset that cannot be read, and stimulus errors naming the first unusable stimulus.
+  public func plan() throws(PipelineError) -> Plan {
+    let inputs = specification.inputs
+    for (what, url) in [
+      ("The BIDS root", Optional(inputs.bids)), ("The voxel mask", inputs.voxelMask), ("The bridge", inputs.bridge),
+      ("The CLAP model folder", inputs.features == nil ? inputs.clap : nil),
+      ("The MusicLDM checkpoint folder", inputs.musicLDM),
+    ] {
+      if let url, !FileManager.default.fileExists(atPath: url.path) {
+        throw .io(path: url.path, reason: "\(what) does not exist")
+      }
     }
-    try FileManager.default.createDirectoryIfNeeded(inputs.output)
-    // 1. Pairs.
-    let dataset = try MusicGenreDataset(root: inputs.bids, derivatives: inputs.derivatives, options: options.loading)
-    let template = options.loading.templateSubject
-    var subjects = options.subjects ?? dataset.subjects
-    guard subjects.contains(template) else {
-      throw .missingData(
-        what: "The template subject sub-\(template) among the subjects \(subjects)",
-        hint: "Include it, or choose another template subject.")
-    }
-    for subject in subjects where !dataset.subjects.contains(subject) {
-      throw .missingData(what: "sub-\(subject) in \(inputs.bids.path)", hint: "Check --subjects.")
-    }
-    subjects = [template] + subjects.filter { $0 != template }
-    let templateMask = try timed("template mask") { () throws(ResonanceError) in
-      try dataset.brainMask(subject: template)
-    }
-    // Every subject's runs are checked now, so that a missing file fails before hours of work; the template
-    // is loaded whole-brain (voxel selection needs it), the others only after selection, each kept in the
-    // selected voxels alone, so memory does not grow with the number of subjects.
-    for subject in subjects { _ = try dataset.preprocessedRuns(subject: subject) }
-    let templatePairs = try timed("loading and epoching") { () throws(ResonanceError) in
-      try dataset.loadSubject(template, template: templateMask, progress: progress)
-    }
-    let trainingStimuli = templatePairs.training.stimuli
-    let testStimuli = templatePairs.test.stimuli
-    // 2. CLAP embeddings of every stimulus (cached).
-    let clipStarts = try Self.clipStarts(dataset: dataset, subject: template)
-    let embedder = try StimulusEmbedder(
-      modelFolder: inputs.clap, stimuliFolder: inputs.stimuli,
-      cacheFolder: inputs.output.appendingPathComponent("cache/clap"), window: options.clipWindow, seed: options.seed)
-    let allStimuli = trainingStimuli + testStimuli
-    let clap: FeatureSpace
-    if let replacement = inputs.features {
-      clap = replacement
+    try directory.prepare(for: specification)
+    let design: ExperimentDesign
+    if directory.exists(ExperimentDesign.file) {
+      design = try directory.readJSON(ExperimentDesign.self, from: ExperimentDesign.file)
     } else {
-      clap = try timed("CLAP embeddings") { () throws(ResonanceError) in
-        try embedder.embed(allStimuli.map { ($0, clipStarts[$0] ?? 0) }, progress: progress)
+      let dataset = try ExperimentLocation(bids: inputs.bids, derivatives: inputs.derivatives)
+        .open(specification.options.dataset)
+      design = try ExperimentDesign.read(dataset: dataset, subjects: specification.options.subjects)
+      for subject in design.subjects {
+        do { _ = try dataset.preprocessedRuns(subject: subject) } catch { throw .dataset(error) }
       }
-    }
-    let trainingFeatures = try clap.rows(for: trainingStimuli)
-    let testFeatures = try clap.rows(for: testStimuli)
-    // 3. Bridge into MusicLDM's conditioning space, fitted on training captions only.
-    let textEncoder: MusicLDMTextEncoder?
-    do {
-      textEncoder = try MusicLDMTextEncoder(checkpoint: inputs.musicLDM)
-    } catch {
-      throw .invalidData(path: inputs.musicLDM.path, reason: error.description)
-    }
-    let bridge =
-      try inputs.bridge != nil
-      ? inputs.bridge!
-      : timed("embedding bridge") { () throws(ResonanceError) in
-        let captions = trainingStimuli.map { Self.caption(of: $0, stimuli: inputs.stimuli) }
-        let text: Tensor
-        do {
-          text = try textEncoder!.embed(captions)
-        } catch {
-          throw .numericalFailure(
-            step: "Embedding the training captions with MusicLDM's text encoder", reason: "\(error)")
-        }
-        let width = text.shape[1]
-        let targets = Matrix<Float>(rows: text.shape[0], columns: width) { i, j in text.elements[i * width + j] }
-        return try EmbeddingBridge.fit(
-          audio: trainingFeatures, text: targets, method: Self.bridgeMethod(options))
+      if inputs.features == nil || specification.options.generation.enabled {
+        try Self.checkStimuli(design.allStimuli, folder: inputs.stimuli)
       }
-    guard bridge.weights.rows == trainingFeatures.columns else {
-      throw .rowCountMismatch(
-        context: "The embedding bridge's input dimension vs the \(clap.name) features",
-        expected: trainingFeatures.columns,
-        actual: bridge.weights.rows)
+      try directory.writeJSON(design, to: ExperimentDesign.file)
     }
-    try bridge.write(to: inputs.output.appendingPathComponent("bridge.npz"))
-    let trainingTargets = try bridge.apply(to: trainingFeatures)
-    let testTargets = try bridge.apply(to: testFeatures)
-    // 4. Voxel selection on the template subject, threshold chosen inside the training data.
-    let masker = Masker(mask: templateMask)
-    let (maps, selection, sweep) = try timed("voxel selection") {
-      () throws(ResonanceError) -> (EncodingMaps?, VoxelSelection, ThresholdSweepResult?) in
-      if let url = inputs.voxelMask {
-        return try Self.givenSelection(
-          url, masker: masker, fitsEncodingModel: options.generatesAudio && options.candidateSeeds > 1,
-          features: trainingFeatures, responses: templatePairs.training.responses)
-      }
-      let selected = try Self.selectVoxels(
-        features: trainingFeatures, responses: templatePairs.training.responses, decodingTargets: trainingTargets,
-        masker: masker, options: options, progress: progress)
-      return (selected.maps, selected.selection, selected.sweep)
-    }
-    guard !selection.isEmpty else {
-      throw .missingData(
-        what: "Selected voxels (none survived threshold \(selection.threshold))",
-        hint: "Lower --threshold or the minimum cluster size.")
-    }
-    progress("selected \(selection.columns.count) of \(templateMask.count) voxels at threshold \(selection.threshold)")
-    // 5. The other subjects, in the selected voxels only; then alignment into the template's, and stacking.
-    var pairs = [templatePairs.restricted(to: selection.columns)]
-    try timed("loading and epoching (other subjects)") { () throws(ResonanceError) in
-      for subject in subjects.dropFirst() {
-        let loaded = try dataset.loadSubject(subject, template: templateMask, progress: progress)
-        guard loaded.training.stimuli == trainingStimuli, loaded.test.stimuli == testStimuli else {
-          throw .stimulusMismatch(
-            context: "sub-\(subject) heard different stimuli than the template",
-            expected: trainingStimuli.count + testStimuli.count,
-            actual: loaded.training.stimuli.count + loaded.test.stimuli.count)
-        }
-        pairs.append(loaded.restricted(to: selection.columns))
-      }
-    }
-    let stacked = try timed("functional alignment") { () throws(ResonanceError) in
-      try Self.alignSubjects(pairs, options: options)
-    }
-    // 6. Decoder on all subjects stacked.
-    let (predictions, decoderAlpha) = try timed("decoding") { () throws(ResonanceError) in
-      try Self.decode(stacked, trainingTargets: trainingTargets, options: options)
-    }
-    // 7. Metrics.
-    let evaluation = try timed("metrics") { () throws(ResonanceError) in
-      try Self.evaluate(
-        predictions: predictions, targets: testTargets, rows: stacked.testRows, subjects: subjects,
-        stimuli: testStimuli)
-    }
-    // 8. Generation of every test clip from the template subject's predictions.
-    var clips: [TestClipEntry] = []
-    var seeds: [String: UInt64] = [:]
-    try timed("generation") { () throws(ResonanceError) in
-      let generator = ClipGenerator(
-        inputs: inputs, options: options, textEncoder: textEncoder!, embedder: embedder, encodingModel: maps?.model,
-        selection: selection)
-      (clips, seeds) = try generator.generateAll(
-        stimuli: testStimuli, clipStarts: clipStarts,
-        predictions: predictions.rows(stacked.testRows[0]),
-        measured: pairs[0].test.responses, progress: progress)
-    }
-    var sweepTable: [String: Double?] = [:]
-    if let sweep {
-      for (threshold, accuracy) in zip(sweep.thresholds, sweep.meanAccuracy) {
-        sweepTable[String(threshold)] = accuracy
-      }
-    }
-    let results = ReconstructionResults(
-      identificationAccuracy: evaluation.strict, identificationAccuracyInclusive: evaluation.inclusive,
-      threshold: selection.threshold, thresholdSweep: sweepTable, voxelCount: selection.columns.count,
-      templateVoxelCount: templateMask.count, decoderAlpha: decoderAlpha, perGenre: evaluation.perGenre,
-      topOneAccuracy: evaluation.topOne, trainingStimuli: trainingStimuli.count, testStimuli: testStimuli.count,
-      subjects: subjects, generationSeeds: seeds, options: options, timings: timings,
-      usesDemoModels: inputs.usesDemoModels, testClips: clips,
-      versions: ["resonance": "0.1.0", "blasKernel": BLASRuntime.kernelName], featureSpace: clap.name,
-      bridge: inputs.bridge == nil
-        ? "\(Self.bridgeDescription(options)) on the training stimuli's captions" : "given",
-      voxelMask: inputs.voxelMask?.path)
-    let products = ReconstructionProducts(
-      results: results, selection: selection, templateMask: templateMask,
-      similarity: evaluation.templateSimilarity, testStimuli: testStimuli, perItem: evaluation.perItem,
-      predictions: predictions)
-    try ReportWriter(folder: inputs.output).write(products)
-    return products
+    return Plan(design: design, stages: Self.stages(for: specification, design: design))
   }
 
-  /// The bridge fit the options ask for.
-  static func bridgeMethod(_ options: ReconstructionOptions) -> EmbeddingBridge.FitMethod {
-    switch options.bridgeFit {
-    case .ridge: return .ridge(alpha: options.bridgeAlpha)
-    case .authorsAdam: return .authorsAdam(seed: options.seed)
+  /// Opens every stimulus's audio file once (header only), so that a missing or unreadable file stops the run
+  /// before any heavy work.
+  static func checkStimuli(_ stimuli: [Stimulus], folder: URL) throws(PipelineError) {
+    for stimulus in stimuli {
+      let url = folder.appendingPathComponent(stimulus.relativeAudioPath)
+      guard FileManager.default.fileExists(atPath: url.path) else {
+        throw .missingStimulusAudio(stimulus: stimulus.identifier, file: url.path)
+      }
+      do { _ = try AudioFile.info(at: url) } catch {
+        throw .stimulusAudio(stimulus: stimulus.identifier, file: url.path, error)
+      }
     }
   }
 
-  /// How the bridge was fitted, for `results.json`.
-  static func bridgeDescription(_ options: ReconstructionOptions) -> String {
-    switch options.bridgeFit {
-    case .ridge: return "closed-form ridge (alpha \(options.bridgeAlpha))"
-    case .authorsAdam:
-      return "Adam on the MSE (learning rate 1e-4, weight decay 1e-6, 1000 epochs, seed \(options.seed))"
+  /// The stages of a specification, in run order, each with only the settings it uses.
+  public static func stages(for specification: RunSpecification, design: ExperimentDesign) -> [any PipelineStage] {
+    let options = specification.options
+    let inputs = specification.inputs
+    let experiment = ExperimentLocation(bids: inputs.bids, derivatives: inputs.derivatives)
+    let embedding = StimulusEmbeddingStage(
+      configuration: .init(
+        window: options.stimulusEmbedding.window, seed: options.seed,
+        stimuliPerTask: options.stimulusEmbedding.stimuliPerTask),
+      clap: inputs.clap, stimuli: inputs.stimuli, features: inputs.features, design: design)
+    let features = (name: inputs.features?.name ?? "CLAP", taskCount: embedding.tasks.count)
+    let bridgeMethod: BridgeFitMethod =
+      options.bridge.method == .ridge ? .ridge(alpha: options.bridge.alpha) : .authorsAdam(seed: options.seed)
+    let generationSubjects: [String]
+    switch options.generation.subjects {
+    case .template: generationSubjects = [design.subjects[0]]
+    case .all: generationSubjects = design.subjects
+    case .listed(let listed): generationSubjects = design.subjects.filter(listed.contains)
+    }
+    let generation = GenerationStage(
+      configuration: .init(generation: options.generation, subjects: generationSubjects, seed: options.seed),
+      musicLDM: inputs.musicLDM, clap: inputs.clap, design: design)
+    return [
+      TemplateMaskStage(configuration: .init(dataset: options.dataset), experiment: experiment),
+      SubjectLoadingStage(configuration: options.dataset, experiment: experiment, design: design),
+      embedding,
+      BridgeStage(
+        configuration: inputs.bridge.map { .given($0) } ?? .fitted(bridgeMethod), musicLDM: inputs.musicLDM,
+        stimuli: inputs.stimuli, features: features, design: design),
+      VoxelSelectionStage(
+        configuration: .init(
+          selection: options.voxelSelection, readyMask: inputs.voxelMask,
+          keepsEncodingWeights: options.generation.enabled && options.generation.candidateSeeds > 1),
+        design: design, features: features),
+      AlignmentStage(configuration: options.alignment, design: design),
+      DecodingStage(configuration: options.decoder, design: design),
+      EvaluationStage(design: design),
+      generation,
+      ReportStage(
+        configuration: specification, design: design, generation: generation,
+        bridgeSummary: inputs.bridge == nil ? bridgeMethod.summary : "given (\(inputs.bridge!.path))",
+        versions: ["resonance": version, "blasKernel": BLASRuntime.kernelName]),
+    ]
+  }
+
+  /// Runs every unfinished task of every stage in this process, then reads the products back.
+  ///
+  /// - Parameters:
+  ///   - progress: Receives one line per stage and per step of long work.
+  ///   - isCancelled: Checked between tasks; once it returns `true` the run stops, resumable.
+  /// - Throws: ``PipelineError`` naming what is missing or failing; ``PipelineError/interrupted(directory:)`` when
+  ///   cancelled. Outputs are written atomically and `results.json` last, so a failed run never looks complete.
+  @discardableResult
+  public func run(
+    progress: @escaping (String) -> Void = { _ in }, isCancelled: @escaping () -> Bool = { false }
+  ) throws(PipelineError) -> ReconstructionProducts {
+    let plan = try plan()
+    let context = StageContext(progress: progress, isCancelled: isCancelled)
+    try LocalExecutor().run(plan.stages, in: directory, context: context)
+    return try products(plan)
+  }
+
+  /// Runs one stage alone from the saved outputs of the stages before it: one task, or every unfinished task.
+  ///
+  /// - Throws: ``PipelineError/unknownTask(stage:task:available:)`` for a task number the stage does not have, and
+  ///   the stage's own errors (``PipelineError/missingStageOutput(needs:file:)`` when an earlier stage has not run).
+  public func runStage(
+    _ name: StageName, task: Int? = nil, progress: @escaping (String) -> Void = { _ in }
+  ) throws(PipelineError) {
+    let plan = try plan()
+    let stage = plan.stage(name)
+    let context = StageContext(progress: progress)
+    if let task {
+      guard stage.tasks.indices.contains(task) else {
+        throw .unknownTask(stage: name, task: String(task), available: stage.tasks.count)
+      }
+      try LocalExecutor().run(stage, task: task, in: directory, context: context)
+    } else {
+      try LocalExecutor().run([stage], in: directory, context: context)
     }
   }
 
-  /// The selection from a ready mask file; the encoding model is fitted only when brain-guided seed selection
-  /// needs it.
-  static func givenSelection(
-    _ url: URL, masker: Masker, fitsEncodingModel: Bool, features: Matrix<Float>, responses: Matrix<Float>
-  ) throws(ResonanceError) -> (EncodingMaps?, VoxelSelection, ThresholdSweepResult?) {
-    let image: NIfTIImage<Float>
-    do {
-      image = try NIfTIImage<Float>.read(url.path)
-    } catch {
-      throw .invalidData(path: url.path, reason: error.description)
+  /// The products of a finished run, read back from the run directory.
+  public func products(_ plan: Plan) throws(PipelineError) -> ReconstructionProducts {
+    guard let report = plan.stage(.report) as? ReportStage else {
+      throw .invalidConfiguration(reason: "the plan has no report stage")
     }
-    do {
-      let selection = try VoxelSelection(regionOfInterest: image, masker: masker)
-      let maps =
-        fitsEncodingModel ? try VoxelEncoder().fit(features: features, responses: responses, masker: masker) : nil
-      return (maps, selection, nil)
-    } catch {
-      throw .invalidData(path: url.path, reason: "it cannot select template voxels: \(error)")
-    }
+    return try ReportStage.products(
+      configuration: report.configuration, design: report.design, generation: report.generation,
+      bridgeSummary: report.bridgeSummary, versions: report.versions, in: directory)
   }
+}
 
-  /// The clip start (events' `start`) of every stimulus the subject heard.
-  static func clipStarts(dataset: MusicGenreDataset, subject: String) throws(ResonanceError) -> [Stimulus: Double] {
-    var starts: [Stimulus: Double] = [:]
-    for (task, run, _) in try dataset.preprocessedRuns(subject: subject) {
-      for event in try dataset.events(subject: subject, task: task, run: run) where starts[event.stimulus] == nil {
-        starts[event.stimulus] = event.clipStartSeconds
+/// Runs stages in this process, one task after another, skipping finished tasks.
+public struct LocalExecutor: Sendable {
+  /// Creates the executor.
+  public init() {}
+
+  /// Runs every unfinished task of `stages`, in order.
+  ///
+  /// - Throws: The first task's error, or ``PipelineError/interrupted(directory:)`` once `context` is cancelled.
+  public func run(
+    _ stages: [any PipelineStage], in directory: RunDirectory, context: StageContext
+  ) throws(PipelineError) {
+    for stage in stages {
+      let tasks = stage.tasks
+      let pending = tasks.indices.filter { !directory.isFinished(stage: stage.name, task: tasks[$0]) }
+      guard !pending.isEmpty else {
+        if !tasks.isEmpty { context.progress("== \(stage.name.rawValue): \(tasks.count) tasks already finished") }
+        continue
+      }
+      let finished = tasks.count - pending.count
+      context.progress(
+        "== \(stage.name.rawValue): \(pending.count) tasks" + (finished > 0 ? " (\(finished) already finished)" : ""))
+      for index in pending {
+        if context.isCancelled() { throw .interrupted(directory: directory.root.path) }
+        try run(stage, task: index, in: directory, context: context)
       }
     }
-    return starts
   }
 
-  /// The caption of a stimulus (`genres_original/<genre>/<id>.txt`), or a generic one naming the genre.
-  static func caption(of stimulus: Stimulus, stimuli: URL) -> String {
-    let url = stimuli.appendingPathComponent("genres_original/\(stimulus.genre)/\(stimulus.identifier).txt")
-    if let text = try? String(contentsOf: url, encoding: .utf8), !text.isEmpty {
-      return text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-    return "a \(stimulus.genre) music clip"
+  /// Runs one task and records it as finished (running a finished task again rewrites the same outputs).
+  public func run(
+    _ stage: any PipelineStage, task index: Int, in directory: RunDirectory, context: StageContext
+  ) throws(PipelineError) {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try stage.run(task: index, in: directory, context: context)
+    let elapsed = clock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    try directory.recordFinished(stage: stage.name, task: stage.tasks[index], seconds: seconds)
   }
 }

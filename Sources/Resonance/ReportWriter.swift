@@ -5,11 +5,10 @@ import Plotting
 
 /// Writes a reconstruction's outputs: figures, tables, the voxel mask, `report.html`, and `results.json` last.
 struct ReportWriter {
-  let folder: URL
+  let directory: RunDirectory
 
-  func write(_ products: ReconstructionProducts) throws(ResonanceError) {
+  func write(_ products: ReconstructionProducts) throws(PipelineError) {
     let results = products.results
-    try FileManager.default.createDirectoryIfNeeded(folder)
     // Tables.
     var identification = "subject\taccuracy\taccuracy_inclusive\n"
     for subject in results.subjects {
@@ -18,10 +17,10 @@ struct ReportWriter {
     }
     identification += "mean\t\(results.identificationAccuracy.mean)\t\(results.identificationAccuracyInclusive.mean)\n"
     identification += "std\t\(results.identificationAccuracy.std)\t\(results.identificationAccuracyInclusive.std)\n"
-    try ResultFiles.writeAtomically(Data(identification.utf8), to: folder.appendingPathComponent("identification.tsv"))
+    try directory.write(Data(identification.utf8), to: "identification.tsv")
     var genres = "genre\taccuracy\n"
     for genre in results.perGenre.keys.sorted() { genres += "\(genre)\t\(results.perGenre[genre]!)\n" }
-    try ResultFiles.writeAtomically(Data(genres.utf8), to: folder.appendingPathComponent("genre_accuracy.tsv"))
+    try directory.write(Data(genres.utf8), to: "genre_accuracy.tsv")
     // Figures.
     let stimuli = products.testStimuli
     var groups: [Heatmap.Group] = []
@@ -39,34 +38,26 @@ struct ReportWriter {
           "Cosine similarity, predicted x true (sub-\(results.subjects[0]), test clips by genre; colours span the data)",
         rowCaption: "predicted", columnCaption: "true", groups: groups, colormap: .viridis, valueRange: nil)
       let cell = max(4, min(12, 600 / max(1, stimuli.count)))
-      try PNGFile.write(try heatmap.render(cellSize: cell), to: folder.appendingPathComponent("similarity.png"))
-      let mask = products.selection.mask
-      try mask.write(to: folder.appendingPathComponent("voxels.nii.gz").path)
+      try PNGFile.write(try heatmap.render(cellSize: cell), to: directory.url("similarity.png"))
+    } catch {
+      throw .figure(name: "similarity.png", error)
+    }
+    let mask = products.selection
+    do { try mask.write(to: directory.url("voxels.nii.gz").path) } catch { throw .image(error) }
+    do {
       let shape = products.templateMask.shape
       let slices = try OrthogonalSlices(
         dimensions: (shape[0], shape[1], shape[2]), background: products.templateMask.voxels.map { $0 ? 1 : 0 },
         overlay: mask.voxels.map { $0 ? 1 : 0 },
         title: "Selected voxels: \(results.voxelCount) at threshold \(results.threshold) (template brain mask)")
       let scale = max(2, 300 / max(shape[0], shape[1], shape[2]))
-      try PNGFile.write(slices.render(scale: scale), to: folder.appendingPathComponent("voxels.png"))
-    } catch let error as ResonanceError {
-      throw error
+      try PNGFile.write(slices.render(scale: scale), to: directory.url("voxels.png"))
     } catch {
-      throw .invalidData(path: folder.path, reason: "a figure could not be written (\(error))")
+      throw .figure(name: "voxels.png", error)
     }
-    try ResultFiles.writeAtomically(Data(html(results).utf8), to: folder.appendingPathComponent("report.html"))
+    try directory.write(Data(html(results).utf8), to: "report.html")
     // results.json last: its presence means the run is complete.
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    do {
-      try ResultFiles.writeAtomically(try encoder.encode(results), to: folder.appendingPathComponent("results.json"))
-    } catch let error as ResonanceError {
-      throw error
-    } catch {
-      throw .invalidData(path: folder.appendingPathComponent("results.json").path, reason: "\(error)")
-    }
+    try directory.writeJSON(results, to: "results.json")
   }
 
   func html(_ results: ReconstructionResults) -> String {
@@ -74,7 +65,7 @@ struct ReportWriter {
     let warning =
       results.usesDemoModels
       ? "<p class=warn><b>Demo models:</b> CLAP and MusicLDM are tiny models with seeded random weights, so the "
-        + "reconstructions are noise-like. Point --clap and --musicldm at the published weights for real audio.</p>"
+        + "reconstructions are noise-like. The published CLAP and MusicLDM weights give real audio.</p>"
       : ""
     let subjects = results.subjects.map {
       "<tr><td>sub-\($0)</td><td>\(format(results.identificationAccuracy.perSubject[$0] ?? .nan))</td></tr>"
@@ -83,6 +74,18 @@ struct ReportWriter {
       "<tr><td>\($0)</td><td>\(format(results.perGenre[$0]!))</td></tr>"
     }
     .joined()
+    let threshold: String
+    switch results.thresholdChoice {
+    case .trainingSweep:
+      threshold = "Threshold \(results.threshold), chosen by cross-validated identification inside the training data"
+    case .fixed: threshold = "Threshold \(results.threshold), fixed by the configuration"
+    case .readyMask: threshold = "Voxels from the ready mask \(results.voxelMask ?? "") (no threshold)"
+    }
+    let standardization =
+      results.testStandardization == .testSetStatistics
+      ? "Aligned test data were z-scored with their own statistics (the authors' transductive choice: the test "
+        + "responses are used, no labels)."
+      : "Aligned test data were z-scored with the training statistics (nothing about the test set is used)."
     let clips = results.testClips.map { clip in
       "<tr><td>\(clip.id)</td><td><audio controls preload=none src=\"\(clip.original)\"></audio></td>"
         + "<td><audio controls preload=none src=\"\(clip.reconstruction)\"></audio></td></tr>"
@@ -92,10 +95,10 @@ struct ReportWriter {
       <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}td,th{padding:2px 10px}
       .warn{background:#fee;padding:8px;border:1px solid #c00}</style></head><body>
       <h1>Music reconstruction from fMRI</h1>\(warning)
-      <p>Identification accuracy (strict, DESIGN §3.10): <b>\(format(results.identificationAccuracy.mean)) ±
+      <p>Identification accuracy (strict: ties count as failures): <b>\(format(results.identificationAccuracy.mean)) ±
       \(format(results.identificationAccuracy.std))</b> (mean ± population std over \(results.subjects.count) subjects;
-      chance 0.5). Top-1 retrieval: \(format(results.topOneAccuracy)). Threshold \(results.threshold) (chosen by
-      cross-validation inside the training data), \(results.voxelCount) voxels of \(results.templateVoxelCount).</p>
+      chance 0.5). Top-1 retrieval: \(format(results.topOneAccuracy)). \(threshold); \(results.voxelCount) voxels of
+      \(results.templateVoxelCount). Decoder alpha \(results.decoderAlpha). \(standardization)</p>
       <h2>Per subject</h2><table><tr><th>subject</th><th>accuracy</th></tr>\(subjects)</table>
       <h2>Per genre</h2><table><tr><th>genre</th><th>accuracy</th></tr>\(genres)</table>
       <h2>Predicted × true similarity</h2><img src=similarity.png alt="similarity matrix">
@@ -104,16 +107,5 @@ struct ReportWriter {
       <table><tr><th>clip</th><th>original</th><th>reconstruction</th></tr>\(clips)</table>
       </body></html>
       """
-  }
-}
-
-extension FileManager {
-  func createDirectoryIfNeeded(_ url: URL) throws(ResonanceError) {
-    do {
-      try createDirectory(at: url, withIntermediateDirectories: true)
-    } catch {
-      throw .invalidData(
-        path: url.path, reason: "the output folder could not be created (\(error.localizedDescription))")
-    }
   }
 }

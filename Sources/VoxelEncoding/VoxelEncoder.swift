@@ -3,7 +3,7 @@ public import NeuroIO
 public import Regression
 
 /// Which per-voxel score of an encoding model is mapped and thresholded.
-public enum EncodingScore: String, Sendable, Hashable, CaseIterable {
+public enum EncodingScore: String, Sendable, Hashable, Codable, CaseIterable {
   /// Pearson correlation of the cross-validated predictions (the paper's text; our default).
   case crossValidatedCorrelation
   /// R² of the cross-validated predictions.

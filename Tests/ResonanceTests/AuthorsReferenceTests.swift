@@ -125,25 +125,33 @@ struct AuthorsReferenceTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let features = try features()
     // The tiny random CLAP and MusicLDM models are only opened (no audio is generated; CLAP is replaced).
-    var inputs = Reconstructor.Inputs(
-      bids: AuthorsReferenceDataset.root, derivatives: nil,
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let featureFile = folder.appendingPathComponent("features.npy")
+    try features.write(to: featureFile)
+    // Targets are the features themselves, as in the script: an identity bridge.
+    let width = features.features.columns
+    let bridgeFile = folder.appendingPathComponent("identity-bridge.npz")
+    try EmbeddingBridge(
+      weights: Matrix<Float>(rows: width, columns: width) { i, j in i == j ? 1 : 0 },
+      bias: [Float](repeating: 0, count: width)
+    ).write(to: bridgeFile)
+    let inputs = PipelineInputs(
+      bids: AuthorsReferenceDataset.root,
       stimuli: AuthorsReferenceDataset.root.appendingPathComponent("stimuli"),
       clap: ReconstructionTests.resources.appendingPathComponent("CLAPTests/Resources/clap-tiny"),
       musicLDM: ReconstructionTests.resources.appendingPathComponent("MusicLDMTests/Resources/tiny-musicldm"),
-      output: folder, usesDemoModels: true, features: features, voxelMask: AuthorsReferenceDataset.roi)
-    // Targets are the features themselves, as in the script: an identity bridge.
-    let width = features.features.columns
-    inputs.bridge = try EmbeddingBridge(
-      weights: Matrix<Float>(rows: width, columns: width) { i, j in i == j ? 1 : 0 },
-      bias: [Float](repeating: 0, count: width))
+      usesDemoModels: true,
+      features: .matrix(features: featureFile, stimuli: featureFile.appendingPathExtension("stimuli.txt")),
+      bridge: bridgeFile, voxelMask: AuthorsReferenceDataset.roi)
     // Defaults are the authors' code: EPI masks from the first run, detrend + z-score, 3-TR shift, 10-volume
     // means, onset-0 repeats averaged in, LOO ridge alignment (shared alpha) + moment matching, Ridge(20).
-    var options = ReconstructionOptions()
-    options.generatesAudio = false
-    let products = try Reconstructor(inputs: inputs, options: options).run()
+    var options = PipelineConfiguration()
+    options.generation.enabled = false
+    let products = try Reconstructor(inputs: inputs, options: options, output: folder.appendingPathComponent("run"))
+      .run()
     let results = products.results
     #expect(results.subjects == reference.subjects)
-    #expect(products.selection.columns == reference.selectedColumns)
+    #expect(products.selectedColumns == reference.selectedColumns)
     #expect(products.testStimuli.map(\.identifier) == reference.testStimuli)
     for subject in reference.subjects {
       let ours = try #require(results.identificationAccuracy.perSubject[subject])
@@ -156,7 +164,8 @@ struct AuthorsReferenceTests {
     // Predictions (values of order 1): float32 alignment and decoder (float64 decompositions) vs scikit-learn
     // in float64 (measured 7.2e-7).
     let expected = try NumPyArray.read(fixture("predictions.npy").path).matrix(of: Float.self)
-    let difference = maximumDifference(products.predictions, expected)
+    let stacked = try Matrix.verticallyStacked(results.subjects.map { products.predictions[$0]! })
+    let difference = maximumDifference(stacked, expected)
     #expect(difference < 1e-5, "max |prediction difference| \(difference)")
   }
 }

@@ -55,7 +55,7 @@ struct EpochingTests {
   @Test("an event past the end of the run names the run, onset and volume count")
   func outsideRun() {
     let events = [StimulusEvent(onsetSeconds: 700, stimulus: Stimulus(genre: "metal", track: 0))]
-    let error = #expect(throws: ResonanceError.self) {
+    let error = #expect(throws: DatasetError.self) {
       try Epocher().epochs(of: indexRun(), events: events, runName: "sub-001 Training run-03")
     }
     #expect(
@@ -79,7 +79,7 @@ struct EpochingTests {
     // Σ t·z has a natural scale of sqrt(Σ t²) ≈ 2,400 for unit noise; what is left is Float rounding.
     #expect(slopes.allSatisfy { abs($0) < 0.05 })
     run[5, 5] = .nan
-    #expect(throws: ResonanceError.self) { try Epocher.clean(run) }
+    #expect(throws: DatasetError.self) { try Epocher.clean(run) }
   }
 
   @Test(
@@ -105,7 +105,7 @@ struct EpochingTests {
     #expect(fused.events == separate.events)
     #expect(fused.responses == separate.responses)
     run[volumes - 1, voxels - 1] = .infinity
-    let error = #expect(throws: ResonanceError.self) {
+    let error = #expect(throws: DatasetError.self) {
       try epocher.cleanedEpochs(of: run, events: events, runName: "run-01")
     }
     // The message names the run and the first bad element.

@@ -73,9 +73,9 @@ struct MusicGenreDatasetTests {
     }
     let dataset = try MusicGenreDataset(root: copy, options: DatasetLoadingOptions(maskStrategy: .derivativesBrainMask))
     let template = try dataset.brainMask(subject: "001")
-    let error = #expect(throws: ResonanceError.self) { try dataset.loadSubject("002", template: template) }
+    let error = #expect(throws: DatasetError.self) { try dataset.loadSubject("002", template: template) }
     #expect("\(error!)".contains("sub-002_task-Test_run-01"))
-    #expect(throws: ResonanceError.self) { try MusicGenreDataset(root: copy.appendingPathComponent("nowhere")) }
+    #expect(throws: DatasetError.self) { try MusicGenreDataset(root: copy.appendingPathComponent("nowhere")) }
   }
 
   @Test("NaN in a preprocessed run names the file and the volume")
@@ -96,7 +96,7 @@ struct MusicGenreDatasetTests {
     try image.write(to: path)
     let dataset = try MusicGenreDataset(root: copy, options: DatasetLoadingOptions(maskStrategy: .derivativesBrainMask))
     let template = try dataset.brainMask(subject: "001")
-    let error = #expect(throws: ResonanceError.self) { try dataset.loadSubject("002", template: template) }
+    let error = #expect(throws: DatasetError.self) { try dataset.loadSubject("002", template: template) }
     let message = "\(error!)"
     #expect(message.contains(name), "\(message)")
     #expect(message.contains("volume 5"), "\(message)")

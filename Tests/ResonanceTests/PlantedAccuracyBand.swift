@@ -1,5 +1,6 @@
 import DecodingMetrics
 import Foundation
+import FunctionalAlignment
 import LinearAlgebra
 import NeuroIO
 import SyntheticDataset
@@ -16,7 +17,7 @@ import VoxelEncoding
 /// - the masks: the template's voxels (sub-001's EPI mask) are the columns, and every other subject's columns
 ///   outside its own EPI mask are 0, as `MusicGenreDataset.loadSubject` re-masks them. The EPI masks depend on
 ///   the baselines `B ~ U(700, 1000)` and the 0 outside the brain, not on a noise of s.d. ≈ 4 per volume;
-/// - the targets: the planted features through the run's saved `bridge.npz`;
+/// - the targets: the planted features through the run's saved `bridge/bridge.npz`;
 /// - the stages and options of `Reconstructor.run()` after loading: encoding model and `ThresholdSweep` on the
 ///   template's training pairs, selection, the authors' LOO ridge alignment, `Ridge(alpha)` on the stacked
 ///   subjects, strict identification per subject, mean over subjects.
@@ -24,7 +25,7 @@ struct PlantedAccuracyBand {
   /// The dataset's generator (schedule, geometry, subjects).
   var generator: DatasetGenerator
   /// The file-based run's options (selection, alignment, decoder).
-  var options: ReconstructionOptions
+  var options: PipelineConfiguration
   /// The template's voxels: the columns of every subject's pairs.
   var templateMask: BrainMask
   /// Brain voxel positions (`BrainGeometry.brainVoxels` indices) of the template's columns.
@@ -44,7 +45,7 @@ struct PlantedAccuracyBand {
   /// Collects the noise-independent parts of the file-based run whose outputs are in `folder`.
   init(
     generator: DatasetGenerator, root: URL, folder: URL, products: ReconstructionProducts, features: FeatureSpace,
-    options: ReconstructionOptions
+    options: PipelineConfiguration
   ) throws {
     self.generator = generator
     self.options = options
@@ -54,7 +55,7 @@ struct PlantedAccuracyBand {
       uniqueKeysWithValues: generator.geometry.brainVoxels.enumerated().map { ($0.element, $0.offset) })
     // An EPI mask only removes voxels from the non-zero (brain) ones, so every template voxel has a position.
     positions = try template.voxelIndices.map { try #require(positionOf[$0], "template voxel \($0) outside brain") }
-    let dataset = try MusicGenreDataset(root: root, options: options.loading)
+    let dataset = try MusicGenreDataset(root: root, options: options.dataset)
     insideOwnMask = try (1...generator.configuration.subjects).map { subject in
       let own = try dataset.brainMask(subject: String(DatasetConfiguration.subjectLabel(subject).dropFirst(4)))
       return template.voxelIndices.map { own.voxels[$0] }
@@ -67,7 +68,7 @@ struct PlantedAccuracyBand {
     trainingStimuli = converted(schedule.trainingStimuli)
     testStimuli = converted(schedule.testStimuli)
     #expect(products.testStimuli == testStimuli)
-    let bridge = try EmbeddingBridge.read(from: folder.appendingPathComponent("bridge.npz"))
+    let bridge = try EmbeddingBridge.read(from: folder.appendingPathComponent(BridgeStage.bridgeFile))
     trainingFeatures = try features.rows(for: trainingStimuli)
     trainingTargets = try bridge.apply(to: trainingFeatures)
     testTargets = try bridge.apply(to: features.rows(for: testStimuli))
@@ -91,19 +92,20 @@ struct PlantedAccuracyBand {
   ///
   /// A replicate whose sweep or selection keeps no voxel is scored at chance (0.5): the file-based run would
   /// stop there, and a band that skipped such replicates would be biased upwards. The stages are
-  /// `Reconstructor`'s own (`selectVoxels`, `alignSubjects`, `decode`) with the file-based run's options.
+  /// pipeline's own (`VoxelSelectionStage.select`, `AlignmentStage.align`, `DecodingStage.decode`) with the
+  /// file-based run's options.
   func accuracy(model: PlantedModel, noiseSeed: UInt64?) throws -> Double {
     let subjects = try (1...generator.configuration.subjects).map {
       try pairs(subject: $0, model: model, noiseSeed: noiseSeed)
     }
     let selection: VoxelSelection
     do {
-      selection = try Reconstructor.selectVoxels(
+      selection = try VoxelSelectionStage.select(
         features: trainingFeatures, responses: subjects[0].train, decodingTargets: trainingTargets,
-        masker: Masker(mask: templateMask), options: options
+        masker: Masker(mask: templateMask), settings: options.voxelSelection
       ).selection
     } catch {
-      guard case .missingData = error else { throw error }
+      guard case .voxelSelection(.emptySelection) = error else { throw error }
       return 0.5
     }
     guard !selection.isEmpty else { return 0.5 }
@@ -118,9 +120,13 @@ struct PlantedAccuracyBand {
           stimuli: testStimuli, responses: pair.test.columns(at: selection.columns),
           presentationCounts: Array(repeating: 1, count: testStimuli.count)))
     }
-    let stacked = try Reconstructor.alignSubjects(restricted, options: options)
-    let (predictions, _) = try Reconstructor.decode(stacked, trainingTargets: trainingTargets, options: options)
-    return try Identification.perSubject(predictions: predictions, targets: testTargets, rows: stacked.testRows).mean
+    let stacked = try AlignmentStage.align(
+      restricted.map { SubjectSamples(train: $0.training.responses, test: $0.test.responses) },
+      subjects: restricted.map(\.subject), configuration: options.alignment)
+    let (predictions, _) = try DecodingStage.decode(
+      stacked, trainingTargets: trainingTargets, configuration: options.decoder)
+    return try Identification.perSubject(predictions: predictions, targets: testTargets, rows: stacked.layout.testRows)
+      .mean
   }
 
   /// The normal-theory prediction interval for one more draw: `mean ± t · s · √(1 + 1/K)` of the `K` values, `s`

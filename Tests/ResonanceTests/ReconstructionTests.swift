@@ -9,28 +9,27 @@ import Testing
 struct ReconstructionTests {
   static let resources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
 
-  func inputs(output: URL) -> Reconstructor.Inputs {
-    Reconstructor.Inputs(
-      bids: TinyDataset.root, derivatives: nil, stimuli: TinyDataset.root.appendingPathComponent("stimuli"),
+  func inputs() -> PipelineInputs {
+    PipelineInputs(
+      bids: TinyDataset.root, stimuli: TinyDataset.root.appendingPathComponent("stimuli"),
       clap: Self.resources.appendingPathComponent("CLAPTests/Resources/clap-tiny"),
-      musicLDM: Self.resources.appendingPathComponent("MusicLDMTests/Resources/tiny-musicldm"), output: output,
-      usesDemoModels: true)
+      musicLDM: Self.resources.appendingPathComponent("MusicLDMTests/Resources/tiny-musicldm"), usesDemoModels: true)
   }
 
-  func options(audio: Bool) -> ReconstructionOptions {
-    var options = ReconstructionOptions()
-    options.steps = 2
-    options.seconds = 0.4
-    options.minimumClusterSize = 5
+  func options(audio: Bool) -> PipelineConfiguration {
+    var options = PipelineConfiguration()
+    options.generation.steps = 2
+    options.generation.seconds = 0.4
+    options.voxelSelection.minimumClusterSize = 5
     options.seed = 3
-    options.generatesAudio = audio
+    options.generation.enabled = audio
     return options
   }
 
   @Test("the pipeline writes every output, and the same seed gives the same numbers")
   func endToEnd() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reconstruct-\(UUID().uuidString)")
-    let first = try Reconstructor(inputs: inputs(output: folder), options: options(audio: true)).run()
+    let first = try Reconstructor(inputs: inputs(), options: options(audio: true), output: folder).run()
     for name in [
       "results.json", "identification.tsv", "genre_accuracy.tsv", "similarity.png", "voxels.nii.gz", "voxels.png",
       "report.html",
@@ -51,10 +50,12 @@ struct ReconstructionTests {
     #expect(object["threshold"] is Double && object["voxelCount"] is Int)
     #expect((0...1).contains(results.identificationAccuracy.mean))
     // Same seed, second run (no audio), given the first run's saved bridge: identical numbers.
-    var again = inputs(output: folder.appendingPathComponent("again"))
-    again.bridge = try EmbeddingBridge.read(from: folder.appendingPathComponent("bridge.npz"))
-    let second = try Reconstructor(inputs: again, options: options(audio: false)).run()
-    #expect(second.results.bridge == "given")
+    var again = inputs()
+    again.bridge = folder.appendingPathComponent(BridgeStage.bridgeFile)
+    let second = try Reconstructor(
+      inputs: again, options: options(audio: false), output: folder.appendingPathComponent("again")
+    ).run()
+    #expect(second.results.bridge.hasPrefix("given"))
     #expect(second.results.identificationAccuracy.perSubject == results.identificationAccuracy.perSubject)
     #expect(second.results.threshold == results.threshold && second.results.voxelCount == results.voxelCount)
   }
@@ -64,14 +65,15 @@ struct ReconstructionTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reconstruct-\(UUID().uuidString)")
     var options = options(audio: false)
     options.subjects = ["002"]
-    let error = #expect(throws: ResonanceError.self) {
-      try Reconstructor(inputs: inputs(output: folder), options: options).run()
+    let error = #expect(throws: PipelineError.self) {
+      try Reconstructor(inputs: inputs(), options: options, output: folder).run()
     }
     #expect("\(error!)".contains("sub-001"))
-    var bad = inputs(output: folder)
+    var bad = inputs()
     bad.stimuli = folder.appendingPathComponent("no-audio-here")
-    let audioError = #expect(throws: ResonanceError.self) {
-      try Reconstructor(inputs: bad, options: self.options(audio: false)).run()
+    let audioError = #expect(throws: PipelineError.self) {
+      try Reconstructor(inputs: bad, options: self.options(audio: false), output: folder.appendingPathComponent("b"))
+        .run()
     }
     #expect("\(audioError!)".contains("genres_original"))
     #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("results.json").path))
@@ -82,20 +84,20 @@ struct ReconstructionTests {
 struct PlantedStructureTests {
   /// One file-based run: the products, its output folder (for `bridge.npz`), the feature space and the options.
   func run(alignment: AlignmentChoice) throws -> (
-    products: ReconstructionProducts, folder: URL, features: FeatureSpace, options: ReconstructionOptions
+    products: ReconstructionProducts, folder: URL, features: FeatureSpace, options: PipelineConfiguration
   ) {
     let truth = TinyDataset.root.appendingPathComponent("derivatives/ground_truth")
     let features = try FeatureSpace.averagingFrames(
       name: "planted", table: truth.appendingPathComponent("stimulus_features.tsv"))
-    var options = ReconstructionOptions()
-    options.minimumClusterSize = 1
-    options.generatesAudio = false
-    options.alignment = alignment
+    var options = PipelineConfiguration()
+    options.voxelSelection.minimumClusterSize = 1
+    options.generation.enabled = false
+    options.alignment.method = alignment
     options.seed = 7
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("planted-\(UUID().uuidString)")
-    var inputs = ReconstructionTests().inputs(output: folder)
-    inputs.features = features
-    return (try Reconstructor(inputs: inputs, options: options).run(), folder, features, options)
+    var inputs = ReconstructionTests().inputs()
+    inputs.features = .frameTable(truth.appendingPathComponent("stimulus_features.tsv"), columns: nil)
+    return (try Reconstructor(inputs: inputs, options: options, output: folder).run(), folder, features, options)
   }
 
   @Test("identification lands in the band the planted SNR predicts; selected voxels are planted ones; alignment helps")
@@ -148,7 +150,7 @@ struct PlantedStructureTests {
     let responsive = try BrainMask.read(
       TinyDataset.root.appendingPathComponent("derivatives/ground_truth/responsive_mask.nii.gz").path)
     let template = aligned.templateMask.voxels
-    let selected = aligned.selection.mask.voxels
+    let selected = aligned.selection.voxels
     let hits = zip(selected, responsive.voxels).filter { $0 && $1 }.count
     let precision = Double(hits) / Double(max(1, selected.filter { $0 }.count))
     let baseRate =

@@ -25,14 +25,17 @@ extension StepProgramsTests {
     let bridge = try #require(results["bridge"] as? String)
     #expect(bridge.hasPrefix("Adam on the MSE") && bridge.contains("seed 3"), "\(bridge)")
     let options = try #require(results["options"] as? [String: Any])
-    #expect(options["bridgeFit"] as? String == "authorsAdam")
+    let bridgeOptions = try #require(options["bridge"] as? [String: Any])
+    #expect(bridgeOptions["method"] as? String == "authorsAdam")
     // The planted responsive voxels inside the template's EPI mask, with no threshold sweep.
     #expect(results["voxelMask"] as? String == roi.path)
     #expect((results["voxelCount"] as? Int ?? 0) > 0 && results["threshold"] as? Double == 0)
     #expect(adam.output.contains("from the given mask"), "\(adam.output)")
     let unknown = try run(
       "reconstruct", common + ["--out", folder.appendingPathComponent("x").path, "--bridge-method", "sgd"])
-    #expect(unknown.status != 0 && unknown.output.contains("--bridge-method sgd"), "\(unknown.output)")
+    #expect(
+      unknown.status != 0 && unknown.output.contains("--bridge-method") && unknown.output.contains("sgd"),
+      "\(unknown.output)")
     let missingMask = try run(
       "reconstruct",
       common + [

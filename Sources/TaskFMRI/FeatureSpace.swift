@@ -14,10 +14,10 @@ public struct FeatureSpace: Sendable {
 
   /// Creates a feature space.
   ///
-  /// - Throws: ``ResonanceError/rowCountMismatch(context:expected:actual:)`` when rows and stimuli differ.
-  public init(name: String, stimuli: [Stimulus], features: Matrix<Float>) throws(ResonanceError) {
+  /// - Throws: ``DatasetError/countMismatch(context:expected:actual:)`` when rows and stimuli differ.
+  public init(name: String, stimuli: [Stimulus], features: Matrix<Float>) throws(DatasetError) {
     guard stimuli.count == features.rows else {
-      throw .rowCountMismatch(context: "Feature space \(name)", expected: stimuli.count, actual: features.rows)
+      throw .countMismatch(context: "Rows of feature space \(name)", expected: stimuli.count, actual: features.rows)
     }
     self.name = name
     self.stimuli = stimuli
@@ -26,16 +26,15 @@ public struct FeatureSpace: Sendable {
 
   /// The rows for `wanted`, in that order.
   ///
-  /// - Throws: ``ResonanceError/missingData(what:hint:)`` naming the first stimulus without features.
-  public func rows(for wanted: [Stimulus]) throws(ResonanceError) -> Matrix<Float> {
+  /// - Throws: ``DatasetError/missingFeatures(stimulus:featureSpace:)`` naming the first stimulus without
+  ///   features.
+  public func rows(for wanted: [Stimulus]) throws(DatasetError) -> Matrix<Float> {
     var index: [Stimulus: Int] = [:]
     for (row, stimulus) in stimuli.enumerated() { index[stimulus] = row }
     var rows: [Int] = []
     for stimulus in wanted {
       guard let row = index[stimulus] else {
-        throw .missingData(
-          what: "Features of \(stimulus.identifier) in feature space \(name)",
-          hint: "The feature file must cover every training and test stimulus.")
+        throw .missingFeatures(stimulus: stimulus.identifier, featureSpace: name)
       }
       rows.append(row)
     }
@@ -45,36 +44,46 @@ public struct FeatureSpace: Sendable {
   /// Reads a feature space from a `.npy` matrix (`stimuli × dimension`) and a text file of stimulus
   /// identifiers (`blues.00012`, one per line, in row order).
   ///
-  /// - Throws: ``ResonanceError/invalidData(path:reason:)`` for unreadable files or malformed identifiers.
-  public static func read(name: String, features path: URL, identifiers: URL) throws(ResonanceError) -> FeatureSpace {
+  /// - Throws: ``DatasetError/table(_:)`` for an unreadable `.npy`, ``DatasetError/invalidFile(path:reason:)``
+  ///   for an unreadable or malformed identifier list.
+  public static func read(name: String, features path: URL, identifiers: URL) throws(DatasetError) -> FeatureSpace {
     let matrix: Matrix<Float>
     do {
       matrix = try NumPyArray.read(path.path).matrix(of: Float.self)
     } catch {
-      throw .invalidData(path: path.path, reason: error.description)
+      throw .table(error)
     }
     guard let text = try? String(contentsOf: identifiers, encoding: .utf8) else {
-      throw .invalidData(path: identifiers.path, reason: "it could not be read as UTF-8 text")
+      throw .invalidFile(path: identifiers.path, reason: "it could not be read as UTF-8 text")
     }
     var stimuli: [Stimulus] = []
     for (number, line) in text.split(separator: "\n").enumerated() {
       guard let stimulus = Stimulus(identifier: String(line).trimmingCharacters(in: .whitespaces)) else {
-        throw .invalidData(path: identifiers.path, reason: "line \(number + 1) is not an identifier like blues.00012")
+        throw .invalidFile(path: identifiers.path, reason: "line \(number + 1) is not an identifier like blues.00012")
       }
       stimuli.append(stimulus)
     }
     return try FeatureSpace(name: name, stimuli: stimuli, features: matrix)
   }
 
-  /// Writes the features as `.npy` and the identifiers as text next to it (`<path>.stimuli.txt`).
-  public func write(to path: URL) throws(ResonanceError) {
+  /// Writes the features as `.npy` and the identifiers as text next to it (`<path>.stimuli.txt`), each
+  /// atomically (temporary file, then rename).
+  ///
+  /// - Throws: ``DatasetError/table(_:)`` or ``DatasetError/invalidFile(path:reason:)`` when a file cannot be
+  ///   written.
+  public func write(to path: URL) throws(DatasetError) {
     do {
       try NumPyArray(features).write(to: path.path)
     } catch {
-      throw .invalidData(path: path.path, reason: error.description)
+      throw .table(error)
     }
     let list = stimuli.map(\.identifier).joined(separator: "\n") + "\n"
-    try ResultFiles.writeAtomically(Data(list.utf8), to: path.appendingPathExtension("stimuli.txt"))
+    let listURL = path.appendingPathExtension("stimuli.txt")
+    do {
+      try Data(list.utf8).write(to: listURL, options: .atomic)
+    } catch {
+      throw .invalidFile(path: listURL.path, reason: "it could not be written (\(error.localizedDescription))")
+    }
   }
 }
 
@@ -90,21 +99,6 @@ extension Stimulus {
   }
 }
 
-/// Small helpers for writing result files safely.
-public enum ResultFiles {
-  /// Writes `data` to a temporary file in the destination's folder and renames it into place.
-  ///
-  /// - Throws: ``ResonanceError/invalidData(path:reason:)`` when the folder cannot be written.
-  public static func writeAtomically(_ data: Data, to url: URL) throws(ResonanceError) {
-    do {
-      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try data.write(to: url, options: .atomic)
-    } catch {
-      throw .invalidData(path: url.path, reason: "it could not be written (\(error.localizedDescription))")
-    }
-  }
-}
-
 extension FeatureSpace {
   /// Reads a per-frame feature table (TSV with a `stimulus` column of identifiers and numeric columns) and
   /// averages the frames of each stimulus — for example the synthetic dataset's
@@ -115,38 +109,39 @@ extension FeatureSpace {
   ///   - file: The TSV file.
   ///   - columns: The numeric columns to use; `nil` uses every column whose values all parse as numbers, except
   ///     `start` and `frame`.
-  /// - Throws: ``ResonanceError/invalidData(path:reason:)`` for a missing `stimulus` column or malformed values.
+  /// - Throws: ``DatasetError/table(_:)`` for an unreadable table, ``DatasetError/invalidFile(path:reason:)`` for a
+  ///   missing `stimulus` column or malformed values.
   public static func averagingFrames(
     name: String, table file: URL, columns: [String]? = nil
-  ) throws(ResonanceError) -> FeatureSpace {
+  ) throws(DatasetError) -> FeatureSpace {
     let url = file
     let table: TSVTable
     do {
       table = try TSVTable.read(url.path)
     } catch {
-      throw .invalidData(path: url.path, reason: error.description)
+      throw .table(error)
     }
     guard let identifiers = table.column("stimulus") else {
-      throw .invalidData(path: url.path, reason: "it has no `stimulus` column")
+      throw .invalidFile(path: url.path, reason: "it has no `stimulus` column")
     }
     let candidates = columns ?? table.columns.filter { !["stimulus", "start", "frame"].contains($0) }
     var numeric: [(String, [Double])] = []
     for column in candidates {
       guard let values = table.column(column) else {
-        throw .invalidData(path: url.path, reason: "it has no `\(column)` column")
+        throw .invalidFile(path: url.path, reason: "it has no `\(column)` column")
       }
       let parsed = values.compactMap(Double.init)
       if parsed.count == values.count {
         numeric.append((column, parsed))
       } else if columns != nil {
-        throw .invalidData(path: url.path, reason: "column `\(column)` holds non-numeric values")
+        throw .invalidFile(path: url.path, reason: "column `\(column)` holds non-numeric values")
       }
     }
-    guard !numeric.isEmpty else { throw .invalidData(path: url.path, reason: "it has no numeric feature column") }
+    guard !numeric.isEmpty else { throw .invalidFile(path: url.path, reason: "it has no numeric feature column") }
     var sums: [Stimulus: ([Double], Int)] = [:]
     for (row, identifier) in identifiers.enumerated() {
       guard let stimulus = Stimulus(identifier: identifier) else {
-        throw .invalidData(path: url.path, reason: "row \(row + 2): `\(identifier)` is not a stimulus identifier")
+        throw .invalidFile(path: url.path, reason: "row \(row + 2): `\(identifier)` is not a stimulus identifier")
       }
       var entry = sums[stimulus] ?? ([Double](repeating: 0, count: numeric.count), 0)
       for (column, values) in numeric.enumerated() { entry.0[column] += values.1[row] }

@@ -3,7 +3,7 @@ import LinearAlgebra
 import NeuroIO
 
 /// Where each subject's brain mask comes from.
-public enum MaskStrategy: String, Sendable, Hashable, Codable {
+public enum MaskStrategy: String, Sendable, Hashable, Codable, CaseIterable {
   /// nilearn's `compute_epi_mask` on the subject's first run in file order (the authors' `NiftiMasker(
   /// mask_strategy="epi")` fitted on `data[0]`, which is Test run-01).
   case epiFromFirstRun
@@ -21,16 +21,39 @@ public struct DatasetLoadingOptions: Sendable, Hashable, Codable {
   public var maskStrategy: MaskStrategy
   /// Epoching rules (shift, window, onset-0 handling).
   public var epoching: EpochingOptions
+  /// The BIDS task label of the training runs (`Training` in ds003720).
+  public var trainingTask: String
+  /// The BIDS task label of the test runs (`Test` in ds003720).
+  public var testTask: String
 
   /// Creates options; the defaults reproduce the authors' code.
   public init(
     templateSubject: String = "001", space: String = "MNI152NLin2009cAsym",
-    maskStrategy: MaskStrategy = .epiFromFirstRun, epoching: EpochingOptions = EpochingOptions()
+    maskStrategy: MaskStrategy = .epiFromFirstRun, epoching: EpochingOptions = EpochingOptions(),
+    trainingTask: String = "Training", testTask: String = "Test"
   ) {
     self.templateSubject = templateSubject
     self.space = space
     self.maskStrategy = maskStrategy
     self.epoching = epoching
+    self.trainingTask = trainingTask
+    self.testTask = testTask
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case templateSubject, space, maskStrategy, epoching, trainingTask, testTask
+  }
+
+  /// Decodes options; keys that are absent (configurations saved before they existed) take their defaults.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let defaults = DatasetLoadingOptions()
+    templateSubject = try container.decodeIfPresent(String.self, forKey: .templateSubject) ?? defaults.templateSubject
+    space = try container.decodeIfPresent(String.self, forKey: .space) ?? defaults.space
+    maskStrategy = try container.decodeIfPresent(MaskStrategy.self, forKey: .maskStrategy) ?? defaults.maskStrategy
+    epoching = try container.decodeIfPresent(EpochingOptions.self, forKey: .epoching) ?? defaults.epoching
+    trainingTask = try container.decodeIfPresent(String.self, forKey: .trainingTask) ?? defaults.trainingTask
+    testTask = try container.decodeIfPresent(String.self, forKey: .testTask) ?? defaults.testTask
   }
 }
 
@@ -94,14 +117,15 @@ public struct MusicGenreDataset: Sendable {
   ///   - root: The BIDS root (with `dataset_description.json`).
   ///   - derivatives: The derivatives folder; `nil` tries `derivatives/fmriprep`, then `derivatives`.
   ///   - options: Template subject, space, mask strategy and epoching rules.
-  /// - Throws: ``ResonanceError/missingData(what:hint:)`` or ``ResonanceError/invalidData(path:reason:)``.
+  /// - Throws: ``DatasetError/bids(_:)`` when the raw dataset cannot be read,
+  ///   ``DatasetError/missingDerivatives(candidates:space:)`` when no candidate folder holds preprocessed runs.
   public init(root: URL, derivatives: URL? = nil, options: DatasetLoadingOptions = DatasetLoadingOptions())
-    throws(ResonanceError)
+    throws(DatasetError)
   {
     do {
       raw = try BIDSDataset(root: root.path)
     } catch {
-      throw .invalidData(path: root.path, reason: error.description)
+      throw .bids(error)
     }
     let candidates =
       derivatives.map { [$0] } ?? ["derivatives/fmriprep", "derivatives"].map(root.appendingPathComponent)
@@ -115,9 +139,7 @@ public struct MusicGenreDataset: Sendable {
       }
     }
     guard let found else {
-      throw .missingData(
-        what: "Preprocessed runs (`*_space-\(options.space)_desc-preproc_bold.nii.gz`) under \(candidates.map(\.path))",
-        hint: "Point --derivatives at the fMRIPrep output folder.")
+      throw .missingDerivatives(candidates: candidates.map(\.path), space: options.space)
     }
     self.derivatives = found
     self.options = options
@@ -128,85 +150,75 @@ public struct MusicGenreDataset: Sendable {
 
   /// The events of one run as stimulus events (genre quotes stripped, GTZAN track, clip start).
   ///
-  /// - Throws: ``ResonanceError/missingData(what:hint:)`` or ``ResonanceError/invalidData(path:reason:)`` for a
-  ///   missing run, missing columns, or non-numeric tracks.
-  public func events(subject: String, task: String, run: Int) throws(ResonanceError) -> [StimulusEvent] {
+  /// - Throws: ``DatasetError/missingTask(subject:task:root:)`` for a missing run, ``DatasetError/bids(_:)`` for a
+  ///   missing events file or column, ``DatasetError/invalidEvent(path:row:reason:)`` for a row without a genre
+  ///   or with a non-integer track.
+  public func events(subject: String, task: String, run: Int) throws(DatasetError) -> [StimulusEvent] {
     guard let bold = raw.boldRuns(subject: subject, task: task).first(where: { $0.entities.run == run }) else {
-      throw .missingData(
-        what: "sub-\(subject) task-\(task) run-\(run) in \(raw.root)", hint: "Check the subject, task and run labels.")
+      throw .missingRun(subject: subject, task: task, run: run, root: raw.root)
     }
     let table: EventsTable
+    let genres: [String?]
+    let tracks: [Double?]
+    let starts: [Double?]
     do {
       table = try raw.events(for: bold)
+      genres = try table.strings("genre")
+      tracks = try table.numbers("track")
+      starts = table.columns.contains("start") ? try table.numbers("start") : Array(repeating: 0, count: table.count)
     } catch {
-      throw .invalidData(path: bold.path, reason: error.description)
+      throw .bids(error)
     }
-    do {
-      let genres = try table.strings("genre")
-      let tracks = try table.numbers("track")
-      let starts =
-        table.columns.contains("start") ? try table.numbers("start") : Array(repeating: 0, count: table.count)
-      return try (0..<table.count).map { (row) throws(ResonanceError) in
-        guard let genre = genres[row], let track = tracks[row], track == track.rounded() else {
-          throw .invalidData(path: table.path, reason: "row \(row + 1) has no genre or a non-integer track")
-        }
-        let cleaned = genre.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
-        return StimulusEvent(
-          onsetSeconds: table.onsets[row], durationSeconds: table.durations[row],
-          stimulus: Stimulus(genre: cleaned, track: Int(track)), clipStartSeconds: starts[row] ?? 0)
+    return try (0..<table.count).map { (row) throws(DatasetError) in
+      guard let genre = genres[row], let track = tracks[row], track == track.rounded() else {
+        throw .invalidEvent(path: table.path, row: row + 1, reason: "no genre, or a track that is not an integer")
       }
-    } catch let error as ResonanceError {
-      throw error
-    } catch {
-      throw .invalidData(path: table.path, reason: "\(error)")
+      let cleaned = genre.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
+      return StimulusEvent(
+        onsetSeconds: table.onsets[row], durationSeconds: table.durations[row],
+        stimulus: Stimulus(genre: cleaned, track: Int(track)), clipStartSeconds: starts[row] ?? 0)
     }
   }
 
   /// The subject's brain mask according to ``DatasetLoadingOptions/maskStrategy``.
-  public func brainMask(subject: String) throws(ResonanceError) -> BrainMask {
+  ///
+  /// - Throws: ``DatasetError/missingBrainMask(subject:space:folder:)`` when the derivatives have no mask,
+  ///   ``DatasetError/image(_:)`` when a mask or run cannot be read, and the errors of
+  ///   ``preprocessedRuns(subject:)``.
+  public func brainMask(subject: String) throws(DatasetError) -> BrainMask {
     switch options.maskStrategy {
     case .derivativesBrainMask:
       guard let file = derivatives.brainMask(subject: subject, space: options.space) else {
-        throw .missingData(
-          what: "The brain mask of sub-\(subject) (desc-brain_mask, space \(options.space)) in \(derivatives.root)",
-          hint: "Use the EPI mask strategy or add fMRIPrep's masks.")
+        throw .missingBrainMask(subject: subject, space: options.space, folder: derivatives.root)
       }
-      do { return try BrainMask.read(file.path) } catch {
-        throw .invalidData(path: file.path, reason: error.description)
-      }
+      do { return try BrainMask.read(file.path) } catch { throw .image(error) }
     case .epiFromFirstRun:
-      let runs = try preprocessedRuns(subject: subject)
-      guard let first = runs.first else {
-        throw .missingData(what: "Preprocessed runs of sub-\(subject)", hint: "Check the derivatives folder.")
-      }
-      do {
-        return try BrainMask.computeEPIMask(path: first.file.path)
-      } catch {
-        throw .invalidData(path: first.file.path, reason: error.description)
-      }
+      // preprocessedRuns(subject:) never returns an empty list: it needs runs of both tasks.
+      let first = try preprocessedRuns(subject: subject)[0]
+      do { return try BrainMask.computeEPIMask(path: first.file.path) } catch { throw .image(error) }
     }
   }
 
-  /// The subject's preprocessed runs for both tasks, in file-name order (Test before Training, by run).
-  public func preprocessedRuns(subject: String) throws(ResonanceError) -> [(task: String, run: Int, file: BIDSFile)] {
+  /// The subject's preprocessed runs of both tasks, in file-name order (task label, then run: ds003720's Test
+  /// runs before its Training runs).
+  ///
+  /// - Throws: ``DatasetError/unknownSubject(subject:root:)`` for a subject the dataset does not have,
+  ///   ``DatasetError/missingPreprocessedRun(subject:task:run:space:folder:)`` for a raw run without its
+  ///   preprocessed counterpart, ``DatasetError/missingTask(subject:task:root:)`` when a task has no runs.
+  public func preprocessedRuns(subject: String) throws(DatasetError) -> [(task: String, run: Int, file: BIDSFile)] {
+    guard raw.subjects.contains(subject) else { throw .unknownSubject(subject: subject, root: raw.root) }
     var result: [(task: String, run: Int, file: BIDSFile)] = []
-    for task in ["Test", "Training"] {
+    for task in [options.testTask, options.trainingTask].sorted() {
       let runs = raw.runs(subject: subject, task: task)
+      guard !runs.isEmpty else { throw .missingTask(subject: subject, task: task, root: raw.root) }
       for run in runs {
         guard let file = derivatives.preprocessedBold(subject: subject, task: task, run: run, space: options.space)
         else {
-          throw .missingData(
-            what:
-              "The preprocessed run sub-\(subject)_task-\(task)_run-\(String(format: "%02d", run)) (space \(options.space))",
-            hint: "Every raw run needs its fMRIPrep output in \(derivatives.root).")
+          throw .missingPreprocessedRun(
+            subject: subject, task: task, run: run, space: options.space, folder: derivatives.root)
         }
         result.append((task, run, file))
       }
-    }
-    guard result.contains(where: { $0.task == "Training" }), result.contains(where: { $0.task == "Test" }) else {
-      throw .missingData(
-        what: "Training or Test runs of sub-\(subject) in \(raw.root)",
-        hint: "ds003720 has 12 Training and 6 Test runs.")
     }
     return result
   }
@@ -217,17 +229,16 @@ public struct MusicGenreDataset: Sendable {
   ///   - subject: The subject label.
   ///   - template: The template subject's mask (from ``brainMask(subject:)`` of the template).
   ///   - progress: Called with a line after each run.
-  /// - Throws: ``ResonanceError`` naming the missing file, the grid mismatch or the failing step.
+  /// - Throws: ``DatasetError/gridMismatch(subject:template:shape:templateShape:)`` when the subject's grid is not
+  ///   the template's, ``DatasetError/image(_:)`` for an unreadable run, ``DatasetError/nonFiniteValue(run:file:volume:voxel:)``
+  ///   naming the run's file, and the errors of ``events(subject:task:run:)`` and ``Epocher``.
   public func loadSubject(
     _ subject: String, template: BrainMask, progress: (String) -> Void = { _ in }
-  ) throws(ResonanceError) -> SubjectPairs {
+  ) throws(DatasetError) -> SubjectPairs {
     let mask = try brainMask(subject: subject)
     guard mask.shape == template.shape, mask.affine.isApproximatelyEqual(to: template.affine, tolerance: 1e-4) else {
-      throw .invalidData(
-        path: "sub-\(subject)",
-        reason:
-          "its mask grid \(mask.shape) does not match the template sub-\(options.templateSubject)'s \(template.shape) (or the affines differ); resample the runs to the template's space first"
-      )
+      throw .gridMismatch(
+        subject: subject, template: options.templateSubject, shape: mask.shape, templateShape: template.shape)
     }
     let masker = Masker(mask: mask)
     let epocher = Epocher(options: options.epoching)
@@ -235,42 +246,31 @@ public struct MusicGenreDataset: Sendable {
     var test: [(events: [StimulusEvent], responses: Matrix<Float>)] = []
     // Two runs at a time: decompressing a run is single-threaded, so a pair keeps both cores busy (the
     // cleaning kernel parallelises over voxel blocks on its own). Peak memory holds two raw runs.
-    let jobs = try preprocessedRuns(subject: subject).map { (job) throws(ResonanceError) in
+    let jobs = try preprocessedRuns(subject: subject).map { (job) throws(DatasetError) in
       (job.task, job.run, job.file, try events(subject: subject, task: job.task, run: job.run))
     }
     var batchStart = 0
     while batchStart < jobs.count {
       let batch = Array(jobs[batchStart..<min(jobs.count, batchStart + 2)])
-      let slots = UnsafeMutableBufferPointer<Result<RunEpochs, ResonanceError>?>.allocate(capacity: batch.count)
-      slots.initialize(repeating: nil)
-      defer {
-        slots.deinitialize()
-        slots.deallocate()
-      }
-      nonisolated(unsafe) let results = slots
-      DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+      let loaded = try ParallelMap.map(count: batch.count) { (index) throws(DatasetError) -> RunEpochs in
         let (task, run, file, runEvents) = batch[index]
         let name = "sub-\(subject) task-\(task) run-\(run)"
-        results[index] = Result { () throws(ResonanceError) -> RunEpochs in
-          let matrix: Matrix<Float>
-          do {
-            matrix = try masker.transform(path: file.path)
-          } catch {
-            throw .invalidData(path: file.path, reason: "\(error)")
-          }
-          let epochs: (events: [StimulusEvent], responses: Matrix<Float>)
-          do throws(ResonanceError) {
-            epochs = try epocher.cleanedEpochs(of: matrix, events: runEvents, runName: name)
-          } catch .numericalFailure(let step, let reason) {
-            // NaN or infinity in the BOLD data: name the file it came from.
-            throw .invalidData(path: file.path, reason: "\(step): \(reason)")
-          }
+        let matrix: Matrix<Float>
+        do throws(NIfTIError) {
+          matrix = try masker.transform(path: file.path)
+        } catch {
+          throw .image(error)
+        }
+        do throws(DatasetError) {
+          let epochs = try epocher.cleanedEpochs(of: matrix, events: runEvents, runName: name)
           return RunEpochs(events: epochs.events, responses: epochs.responses, volumes: matrix.rows)
+        } catch .nonFiniteValue(let run, _, let volume, let voxel) {
+          // NaN or infinity in the BOLD data: name the file it came from.
+          throw .nonFiniteValue(run: run, file: file.path, volume: volume, voxel: voxel)
         }
       }
-      for (index, (task, run, _, _)) in batch.enumerated() {
-        let epochs = try slots[index]!.get()
-        if task == "Training" {
+      for ((task, run, _, _), epochs) in zip(batch, loaded) {
+        if task == options.trainingTask {
           training.append((epochs.events, epochs.responses))
         } else {
           test.append((epochs.events, epochs.responses))
@@ -282,13 +282,13 @@ public struct MusicGenreDataset: Sendable {
       batchStart += batch.count
     }
     let templateMasker = Masker(mask: template)
-    func toTemplate(_ pairs: StimulusResponses) throws(ResonanceError) -> StimulusResponses {
+    func toTemplate(_ pairs: StimulusResponses) throws(DatasetError) -> StimulusResponses {
       do {
         let responses = try templateMasker.remasked(pairs.responses, from: masker)
         return StimulusResponses(
           stimuli: pairs.stimuli, responses: responses, presentationCounts: pairs.presentationCounts)
       } catch {
-        throw .numericalFailure(step: "Re-masking sub-\(subject) into the template's voxels", reason: error.description)
+        throw .image(error)
       }
     }
     return SubjectPairs(

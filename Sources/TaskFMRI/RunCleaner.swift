@@ -15,18 +15,11 @@ struct RunCleaner {
 
   let run: Matrix<Float>
 
-  /// Throws when any element of the run is NaN or infinite, naming the run (`context`) and the first element.
-  func checkFinite(context: String = "the run") throws(ResonanceError) {
-    let columns = run.columns
-    let position: Int? = run.withUnsafeBufferPointer { values in
-      for index in values.indices where !values[index].isFinite { return index }
-      return nil
-    }
-    if let position {
-      throw .numericalFailure(
-        step: "Cleaning a run (detrend + z-score)",
-        reason:
-          "\(context) has a non-finite value at volume \(position / columns), voxel column \(position % columns)")
+  /// Throws ``DatasetError/nonFiniteValue(run:file:volume:voxel:)`` when any element of the run is NaN or
+  /// infinite, naming the run and the first such element.
+  func checkFinite(run name: String) throws(DatasetError) {
+    if let position = run.firstNonFiniteIndex() {
+      throw .nonFiniteValue(run: name, file: nil, volume: position.row, voxel: position.column)
     }
   }
 

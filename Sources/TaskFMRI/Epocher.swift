@@ -65,10 +65,10 @@ public struct Epocher: Sendable {
   /// skip storing the cleaned run).
   ///
   /// - Parameter run: `time × voxels`.
-  /// - Throws: ``ResonanceError/numericalFailure(step:reason:)`` when the run holds NaN or infinity.
-  public static func clean(_ run: Matrix<Float>) throws(ResonanceError) -> Matrix<Float> {
+  /// - Throws: ``DatasetError/nonFiniteValue(run:file:volume:voxel:)`` when the run holds NaN or infinity.
+  public static func clean(_ run: Matrix<Float>) throws(DatasetError) -> Matrix<Float> {
     let cleaner = RunCleaner(run: run)
-    try cleaner.checkFinite()
+    try cleaner.checkFinite(run: "the run")
     var result = Matrix<Float>(rows: run.rows, columns: run.columns)
     let columns = run.columns
     result.withUnsafeMutableBufferPointer { target in
@@ -90,14 +90,14 @@ public struct Epocher: Sendable {
   ///   - events: The run's events.
   ///   - runName: Used in error messages.
   /// - Returns: The kept events and an `events × voxels` matrix of cleaned epoch means.
-  /// - Throws: ``ResonanceError/numericalFailure(step:reason:)`` for NaN or infinity in the run, and the errors
+  /// - Throws: ``DatasetError/nonFiniteValue(run:file:volume:voxel:)`` for NaN or infinity in the run, and the errors
   ///   of ``epochs(of:events:runName:)``.
   public func cleanedEpochs(
     of run: Matrix<Float>, events: [StimulusEvent], runName: String
-  ) throws(ResonanceError) -> (events: [StimulusEvent], responses: Matrix<Float>) {
+  ) throws(DatasetError) -> (events: [StimulusEvent], responses: Matrix<Float>) {
     let (kept, windows) = try self.windows(events: events, volumeCount: run.rows, runName: runName)
     let cleaner = RunCleaner(run: run)
-    try cleaner.checkFinite(context: runName)
+    try cleaner.checkFinite(run: runName)
     let voxels = run.columns
     var means = Matrix<Float>(rows: kept.count, columns: voxels)
     means.withUnsafeMutableBufferPointer { target in
@@ -124,11 +124,11 @@ public struct Epocher: Sendable {
   ///   - events: The run's events; onset-0 events are skipped when ``EpochingOptions/dropOnsetZeroEvents``.
   ///   - runName: Used in error messages.
   /// - Returns: The kept events and an `events × voxels` matrix.
-  /// - Throws: ``ResonanceError/epochOutsideRun(run:onsetSeconds:startVolume:volumeCount:)`` when a window
-  ///   starts past the run's end, ``ResonanceError/noEvents(run:)`` when nothing is left.
+  /// - Throws: ``DatasetError/epochOutsideRun(run:onsetSeconds:startVolume:volumeCount:)`` when a window
+  ///   starts past the run's end, ``DatasetError/noEvents(run:)`` when nothing is left.
   public func epochs(
     of run: Matrix<Float>, events: [StimulusEvent], runName: String
-  ) throws(ResonanceError) -> (events: [StimulusEvent], responses: Matrix<Float>) {
+  ) throws(DatasetError) -> (events: [StimulusEvent], responses: Matrix<Float>) {
     let (kept, windows) = try self.windows(events: events, volumeCount: run.rows, runName: runName)
     let voxels = run.columns
     var means = Matrix<Float>(rows: kept.count, columns: voxels)
@@ -162,7 +162,7 @@ public struct Epocher: Sendable {
   /// The kept events and their volume windows `start ..< min(start + window, volumeCount)`.
   func windows(
     events: [StimulusEvent], volumeCount: Int, runName: String
-  ) throws(ResonanceError) -> (events: [StimulusEvent], windows: [Range<Int>]) {
+  ) throws(DatasetError) -> (events: [StimulusEvent], windows: [Range<Int>]) {
     let kept = options.dropOnsetZeroEvents ? events.filter { $0.onsetSeconds != 0 } : events
     guard !kept.isEmpty else { throw .noEvents(run: runName) }
     var windows: [Range<Int>] = []
@@ -183,18 +183,18 @@ public struct Epocher: Sendable {
   /// `groupby('Stimulus').mean()` over epoch means.
   ///
   /// - Parameter epochs: Per-run results of ``epochs(of:events:runName:)``, all with the same voxel count.
-  /// - Throws: ``ResonanceError/rowCountMismatch(context:expected:actual:)`` when voxel counts differ.
+  /// - Throws: ``DatasetError/countMismatch(context:expected:actual:)`` when voxel counts differ.
   public func averageByStimulus(
     _ epochs: [(events: [StimulusEvent], responses: Matrix<Float>)]
-  ) throws(ResonanceError) -> StimulusResponses {
+  ) throws(DatasetError) -> StimulusResponses {
     guard let voxels = epochs.first?.responses.columns else {
       return StimulusResponses(stimuli: [], responses: Matrix(rows: 0, columns: 0), presentationCounts: [])
     }
     var rowsByStimulus: [Stimulus: [(run: Int, row: Int)]] = [:]
     for (runIndex, run) in epochs.enumerated() {
       guard run.responses.columns == voxels else {
-        throw .rowCountMismatch(
-          context: "Averaging epochs: voxel count of run \(runIndex)", expected: voxels, actual: run.responses.columns)
+        throw .countMismatch(
+          context: "Averaging epochs: voxels of run \(runIndex)", expected: voxels, actual: run.responses.columns)
       }
       for (row, event) in run.events.enumerated() {
         rowsByStimulus[event.stimulus, default: []].append((runIndex, row))

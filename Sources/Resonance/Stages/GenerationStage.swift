@@ -1,0 +1,219 @@
+import Audio
+import CLAP
+import Foundation
+import LinearAlgebra
+import MusicLDM
+import Regression
+import TaskFMRI
+import TensorRuntime
+
+/// One generated candidate, saved beside its WAV as `candidate-K.json`.
+public struct GeneratedCandidate: Sendable, Codable, Equatable {
+  /// The generation seed.
+  public var seed: UInt64
+  /// Pearson correlation between the encoding model's prediction for the generated audio and the measured response
+  /// over the selected voxels (brain-guided selection); `nil` with a single candidate.
+  public var brainScore: Double?
+}
+
+/// MusicLDM generation from decoded embeddings (DESIGN §3 step 11): one task per subject, chunk of test clips and
+/// candidate seed. Candidate `k` of test clip `i` uses seed `seed + 1000·i + k`, for every subject.
+///
+/// Writes `generation/sub-XXX/<stimulus>/candidate-K.wav` (16 kHz mono) and `candidate-K.json`. With more than one
+/// candidate, each is scored against the subject's measured response through the template's encoding model (the
+/// authors' later brain-guided selection); the report keeps the best.
+public struct GenerationStage: PipelineStage {
+  /// The generation settings with the subjects to generate for.
+  public struct Configuration: Sendable, Codable, Equatable {
+    /// Steps, guidance, seconds, candidates, clips per task.
+    public var generation: GenerationConfiguration
+    /// The subjects whose decoded embeddings are generated (labels without `sub-`).
+    public var subjects: [String]
+    /// The pipeline's seed.
+    public var seed: UInt64
+  }
+
+  /// The stage's name.
+  public static let name = StageName.generation
+  /// The stages whose outputs this one reads.
+  public static let dependencies: [StageName] = [.decoding, .voxelSelection]
+  /// The stage's settings.
+  public let configuration: Configuration
+  /// The MusicLDM checkpoint.
+  public let musicLDM: URL
+  /// The CLAP model (brain-guided selection).
+  public let clap: URL
+  /// The design.
+  public let design: ExperimentDesign
+
+  var candidates: Int { max(1, configuration.generation.candidateSeeds) }
+  var clipsPerTask: Int { max(1, configuration.generation.clipsPerTask) }
+  var chunkCount: Int { (design.testStimuli.count + clipsPerTask - 1) / clipsPerTask }
+
+  /// The stage's tasks.
+  public var tasks: [String] {
+    guard configuration.generation.enabled else { return [] }
+    var names: [String] = []
+    for subject in configuration.subjects {
+      for chunk in 0..<chunkCount {
+        for candidate in 0..<candidates {
+          names.append("sub-\(subject)/chunk-\(String(format: "%03d", chunk))/candidate-\(candidate)")
+        }
+      }
+    }
+    return names
+  }
+
+  /// The WAV of one candidate.
+  public static func audioFile(subject: String, stimulus: Stimulus, candidate: Int) -> String {
+    "generation/sub-\(subject)/\(stimulus.identifier)/candidate-\(candidate).wav"
+  }
+
+  /// The seed of candidate `candidate` of test clip `index`.
+  public func seed(clip index: Int, candidate: Int) -> UInt64 {
+    configuration.seed &+ UInt64(1000 * index + candidate)
+  }
+
+  /// Runs task `index`.
+  public func run(task index: Int, in directory: RunDirectory, context: StageContext) throws(PipelineError) {
+    let perSubject = chunkCount * candidates
+    let subject = configuration.subjects[index / perSubject]
+    let chunk = (index % perSubject) / candidates
+    let candidate = index % candidates
+    let settings = configuration.generation
+    let pipeline = try context.model("musicldm:\(musicLDM.path)") { () throws(PipelineError) in
+      do throws(MusicLDMError) { return try MusicLDMPipeline(folder: musicLDM) } catch {
+        throw .musicLDM(checkpoint: musicLDM.path, item: nil, error)
+      }
+    }
+    let unconditional = try context.model("musicldm-unconditional:\(musicLDM.path)") {
+      () throws(PipelineError) -> Tensor in
+      do throws(MusicLDMError) { return try MusicLDMTextEncoder(checkpoint: musicLDM).embed([""]) } catch {
+        throw .musicLDM(checkpoint: musicLDM.path, item: "the empty caption", error)
+      }
+    }
+    let predictions = try DecodingStage.predictions(subject: subject, in: directory)
+    var scorer: BrainScorer?
+    if candidates > 1 {
+      scorer = try BrainScorer(
+        subject: subject, design: design, clap: clap, seed: configuration.seed, in: directory, context: context)
+    }
+    let clips = (chunk * clipsPerTask)..<min(design.testStimuli.count, (chunk + 1) * clipsPerTask)
+    for clip in clips {
+      let stimulus = design.testStimuli[clip]
+      let seed = self.seed(clip: clip, candidate: candidate)
+      let request = GenerationRequest(
+        conditioning: Tensor(shape: [1, predictions.columns], elements: predictions.row(clip)),
+        unconditional: unconditional, steps: settings.steps, guidanceScale: Float(settings.guidance),
+        seconds: settings.seconds, seed: seed)
+      let audio: GeneratedAudio
+      do throws(MusicLDMError) {
+        audio = try pipeline.generate(request)
+      } catch {
+        throw .musicLDM(
+          checkpoint: musicLDM.path, item: "sub-\(subject) \(stimulus.identifier) (seed \(seed))", error)
+      }
+      let score = try scorer?.score(
+        audio.waveforms[0], sampleRate: audio.sampleRate, clip: clip,
+        name: "sub-\(subject) \(stimulus.identifier) (seed \(seed))")
+      let file = Self.audioFile(subject: subject, stimulus: stimulus, candidate: candidate)
+      try directory.createFolder(of: file)
+      do {
+        let buffer = try AudioBuffer(samples: audio.waveforms[0], channels: 1, sampleRate: Double(audio.sampleRate))
+        try AudioFile.write(buffer, to: directory.url(file), format: .wavFloat32)
+      } catch {
+        throw .audioOutput(file: directory.url(file).path, error)
+      }
+      try directory.writeJSON(
+        GeneratedCandidate(seed: seed, brainScore: score),
+        to: file.replacingOccurrences(of: ".wav", with: ".json"))
+      context.progress(
+        "generated sub-\(subject) \(clip + 1)/\(design.testStimuli.count): \(stimulus.identifier) (seed \(seed))")
+    }
+  }
+
+  /// The kept candidate of every test clip of a subject: the only one, or the best brain score (the first on ties).
+  ///
+  /// - Returns: Per test stimulus (design order), the WAV's path relative to the run directory and its seed.
+  public func keptCandidates(
+    subject: String, in directory: RunDirectory
+  ) throws(PipelineError) -> [(stimulus: Stimulus, file: String, seed: UInt64)] {
+    try design.testStimuli.map { (stimulus) throws(PipelineError) in
+      var best: (file: String, seed: UInt64, score: Double)?
+      for candidate in 0..<candidates {
+        let file = Self.audioFile(subject: subject, stimulus: stimulus, candidate: candidate)
+        guard directory.exists(file) else {
+          throw .missingStageOutput(needs: Self.name, file: directory.url(file).path)
+        }
+        let record = try directory.readJSON(
+          GeneratedCandidate.self, from: file.replacingOccurrences(of: ".wav", with: ".json"))
+        let score = record.brainScore ?? 0
+        if best == nil || score > best!.score { best = (file, record.seed, score) }
+      }
+      return (stimulus, best!.file, best!.seed)
+    }
+  }
+}
+
+/// Scores generated audio against a subject's measured responses through the template's encoding model
+/// (brain-guided seed selection).
+struct BrainScorer {
+  let clap: CLAPModel
+  let clapFolder: URL
+  let model: RidgeModel<Float>
+  let measured: Matrix<Float>
+  let seed: UInt64
+
+  init(
+    subject: String, design: ExperimentDesign, clap folder: URL, seed: UInt64, in directory: RunDirectory,
+    context: StageContext
+  ) throws(PipelineError) {
+    guard let model = try VoxelSelectionStage.encodingModel(in: directory) else {
+      throw .missingStageOutput(needs: .voxelSelection, file: directory.url("selection/encoding-weights.npz").path)
+    }
+    self.model = model
+    clapFolder = folder
+    clap = try context.model("clap-model:\(folder.path)") { () throws(PipelineError) in
+      do { return try CLAPModel(directory: folder.path) } catch {
+        throw .clap(model: folder.path, stimulus: nil, .wrapping(error, path: folder.path))
+      }
+    }
+    let columns = try VoxelSelectionStage.selection(in: directory).columns
+    measured = try SubjectLoadingStage.pairs(subject: subject, design: design, columns: columns, in: directory)
+      .test.responses
+    self.seed = seed
+  }
+
+  /// Pearson correlation between the encoding model's prediction for `waveform` and the measured response of test
+  /// clip `clip`, over the selected voxels.
+  func score(_ waveform: [Float], sampleRate: Int, clip: Int, name: String) throws(PipelineError) -> Double {
+    var audio: AudioBuffer
+    do {
+      audio = try AudioBuffer(samples: waveform, channels: 1, sampleRate: Double(sampleRate))
+      if sampleRate != clap.sampleRate { audio = try Resampler().resample(audio, to: Double(clap.sampleRate)) }
+    } catch {
+      throw .audioOutput(file: "the generated audio of \(name)", error)
+    }
+    let embedding: Tensor
+    do {
+      embedding = try clap.audioEmbedding([audio.samples], seed: seed)
+    } catch {
+      throw .clap(model: clapFolder.path, stimulus: name, .wrapping(error, path: clapFolder.path))
+    }
+    let features: Matrix<Float>
+    do {
+      features = try Matrix(rows: 1, columns: embedding.count, scalars: embedding.elements)
+    } catch {
+      throw .linearAlgebra(step: "Brain-guided seed selection for \(name)", error)
+    }
+    let predicted: Matrix<Float>
+    do { predicted = try model.predict(features) } catch { throw .decoding(error) }
+    do {
+      let a = try Matrix<Float>(rows: predicted.columns, columns: 1, scalars: predicted.row(0))
+      let b = try Matrix<Float>(rows: measured.columns, columns: 1, scalars: measured.row(clip))
+      return Double(try a.columnwisePearsonCorrelation(with: b)[0])
+    } catch {
+      throw .linearAlgebra(step: "Brain-guided seed selection for \(name)", error)
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import TaskFMRI
+
+/// The stages of the reconstruction, in the order they run (DESIGN §8).
+public enum StageName: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+  /// The template subject's brain mask.
+  case templateMask = "template-mask"
+  /// Each subject's runs cleaned, epoched and averaged into pairs (one task per subject).
+  case subjectLoading = "load"
+  /// Stimulus features: CLAP embeddings (one task per chunk of stimuli), or a given feature space.
+  case stimulusEmbedding = "embed"
+  /// The embedding bridge and the decoding targets.
+  case bridge
+  /// The encoding model and voxel selection on the template subject.
+  case voxelSelection = "select"
+  /// Functional alignment of every subject into the template's selected voxels.
+  case alignment = "align"
+  /// The decoder and each subject's decoded embeddings.
+  case decoding = "decode"
+  /// Identification metrics.
+  case evaluation = "evaluate"
+  /// MusicLDM generation (one task per subject, chunk of clips and candidate seed).
+  case generation = "generate"
+  /// Figures, tables, `report.html` and `results.json`.
+  case report
+
+  /// Orders stages as they run.
+  public static func < (left: StageName, right: StageName) -> Bool {
+    allCases.firstIndex(of: left)! < allCases.firstIndex(of: right)!
+  }
+}
+
+/// One stage of the pipeline: its own configuration, a list of independent tasks, and a `run` that reads its
+/// inputs from and writes its outputs to the run directory.
+///
+/// A task's outputs are written atomically and its record last (``RunDirectory/recordFinished(stage:task:seconds:)``),
+/// so running a finished task again is never needed and never harmful; tasks of one stage are independent of each
+/// other, so an executor may run them in any order or at once (as a cluster's job array).
+///
+/// To add a stage: add its name to ``StageName`` (in run order), write a type conforming to this protocol with a
+/// `Configuration` that holds only the settings it uses, give it static readers for its outputs, and add it to
+/// ``Reconstructor/stages(for:design:)``.
+public protocol PipelineStage: Sendable {
+  /// The settings this stage uses, and nothing else.
+  associatedtype Configuration: Sendable, Codable, Equatable
+
+  /// The stage's name (also its folder of task records).
+  static var name: StageName { get }
+  /// The stages whose outputs this one reads.
+  static var dependencies: [StageName] { get }
+  /// The stage's settings.
+  var configuration: Configuration { get }
+  /// The identifiers of the stage's tasks, fixed by the run's design (`sub-002`, `chunk-003`, …).
+  var tasks: [String] { get }
+  /// Runs task `index` of ``tasks``.
+  ///
+  /// - Throws: ``PipelineError`` naming the stage's failing input or step.
+  func run(task index: Int, in directory: RunDirectory, context: StageContext) throws(PipelineError)
+}
+
+extension PipelineStage {
+  /// The stage's name.
+  public var name: StageName { Self.name }
+}
+
+/// What every task of a run may share: progress output, loaded models (so that a process running several tasks
+/// loads each model once), and cancellation.
+public final class StageContext {
+  /// Receives one line per step of long work.
+  public let progress: (String) -> Void
+  /// Returns `true` once the run should stop after the current task (SIGINT/SIGTERM).
+  public let isCancelled: () -> Bool
+  private var models: [String: Any] = [:]
+
+  /// Creates a context.
+  public init(progress: @escaping (String) -> Void = { _ in }, isCancelled: @escaping () -> Bool = { false }) {
+    self.progress = progress
+    self.isCancelled = isCancelled
+  }
+
+  /// The model cached under `key`, loaded by `load` the first time it is asked for.
+  func model<Model>(_ key: String, load: () throws(PipelineError) -> Model) throws(PipelineError) -> Model {
+    if let model = models[key] as? Model { return model }
+    let model = try load()
+    models[key] = model
+    return model
+  }
+}
+
+/// The experiment's subjects and stimuli, read from the events before anything runs; it fixes every stage's task
+/// list, so a cluster executor can submit every job at once. Saved as `design.json`.
+public struct ExperimentDesign: Sendable, Codable, Equatable {
+  /// Subjects, the template first.
+  public var subjects: [String]
+  /// Training stimuli in row order (genre, then track).
+  public var trainingStimuli: [Stimulus]
+  /// Test stimuli in row order.
+  public var testStimuli: [Stimulus]
+  /// The clip start (events' `start`, seconds) of every stimulus the template subject heard, by identifier.
+  public var clipStarts: [String: Double]
+
+  /// Every stimulus, training then test.
+  public var allStimuli: [Stimulus] { trainingStimuli + testStimuli }
+
+  /// The clip start of a stimulus (0 when the events have no `start` column).
+  public func clipStart(of stimulus: Stimulus) -> Double { clipStarts[stimulus.identifier] ?? 0 }
+
+  /// The design file.
+  static let file = "design.json"
+
+  /// Reads the design from the dataset's events: the stimuli are the template subject's, in the loader's row order.
+  ///
+  /// - Parameters:
+  ///   - dataset: The experiment.
+  ///   - subjects: The subjects to use (`nil`: every subject); the template is moved first.
+  /// - Throws: ``PipelineError/dataset(_:)`` for a missing template or subject, or unreadable events.
+  static func read(dataset: MusicGenreDataset, subjects wanted: [String]?) throws(PipelineError) -> ExperimentDesign {
+    let template = dataset.options.templateSubject
+    let subjects = wanted ?? dataset.subjects
+    guard subjects.contains(template) else {
+      throw .invalidConfiguration(
+        reason: "the template subject sub-\(template) is not among the subjects \(subjects.map { "sub-\($0)" })")
+    }
+    var training = Set<Stimulus>()
+    var test = Set<Stimulus>()
+    var starts: [String: Double] = [:]
+    do throws(DatasetError) {
+      for subject in subjects where !dataset.subjects.contains(subject) {
+        throw DatasetError.unknownSubject(subject: subject, root: dataset.raw.root)
+      }
+      for (task, run, _) in try dataset.preprocessedRuns(subject: template) {
+        let events = try dataset.events(subject: template, task: task, run: run)
+        let kept = dataset.options.epoching.dropOnsetZeroEvents ? events.filter { $0.onsetSeconds != 0 } : events
+        for event in kept {
+          if task == dataset.options.trainingTask {
+            training.insert(event.stimulus)
+          } else {
+            test.insert(event.stimulus)
+          }
+          if starts[event.stimulus.identifier] == nil { starts[event.stimulus.identifier] = event.clipStartSeconds }
+        }
+      }
+    } catch {
+      throw .dataset(error)
+    }
+    return ExperimentDesign(
+      subjects: [template] + subjects.filter { $0 != template }, trainingStimuli: training.sorted(),
+      testStimuli: test.sorted(), clipStarts: starts)
+  }
+}
