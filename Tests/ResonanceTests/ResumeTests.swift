@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+@testable import Resonance
+
+/// Every output file of a run directory (relative path → bytes), except hidden files (the task records, which
+/// hold wall times, and temporary files a killed process may leave, which nothing reads), `results.json` and
+/// `report.html` (they hold the timings); the results' figures are compared separately.
+func outputFiles(of folder: URL) throws -> [String: Data] {
+  var files: [String: Data] = [:]
+  let root = folder.standardizedFileURL.path
+  let enumerator = FileManager.default.enumerator(atPath: root)
+  while let relative = enumerator?.nextObject() as? String {
+    let hidden = relative.split(separator: "/").contains { $0.hasPrefix(".") }
+    guard !hidden, relative != "results.json", relative != "report.html" else { continue }
+    var isDirectory: ObjCBool = false
+    FileManager.default.fileExists(atPath: root + "/" + relative, isDirectory: &isDirectory)
+    if !isDirectory.boolValue { files[relative] = try Data(contentsOf: URL(fileURLWithPath: root + "/" + relative)) }
+  }
+  return files
+}
+
+@Suite("runs that survive: resuming a run directory")
+struct ResumeTests {
+  func options(steps: Int = 2) -> PipelineConfiguration {
+    var options = ReconstructionTests().options(audio: true)
+    options.generation.steps = steps
+    options.generation.subjects = .all
+    return options
+  }
+
+  @Test("a run stopped during generation resumes to the same bytes; other options are refused by name")
+  func stopAndResume() throws {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: base) }
+    let inputs = ReconstructionTests().inputs()
+    let whole = base.appendingPathComponent("whole")
+    let reference = try Reconstructor(inputs: inputs, options: options(), output: whole).run()
+    // Stop after the fourth generated clip (checked between tasks, as SIGINT does).
+    let stopped = base.appendingPathComponent("stopped")
+    var generated = 0
+    let error = #expect(throws: PipelineError.self) {
+      try Reconstructor(inputs: inputs, options: self.options(), output: stopped).run(
+        progress: { line in if line.hasPrefix("generated") { generated += 1 } }, isCancelled: { generated >= 4 })
+    }
+    guard case .interrupted = error else {
+      Issue.record("expected an interruption, got \(String(describing: error))")
+      return
+    }
+    #expect(!FileManager.default.fileExists(atPath: stopped.appendingPathComponent("results.json").path))
+    let finishedBefore = RunDirectory(stopped).records(stage: .generation).count
+    #expect(finishedBefore == 4)
+    // Resuming runs only what is missing: no stage before generation runs again.
+    var stagesRun: [String] = []
+    let resumed = try Reconstructor(inputs: inputs, options: options(), output: stopped).run(progress: { line in
+      if line.hasPrefix("== "), !line.hasSuffix("tasks already finished") { stagesRun.append(line) }
+    })
+    #expect(stagesRun.count == 2 && stagesRun[0].hasPrefix("== generate"), "\(stagesRun)")
+    #expect(resumed.results.identificationAccuracy == reference.results.identificationAccuracy)
+    #expect(resumed.results.generatedClips == reference.results.generatedClips)
+    #expect(try outputFiles(of: stopped) == outputFiles(of: whole))
+    // The same directory with other options is refused, naming what differs.
+    let mismatch = #expect(throws: PipelineError.self) {
+      try Reconstructor(inputs: inputs, options: self.options(steps: 3), output: stopped).run()
+    }
+    #expect("\(mismatch!)".contains("options.generation.steps: 2 → 3"), "\(mismatch!)")
+  }
+
+  @Test("kill -9 of the reconstruct program during generation, then the same command again: identical outputs")
+  func killAndResume() throws {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: base) }
+    let resources = ReconstructionTests.resources
+    func arguments(_ out: URL) -> [String] {
+      [
+        "--bids", TinyDataset.root.path, "--stimuli", TinyDataset.root.appendingPathComponent("stimuli").path,
+        "--clap", resources.appendingPathComponent("CLAPTests/Resources/clap-tiny").path,
+        "--musicldm", resources.appendingPathComponent("MusicLDMTests/Resources/tiny-musicldm").path,
+        "--demo-models", "--minimum-cluster-size", "5", "--seed", "3", "--steps", "12", "--seconds", "0.4",
+        "--generate-subjects", "all", "--out", out.path,
+      ]
+    }
+    let whole = base.appendingPathComponent("whole")
+    let reference = try StepProgramsTests().run("reconstruct", arguments(whole))
+    #expect(reference.status == 0, "\(reference.output)")
+    // Start the same run, wait for the third generated clip, and kill the process without warning.
+    let killed = base.appendingPathComponent("killed")
+    let process = Process()
+    process.executableURL = StepProgramsTests.binaries.appendingPathComponent("reconstruct")
+    process.arguments = arguments(killed)
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let records = RunDirectory(killed)
+    let deadline = Date().addingTimeInterval(300)
+    while records.records(stage: .generation).count < 3 && process.isRunning && Date() < deadline {
+      Thread.sleep(forTimeInterval: 0.02)
+    }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    #expect(process.terminationReason == .uncaughtSignal, "the run finished before it could be killed")
+    #expect(!FileManager.default.fileExists(atPath: killed.appendingPathComponent("results.json").path))
+    let again = try StepProgramsTests().run("reconstruct", arguments(killed))
+    #expect(again.status == 0, "\(again.output)")
+    #expect(again.output.contains("already finished"), "\(again.output)")
+    #expect(try outputFiles(of: killed) == outputFiles(of: whole))
+    let decoder = JSONDecoder()
+    let first = try decoder.decode(
+      ReconstructionResults.self, from: Data(contentsOf: whole.appendingPathComponent("results.json")))
+    let second = try decoder.decode(
+      ReconstructionResults.self, from: Data(contentsOf: killed.appendingPathComponent("results.json")))
+    #expect(first.identificationAccuracy == second.identificationAccuracy)
+    #expect(first.generatedClips == second.generatedClips)
+  }
+}
