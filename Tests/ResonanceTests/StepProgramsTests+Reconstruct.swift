@@ -31,6 +31,18 @@ extension StepProgramsTests {
     #expect(results["voxelMask"] as? String == roi.path)
     #expect((results["voxelCount"] as? Int ?? 0) > 0 && results["threshold"] as? Double == 0)
     #expect(adam.output.contains("from the given mask"), "\(adam.output)")
+    // results.json replays the same run: --config gives every input and option.
+    let replay = folder.appendingPathComponent("replay")
+    let replayed = try run(
+      "reconstruct", ["--config", out.appendingPathComponent("results.json").path, "--out", replay.path])
+    #expect(replayed.status == 0, "\(replayed.output)")
+    let again = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: replay.appendingPathComponent("results.json")))
+        as? [String: Any])
+    #expect(NSDictionary(dictionary: again["options"] as? [String: Any] ?? [:]).isEqual(to: options))
+    #expect(
+      NSDictionary(dictionary: again["identificationAccuracy"] as? [String: Any] ?? [:]).isEqual(
+        to: results["identificationAccuracy"] as? [String: Any] ?? ["missing": true]))
     let unknown = try run(
       "reconstruct", common + ["--out", folder.appendingPathComponent("x").path, "--bridge-method", "sgd"])
     #expect(
