@@ -76,9 +76,10 @@ products += [
 ]
 targets += [
   .target(name: "Audio", dependencies: ["CSndFile", "CSoxr", "CFFTW"]),
-  .target(name: "SyntheticDataset", dependencies: ["Audio", "NeuroIO", "LinearAlgebra"]),
+  .target(name: "SyntheticDataset", dependencies: ["TaskFMRI", "Audio", "NeuroIO", "LinearAlgebra"]),
   .testTarget(name: "AudioTests", dependencies: ["Audio"], resources: [.copy("Resources")]),
-  .testTarget(name: "SyntheticDatasetTests", dependencies: ["SyntheticDataset", "Audio", "NeuroIO", "LinearAlgebra"]),
+  .testTarget(
+    name: "SyntheticDatasetTests", dependencies: ["SyntheticDataset", "TaskFMRI", "Audio", "NeuroIO", "LinearAlgebra"]),
   .executableTarget(
     name: "make-dataset", dependencies: ["SyntheticDataset", argumentParser], path: "Examples/make-dataset"),
   .executableTarget(

@@ -71,12 +71,15 @@ do {
     let seconds = Date().timeIntervalSince(pairsStart)
     results["plantedModelSeconds"] = modelSeconds
     results["epochPairsOneSubjectSeconds"] = seconds
-    results["epochPairsShape"] = [pairs.training.rows, pairs.test.rows, pairs.training.columns]
+    results["epochPairsShape"] = [
+      pairs.training.responses.rows, pairs.test.responses.rows, pairs.training.responses.columns,
+    ]
     results["peakResidentBytes"] = peakResidentBytes()
     print(
       String(
         format: "in-memory pairs, 1 subject: model (540 tracks synthesized) %.1f s, pairs %d/%d × %d in %.1f s, "
-          + "peak RSS %.2f GB", modelSeconds, pairs.training.rows, pairs.test.rows, pairs.training.columns, seconds,
+          + "peak RSS %.2f GB", modelSeconds, pairs.training.responses.rows, pairs.test.responses.rows,
+        pairs.training.responses.columns, seconds,
         Double(peakResidentBytes()) / 1e9))
   }
   print("OpenBLAS kernel: \(BLASRuntime.kernelName)")

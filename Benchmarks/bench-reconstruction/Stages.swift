@@ -58,26 +58,12 @@ func runAnalysisStage(meter: StageMeter, subjects subjectCount: Int, preset: Dat
   let generator = try DatasetGenerator(configuration: configuration)
   let tracks = generator.schedule.allStimuli.count
   let model = try meter.measure("setup: planted model (\(tracks) tracks synthesized)") { try generator.plantedModel() }
-  let toResonance = { (stimulus: SyntheticDataset.Stimulus) in
-    Resonance.Stimulus(genre: stimulus.genre.rawValue, track: stimulus.track)
-  }
-  func counts(_ runs: [ScheduledRun], _ stimuli: [SyntheticDataset.Stimulus]) -> [Int] {
-    var count: [SyntheticDataset.Stimulus: Int] = [:]
-    for run in runs { for event in run.events { count[event.stimulus, default: 0] += 1 } }
-    return stimuli.map { count[$0] ?? 0 }
-  }
   func subjectPairs(_ subject: Int) throws -> SubjectPairs {
-    let epochs = try generator.epochPairs(subject: subject, model: model)
-    let label = DatasetConfiguration.subjectLabel(subject).replacingOccurrences(of: "sub-", with: "")
-    meter.progress("sub-\(label): \(epochs.training.rows)/\(epochs.test.rows) × \(epochs.training.columns)")
-    return SubjectPairs(
-      subject: label,
-      training: StimulusResponses(
-        stimuli: epochs.trainingStimuli.map(toResonance), responses: epochs.training,
-        presentationCounts: counts(generator.schedule.trainingRuns, epochs.trainingStimuli)),
-      test: StimulusResponses(
-        stimuli: epochs.testStimuli.map(toResonance), responses: epochs.test,
-        presentationCounts: counts(generator.schedule.testRuns, epochs.testStimuli)))
+    let pairs = try generator.epochPairs(subject: subject, model: model)
+    meter.progress(
+      "sub-\(pairs.subject): \(pairs.training.responses.rows)/\(pairs.test.responses.rows) × "
+        + "\(pairs.training.responses.columns)")
+    return pairs
   }
   // As `Reconstructor.run`: the template whole-brain first; the other subjects after selection, each kept in
   // the selected voxels only.
@@ -113,7 +99,7 @@ func runAnalysisStage(meter: StageMeter, subjects subjectCount: Int, preset: Dat
   let stacked = try meter.measure("(b) functional alignment (authors' LOO ridge, \(subjectCount) subjects)") {
     try AlignmentStage.align(
       pairs.map { SubjectSamples(train: $0.training.responses, test: $0.test.responses) },
-      subjects: pairs.map(\.subject), configuration: options.alignment)
+      subjects: pairs.map { $0.subject }, configuration: options.alignment)
   }
   let decoded = try meter.measure("(b) decoder (ridge alpha 20, stacked subjects)") {
     try DecodingStage.decode(stacked, trainingTargets: trainingTargets, configuration: options.decoder)
@@ -121,7 +107,7 @@ func runAnalysisStage(meter: StageMeter, subjects subjectCount: Int, preset: Dat
   let evaluation = try meter.measure("(b) identification metrics") {
     try EvaluationStage.evaluate(
       predictions: stacked.layout.testRows.map { decoded.predictions.rows($0) }, targets: testTargets,
-      subjects: pairs.map(\.subject), stimuli: template.test.stimuli)
+      subjects: pairs.map { $0.subject }, stimuli: template.test.stimuli)
   }
   let responsive = Set(generator.geometry.responsivePositions)
   let positions = generator.maskerOrderPositions()
@@ -140,13 +126,13 @@ func runAnalysisStage(meter: StageMeter, subjects subjectCount: Int, preset: Dat
 
 /// CLAP-like stand-in features for the training and test stimuli, and bridge text targets for training.
 func stimulusFeatures(
-  model: PlantedModel, training: [SyntheticDataset.Stimulus], test: [SyntheticDataset.Stimulus]
+  model: PlantedModel, training: [Stimulus], test: [Stimulus]
 ) -> (training: Matrix<Float>, test: Matrix<Float>, text: Matrix<Float>) {
   let width = 512
   let descriptors = StimulusFeatures.dimension
   var random = SeededRandomNumberGenerator(seed: benchSeed)
   let embedding = (0..<(width * descriptors)).map { _ in random.nextGaussian() }
-  func features(_ stimuli: [SyntheticDataset.Stimulus]) -> Matrix<Float> {
+  func features(_ stimuli: [Stimulus]) -> Matrix<Float> {
     var matrix = Matrix<Float>(rows: stimuli.count, columns: width)
     for (row, stimulus) in stimuli.enumerated() {
       let frames = model.standardizedFeatures[stimulus] ?? []

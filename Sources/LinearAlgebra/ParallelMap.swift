@@ -40,6 +40,13 @@ public enum ParallelMap {
     return values
   }
 
+  /// Runs `body(index)` for every index of `0..<count` in parallel, for loops whose items write disjoint memory.
+  public static func forEach(count: Int, _ body: @Sendable (Int) -> Void) {
+    guard count > 0 else { return }
+    if count == 1 { return body(0) }
+    DispatchQueue.concurrentPerform(iterations: count, execute: body)
+  }
+
   /// Applies `transform` to each element of `items` in parallel and returns the results in order.
   ///
   /// - Throws: The error of the first element (by position) whose transform failed.

@@ -41,9 +41,9 @@ enum BIDSText {
   static func events(_ run: ScheduledRun, clipSeconds: Double) -> Data {
     let rows = run.events.map { event -> [String] in
       [
-        fixed(event.onsetSeconds, 1), fixed(clipSeconds, 1), "'\(event.stimulus.genre.rawValue)'",
-        String(event.stimulus.track), fixed(event.stimulus.startSeconds, 2),
-        fixed(event.stimulus.startSeconds + clipSeconds, 2),
+        fixed(event.onsetSeconds, 1), fixed(clipSeconds, 1), "'\(event.stimulus.genre)'",
+        String(event.stimulus.track), fixed(event.clipStartSeconds, 2),
+        fixed(event.clipStartSeconds + clipSeconds, 2),
       ]
     }
     return tsv(header: ["onset", "duration", "genre", "track", "start", "end"], rows: rows)

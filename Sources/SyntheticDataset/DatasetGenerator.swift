@@ -30,7 +30,9 @@ public struct DatasetGenerator: Sendable {
 
   /// Synthesizes every stimulus (without writing it) and computes their features.
   public func stimulusLibrary() throws(SyntheticDatasetError) -> StimulusLibrary {
-    try StimulusLibrary(stimuli: schedule.allStimuli, design: configuration.design, seed: configuration.seed)
+    try StimulusLibrary(
+      stimuli: schedule.allStimuli, clipStarts: schedule.clipStarts, design: configuration.design,
+      seed: configuration.seed)
   }
 
   /// The planted model, synthesizing the stimuli to compute their features (the same model ``write(to:progress:)`` uses).

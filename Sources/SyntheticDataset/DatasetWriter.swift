@@ -1,5 +1,6 @@
 import Audio
 import Foundation
+import LinearAlgebra
 import NeuroIO
 
 /// What ``DatasetGenerator/write(to:progress:)`` produced.
@@ -54,10 +55,11 @@ extension DatasetGenerator {
     let stimuliRoot = directory.appendingPathComponent("stimuli")
     var captionRows: [[String]] = []
     let library = try StimulusLibrary(
-      stimuli: schedule.allStimuli.sorted(), design: configuration.design, seed: configuration.seed
+      stimuli: schedule.allStimuli.sorted(), clipStarts: schedule.clipStarts, design: configuration.design,
+      seed: configuration.seed
     ) {
       (stimulus, track) throws(SyntheticDatasetError) in
-      let url = stimuliRoot.appendingPathComponent(GTZAN.relativePath(genre: stimulus.genre, track: stimulus.track))
+      let url = stimuliRoot.appendingPathComponent(stimulus.relativeAudioPath)
       do {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let buffer = try AudioBuffer(samples: track.samples, sampleRate: GTZAN.sampleRate)
@@ -69,11 +71,9 @@ extension DatasetGenerator {
       bytes += 44 + 2 * track.samples.count
       try put(
         Data((track.caption + "\n").utf8),
-        "stimuli/"
-          + GTZAN.relativePath(genre: stimulus.genre, track: stimulus.track).replacingOccurrences(
-            of: ".wav", with: ".txt"))
+        "stimuli/" + stimulus.relativeAudioPath.replacingOccurrences(of: ".wav", with: ".txt"))
       captionRows.append([
-        stimulus.stem, stimulus.genre.rawValue, String(stimulus.track), BIDSText.fixed(track.tempoBPM, 0),
+        stimulus.identifier, stimulus.genre, String(stimulus.track), BIDSText.fixed(track.tempoBPM, 0),
         track.caption,
       ])
     }
@@ -298,7 +298,7 @@ extension DatasetGenerator {
     let chunks = (count + chunk - 1) / chunk
     series.withUnsafeMutableBufferPointer { output in
       nonisolated(unsafe) let output = output
-      ParallelMap.forEach(chunks: chunks) { chunkIndex in
+      ParallelMap.forEach(count: chunks) { chunkIndex in
         let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: volumes)
         defer { scratch.deallocate() }
         for position in (chunkIndex * chunk)..<min(count, (chunkIndex + 1) * chunk) {

@@ -1,25 +1,6 @@
 import Foundation
 import LinearAlgebra
-
-/// One subject's epoch-averaged stimulus/response pairs, as the paper's pipeline builds them.
-///
-/// Rows are stimuli sorted by genre then track (``StimulusSchedule/trainingStimuli``,
-/// ``StimulusSchedule/testStimuli``); columns are brain voxels in nilearn's masker order (C order of
-/// `(i, j, k)`, k fastest), restricted to ``voxelPositions`` when a subset was asked for.
-public struct EpochPairs: Sendable {
-  /// The subject number (1 = template).
-  public var subject: Int
-  /// Training stimuli, one per row of ``training``.
-  public var trainingStimuli: [Stimulus]
-  /// Test stimuli, one per row of ``test``.
-  public var testStimuli: [Stimulus]
-  /// `trainingClips × voxels` epoch averages.
-  public var training: Matrix<Float>
-  /// `testClips × voxels` epoch averages.
-  public var test: Matrix<Float>
-  /// The brain voxel positions (indices into ``BrainGeometry/brainVoxels``) of the columns, in column order.
-  public var voxelPositions: [Int]
-}
+import TaskFMRI
 
 extension DatasetGenerator {
   /// Brain voxel positions in nilearn's masker order (C order of `(i, j, k)`, k fastest), the column order of
@@ -54,10 +35,13 @@ extension DatasetGenerator {
   ///     coefficients `a, b` of every voxel and run (``PlantedModel/simulateVoxel(subject:run:position:responses:noiseSeed:into:)``)
   ///     with the same model, so pairs for seeds `0, 1, …, K−1` are `K` independent repetitions of the
   ///     experiment on the same brains.
+  /// - Returns: The subject's pairs, as `TaskFMRI`'s loader returns them from the files: rows are stimuli sorted
+  ///   by genre then track (``StimulusSchedule/trainingStimuli``, ``StimulusSchedule/testStimuli``) with their
+  ///   presentation counts (onset-0 repeats included); columns are `voxelPositions` in order.
   /// - Throws: ``SyntheticDatasetError/unknownSubject(_:subjects:)`` for a subject outside the dataset.
   public func epochPairs(
     subject: Int, model: PlantedModel, voxelPositions: [Int]? = nil, noiseSeed: UInt64? = nil
-  ) throws(SyntheticDatasetError) -> EpochPairs {
+  ) throws(SyntheticDatasetError) -> SubjectPairs {
     guard (1...configuration.subjects).contains(subject) else {
       throw .unknownSubject(subject, subjects: configuration.subjects)
     }
@@ -70,9 +54,18 @@ extension DatasetGenerator {
     let test = average(
       runs: schedule.testRuns, stimuli: testStimuli, subject: subject, model: model, positions: positions,
       noiseSeed: noiseSeed)
-    return EpochPairs(
-      subject: subject, trainingStimuli: trainingStimuli, testStimuli: testStimuli, training: training, test: test,
-      voxelPositions: positions)
+    func presentations(_ runs: [ScheduledRun], _ stimuli: [Stimulus]) -> [Int] {
+      var count: [Stimulus: Int] = [:]
+      for run in runs { for event in run.events { count[event.stimulus, default: 0] += 1 } }
+      return stimuli.map { count[$0] ?? 0 }
+    }
+    return SubjectPairs(
+      subject: String(DatasetConfiguration.subjectLabel(subject).dropFirst(4)),
+      training: StimulusResponses(
+        stimuli: trainingStimuli, responses: training,
+        presentationCounts: presentations(schedule.trainingRuns, trainingStimuli)),
+      test: StimulusResponses(
+        stimuli: testStimuli, responses: test, presentationCounts: presentations(schedule.testRuns, testStimuli)))
   }
 
   /// Sums epochs per stimulus over `runs`, then divides by each stimulus's epoch count.
@@ -96,7 +89,7 @@ extension DatasetGenerator {
       let chunks = (columns + chunk - 1) / chunk
       sums.withUnsafeMutableBufferPointer { output in
         nonisolated(unsafe) let output = output
-        ParallelMap.forEach(chunks: chunks) { chunkIndex in
+        ParallelMap.forEach(count: chunks) { chunkIndex in
           let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: volumes)
           defer { scratch.deallocate() }
           var cleaned = [Double](repeating: 0, count: volumes)

@@ -86,7 +86,7 @@ extension DatasetGenerator {
     for stimulus in schedule.allStimuli.sorted() {
       for (frame, values) in (library.features[stimulus] ?? []).enumerated() {
         featureRows.append(
-          [stimulus.stem, BIDSText.fixed(stimulus.startSeconds, 2), String(frame)]
+          [stimulus.identifier, BIDSText.fixed(schedule.clipStarts[stimulus] ?? 0, 2), String(frame)]
             + values.map { BIDSText.fixed($0, 6) })
       }
     }

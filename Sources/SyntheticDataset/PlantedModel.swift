@@ -1,4 +1,5 @@
 import Foundation
+import TaskFMRI
 
 /// The generative model of the synthetic BOLD data, with its ground truth.
 ///

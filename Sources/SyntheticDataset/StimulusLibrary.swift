@@ -1,5 +1,7 @@
 import Audio
 import Foundation
+import LinearAlgebra
+import TaskFMRI
 
 /// The synthesized audio's per-stimulus features: what the planted model hears.
 ///
@@ -25,7 +27,7 @@ public struct StimulusLibrary: Sendable {
   ///
   /// - Throws: ``SyntheticDatasetError/audioFailed(stimulus:reason:)`` when a clip cannot be cut, or what `visit` throws.
   public init(
-    stimuli: [Stimulus], design: StimulusDesign, seed: UInt64,
+    stimuli: [Stimulus], clipStarts: [Stimulus: Double], design: StimulusDesign, seed: UInt64,
     visit: (Stimulus, SynthesizedTrack) throws(SyntheticDatasetError) -> Void = { _, _ in }
   ) throws(SyntheticDatasetError) {
     let synthesizer = TrackSynthesizer()
@@ -38,15 +40,15 @@ public struct StimulusLibrary: Sendable {
       let batch = Array(stimuli[batchStart..<min(stimuli.count, batchStart + batchSize)])
       let results = ParallelMap.map(batch) {
         stimulus -> Result<(SynthesizedTrack, [[Double]]), SyntheticDatasetError> in
-        let track = synthesizer.synthesize(genre: stimulus.genre, track: stimulus.track, seed: seed)
+        let track = synthesizer.synthesize(genre: stimulus.syntheticGenre, track: stimulus.track, seed: seed)
         do {
           let buffer = try AudioBuffer(samples: track.samples, sampleRate: synthesizer.sampleRate)
-          let presented = try clip.extract(from: buffer, startSeconds: stimulus.startSeconds)
+          let presented = try clip.extract(from: buffer, startSeconds: clipStarts[stimulus] ?? 0)
           let frames = StimulusFeatures.compute(
             samples: presented.samples, sampleRate: presented.sampleRate, frameSeconds: design.repetitionTime)
           return .success((track, frames))
         } catch {
-          return .failure(.audioFailed(stimulus: stimulus.stem, reason: "\(error)"))
+          return .failure(.audioFailed(stimulus: stimulus.identifier, reason: "\(error)"))
         }
       }
       for (stimulus, result) in zip(batch, results) {
@@ -59,28 +61,5 @@ public struct StimulusLibrary: Sendable {
     }
     self.features = features
     self.tracks = tracks
-  }
-}
-
-/// A minimal order-preserving parallel map over the machine's cores (Dispatch's `concurrentPerform`).
-enum ParallelMap {
-  static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
-    let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
-    results.initialize(repeating: nil)
-    defer {
-      // Release the elements (a track's samples) before freeing the buffer, or they would leak.
-      results.deinitialize()
-      results.deallocate()
-    }
-    nonisolated(unsafe) let slots = results
-    DispatchQueue.concurrentPerform(iterations: items.count) { index in
-      slots[index] = transform(items[index])
-    }
-    return results.map { $0! }
-  }
-
-  /// Runs `body(chunk)` for `chunks` chunks in parallel.
-  static func forEach(chunks: Int, _ body: @Sendable (Int) -> Void) {
-    DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
   }
 }

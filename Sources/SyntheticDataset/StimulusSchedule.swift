@@ -1,10 +1,4 @@
-/// One row of an `events.tsv` file: a clip presented at `onsetSeconds` into a run.
-public struct ScheduledEvent: Sendable, Hashable {
-  /// Onset in seconds from the start of the run (a multiple of 15).
-  public var onsetSeconds: Double
-  /// The clip presented.
-  public var stimulus: Stimulus
-}
+import TaskFMRI
 
 /// One functional run: its task, number and ordered events.
 public struct ScheduledRun: Sendable, Hashable {
@@ -12,8 +6,8 @@ public struct ScheduledRun: Sendable, Hashable {
   public var task: String
   /// The 1-based run number.
   public var run: Int
-  /// The events in onset order (``StimulusDesign/clipsPerRun`` of them).
-  public var events: [ScheduledEvent]
+  /// The events in onset order (``StimulusDesign/clipsPerRun`` of them): the rows of the run's `events.tsv`.
+  public var events: [StimulusEvent]
 
   /// The BIDS run label, two digits, e.g. `"07"`.
   public var runLabel: String { run < 10 ? "0\(run)" : "\(run)" }
@@ -108,6 +102,8 @@ public struct StimulusSchedule: Sendable, Hashable {
   public var trainingRuns: [ScheduledRun]
   /// The Test runs, in run order.
   public var testRuns: [ScheduledRun]
+  /// Each stimulus's clip start inside its 30 s track (seconds, two decimals).
+  public var clipStarts: [Stimulus: Double]
 
   /// The unique training clips, sorted by genre then track.
   public var trainingStimuli: [Stimulus] { StimulusSchedule.unique(trainingRuns) }
@@ -127,13 +123,15 @@ public struct StimulusSchedule: Sendable, Hashable {
     let testPerGenre = design.testClips / Genre.allCases.count
     var training: [Stimulus] = []
     var test: [Stimulus] = []
+    var starts: [Stimulus: Double] = [:]
     let latestStart = GTZAN.trackSeconds - design.clipSeconds
     for genre in Genre.allCases {
       let tracks = Array(random.shuffled(Array(0..<100)).prefix(trainingPerGenre + testPerGenre)).sorted()
       let testTracks = Set(random.shuffled(tracks).prefix(testPerGenre))
       for track in tracks {
         let start = (random.uniform(0, latestStart) * 100).rounded() / 100
-        let stimulus = Stimulus(genre: genre, track: track, startSeconds: start)
+        let stimulus = Stimulus(genre: genre, track: track)
+        starts[stimulus] = start
         if testTracks.contains(track) { test.append(stimulus) } else { training.append(stimulus) }
       }
     }
@@ -147,17 +145,23 @@ public struct StimulusSchedule: Sendable, Hashable {
       testOrder += pass
     }
     let testSlots = (0..<design.testRuns).map { Array(testOrder[($0 * slots)..<(($0 + 1) * slots)]) }
-    trainingRuns = StimulusSchedule.runs(task: "Training", slots: trainingSlots, clipSeconds: design.clipSeconds)
-    testRuns = StimulusSchedule.runs(task: "Test", slots: testSlots, clipSeconds: design.clipSeconds)
+    clipStarts = starts
+    trainingRuns = StimulusSchedule.runs(
+      task: "Training", slots: trainingSlots, clipSeconds: design.clipSeconds, starts: starts)
+    testRuns = StimulusSchedule.runs(task: "Test", slots: testSlots, clipSeconds: design.clipSeconds, starts: starts)
   }
 
   /// Prepends each run's onset-0 repeat of the previous run's last clip (cyclically) and assigns onsets.
-  static func runs(task: String, slots: [[Stimulus]], clipSeconds: Double) -> [ScheduledRun] {
+  static func runs(
+    task: String, slots: [[Stimulus]], clipSeconds: Double, starts: [Stimulus: Double]
+  ) -> [ScheduledRun] {
     slots.indices.map { index in
       let previous = slots[(index + slots.count - 1) % slots.count]
       let clips = [previous[previous.count - 1]] + slots[index]
       let events = clips.enumerated().map {
-        ScheduledEvent(onsetSeconds: Double($0.offset) * clipSeconds, stimulus: $0.element)
+        StimulusEvent(
+          onsetSeconds: Double($0.offset) * clipSeconds, durationSeconds: clipSeconds, stimulus: $0.element,
+          clipStartSeconds: starts[$0.element]!)
       }
       return ScheduledRun(task: task, run: index + 1, events: events)
     }

@@ -39,8 +39,8 @@ struct PlantedAccuracyBand {
   /// Encoding features of the training stimuli, `40 × 5`.
   var trainingFeatures: Matrix<Float>
   /// The training and test stimuli, in the loader's row order.
-  var trainingStimuli: [Resonance.Stimulus] = []
-  var testStimuli: [Resonance.Stimulus] = []
+  var trainingStimuli: [Stimulus] = []
+  var testStimuli: [Stimulus] = []
 
   /// Collects the noise-independent parts of the file-based run whose outputs are in `folder`.
   init(
@@ -61,12 +61,9 @@ struct PlantedAccuracyBand {
       return template.voxelIndices.map { own.voxels[$0] }
     }
     let schedule = generator.schedule
-    func converted(_ stimuli: [SyntheticDataset.Stimulus]) -> [Resonance.Stimulus] {
-      stimuli.map { Resonance.Stimulus(genre: $0.genre.rawValue, track: $0.track) }
-    }
     // The generator's row order is the loader's (genre, then track).
-    trainingStimuli = converted(schedule.trainingStimuli)
-    testStimuli = converted(schedule.testStimuli)
+    trainingStimuli = schedule.trainingStimuli
+    testStimuli = schedule.testStimuli
     #expect(products.testStimuli == testStimuli)
     let bridge = try EmbeddingBridge.read(from: folder.appendingPathComponent(BridgeStage.bridgeFile))
     trainingFeatures = try features.rows(for: trainingStimuli)
@@ -84,7 +81,7 @@ struct PlantedAccuracyBand {
     func masked(_ matrix: Matrix<Float>) -> Matrix<Float> {
       Matrix(rows: matrix.rows, columns: matrix.columns) { row, column in inside[column] ? matrix[row, column] : 0 }
     }
-    return (masked(pairs.training), masked(pairs.test))
+    return (masked(pairs.training.responses), masked(pairs.test.responses))
   }
 
   /// The mean strict identification accuracy over subjects of one replicate: `nil` seed = the dataset's own

@@ -80,12 +80,12 @@ struct DatasetLayoutTests {
     let stimuli = dataset.generator.schedule.allStimuli
     #expect(stimuli.count == 50)
     for stimulus in stimuli {
-      let path = "stimuli/genres_original/\(stimulus.genre.rawValue)/\(stimulus.stem).wav"
+      let path = "stimuli/" + stimulus.relativeAudioPath
       #expect(path.hasSuffix(".000\(stimulus.track < 10 ? "0" : "")\(stimulus.track).wav"))
       let info = try AudioFileInfoProbe.info(dataset.url(path))
       #expect(info.frames == 661_500 && info.rate == 22_050 && info.channels == 1)
       let caption = try dataset.text(path.replacingOccurrences(of: ".wav", with: ".txt"))
-      #expect(caption.contains(stimulus.genre == .hiphop ? "hip-hop" : stimulus.genre.rawValue))
+      #expect(caption.contains(stimulus.syntheticGenre == .hiphop ? "hip-hop" : stimulus.genre))
     }
     let captions = try dataset.text("stimuli/captions.tsv").split(separator: "\n")
     #expect(captions.count == 51)

@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import TaskFMRI
 import Testing
 
 @testable import SyntheticDataset
@@ -24,13 +25,13 @@ struct DemoDecodabilityTests {
     }
     for subject in 1...2 {
       let pairs = try generator.epochPairs(subject: subject, model: model, voxelPositions: positions)
-      let x = pairs.training
-      let y = targets(pairs.trainingStimuli)
+      let x = pairs.training.responses
+      let y = targets(pairs.training.stimuli)
       var gram = try x.multiplied(by: x, transposeSelf: .transpose)
       for i in 0..<gram.rows { gram[i, i] += 10 }
       let weights = try gram.solve(try x.multiplied(by: y, transposeSelf: .transpose))
-      let predicted = try pairs.test.multiplied(by: weights)
-      let truth = targets(pairs.testStimuli)
+      let predicted = try pairs.test.responses.multiplied(by: weights)
+      let truth = targets(pairs.test.stimuli)
       let r = try predicted.columnwisePearsonCorrelation(with: truth)
       // Identification among the 20 test clips by correlation over the 5 standardised descriptors.
       let c = try predicted.rowCorrelationMatrix(with: truth)

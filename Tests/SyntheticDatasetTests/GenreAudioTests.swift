@@ -1,5 +1,7 @@
 import Audio
 import Foundation
+import LinearAlgebra
+import TaskFMRI
 import Testing
 
 @testable import SyntheticDataset
@@ -7,7 +9,7 @@ import Testing
 /// One synthesized track per genre, shared by the audio tests (synthesis is the slow part in debug builds).
 let oneTrackPerGenre: [Genre: SynthesizedTrack] = {
   let synthesizer = TrackSynthesizer()
-  let tracks = ParallelMap.map(Genre.allCases) { synthesizer.synthesize(genre: $0, track: 3, seed: 11) }
+  let tracks = LinearAlgebra.ParallelMap.map(Genre.allCases) { synthesizer.synthesize(genre: $0, track: 3, seed: 11) }
   return Dictionary(uniqueKeysWithValues: zip(Genre.allCases, tracks))
 }()
 

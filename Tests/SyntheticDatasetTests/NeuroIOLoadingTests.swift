@@ -21,7 +21,7 @@ struct NeuroIOLoadingTests {
     #expect(events.onsets == (0..<41).map { Double($0) * 15 })
     let genres = try events.strings("genre")
     let scheduled = fixture.generator.schedule.trainingRuns[0].events
-    #expect(genres == scheduled.map { $0.stimulus.genre.rawValue })
+    #expect(genres == scheduled.map { $0.stimulus.genre })
     #expect(try events.numbers("track") == scheduled.map { Double($0.stimulus.track) })
     let derivatives = try dataset.derivatives("derivatives/fmriprep")
     for task in ["Training", "Test"] {

@@ -21,7 +21,7 @@ struct NoiseRealizationTests {
     let quiet = Array(Set(0..<generator.geometry.brainVoxels.count).subtracting(responsive).sorted().prefix(60))
     let positions = responsive + quiet
     func pairs(_ seed: UInt64?) throws -> Matrix<Float> {
-      try generator.epochPairs(subject: 2, model: model, voxelPositions: positions, noiseSeed: seed).training
+      try generator.epochPairs(subject: 2, model: model, voxelPositions: positions, noiseSeed: seed).training.responses
     }
     let first = try pairs(0)
     let again = try pairs(0)
@@ -31,7 +31,8 @@ struct NoiseRealizationTests {
     #expect(first.scalars != second.scalars && first.scalars != files.scalars)
     // `nil` is the dataset's own realization, the one `write(to:)` puts in the files.
     #expect(
-      try generator.epochPairs(subject: 2, model: model, voxelPositions: positions).training.scalars == files.scalars)
+      try generator.epochPairs(subject: 2, model: model, voxelPositions: positions).training.responses.scalars
+        == files.scalars)
     let signal = 0..<responsive.count
     let noise = responsive.count..<positions.count
     // Same signal, independent noise and drift: responsive columns agree across realizations (epoch SNR ≈ 5 at

@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import NeuroIO
+import TaskFMRI
 import Testing
 
 @testable import SyntheticDataset
@@ -80,11 +81,11 @@ struct PlantedSignalTests {
     let dataset = try TinyDataset.get()
     let generator = dataset.generator
     let pairs = try generator.epochPairs(subject: 2, model: dataset.summary.model)
-    #expect(pairs.training.rows == 40 && pairs.test.rows == 10)
-    #expect(pairs.training.columns == generator.geometry.brainVoxels.count)
+    #expect(pairs.training.responses.rows == 40 && pairs.test.responses.rows == 10)
+    #expect(pairs.training.responses.columns == generator.geometry.brainVoxels.count)
     for (task, run, matrix, stimuli) in [
-      ("Training", generator.schedule.trainingRuns[0], pairs.training, pairs.trainingStimuli),
-      ("Test", generator.schedule.testRuns[0], pairs.test, pairs.testStimuli),
+      ("Training", generator.schedule.trainingRuns[0], pairs.training.responses, pairs.training.stimuli),
+      ("Test", generator.schedule.testRuns[0], pairs.test.responses, pairs.test.stimuli),
     ] {
       let stem = "sub-002_task-\(task)_run-01_space-MNI152NLin2009cAsym"
       let mask = try BrainMask.read(
@@ -123,8 +124,8 @@ struct PlantedSignalTests {
     let generator = dataset.generator
     let model = dataset.summary.model
     let positions = generator.geometry.responsivePositions
-    let template = try generator.epochPairs(subject: 1, model: model, voxelPositions: positions).training
-    let other = try generator.epochPairs(subject: 2, model: model, voxelPositions: positions).training
+    let template = try generator.epochPairs(subject: 1, model: model, voxelPositions: positions).training.responses
+    let other = try generator.epochPairs(subject: 2, model: model, voxelPositions: positions).training.responses
     let permutation = model.subjectPermutations[1]
     let aligned = try other.columnwisePearsonCorrelation(
       with: Matrix(rows: template.rows, columns: template.columns) { row, column in template[row, permutation[column]] }
@@ -155,14 +156,14 @@ struct PlantedSignalTests {
     for (index, stimulus) in stimuli.enumerated() {
       var best = (genre: Genre.blues, distance: Double.infinity)
       for genre in Genre.allCases {
-        let members = stimuli.indices.filter { $0 != index && stimuli[$0].genre == genre }
+        let members = stimuli.indices.filter { $0 != index && stimuli[$0].syntheticGenre == genre }
         let centroid = (0..<StimulusFeatures.dimension).map { d in
           members.map { vectors[$0][d] }.reduce(0, +) / Double(members.count)
         }
         let distance = zip(vectors[index], centroid).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
         if distance < best.distance { best = (genre, distance) }
       }
-      if best.genre == stimulus.genre { correct += 1 }
+      if best.genre == stimulus.syntheticGenre { correct += 1 }
     }
     // Chance is 10 %; with 4–5 tracks per genre (differing in key, tempo and melody) the five descriptors
     // classify about half of them (48 % at seed 7): 35 % is 3.5 × chance.
