@@ -13,7 +13,7 @@ struct Decode: ParsableCommand {
     abstract: "Fit a ridge decoder (activity → embeddings) and predict test embeddings.",
     discussion: """
       Writes --out (predictions, test rows × d, .npy). With --test-targets, prints the strict identification
-      accuracy (DESIGN §3.10).
+      accuracy (Docs/method.md §10).
       """)
 
   @Option(help: "Training activity, samples × voxels (.npy).")

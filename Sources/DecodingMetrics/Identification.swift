@@ -2,7 +2,7 @@ public import LinearAlgebra
 
 /// Which comparison counts as a success in identification accuracy.
 public enum IdentificationRule: Sendable, Hashable {
-  /// The paper's definition (DESIGN §3.10): `acc_i = #{j ≠ i : C[i][i] > C[i][j]} / (n − 1)`. Ties fail.
+  /// The paper's definition (Docs/method.md §10): `acc_i = #{j ≠ i : C[i][i] > C[i][j]} / (n − 1)`. Ties fail.
   case strict
   /// The R&B notebook's `>=` variant: `(C[i][i] >= C[i][:]).sum() / (n − 1)`, which also counts the item
   /// itself (and ties), so it is `1/(n − 1)` higher than ``strict`` without ties and can exceed 1. Only by
@@ -18,7 +18,7 @@ public struct IdentificationResult: Sendable, Hashable, Codable {
   public var perItem: [Double]
 }
 
-/// Identification accuracy and retrieval (DESIGN §3.10).
+/// Identification accuracy and retrieval (Docs/method.md §10).
 public enum Identification {
   /// Identification accuracy from a square similarity matrix `C` (`C[i][j]` = prediction `i` vs target `j`).
   ///

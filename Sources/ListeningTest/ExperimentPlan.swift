@@ -1,5 +1,5 @@
 /// A trial of the experiment: one test clip, its reconstruction (the target) and the reconstruction of another test
-/// clip (the distractor), as in the paper's human evaluation (DESIGN §3.12).
+/// clip (the distractor), as in the paper's human evaluation (Docs/method.md §12).
 public struct TrialPlan: Sendable, Equatable, Codable {
   /// The trial's index in manifest order, starting at 0.
   public var ordinal: Int

@@ -1,6 +1,6 @@
 public import LinearAlgebra
 
-/// The decoder of the paper's pipeline (DESIGN §3 step 9): ridge from stacked, aligned brain activity to the
+/// The decoder of the paper's pipeline (Docs/method.md §9): ridge from stacked, aligned brain activity to the
 /// 512-d conditioning embeddings.
 ///
 /// The default is the authors' choice, scikit-learn `Ridge(alpha=20)` with an intercept. The option they

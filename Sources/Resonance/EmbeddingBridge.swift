@@ -8,7 +8,7 @@ import Regression
 /// The authors trained a `nn.Linear(512, 512)` by MSE with Adam on MusicCaps (audio embedding of a clip →
 /// MusicLDM text embedding of its caption), unseeded. ``fit(audio:text:method:)`` offers the same model fit
 /// in closed form (deterministic, the default) or by the same seeded full-batch Adam. Outputs are not
-/// re-normalised, as in the authors' code (DESIGN §3.8).
+/// re-normalised, as in the authors' code (Docs/method.md §8).
 public struct EmbeddingBridge: Sendable, Equatable {
   /// How the bridge is fitted.
   public enum FitMethod: Sendable, Hashable {

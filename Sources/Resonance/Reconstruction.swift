@@ -10,7 +10,7 @@ import VoxelEncoding
 /// `inputs` and `options` together are the run's ``RunSpecification``: `reconstruct --config results.json`
 /// replays the same run.
 public struct ReconstructionResults: Sendable, Codable {
-  /// Strict identification accuracy (DESIGN §3.10).
+  /// Strict identification accuracy (Docs/method.md §10).
   public var identificationAccuracy: AccuracySummary
   /// The `>=` (R&B) variant, reported for comparison only.
   public var identificationAccuracyInclusive: AccuracySummary

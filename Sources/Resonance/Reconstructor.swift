@@ -3,7 +3,7 @@ import Foundation
 import LinearAlgebra
 import TaskFMRI
 
-/// Runs the paper's pipeline end to end as a graph of stages on a run directory (DESIGN §8): template mask → load
+/// Runs the paper's pipeline end to end as a graph of stages on a run directory (Docs/architecture.md): template mask → load
 /// and epoch (per subject) → embed stimuli (per chunk) → bridge → select voxels → align → decode → evaluate →
 /// generate (per subject, clip chunk and candidate seed) → report.
 ///

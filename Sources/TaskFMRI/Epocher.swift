@@ -1,7 +1,7 @@
 import Foundation
 import LinearAlgebra
 
-/// How runs are cut into one response vector per clip (DESIGN §3, steps 2–4).
+/// How runs are cut into one response vector per clip (Docs/method.md §2–4).
 ///
 /// The defaults reproduce the authors' code: start volume `floor(onset / TR) + 3`, mean of the next 10
 /// volumes (fewer at the end of the run), every event used including the onset-0 repeat of the previous

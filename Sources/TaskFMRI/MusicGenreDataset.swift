@@ -97,7 +97,7 @@ struct RunEpochs: Sendable {
 }
 
 /// The OpenNeuro ds003720 "Music Genre fMRI" layout: raw BIDS (events, sidecars) plus fMRIPrep-style
-/// derivatives (preprocessed BOLD and brain masks), loaded the way the authors' code does (DESIGN §3).
+/// derivatives (preprocessed BOLD and brain masks), loaded the way the authors' code does (Docs/method.md).
 ///
 /// For every subject and run: mask the preprocessed run (streaming), detrend and z-score each voxel over the
 /// run, average 10 volumes from `⌊onset/1.5⌋ + 3` per event, average repeats per stimulus, sort stimuli by

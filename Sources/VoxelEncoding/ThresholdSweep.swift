@@ -4,7 +4,7 @@ public import NeuroIO
 public import Regression
 
 /// Chooses the voxel-selection threshold by identification accuracy measured with cross-validation
-/// **inside the training data** (the authors chose it on the test set; DESIGN §3 step 6).
+/// **inside the training data** (the authors chose it on the test set; Docs/method.md §6).
 ///
 /// For each of `folds` contiguous folds of the training stimuli: the encoding model is fitted on the other
 /// folds only (so selection never sees the held-out fold), every threshold selects voxels from its score map

@@ -13,7 +13,7 @@ public enum EncodingScore: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// A voxel-wise encoding model: stimulus features → every in-mask voxel, by ridge with a cross-validated
-/// alpha per voxel (DESIGN §3 step 6).
+/// alpha per voxel (Docs/method.md §6).
 ///
 /// The defaults are the authors' encoding recipe: himalaya `RidgeCV(alphas=[0.01, 0.1, 1, 10, 20, 50, 1e2,
 /// 1e3, 1e4])`, 5 contiguous folds, no intercept. Centre the responses per voxel (the paper's runs are

@@ -3,7 +3,7 @@ import Testing
 
 @testable import DecodingMetrics
 
-@Suite("Identification accuracy (DESIGN §3.10)")
+@Suite("Identification accuracy (Docs/method.md §10)")
 struct IdentificationTests {
   /// A hand-built 4 × 4 similarity matrix with ties on purpose.
   /// Row 0: own 0.9 beats 0.1, 0.2 and ties 0.9 → strict 2/3, inclusive (3 + self)/3 = 4/3.

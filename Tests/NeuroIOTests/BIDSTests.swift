@@ -3,7 +3,7 @@ import Testing
 
 @testable import NeuroIO
 
-/// Builds a small dataset with exactly ds003720's layout, names and columns (DESIGN §3), tiny images.
+/// Builds a small dataset with exactly ds003720's layout, names and columns (Docs/method.md), tiny images.
 enum MiniDS003720 {
   static let space = "MNI152NLin2009cAsym"
 

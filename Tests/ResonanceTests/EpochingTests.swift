@@ -3,7 +3,7 @@ import Testing
 
 @testable import Resonance
 
-@Suite("epoching (DESIGN §3 steps 2–4)")
+@Suite("epoching (Docs/method.md §2–4)")
 struct EpochingTests {
   /// A run whose voxel 0 holds the volume index and voxel 1 the constant 1, so window means are known exactly.
   func indexRun(volumes: Int = 410) -> Matrix<Float> {

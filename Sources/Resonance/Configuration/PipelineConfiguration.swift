@@ -80,7 +80,7 @@ public struct StimulusEmbeddingConfiguration: Sendable, Codable, Equatable {
   public init() {}
 }
 
-/// How the embedding bridge (CLAP audio → MusicLDM text space, DESIGN §3.8) is fitted when none is given.
+/// How the embedding bridge (CLAP audio → MusicLDM text space, Docs/method.md §8) is fitted when none is given.
 public enum BridgeFit: String, Sendable, Hashable, Codable, CaseIterable {
   /// Closed-form ridge with an unpenalised intercept and alpha ``BridgeConfiguration/alpha`` (deterministic; the
   /// default).
@@ -121,7 +121,7 @@ public struct VoxelSelectionConfiguration: Sendable, Codable, Equatable {
   public init() {}
 }
 
-/// How subjects are brought into the template's space (DESIGN §3.7).
+/// How subjects are brought into the template's space (Docs/method.md §7).
 public enum AlignmentChoice: String, Sendable, Hashable, Codable, CaseIterable {
   /// The authors' code: ridge with one alpha from {1e2, 1e3, 1e4, 5e4} chosen by leave-one-out, intercept.
   case authorsRidge

@@ -15,7 +15,7 @@ public struct StackedLayout: Sendable, Codable, Equatable {
   public var testRows: [Range<Int>]
 }
 
-/// Every subject in the template's selected voxels, stacked subject-major (DESIGN §3 step 7).
+/// Every subject in the template's selected voxels, stacked subject-major (Docs/method.md §7).
 public struct StackedSubjects: Sendable {
   /// `S · n_train × P` aligned (or, without alignment, raw) training responses.
   public var train: Matrix<Float>
@@ -140,7 +140,7 @@ public struct AlignmentStage: PipelineStage {
   }
 }
 
-/// The decoder on every subject stacked (DESIGN §3 step 9): ridge from the aligned training responses to the
+/// The decoder on every subject stacked (Docs/method.md §9): ridge from the aligned training responses to the
 /// training targets repeated once per subject, applied to each subject's aligned test responses.
 ///
 /// Writes each subject's decoded embeddings `decoding/sub-XXX.npy` (test stimuli × target dimensions; rows named

@@ -4,7 +4,7 @@ import MusicLDM
 import TaskFMRI
 import TensorRuntime
 
-/// The embedding bridge into MusicLDM's conditioning space and the decoding targets (DESIGN §3.8): a ready bridge,
+/// The embedding bridge into MusicLDM's conditioning space and the decoding targets (Docs/method.md §8): a ready bridge,
 /// or one fitted on the training stimuli's captions (`<id>.txt` beside each track, or a generic caption naming the
 /// genre) embedded by MusicLDM's text encoder. Writes `bridge/bridge.npz` and the targets
 /// `bridge/targets-training.npy`, `bridge/targets-test.npy` (rows named by `training-stimuli.txt`,

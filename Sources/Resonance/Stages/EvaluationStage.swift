@@ -13,7 +13,7 @@ public struct AccuracySummary: Sendable, Codable, Equatable {
   public var perSubject: [String: Double]
 }
 
-/// The identification metrics of a reconstruction (DESIGN §3 step 10), saved as `evaluation/identification.json`.
+/// The identification metrics of a reconstruction (Docs/method.md §10), saved as `evaluation/identification.json`.
 public struct IdentificationEvaluation: Sendable, Codable, Equatable {
   /// Strict identification accuracy (ties fail), mean and population standard deviation over subjects.
   public var strict: AccuracySummary

@@ -16,7 +16,7 @@ public struct GeneratedCandidate: Sendable, Codable, Equatable {
   public var brainScore: Double?
 }
 
-/// MusicLDM generation from decoded embeddings (DESIGN §3 step 11): one task per subject, chunk of test clips and
+/// MusicLDM generation from decoded embeddings (Docs/method.md §11): one task per subject, chunk of test clips and
 /// candidate seed. Candidate `k` of test clip `i` uses seed `seed + 1000·i + k`, for every subject.
 ///
 /// Writes `generation/sub-XXX/<stimulus>/candidate-K.wav` (16 kHz mono) and `candidate-K.json`. With more than one

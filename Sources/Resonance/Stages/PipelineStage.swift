@@ -1,7 +1,7 @@
 import Foundation
 import TaskFMRI
 
-/// The stages of the reconstruction, in the order they run (DESIGN §8).
+/// The stages of the reconstruction, in the order they run (Docs/architecture.md).
 public enum StageName: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
   /// The template subject's brain mask.
   case templateMask = "template-mask"

@@ -39,7 +39,7 @@ public struct SelectionSummary: Sendable, Codable, Equatable {
   public var sweep: [ThresholdAccuracy]
 }
 
-/// Voxel selection on the template subject (DESIGN §3 step 6): the encoding model on the training stimuli, the
+/// Voxel selection on the template subject (Docs/method.md §6): the encoding model on the training stimuli, the
 /// threshold chosen inside the training data (or fixed), smoothing and the cluster filter — or a ready mask.
 ///
 /// Writes `selection/voxels.nii.gz` (the selected voxels), `selection/columns.npy` (their template-mask columns),
