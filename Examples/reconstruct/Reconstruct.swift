@@ -54,9 +54,20 @@ extension Reconstruct {
     @OptionGroup var settings: SettingOptions
     @Option(help: "Output (run) folder; an existing one with the same run is resumed.")
     var out: String
+    @Flag(help: "Check every input and print the plan with estimated time and memory per stage; run nothing.")
+    var check = false
 
     func run() throws {
       let specification = try settings.specification(inputs: inputs)
+      if check {
+        do {
+          let report = try Reconstructor(specification: specification, output: URL(fileURLWithPath: out)).check()
+          print(report)
+        } catch {
+          throw CommandFailure(error: error)
+        }
+        return
+      }
       if specification.inputs.usesDemoModels {
         print(
           "NOTE: using the embedded tiny CLAP/MusicLDM models with seeded random weights: the audio will be noise-like."

@@ -159,3 +159,39 @@ struct PlantedStructureTests {
     #expect(precision > 3 * baseRate, "precision \(precision), base rate \(baseRate)")
   }
 }
+
+@Suite("the preflight (reconstruct --check)")
+struct PreflightTests {
+  @Test("it checks every input, runs no stage, and plans every stage; a missing stimulus stops it by name")
+  func preflight() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let tests = ReconstructionTests()
+    let report = try Reconstructor(inputs: tests.inputs(), options: tests.options(audio: true), output: folder)
+      .check()
+    #expect(
+      report.checks.map(\.subject) == [
+        "design", "runs", "stimuli", "CLAP", "MusicLDM text encoder", "MusicLDM", "template mask", "disk",
+      ])
+    #expect(report.stages.map(\.stage) == StageName.allCases)
+    #expect(report.stages.allSatisfy { $0.pending == $0.tasks && $0.seconds > 0 })
+    #expect(report.measuredGFLOPs > 0 && report.outputBytes > 0)
+    #expect(RunDirectory(folder).records(stage: .templateMask).isEmpty)
+    #expect("\(report)".contains("generate"))
+    // A dataset whose stimuli folder lost one file.
+    let copy = folder.appendingPathComponent("stimuli")
+    try FileManager.default.copyItem(at: TinyDataset.root.appendingPathComponent("stimuli"), to: copy)
+    let victim = try #require(
+      FileManager.default.enumerator(atPath: copy.path)?.allObjects.compactMap { $0 as? String }.first {
+        $0.hasSuffix(".wav")
+      })
+    try FileManager.default.removeItem(at: copy.appendingPathComponent(victim))
+    var inputs = tests.inputs()
+    inputs.stimuli = copy
+    let error = #expect(throws: PipelineError.self) {
+      try Reconstructor(inputs: inputs, options: tests.options(audio: true), output: folder.appendingPathComponent("b"))
+        .check()
+    }
+    #expect("\(error!)".contains((victim as NSString).lastPathComponent), "\(error!)")
+  }
+}
