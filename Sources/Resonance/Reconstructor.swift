@@ -121,20 +121,26 @@ public struct Reconstructor: Sendable {
     case .all: generationSubjects = design.subjects
     case .listed(let listed): generationSubjects = design.subjects.filter(listed.contains)
     }
+    let brainGuided = options.generation.enabled && options.generation.candidateSeeds > 1
     let generation = GenerationStage(
       configuration: .init(generation: options.generation, subjects: generationSubjects, seed: options.seed),
       musicLDM: inputs.musicLDM, clap: inputs.clap, design: design)
     return [
-      TemplateMaskStage(configuration: .init(dataset: options.dataset), experiment: experiment),
+      TemplateMaskStage(
+        configuration: .init(
+          templateSubject: options.dataset.templateSubject, space: options.dataset.space,
+          maskStrategy: options.dataset.maskStrategy, trainingTask: options.dataset.trainingTask,
+          testTask: options.dataset.testTask),
+        experiment: experiment),
       SubjectLoadingStage(configuration: options.dataset, experiment: experiment, design: design),
       embedding,
       BridgeStage(
         configuration: inputs.bridge.map { .given($0) } ?? .fitted(bridgeMethod), musicLDM: inputs.musicLDM,
         stimuli: inputs.stimuli, features: features, design: design),
       VoxelSelectionStage(
-        configuration: .init(
-          selection: options.voxelSelection, readyMask: inputs.voxelMask,
-          keepsEncodingWeights: options.generation.enabled && options.generation.candidateSeeds > 1),
+        configuration: inputs.voxelMask.map {
+          .readyMask($0, encodingAlphasForWeights: brainGuided ? options.voxelSelection.encodingAlphas : nil)
+        } ?? .encodingModel(options.voxelSelection, keepsEncodingWeights: brainGuided),
         design: design, features: features),
       AlignmentStage(configuration: options.alignment, design: design),
       DecodingStage(configuration: options.decoder, design: design),

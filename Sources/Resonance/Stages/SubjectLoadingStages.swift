@@ -24,8 +24,22 @@ public struct ExperimentLocation: Sendable, Codable, Equatable {
 public struct TemplateMaskStage: PipelineStage {
   /// What the mask depends on.
   public struct Configuration: Sendable, Codable, Equatable {
-    /// The template subject, the output space and the mask strategy (epoching is not used).
-    public var dataset: DatasetLoadingOptions
+    /// The template subject.
+    public var templateSubject: String
+    /// The output space of the preprocessed runs.
+    public var space: String
+    /// Where the mask comes from.
+    public var maskStrategy: MaskStrategy
+    /// The task labels (the EPI mask is computed on the first run in file order).
+    public var trainingTask: String
+    /// See ``trainingTask``.
+    public var testTask: String
+
+    var loadingOptions: DatasetLoadingOptions {
+      DatasetLoadingOptions(
+        templateSubject: templateSubject, space: space, maskStrategy: maskStrategy, trainingTask: trainingTask,
+        testTask: testTask)
+    }
   }
 
   /// The stage's name.
@@ -37,17 +51,17 @@ public struct TemplateMaskStage: PipelineStage {
   /// The experiment.
   public let experiment: ExperimentLocation
   /// The stage's tasks.
-  public var tasks: [String] { ["sub-\(configuration.dataset.templateSubject)"] }
+  public var tasks: [String] { ["sub-\(configuration.templateSubject)"] }
 
   /// The mask file.
   public static let maskFile = "template/mask.nii.gz"
 
   /// Runs task `index`.
   public func run(task index: Int, in directory: RunDirectory, context: StageContext) throws(PipelineError) {
-    let dataset = try experiment.open(configuration.dataset)
+    let dataset = try experiment.open(configuration.loadingOptions)
     let mask: BrainMask
     do {
-      mask = try dataset.brainMask(subject: configuration.dataset.templateSubject)
+      mask = try dataset.brainMask(subject: configuration.templateSubject)
     } catch {
       throw .dataset(error)
     }

@@ -47,14 +47,14 @@ public struct SelectionSummary: Sendable, Codable, Equatable {
 /// (when the encoding model is fitted), and `selection/encoding-weights.npz` (`weight` features × selected voxels,
 /// `intercept`) when brain-guided seed selection needs the encoding model.
 public struct VoxelSelectionStage: PipelineStage {
-  /// The selection settings, plus whether the encoding weights must be kept.
-  public struct Configuration: Sendable, Codable, Equatable {
-    /// Score, thresholds, smoothing, cluster size, encoding alphas.
-    public var selection: VoxelSelectionConfiguration
-    /// A ready mask replacing the encoding-based selection.
-    public var readyMask: URL?
-    /// Whether to save the encoding weights (brain-guided seed selection).
-    public var keepsEncodingWeights: Bool
+  /// How voxels are selected.
+  public enum Configuration: Sendable, Codable, Equatable {
+    /// By the encoding model (score, thresholds, smoothing, cluster size, alphas); the encoding weights are kept
+    /// when brain-guided seed selection needs them.
+    case encodingModel(VoxelSelectionConfiguration, keepsEncodingWeights: Bool)
+    /// By a ready mask; the encoding model is still fitted, with these alphas, when brain-guided seed selection
+    /// needs its weights.
+    case readyMask(URL, encodingAlphasForWeights: [Double]?)
   }
 
   /// The stage's name.
@@ -76,40 +76,40 @@ public struct VoxelSelectionStage: PipelineStage {
   public func run(task index: Int, in directory: RunDirectory, context: StageContext) throws(PipelineError) {
     let template = try TemplateMaskStage.mask(in: directory)
     let masker = Masker(mask: template)
-    let settings = configuration.selection
     var maps: EncodingMaps?
     let selection: VoxelSelection
     var sweep: [ThresholdAccuracy] = []
     let choice: ThresholdChoice
-    if configuration.readyMask == nil || configuration.keepsEncodingWeights {
-      let pairs = try SubjectLoadingStage.pairs(subject: design.subjects[0], design: design, in: directory)
-      let space = try StimulusEmbeddingStage.features(
-        named: features.name, design: design, taskCount: features.taskCount, in: directory)
-      let trainingFeatures: Matrix<Float>
-      do { trainingFeatures = try space.rows(for: design.trainingStimuli) } catch { throw .dataset(error) }
-      if let url = configuration.readyMask {
-        context.progress("encoding model: \(pairs.training.responses.rows) stimuli × \(masker.mask.count) voxels")
-        do {
-          maps = try VoxelEncoder(ridge: RidgeCrossValidation(alphas: settings.encodingAlphas)).fit(
-            features: trainingFeatures, responses: pairs.training.responses, masker: masker)
-        } catch {
-          throw .voxelSelection(error)
-        }
-        selection = try Self.readyMask(url, masker: masker)
-        choice = .readyMask
-      } else {
-        let result = try Self.select(
-          features: trainingFeatures, responses: pairs.training.responses,
-          decodingTargets: settings.fixedThreshold == nil ? try BridgeStage.targets(in: directory).training : nil,
-          masker: masker, settings: settings, progress: context.progress)
-        maps = result.maps
-        selection = result.selection
-        sweep = result.sweep
-        choice = result.choice
-      }
-    } else {
-      selection = try Self.readyMask(configuration.readyMask!, masker: masker)
+    var score = EncodingScore.crossValidatedCorrelation
+    var keepsWeights = false
+    switch configuration {
+    case .readyMask(let url, nil):
+      selection = try Self.readyMask(url, masker: masker)
       choice = .readyMask
+    case .readyMask(let url, let alphas?):
+      keepsWeights = true
+      let (responses, trainingFeatures) = try trainingData(in: directory)
+      context.progress("encoding model: \(responses.rows) stimuli × \(masker.mask.count) voxels")
+      do {
+        maps = try VoxelEncoder(ridge: RidgeCrossValidation(alphas: alphas)).fit(
+          features: trainingFeatures, responses: responses, masker: masker)
+      } catch {
+        throw .voxelSelection(error)
+      }
+      selection = try Self.readyMask(url, masker: masker)
+      choice = .readyMask
+    case .encodingModel(let settings, let keepsEncodingWeights):
+      keepsWeights = keepsEncodingWeights
+      score = settings.score
+      let (responses, trainingFeatures) = try trainingData(in: directory)
+      let result = try Self.select(
+        features: trainingFeatures, responses: responses,
+        decodingTargets: settings.fixedThreshold == nil ? try BridgeStage.targets(in: directory).training : nil,
+        masker: masker, settings: settings, progress: context.progress)
+      maps = result.maps
+      selection = result.selection
+      sweep = result.sweep
+      choice = result.choice
     }
     guard !selection.isEmpty else {
       throw .emptySelection(
@@ -135,7 +135,7 @@ public struct VoxelSelectionStage: PipelineStage {
           throw .io(path: directory.url(file).path, reason: "\(error)")
         }
       }
-      if configuration.keepsEncodingWeights {
+      if keepsWeights {
         let weights = maps.model.weights.columns(at: selection.columns)
         let intercept = maps.model.intercept.isEmpty ? [] : selection.columns.map { maps.model.intercept[$0] }
         do {
@@ -159,9 +159,21 @@ public struct VoxelSelectionStage: PipelineStage {
     }
     try directory.writeJSON(
       SelectionSummary(
-        threshold: selection.threshold, thresholdChoice: choice, score: configuration.selection.score,
+        threshold: selection.threshold, thresholdChoice: choice, score: score,
         voxelCount: selection.columns.count, templateVoxelCount: template.count, sweep: sweep),
       to: Self.summaryFile)
+  }
+
+  /// The template's training responses and the training stimuli's features.
+  func trainingData(in directory: RunDirectory) throws(PipelineError) -> (
+    responses: Matrix<Float>, features: Matrix<Float>
+  ) {
+    let pairs = try SubjectLoadingStage.pairs(subject: design.subjects[0], design: design, in: directory)
+    let space = try StimulusEmbeddingStage.features(
+      named: features.name, design: design, taskCount: features.taskCount, in: directory)
+    do { return (pairs.training.responses, try space.rows(for: design.trainingStimuli)) } catch {
+      throw .dataset(error)
+    }
   }
 
   /// What ``select(features:responses:decodingTargets:masker:settings:progress:)`` found.
