@@ -20,7 +20,11 @@ struct EmbedAudio: ParsableCommand {
     commandName: "embed-audio",
     abstract: "Embed audio files with a CLAP model (HTSAT audio tower + projection, L2-normalised).")
 
-  @Option(name: .long, help: "Hugging Face CLAP folder (config.json, model.safetensors, preprocessor_config.json…).")
+  @Option(
+    name: .long,
+    help:
+      "Hugging Face CLAP folder (config.json, weights as model.safetensors or pytorch_model.bin, sharded or not, preprocessor_config.json…)."
+  )
   var model: String
 
   @Option(name: .long, help: "Output .npy path (float32, files × projection_dim).")

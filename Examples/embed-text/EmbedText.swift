@@ -14,7 +14,11 @@ struct EmbedText: ParsableCommand {
     commandName: "embed-text",
     abstract: "Embed captions with a CLAP model (RoBERTa text tower + projection, L2-normalised).")
 
-  @Option(name: .long, help: "Hugging Face CLAP folder (config.json, model.safetensors, vocab.json, merges.txt…).")
+  @Option(
+    name: .long,
+    help:
+      "Hugging Face CLAP folder (config.json, weights as model.safetensors or pytorch_model.bin, sharded or not, vocab.json, merges.txt…)."
+  )
   var model: String
 
   @Option(name: .long, help: "Output .npy path (float32, captions × projection_dim).")

@@ -7,6 +7,9 @@ public enum AudioError: Error, Equatable, Sendable, CustomStringConvertible {
   case unreadableFile(path: String, reason: String)
   /// libsndfile opened `path` but reading its samples failed part way.
   case corruptFile(path: String, framesExpected: Int, framesRead: Int)
+  /// The file's audio data ends before its header says (a truncated download): the container declares
+  /// `declaredBytes` of sample data but only `availableBytes` follow the header.
+  case truncatedFile(path: String, declaredBytes: Int, availableBytes: Int)
   /// The file at `path` holds no audio frames (or the buffer to write is empty).
   case emptyAudio(path: String)
   /// The requested output format is not supported for this file, for example FLAC with more than 8 channels.
@@ -33,6 +36,9 @@ public enum AudioError: Error, Equatable, Sendable, CustomStringConvertible {
       return "The audio file \(path) could not be opened: \(reason)."
     case .corruptFile(let path, let framesExpected, let framesRead):
       return "The audio file \(path) announces \(framesExpected) frames but only \(framesRead) could be read."
+    case .truncatedFile(let path, let declaredBytes, let availableBytes):
+      return
+        "The audio file \(path) is truncated: its header declares \(declaredBytes) bytes of audio data but only \(availableBytes) follow the header (an incomplete download or copy)."
     case .emptyAudio(let path):
       return "The audio at \(path) holds no frames."
     case .unsupportedFormat(let path, let format, let reason):

@@ -67,3 +67,30 @@ public struct Resampler: Sendable, Equatable {
     return try AudioBuffer(samples: output, channels: buffer.channels, sampleRate: outputRate)
   }
 }
+
+extension Resampler {
+  /// librosa's default resampler (`res_type="soxr_hq"`, librosa ≥ 0.10): libsoxr's `SOXR_HQ` recipe with no
+  /// extra flags, as python-soxr configures it (`soxr_quality_spec(SOXR_HQ, 0)`).
+  public static let librosaDefault = Resampler(quality: .high)
+
+  /// The frame count librosa's `resample` returns: `ceil(frames · (outputRate / inputRate))`, computed in that
+  /// order in double precision (its `fix_length`).
+  public static func librosaFrameCount(inputFrames: Int, inputRate: Double, outputRate: Double) -> Int {
+    Int((Double(inputFrames) * (outputRate / inputRate)).rounded(.up))
+  }
+
+  /// Resamples as `librosa.resample(y, orig_sr=buffer.sampleRate, target_sr=outputRate)` with this resampler's
+  /// recipe: the libsoxr output of ``resample(_:to:)`` (`round(frames · ratio)` frames), zero-padded or cut to
+  /// ``librosaFrameCount(inputFrames:inputRate:outputRate:)`` frames.
+  ///
+  /// - Throws: the errors of ``resample(_:to:)``.
+  public func resampleLikeLibrosa(_ buffer: AudioBuffer, to outputRate: Double) throws(AudioError) -> AudioBuffer {
+    let resampled = try resample(buffer, to: outputRate)
+    let frames = Self.librosaFrameCount(
+      inputFrames: buffer.frameCount, inputRate: buffer.sampleRate, outputRate: outputRate)
+    guard frames != resampled.frameCount else { return resampled }
+    var samples = Array(resampled.samples.prefix(frames * buffer.channels))
+    samples += [Float](repeating: 0, count: frames * buffer.channels - samples.count)
+    return try AudioBuffer(samples: samples, channels: buffer.channels, sampleRate: outputRate)
+  }
+}

@@ -46,7 +46,8 @@ public struct StimulusClip: Sendable, Equatable {
   /// Extracts the presented clip starting at `startSeconds` from `track`.
   ///
   /// The start sample is `round(startSeconds · rate)`. A window reaching past the end by less than one sample's
-  /// worth of rounding is accepted; anything further throws.
+  /// worth of rounding is accepted; anything further throws (``extractPadded(from:startSeconds:)`` zero-pads
+  /// instead).
   ///
   /// - Returns: A mono buffer of `round(durationSeconds · rate)` samples at the track's rate.
   /// - Throws: ``AudioError/invalidClipParameter(name:value:reason:)`` for a non-positive duration, negative or
@@ -54,6 +55,45 @@ public struct StimulusClip: Sendable, Equatable {
   ///   when the window leaves the track; ``AudioError/silentClip(startSeconds:)`` when the clip is all zeros and
   ///   a level is requested.
   public func extract(from track: AudioBuffer, startSeconds: Double) throws(AudioError) -> AudioBuffer {
+    try cut(from: track, startSeconds: startSeconds, padding: false).audio
+  }
+
+  /// A clip cut from a track that may end before the clip does, and how much of it is padding.
+  public struct PaddedClip: Sendable, Equatable {
+    /// The finished clip: `round(durationSeconds · rate)` mono samples.
+    public var audio: AudioBuffer
+    /// Trailing samples that lie past the track's end (zeros before fading and levelling).
+    public var paddedSampleCount: Int
+    /// ``paddedSampleCount`` in seconds (`paddedSampleCount / rate`); 0 when the track covers the clip.
+    public var paddingSeconds: Double { Double(paddedSampleCount) / audio.sampleRate }
+  }
+
+  /// Extracts the presented clip starting at `startSeconds`, zero-padding the part that runs past the end of a
+  /// short track (GTZAN holds tracks shorter than 30 s).
+  ///
+  /// The clip is the track's samples from `round(startSeconds · rate)` followed by zeros up to
+  /// `round(durationSeconds · rate)` samples; the fades and the RMS level are then applied to the whole padded
+  /// clip, as it would be played (so the level is that of the clip with its silent tail). Identical to
+  /// ``extract(from:startSeconds:)`` when the track covers the clip.
+  ///
+  /// - Returns: the clip and its padding.
+  /// - Throws: the errors of ``extract(from:startSeconds:)``; ``AudioError/clipOutOfRange(startSeconds:durationSeconds:availableSeconds:)``
+  ///   only when the clip would start at or after the track's end (nothing of the track in it) or before 0.
+  public func extractPadded(from track: AudioBuffer, startSeconds: Double) throws(AudioError) -> PaddedClip {
+    try cut(from: track, startSeconds: startSeconds, padding: true)
+  }
+
+  /// The padding, in seconds, that ``extractPadded(from:startSeconds:)`` will add for a track of `trackFrames`
+  /// frames at `sampleRate` (from the header alone, before decoding): `max(0, first + count − trackFrames) / rate`
+  /// with `first = round(startSeconds · rate)` and `count = round(durationSeconds · rate)`.
+  /// Windows that are not finite give infinity.
+  public func paddingSeconds(trackFrames: Int, sampleRate: Double, startSeconds: Double) -> Double {
+    let end = ((startSeconds * sampleRate).rounded() + (durationSeconds * sampleRate).rounded())
+    guard end.isFinite else { return .infinity }
+    return max(0, end - Double(trackFrames)) / sampleRate
+  }
+
+  private func cut(from track: AudioBuffer, startSeconds: Double, padding: Bool) throws(AudioError) -> PaddedClip {
     guard durationSeconds.isFinite, durationSeconds > 0 else {
       throw .invalidClipParameter(name: "durationSeconds", value: durationSeconds, reason: "it must be positive")
     }
@@ -66,14 +106,24 @@ public struct StimulusClip: Sendable, Equatable {
     }
     let mono = track.mixedToMono()
     let rate = mono.sampleRate
-    let count = Int((durationSeconds * rate).rounded())
-    let first = Int((startSeconds * rate).rounded())
-    guard startSeconds.isFinite, startSeconds >= 0, first + count <= mono.frameCount else {
+    // Windows far outside the track are refused before their sample indices are formed (no overflow).
+    guard startSeconds.isFinite, startSeconds >= 0, startSeconds * rate <= Double(mono.frameCount) + 1,
+      durationSeconds * rate <= Double(Int32.max)
+    else {
       throw .clipOutOfRange(
         startSeconds: startSeconds, durationSeconds: durationSeconds, availableSeconds: mono.durationSeconds)
     }
+    let count = Int((durationSeconds * rate).rounded())
+    let first = Int((startSeconds * rate).rounded())
+    let fits = first + count <= mono.frameCount
+    guard fits || (padding && first < mono.frameCount) else {
+      throw .clipOutOfRange(
+        startSeconds: startSeconds, durationSeconds: durationSeconds, availableSeconds: mono.durationSeconds)
+    }
+    let available = min(count, mono.frameCount - first)
     let fadeCount = Int((fadeSeconds * rate).rounded())
-    var clip = Array(mono.samples[first..<(first + count)])
+    var clip = Array(mono.samples[first..<(first + available)])
+    clip += [Float](repeating: 0, count: count - available)
     for index in 0..<count {
       clip[index] *= StimulusClip.fadeGain(index: index, count: count, fadeCount: fadeCount)
     }
@@ -83,6 +133,6 @@ public struct StimulusClip: Sendable, Equatable {
       let gain = Float(targetRMS / level)
       for index in 0..<count { clip[index] *= gain }
     }
-    return AudioBuffer(uncheckedMono: clip, sampleRate: rate)
+    return PaddedClip(audio: AudioBuffer(uncheckedMono: clip, sampleRate: rate), paddedSampleCount: count - available)
   }
 }

@@ -3,8 +3,10 @@ import TensorRuntime
 
 /// A CLAP model (unfused HTSAT audio tower + RoBERTa text tower) loaded from a Hugging Face folder.
 ///
-/// The folder holds `config.json`, `model.safetensors`, `preprocessor_config.json`, `vocab.json` and
-/// `merges.txt`, as `laion/clap-htsat-unfused` and `laion/larger_clap_music_and_speech` publish them. The module
+/// The folder holds `config.json`, the weights, `preprocessor_config.json`, `vocab.json` and `merges.txt`, as
+/// `laion/clap-htsat-unfused` and `laion/larger_clap_music_and_speech` publish them. The weights may be
+/// `model.safetensors`, `pytorch_model.bin`, or either sharded with its `.index.json`, in float32, float16 or
+/// bfloat16 (``Checkpoint/open(folder:names:)`` with ``WeightFileNames/transformers``). The module
 /// tree is built from `config.json`; every tensor name and shape is checked on load, and all problems are
 /// reported together. Embeddings are the reference's `get_audio_features` / `get_text_features`:
 /// `normalize(Linear₂(ReLU(Linear₁(pooled))))` with `normalize(x) = x / max(‖x‖₂, 1e-12)`.
@@ -50,8 +52,8 @@ public struct CLAPModel: Sendable {
     }
     let loader: ParameterLoader
     do {
-      loader = try ParameterLoader(path: path("model.safetensors"))
-    } catch let error as TensorRuntimeError {
+      loader = try ParameterLoader(folder: directory, names: .transformers)
+    } catch {
       throw CLAPError.invalidWeights(error)
     }
     audioEncoder = try HTSATAudioEncoder(
@@ -65,7 +67,7 @@ public struct CLAPModel: Sendable {
       outputSize: configuration.projectionDimension, activation: configuration.projectionActivation)
     do {
       try loader.finish(ignoring: CLAPModel.isIgnoredBuffer)
-    } catch let error as TensorRuntimeError {
+    } catch {
       throw CLAPError.invalidWeights(error)
     }
   }

@@ -141,7 +141,7 @@ extension Matrix {
     try rightHandSides.checkFinite(operation: "\(operation) (right-hand sides)")
   }
 
-  private static func check(_ info: Int, routine: String, positive: String) throws(LinearAlgebraError) {
+  static func check(_ info: Int, routine: String, positive: String) throws(LinearAlgebraError) {
     let name = (Scalar.self == Float.self ? "s" : "d") + routine
     if info < 0 {
       throw .lapackFailure(routine: name, info: info, meaning: "argument \(-info) had an illegal value")

@@ -19,14 +19,15 @@ public struct AutoencoderDecoder: Sendable {
   let normOut: GroupNorm
   let convolutionOut: Conv2D
 
-  /// Loads the decoder from a diffusers folder holding `config.json` and `diffusion_pytorch_model.safetensors`.
+  /// Loads the decoder from a diffusers folder holding `config.json` and the weights in any hub form
+  /// (`diffusion_pytorch_model.safetensors`, `.bin`, sharded, float32/16, bfloat16).
   ///
   /// - Throws: ``MusicLDMError`` naming the folder, file or tensors that are missing or wrong.
   public init(folder: URL) throws(MusicLDMError) {
     let configuration = try decodeConfiguration(
       AutoencoderConfiguration.self, at: folder.appendingPathComponent("config.json"))
     self = try loadComponent(
-      folder: folder, weightFile: "diffusion_pytorch_model.safetensors",
+      folder: folder, names: .diffusers,
       ignoring: { $0.hasPrefix("encoder.") || $0.hasPrefix("quant_conv.") },
       build: { loader in AutoencoderDecoder(configuration: configuration, loader: loader) })
   }

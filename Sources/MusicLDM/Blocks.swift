@@ -1,23 +1,27 @@
 import Foundation
 import TensorRuntime
 
-/// Loads a component's weights, checking every name and shape, and wraps loader errors with the file path.
+/// Loads a component's weights in any hub form (single or sharded safetensors or `.bin`, float32/16, bfloat16),
+/// checking every name and shape, and wraps loader errors with the file path.
 func loadComponent<T>(
-  folder: URL, weightFile: String, ignoring: @escaping (String) -> Bool = { _ in false },
+  folder: URL, names: WeightFileNames, ignoring: @escaping (String) -> Bool = { _ in false },
   build: (ParameterLoader) -> T
 ) throws(MusicLDMError) -> T {
-  let url = folder.appendingPathComponent(weightFile)
-  guard FileManager.default.fileExists(atPath: url.path) else {
-    throw .missingComponent(folder: folder.path, file: weightFile)
-  }
+  let loader: ParameterLoader
   do {
-    let loader = try ParameterLoader(path: url.path)
-    let component = build(loader)
-    try loader.finish(ignoring: ignoring)
-    return component
+    loader = try ParameterLoader(folder: folder.path, names: names)
+  } catch .missingWeights(_, let candidates) {
+    throw .missingComponent(folder: folder.path, file: candidates.joined(separator: " or "))
   } catch {
-    throw .invalidWeights(path: url.path, reason: "\(error)")
+    throw .invalidWeights(path: folder.path, reason: "\(error)")
   }
+  let component = build(loader)
+  do {
+    try loader.finish(ignoring: ignoring)
+  } catch {
+    throw .invalidWeights(path: loader.path, reason: "\(error)")
+  }
+  return component
 }
 
 /// `3 × 3` convolution with padding 1 (stride 1 or 2).

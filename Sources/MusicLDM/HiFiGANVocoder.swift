@@ -67,14 +67,15 @@ public struct HiFiGANVocoder: Sendable {
   let mean: Tensor?
   let scale: Tensor?
 
-  /// Loads the vocoder from a transformers folder holding `config.json` and `model.safetensors`.
+  /// Loads the vocoder from a transformers folder holding `config.json` and the weights in any hub form
+  /// (`model.safetensors`, `pytorch_model.bin`, sharded, float32/16, bfloat16).
   ///
   /// - Throws: ``MusicLDMError`` naming the folder, file or tensors that are missing or wrong.
   public init(folder: URL) throws(MusicLDMError) {
     let configuration = try decodeConfiguration(
       VocoderConfiguration.self, at: folder.appendingPathComponent("config.json"))
     self = try loadComponent(
-      folder: folder, weightFile: "model.safetensors",
+      folder: folder, names: .transformers,
       ignoring: { !configuration.normalizeBefore && ($0 == "mean" || $0 == "scale") },
       build: { loader in HiFiGANVocoder(configuration: configuration, loader: loader) })
   }

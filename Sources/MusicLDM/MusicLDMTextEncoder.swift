@@ -14,7 +14,8 @@ public struct MusicLDMTextEncoder: Sendable {
   /// Width of the embeddings (`projection_dim`).
   public let dimension: Int
 
-  /// Loads `text_encoder/config.json`, `text_encoder/model.safetensors` and `tokenizer/{vocab.json,merges.txt}`.
+  /// Loads `text_encoder/config.json`, the text encoder's weights (`model.safetensors`, `pytorch_model.bin` or
+  /// either sharded, float32/16 or bfloat16) and `tokenizer/{vocab.json,merges.txt}`.
   ///
   /// - Throws: ``MusicLDMError/missingComponent(folder:file:)``, ``MusicLDMError/invalidConfiguration(path:reason:)``
   ///   or ``MusicLDMError/invalidWeights(path:reason:)``.
@@ -22,7 +23,7 @@ public struct MusicLDMTextEncoder: Sendable {
     let textFolder = folder.appendingPathComponent("text_encoder")
     let tokenizerFolder = folder.appendingPathComponent("tokenizer")
     for file in [
-      "text_encoder/config.json", "text_encoder/model.safetensors", "tokenizer/vocab.json", "tokenizer/merges.txt",
+      "text_encoder/config.json", "tokenizer/vocab.json", "tokenizer/merges.txt",
     ]
     where !FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path) {
       throw .missingComponent(folder: folder.path, file: file)
@@ -35,7 +36,7 @@ public struct MusicLDMTextEncoder: Sendable {
       throw .invalidConfiguration(path: textFolder.path, reason: "\(error)")
     }
     let parts: (RobertaTextEncoder, ProjectionHead) = try loadComponent(
-      folder: textFolder, weightFile: "model.safetensors",
+      folder: textFolder, names: .transformers,
       ignoring: { name in
         name.hasPrefix("audio_model.") || name.hasPrefix("audio_projection.") || name.hasSuffix("position_ids")
           || name.hasSuffix("token_type_ids") || name.hasPrefix("logit_scale")

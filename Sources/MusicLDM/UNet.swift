@@ -30,7 +30,8 @@ public struct UNet: Sendable {
   let normOut: GroupNorm
   let convolutionOut: Conv2D
 
-  /// Loads the UNet from a diffusers folder holding `config.json` and `diffusion_pytorch_model.safetensors`.
+  /// Loads the UNet from a diffusers folder holding `config.json` and the weights in any hub form
+  /// (`diffusion_pytorch_model.safetensors`, `.bin`, sharded, float32/16, bfloat16).
   ///
   /// - Throws: ``MusicLDMError/invalidConfiguration(path:reason:)`` for an unreadable or non-MusicLDM config,
   ///   ``MusicLDMError/missingComponent(folder:file:)``, or ``MusicLDMError/invalidWeights(path:reason:)``
@@ -38,7 +39,7 @@ public struct UNet: Sendable {
   public init(folder: URL) throws(MusicLDMError) {
     let configuration = try decodeConfiguration(
       UNetConfiguration.self, at: folder.appendingPathComponent("config.json"))
-    self = try loadComponent(folder: folder, weightFile: "diffusion_pytorch_model.safetensors") { loader in
+    self = try loadComponent(folder: folder, names: .diffusers) { loader in
       UNet(configuration: configuration, loader: loader)
     }
   }

@@ -18,6 +18,15 @@ public enum BIDSError: Error, Sendable, Equatable, CustomStringConvertible {
   case invalidValue(path: String, line: Int, column: String, value: String)
   /// A file name does not follow the BIDS `key-value_…_suffix.extension` pattern.
   case invalidFileName(name: String)
+  /// No file of the dataset at `root` matches `query` (entities, suffix and extension).
+  case noMatchingFile(root: String, query: String)
+  /// Several files match `query` and no given entity tells them apart; `differingEntities` are the keys whose values
+  /// differ among the `candidates` (relative paths).
+  case ambiguousMatch(root: String, query: String, candidates: [String], differingEntities: [String])
+  /// A table cell holds no value (`n/a` or empty) where a number is required.
+  case missingValue(path: String, line: Int, column: String)
+  /// A metadata field differs between files that must share it (e.g. `RepetitionTime` across runs).
+  case inconsistentMetadata(field: String, values: [String])
 
   /// A full sentence describing the error.
   public var description: String {
@@ -40,6 +49,18 @@ public enum BIDSError: Error, Sendable, Equatable, CustomStringConvertible {
       return "Line \(line) of '\(path)' holds '\(value)' in column '\(column)', which is not a valid number."
     case .invalidFileName(let name):
       return "The file name '\(name)' does not follow the BIDS pattern key-value_..._suffix.extension."
+    case .noMatchingFile(let root, let query):
+      return "No file under '\(root)' matches \(query)."
+    case .ambiguousMatch(let root, let query, let candidates, let differing):
+      let hint =
+        differing.isEmpty
+        ? "" : " They differ in \(differing.joined(separator: ", ")); give that entity to choose one."
+      return
+        "Several files under '\(root)' match \(query): \(candidates.joined(separator: ", ")).\(hint)"
+    case .missingValue(let path, let line, let column):
+      return "Line \(line) of '\(path)' has no value in column '\(column)', where a number is required."
+    case .inconsistentMetadata(let field, let values):
+      return "\(field) differs between files that must share it: \(values.joined(separator: "; "))."
     }
   }
 }

@@ -1,14 +1,17 @@
-/// Collects a module tree's parameters from a safetensors file by name, checking every name and shape, and
-/// reports all problems at once.
+/// Collects a module tree's parameters from a checkpoint by name, checking every name and shape, and reports all
+/// problems at once.
 ///
 /// Modules ask for each parameter with ``tensor(_:shape:)`` using the checkpoint's own key (for example
 /// `"audio_model.audio_encoder.norm.weight"`). A missing or mis-shaped tensor is recorded and a zero tensor of
 /// the expected shape is returned so construction can continue; ``finish(ignoring:)`` then throws one
 /// ``TensorRuntimeError/weightsMismatch(path:missing:unexpected:mismatched:)`` listing every missing,
 /// unexpected (present in the file, never requested, not ignored) and mis-shaped tensor.
+///
+/// The checkpoint is any ``TensorArchive``: ``init(folder:names:)`` opens a model folder in whichever form the
+/// hub publishes it (see ``Checkpoint``).
 public final class ParameterLoader {
-  /// The file parameters are read from.
-  public let file: SafetensorsFile
+  /// The checkpoint parameters are read from.
+  public let archive: any TensorArchive
   /// Every parameter requested so far with the shape the module tree expects for it: the tree's full
   /// parameter list, usable to check a configuration against a checkpoint's header.
   public private(set) var expectedShapes: [String: [Int]] = [:]
@@ -17,41 +20,57 @@ public final class ParameterLoader {
   private var mismatched: [ShapeMismatch] = []
   private var conversionError: TensorRuntimeError?
 
-  /// Creates a loader over an open safetensors file.
-  public init(file: SafetensorsFile) {
-    self.file = file
+  /// Creates a loader over an open checkpoint.
+  public init(archive: any TensorArchive) {
+    self.archive = archive
   }
 
-  /// Opens `path` and creates a loader over it.
-  ///
-  /// - Throws: the errors of ``SafetensorsFile/init(path:)``.
-  public convenience init(path: String) throws {
-    self.init(file: try SafetensorsFile(path: path))
+  /// Creates a loader over an open safetensors file.
+  public convenience init(file: SafetensorsFile) {
+    self.init(archive: file)
   }
+
+  /// Opens one weights file (`.safetensors`, a `torch.save` `.bin`, or a shard index `.json`) and creates a
+  /// loader over it.
+  ///
+  /// - Throws: the errors of ``Checkpoint/open(file:)``.
+  public convenience init(path: String) throws(TensorRuntimeError) {
+    self.init(archive: try Checkpoint.open(file: path))
+  }
+
+  /// Opens the weights of a model folder (the first of `names.candidates` present) and creates a loader over them.
+  ///
+  /// - Throws: the errors of ``Checkpoint/open(folder:names:)``.
+  public convenience init(folder: String, names: WeightFileNames) throws(TensorRuntimeError) {
+    self.init(archive: try Checkpoint.open(folder: folder, names: names))
+  }
+
+  /// The checkpoint's path (the index file for a sharded checkpoint), for error messages.
+  public var path: String { archive.path }
 
   /// The tensor `name`, which must have shape `shape`; records a problem and returns zeros otherwise.
   public func tensor(_ name: String, shape: [Int]) -> Tensor {
     requested.insert(name)
     expectedShapes[name] = shape
-    guard let entry = file.entries[name] else {
+    guard let descriptor = archive.descriptors[name] else {
       missing.append(name)
       return Tensor(shape: shape)
     }
-    guard entry.shape == shape else {
-      mismatched.append(ShapeMismatch(name: name, expected: shape, actual: entry.shape))
+    guard descriptor.shape == shape else {
+      mismatched.append(ShapeMismatch(name: name, expected: shape, actual: descriptor.shape))
       return Tensor(shape: shape)
     }
     do {
-      return try file.tensor(named: name)
-    } catch let error as TensorRuntimeError {
+      return try archive.tensor(named: name)
+    } catch {
       if conversionError == nil { conversionError = error }
-    } catch {}
+    }
     return Tensor(shape: shape)
   }
 
-  /// Whether the file holds a tensor called `name` (for optional parameters such as biases).
+  /// Whether the checkpoint holds a tensor called `name` (for optional parameters such as biases).
   public func contains(_ name: String) -> Bool {
-    file.entries[name] != nil
+    archive.descriptors[name] != nil
   }
 
   /// Ends loading: throws if any requested tensor was missing, mis-shaped or not convertible, or if the file
@@ -61,11 +80,11 @@ public final class ParameterLoader {
   ///   `position_ids` or `num_batches_tracked`).
   /// - Throws: ``TensorRuntimeError/weightsMismatch(path:missing:unexpected:mismatched:)`` or the first
   ///   ``TensorRuntimeError/unsupportedDataType(path:tensor:dataType:)``.
-  public func finish(ignoring: (String) -> Bool = { _ in false }) throws {
-    let unexpected = file.tensorNames.filter { !requested.contains($0) && !ignoring($0) }
+  public func finish(ignoring: (String) -> Bool = { _ in false }) throws(TensorRuntimeError) {
+    let unexpected = archive.tensorNames.filter { !requested.contains($0) && !ignoring($0) }
     if !missing.isEmpty || !unexpected.isEmpty || !mismatched.isEmpty {
-      throw TensorRuntimeError.weightsMismatch(
-        path: file.path, missing: missing.sorted(), unexpected: unexpected, mismatched: mismatched)
+      throw .weightsMismatch(
+        path: archive.path, missing: missing.sorted(), unexpected: unexpected, mismatched: mismatched)
     }
     if let conversionError { throw conversionError }
   }
