@@ -91,6 +91,17 @@ struct SettingOptions: ParsableArguments {
   var templateSubject: String?
   @Option(help: "fMRIPrep output space of the preprocessed runs (default MNI152NLin2009cAsym).")
   var space: String?
+  @Option(
+    help: "fMRIPrep output resolution of the preprocessed runs (the res- entity, e.g. 2); default: any single one.")
+  var res: String?
+  @Option(help: "Repetition time in seconds for every run (default: each run's BOLD sidecars, by BIDS inheritance).")
+  var repetitionTime: Double?
+  @Option(
+    parsing: .upToNextOption,
+    help:
+      "fMRIPrep confound columns regressed out of every run (desc-confounds_timeseries.tsv), e.g. --confounds trans_x rot_x."
+  )
+  var confounds: [String] = []
   @Option(help: "Mask strategy: epiFromFirstRun (authors) or derivativesBrainMask.")
   var maskStrategy: MaskStrategy?
   @Option(help: "BIDS task label of the training runs (default Training).")
@@ -99,6 +110,8 @@ struct SettingOptions: ParsableArguments {
   var testTask: String?
   @Flag(help: "Drop each run's onset-0 event (the repeat of the previous run's last clip) instead of averaging it in.")
   var dropOnsetZero = false
+  @Flag(help: "Leave out a stimulus whose audio cannot be decoded (and its events in every subject) instead of stopping.")
+  var skipUnreadableStimuli = false
   @Option(help: "Seed of every random choice.")
   var seed: UInt64?
   // Stimulus features.
@@ -160,8 +173,12 @@ struct SettingOptions: ParsableArguments {
     if let maskStrategy { options.dataset.maskStrategy = maskStrategy }
     if let trainingTask { options.dataset.trainingTask = trainingTask }
     if let testTask { options.dataset.testTask = testTask }
+    if let res { options.dataset.resolution = res }
+    if let repetitionTime { options.dataset.repetitionTime = .fixed(repetitionTime) }
+    if !confounds.isEmpty { options.dataset.confounds = confounds }
     if dropOnsetZero { options.dataset.epoching.dropOnsetZeroEvents = true }
     if let seed { options.seed = seed }
+    if skipUnreadableStimuli { options.skipsUnreadableStimuli = true }
     if let clipWindow { options.stimulusEmbedding.window = clipWindow }
     if let stimuliPerTask { options.stimulusEmbedding.stimuliPerTask = stimuliPerTask }
     if let bridgeMethod { options.bridge.method = bridgeMethod }

@@ -100,10 +100,11 @@ extension Reconstructor {
     let dataset = try ExperimentLocation(bids: inputs.bids, derivatives: inputs.derivatives).open(options.dataset)
     var grid: (shape: [Int], file: String)?
     var runCount = 0
+    var repetitionTimes = Set<Double>()
     for subject in design.subjects {
       let runs: [(task: String, run: Int, file: BIDSFile)]
       do { runs = try dataset.preprocessedRuns(subject: subject) } catch { throw .dataset(error) }
-      for (_, _, file) in runs {
+      for (task, run, file) in runs {
         let header: NIfTIHeader
         do { header = try NIfTIVolumeReader(path: file.path).header } catch { throw .image(error) }
         let shape = Array(header.dimensions.prefix(3))
@@ -114,14 +115,27 @@ extension Reconstructor {
               templateShape: grid.shape))
         }
         if grid == nil { grid = (shape, file.path) }
-        let tr = options.dataset.epoching.repetitionTimeSeconds
+        let tr: Double
+        do { tr = try dataset.repetitionTime(subject: subject, task: task, run: run) } catch { throw .dataset(error) }
+        repetitionTimes.insert(tr)
         if let headerTR = header.repetitionTime, abs(headerTR - tr) > 1e-3 {
           warnings.append("\(file.path): the header's repetition time is \(headerTR) s, epoching uses \(tr) s")
         }
+        if let confounds = try? dataset.confounds(for: file), confounds.rows != header.volumeCount {
+          throw .dataset(
+            .countMismatch(
+              context: "Confound rows of sub-\(subject) task-\(task) run-\(run)", expected: header.volumeCount,
+              actual: confounds.rows))
+        }
+        do { _ = try dataset.confounds(for: file) } catch { throw .dataset(error) }
         runCount += 1
       }
     }
-    passed("runs", "\(runCount) preprocessed runs on one grid \(grid?.shape ?? [])")
+    passed(
+      "runs",
+      "\(runCount) preprocessed runs on one grid \(grid?.shape ?? []), repetition time "
+        + repetitionTimes.sorted().map { "\($0) s" }.joined(separator: ", ")
+        + (options.dataset.confounds.isEmpty ? "" : ", confounds \(options.dataset.confounds)"))
     // Stimuli: readable (plan() opened each header), long enough for the presented clip.
     var shortest = Double.infinity
     for stimulus in design.allStimuli {

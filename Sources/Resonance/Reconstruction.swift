@@ -60,6 +60,10 @@ public struct ReconstructionResults: Sendable, Codable {
   public var featureSpace: String
   /// Where the embedding bridge came from (written to `bridge/bridge.npz` either way).
   public var bridge: String
+  /// Stimuli left out because their audio cannot be used (with the run's option to skip them).
+  public var skippedStimuli: [SkippedStimulus]
+  /// Stimuli whose presented clip runs past their track's end, with the seconds of silence padding it.
+  public var paddedStimuli: [PaddedStimulus]
   /// The ready voxel mask used instead of the encoding-based selection; absent when voxels were selected by the
   /// encoding model.
   public var voxelMask: String?

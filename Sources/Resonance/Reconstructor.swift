@@ -76,35 +76,59 @@ public struct Reconstructor: Sendable {
     } else {
       let dataset = try ExperimentLocation(bids: inputs.bids, derivatives: inputs.derivatives)
         .open(specification.options.dataset)
-      design = try ExperimentDesign.read(dataset: dataset, subjects: specification.options.subjects)
-      for subject in design.subjects {
+      var found = try ExperimentDesign.read(dataset: dataset, subjects: specification.options.subjects)
+      for subject in found.subjects {
         do { _ = try dataset.preprocessedRuns(subject: subject) } catch { throw .dataset(error) }
       }
       if inputs.features == nil || specification.options.generation.enabled {
-        try Self.checkStimuli(design.allStimuli, folder: inputs.stimuli)
+        let (skipped, padded) = try Self.checkStimuli(
+          found, folder: inputs.stimuli, skipsUnreadable: specification.options.skipsUnreadableStimuli)
+        if !skipped.isEmpty {
+          found = try ExperimentDesign.read(
+            dataset: dataset, subjects: specification.options.subjects, skipping: skipped)
+        }
+        found.paddedStimuli = padded
       }
+      design = found
       try directory.writeJSON(design, to: ExperimentDesign.file)
     }
     return Plan(design: design, stages: Self.stages(for: specification, design: design))
   }
 
-  /// Opens every stimulus's audio file once (header only), so that a missing or unreadable file stops the run
-  /// before any heavy work.
-  static func checkStimuli(_ stimuli: [Stimulus], folder: URL) throws(PipelineError) {
-    for stimulus in stimuli {
+  /// Opens and decodes every stimulus's audio file once, before any heavy work: a missing file stops the run; a file
+  /// that cannot be decoded or whose data ends before its header says (a truncated download) stops it too, unless
+  /// `skipsUnreadable`, which leaves it out. A track that ends before its clip does is padded with silence.
+  ///
+  /// - Returns: The stimuli left out, and the padding of each stimulus whose clip runs past its track's end.
+  static func checkStimuli(
+    _ design: ExperimentDesign, folder: URL, skipsUnreadable: Bool
+  ) throws(PipelineError) -> (skipped: [SkippedStimulus], padded: [PaddedStimulus]) {
+    var skipped: [SkippedStimulus] = []
+    var padded: [PaddedStimulus] = []
+    for stimulus in design.allStimuli {
       let url = folder.appendingPathComponent(stimulus.relativeAudioPath)
       guard FileManager.default.fileExists(atPath: url.path) else {
         throw .missingStimulusAudio(stimulus: stimulus.identifier, file: url.path)
       }
-      do { _ = try AudioFile.info(at: url) } catch {
-        throw .stimulusAudio(stimulus: stimulus.identifier, file: url.path, error)
+      let info: AudioFile.Info
+      do {
+        info = try AudioFile.check(at: url)
+      } catch {
+        guard skipsUnreadable else { throw .stimulusAudio(stimulus: stimulus.identifier, file: url.path, error) }
+        skipped.append(SkippedStimulus(stimulus: stimulus, file: url.path, reason: error.description))
+        continue
       }
+      let padding = StimulusClip().paddingSeconds(
+        trackFrames: info.frameCount, sampleRate: info.sampleRate, startSeconds: design.clipStart(of: stimulus))
+      if padding > 0 { padded.append(PaddedStimulus(stimulus: stimulus.identifier, seconds: padding)) }
     }
+    return (skipped, padded)
   }
 
   /// The stages of a specification, in run order, each with only the settings it uses.
   public static func stages(for specification: RunSpecification, design: ExperimentDesign) -> [any PipelineStage] {
-    let options = specification.options
+    var options = specification.options
+    options.dataset.excludedStimuli += design.skippedStimuli.map(\.stimulus)
     let inputs = specification.inputs
     let experiment = ExperimentLocation(bids: inputs.bids, derivatives: inputs.derivatives)
     let embedding = StimulusEmbeddingStage(

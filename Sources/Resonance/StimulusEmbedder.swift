@@ -57,12 +57,19 @@ public struct StimulusEmbedder {
     }
     let audio: AudioBuffer
     do throws(AudioError) {
-      let track = try AudioFile.read(from: url, mono: true)
-      let clip =
-        window == .presentedClip ? try StimulusClip().extract(from: track, startSeconds: clipStartSeconds) : track
-      audio =
-        clip.sampleRate == Double(model.sampleRate)
-        ? clip : try Resampler().resample(clip, to: Double(model.sampleRate))
+      switch window {
+      case .presentedClip:
+        // ds003720's stimulus: the clip cut at the track's rate (zero-padded past a short track's end), then
+        // resampled to CLAP's rate.
+        let track = try AudioFile.readMono(from: url, sampleRate: nil)
+        let clip = try StimulusClip().extractPadded(from: track, startSeconds: clipStartSeconds).audio
+        audio =
+          clip.sampleRate == Double(model.sampleRate)
+          ? clip : try Resampler().resample(clip, to: Double(model.sampleRate))
+      case .wholeTrack:
+        // The authors' loader: librosa.load(path, sr=48000) (mono average, soxr_hq).
+        audio = try AudioFile.readMono(from: url, sampleRate: Double(model.sampleRate))
+      }
     } catch {
       throw .stimulusAudio(stimulus: stimulus.identifier, file: url.path, error)
     }

@@ -5,10 +5,8 @@ import LinearAlgebra
 ///
 /// The defaults reproduce the authors' code: start volume `floor(onset / TR) + 3`, mean of the next 10
 /// volumes (fewer at the end of the run), every event used including the onset-0 repeat of the previous
-/// run's last clip.
+/// run's last clip. The repetition time is the run's own (``Epocher/repetitionTimeSeconds``), not an option.
 public struct EpochingOptions: Sendable, Hashable, Codable {
-  /// Repetition time in seconds (1.5 in ds003720).
-  public var repetitionTimeSeconds: Double
   /// Haemodynamic delay in volumes added to the onset volume (3 = 4.5 s).
   public var shiftVolumes: Int
   /// Number of volumes averaged per clip (10 = 15 s); a window that runs past the end is truncated.
@@ -18,11 +16,7 @@ public struct EpochingOptions: Sendable, Hashable, Codable {
   public var dropOnsetZeroEvents: Bool
 
   /// Creates options; the defaults are the authors' code.
-  public init(
-    repetitionTimeSeconds: Double = 1.5, shiftVolumes: Int = 3, windowVolumes: Int = 10,
-    dropOnsetZeroEvents: Bool = false
-  ) {
-    self.repetitionTimeSeconds = repetitionTimeSeconds
+  public init(shiftVolumes: Int = 3, windowVolumes: Int = 10, dropOnsetZeroEvents: Bool = false) {
     self.shiftVolumes = shiftVolumes
     self.windowVolumes = windowVolumes
     self.dropOnsetZeroEvents = dropOnsetZeroEvents
@@ -51,10 +45,13 @@ public struct StimulusResponses: Sendable, Equatable {
 public struct Epocher: Sendable {
   /// The options in force.
   public var options: EpochingOptions
+  /// The run's repetition time in seconds (``MusicGenreDataset`` passes each run's, from its BIDS sidecars).
+  public var repetitionTimeSeconds: Double
 
-  /// Creates an epocher.
-  public init(options: EpochingOptions = EpochingOptions()) {
+  /// Creates an epocher for runs of repetition time `repetitionTimeSeconds` (ds003720's 1.5 s by default).
+  public init(options: EpochingOptions = EpochingOptions(), repetitionTimeSeconds: Double = 1.5) {
     self.options = options
+    self.repetitionTimeSeconds = repetitionTimeSeconds
   }
 
   /// The per-run cleaning of the authors' code: linear detrend of every voxel over time, then z-score with
@@ -89,15 +86,35 @@ public struct Epocher: Sendable {
   ///   - run: A raw masked run, `time × voxels`.
   ///   - events: The run's events.
   ///   - runName: Used in error messages.
+  ///   - confounds: `time × k` confound regressors projected out between detrending and z-scoring, as nilearn's
+  ///     `signal.clean(detrend=True, standardize="zscore", confounds=…)` (LinearAlgebra's `cleanedColumns`); `nil`
+  ///     (the authors' code) uses the fused block kernel.
   /// - Returns: The kept events and an `events × voxels` matrix of cleaned epoch means.
-  /// - Throws: ``DatasetError/nonFiniteValue(run:file:volume:voxel:)`` for NaN or infinity in the run, and the errors
-  ///   of ``epochs(of:events:runName:)``.
+  /// - Throws: ``DatasetError/nonFiniteValue(run:file:volume:voxel:)`` for NaN or infinity in the run or the
+  ///   confounds, ``DatasetError/countMismatch(context:expected:actual:)`` when the confounds have another number of
+  ///   volumes, and the errors of ``epochs(of:events:runName:)``.
   public func cleanedEpochs(
-    of run: Matrix<Float>, events: [StimulusEvent], runName: String
+    of run: Matrix<Float>, events: [StimulusEvent], runName: String, confounds: Matrix<Double>? = nil
   ) throws(DatasetError) -> (events: [StimulusEvent], responses: Matrix<Float>) {
-    let (kept, windows) = try self.windows(events: events, volumeCount: run.rows, runName: runName)
     let cleaner = RunCleaner(run: run)
     try cleaner.checkFinite(run: runName)
+    if let confounds {
+      guard confounds.rows == run.rows else {
+        throw .countMismatch(context: "Confound time points of \(runName)", expected: run.rows, actual: confounds.rows)
+      }
+      if let position = confounds.firstNonFiniteIndex() {
+        throw .nonFiniteValue(
+          run: "\(runName) (confounds)", file: nil, volume: position.row, voxel: position.column)
+      }
+      let cleaned: Matrix<Float>
+      do {
+        cleaned = try run.cleanedColumns(detrend: true, standardize: .zscore, confounds: confounds)
+      } catch {
+        throw .invalidFile(path: runName, reason: "cleaning with confounds failed: \(error.description)")
+      }
+      return try epochs(of: cleaned, events: events, runName: runName)
+    }
+    let (kept, windows) = try self.windows(events: events, volumeCount: run.rows, runName: runName)
     let voxels = run.columns
     var means = Matrix<Float>(rows: kept.count, columns: voxels)
     means.withUnsafeMutableBufferPointer { target in
@@ -112,7 +129,7 @@ public struct Epocher: Sendable {
 
   /// The first volume of an event's window: `floor(onset / TR) + shift`.
   public func startVolume(onsetSeconds: Double) -> Int {
-    Int((onsetSeconds / options.repetitionTimeSeconds).rounded(.down)) + options.shiftVolumes
+    Int((onsetSeconds / repetitionTimeSeconds).rounded(.down)) + options.shiftVolumes
   }
 
   /// One mean response per event, in event order.

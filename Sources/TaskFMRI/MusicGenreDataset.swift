@@ -25,12 +25,24 @@ public struct DatasetLoadingOptions: Sendable, Hashable, Codable {
   public var trainingTask: String
   /// The BIDS task label of the test runs (`Test` in ds003720).
   public var testTask: String
+  /// The output resolution of the preprocessed runs (fMRIPrep's `res-` entity, `"2"` for the authors' 2 mm grid when
+  /// fMRIPrep was asked for `MNI152NLin2009cAsym:res-2`); `nil` accepts any, and several candidates are an error.
+  public var resolution: String?
+  /// Where each run's repetition time comes from.
+  public var repetitionTime: RepetitionTimeSource
+  /// fMRIPrep confound regressors (columns of `desc-confounds_timeseries.tsv`) projected out of every run during
+  /// cleaning, as nilearn's `signal.clean(confounds=…)`; empty (the authors' code) cleans without confounds.
+  public var confounds: [String]
+  /// Stimuli whose events are dropped from every run of every subject (for example stimuli whose audio cannot be
+  /// read); empty by default.
+  public var excludedStimuli: [Stimulus]
 
   /// Creates options; the defaults reproduce the authors' code.
   public init(
     templateSubject: String = "001", space: String = "MNI152NLin2009cAsym",
     maskStrategy: MaskStrategy = .epiFromFirstRun, epoching: EpochingOptions = EpochingOptions(),
-    trainingTask: String = "Training", testTask: String = "Test"
+    trainingTask: String = "Training", testTask: String = "Test", resolution: String? = nil,
+    repetitionTime: RepetitionTimeSource = .sidecars, confounds: [String] = [], excludedStimuli: [Stimulus] = []
   ) {
     self.templateSubject = templateSubject
     self.space = space
@@ -38,10 +50,15 @@ public struct DatasetLoadingOptions: Sendable, Hashable, Codable {
     self.epoching = epoching
     self.trainingTask = trainingTask
     self.testTask = testTask
+    self.resolution = resolution
+    self.repetitionTime = repetitionTime
+    self.confounds = confounds
+    self.excludedStimuli = excludedStimuli
   }
 
   private enum CodingKeys: String, CodingKey {
-    case templateSubject, space, maskStrategy, epoching, trainingTask, testTask
+    case templateSubject, space, maskStrategy, epoching, trainingTask, testTask, resolution, repetitionTime, confounds
+    case excludedStimuli
   }
 
   /// Decodes options; keys that are absent (configurations saved before they existed) take their defaults.
@@ -54,7 +71,20 @@ public struct DatasetLoadingOptions: Sendable, Hashable, Codable {
     epoching = try container.decodeIfPresent(EpochingOptions.self, forKey: .epoching) ?? defaults.epoching
     trainingTask = try container.decodeIfPresent(String.self, forKey: .trainingTask) ?? defaults.trainingTask
     testTask = try container.decodeIfPresent(String.self, forKey: .testTask) ?? defaults.testTask
+    resolution = try container.decodeIfPresent(String.self, forKey: .resolution)
+    repetitionTime =
+      try container.decodeIfPresent(RepetitionTimeSource.self, forKey: .repetitionTime) ?? defaults.repetitionTime
+    confounds = try container.decodeIfPresent([String].self, forKey: .confounds) ?? defaults.confounds
+    excludedStimuli = try container.decodeIfPresent([Stimulus].self, forKey: .excludedStimuli) ?? []
   }
+}
+
+/// Where a run's repetition time comes from.
+public enum RepetitionTimeSource: Sendable, Hashable, Codable {
+  /// The `RepetitionTime` of the run's BOLD sidecars, by BIDS inheritance (the nearest sidecar wins); the default.
+  case sidecars
+  /// A fixed value in seconds for every run (for datasets whose sidecars lack it).
+  case fixed(Double)
 }
 
 /// One subject's training and test pairs in the template's voxel space.
@@ -148,7 +178,8 @@ public struct MusicGenreDataset: Sendable {
   /// Subject labels of the raw dataset, sorted.
   public var subjects: [String] { raw.subjects }
 
-  /// The events of one run as stimulus events (genre quotes stripped, GTZAN track, clip start).
+  /// The events of one run as stimulus events (genre quotes stripped, GTZAN track, clip start), without the events
+  /// of ``DatasetLoadingOptions/excludedStimuli``.
   ///
   /// - Throws: ``DatasetError/missingTask(subject:task:root:)`` for a missing run, ``DatasetError/bids(_:)`` for a
   ///   missing events file or column, ``DatasetError/invalidEvent(path:row:reason:)`` for a row without a genre
@@ -169,7 +200,8 @@ public struct MusicGenreDataset: Sendable {
     } catch {
       throw .bids(error)
     }
-    return try (0..<table.count).map { (row) throws(DatasetError) in
+    let excluded = Set(options.excludedStimuli)
+    return try (0..<table.count).map { (row) throws(DatasetError) -> StimulusEvent in
       guard let genre = genres[row], let track = tracks[row], track == track.rounded() else {
         throw .invalidEvent(path: table.path, row: row + 1, reason: "no genre, or a track that is not an integer")
       }
@@ -177,7 +209,29 @@ public struct MusicGenreDataset: Sendable {
       return StimulusEvent(
         onsetSeconds: table.onsets[row], durationSeconds: table.durations[row],
         stimulus: Stimulus(genre: cleaned, track: Int(track)), clipStartSeconds: starts[row] ?? 0)
+    }.filter { !excluded.contains($0.stimulus) }
+  }
+
+  /// The repetition time of one run in seconds: ``DatasetLoadingOptions/repetitionTime``, read from the run's BOLD
+  /// sidecars by default.
+  ///
+  /// - Throws: ``DatasetError/missingRun(subject:task:run:root:)`` for a missing run, ``DatasetError/bids(_:)`` when no
+  ///   sidecar gives a positive `RepetitionTime`.
+  public func repetitionTime(subject: String, task: String, run: Int) throws(DatasetError) -> Double {
+    if case .fixed(let seconds) = options.repetitionTime { return seconds }
+    guard let bold = raw.boldRuns(subject: subject, task: task).first(where: { $0.entities.run == run }) else {
+      throw .missingRun(subject: subject, task: task, run: run, root: raw.root)
     }
+    do { return try raw.repetitionTime(for: bold) } catch { throw .bids(error) }
+  }
+
+  /// The confound regressors of one preprocessed run (``DatasetLoadingOptions/confounds``), `volumes × k`; `nil` when
+  /// none are asked for.
+  ///
+  /// - Throws: ``DatasetError/bids(_:)`` for a missing confounds file, a missing column or a missing value.
+  public func confounds(for run: BIDSFile) throws(DatasetError) -> Matrix<Double>? {
+    guard !options.confounds.isEmpty else { return nil }
+    do { return try derivatives.confounds(for: run).matrix(columns: options.confounds) } catch { throw .bids(error) }
   }
 
   /// The subject's brain mask according to ``DatasetLoadingOptions/maskStrategy``.
@@ -212,12 +266,16 @@ public struct MusicGenreDataset: Sendable {
       let runs = raw.runs(subject: subject, task: task)
       guard !runs.isEmpty else { throw .missingTask(subject: subject, task: task, root: raw.root) }
       for run in runs {
-        guard let file = derivatives.preprocessedBold(subject: subject, task: task, run: run, space: options.space)
-        else {
+        do {
+          let file = try derivatives.preprocessedBoldRun(
+            subject: subject, task: task, run: run, space: options.space, resolution: options.resolution)
+          result.append((task, run, file))
+        } catch .noMatchingFile {
           throw .missingPreprocessedRun(
             subject: subject, task: task, run: run, space: options.space, folder: derivatives.root)
+        } catch {
+          throw .bids(error)
         }
-        result.append((task, run, file))
       }
     }
     return result
@@ -241,19 +299,24 @@ public struct MusicGenreDataset: Sendable {
         subject: subject, template: options.templateSubject, shape: mask.shape, templateShape: template.shape)
     }
     let masker = Masker(mask: mask)
-    let epocher = Epocher(options: options.epoching)
     var training: [(events: [StimulusEvent], responses: Matrix<Float>)] = []
     var test: [(events: [StimulusEvent], responses: Matrix<Float>)] = []
     // Two runs at a time: decompressing a run is single-threaded, so a pair keeps both cores busy (the
     // cleaning kernel parallelises over voxel blocks on its own). Peak memory holds two raw runs.
     let jobs = try preprocessedRuns(subject: subject).map { (job) throws(DatasetError) in
-      (job.task, job.run, job.file, try events(subject: subject, task: job.task, run: job.run))
+      (
+        job.task, job.run, job.file, try events(subject: subject, task: job.task, run: job.run),
+        Epocher(
+          options: options.epoching,
+          repetitionTimeSeconds: try repetitionTime(subject: subject, task: job.task, run: job.run)),
+        try confounds(for: job.file)
+      )
     }
     var batchStart = 0
     while batchStart < jobs.count {
       let batch = Array(jobs[batchStart..<min(jobs.count, batchStart + 2)])
       let loaded = try ParallelMap.map(count: batch.count) { (index) throws(DatasetError) -> RunEpochs in
-        let (task, run, file, runEvents) = batch[index]
+        let (task, run, file, runEvents, epocher, confounds) = batch[index]
         let name = "sub-\(subject) task-\(task) run-\(run)"
         let matrix: Matrix<Float>
         do throws(NIfTIError) {
@@ -262,14 +325,14 @@ public struct MusicGenreDataset: Sendable {
           throw .image(error)
         }
         do throws(DatasetError) {
-          let epochs = try epocher.cleanedEpochs(of: matrix, events: runEvents, runName: name)
+          let epochs = try epocher.cleanedEpochs(of: matrix, events: runEvents, runName: name, confounds: confounds)
           return RunEpochs(events: epochs.events, responses: epochs.responses, volumes: matrix.rows)
         } catch .nonFiniteValue(let run, _, let volume, let voxel) {
           // NaN or infinity in the BOLD data: name the file it came from.
           throw .nonFiniteValue(run: run, file: file.path, volume: volume, voxel: voxel)
         }
       }
-      for ((task, run, _, _), epochs) in zip(batch, loaded) {
+      for ((task, run, _, _, _, _), epochs) in zip(batch, loaded) {
         if task == options.trainingTask {
           training.append((epochs.events, epochs.responses))
         } else {
@@ -291,6 +354,7 @@ public struct MusicGenreDataset: Sendable {
         throw .image(error)
       }
     }
+    let epocher = Epocher(options: options.epoching)
     return SubjectPairs(
       subject: subject, training: try toTemplate(epocher.averageByStimulus(training)),
       test: try toTemplate(epocher.averageByStimulus(test)))

@@ -20,6 +20,9 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
   /// Seed of every random choice (CLAP crops, the Adam bridge's initialisation, generation noise); each stage
   /// derives its own from it.
   public var seed: UInt64 = 0
+  /// Whether a stimulus whose audio cannot be decoded (or is truncated) is left out, with its events in every
+  /// subject, and listed in `results.json`; by default such a stimulus stops the run before any heavy work.
+  public var skipsUnreadableStimuli = false
   /// Stimulus embedding (CLAP's audio window, work per task).
   public var stimulusEmbedding = StimulusEmbeddingConfiguration()
   /// The embedding bridge into MusicLDM's conditioning space.
@@ -37,7 +40,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
   public init() {}
 
   private enum CodingKeys: String, CodingKey {
-    case dataset, subjects, seed, stimulusEmbedding, bridge, voxelSelection, alignment, decoder, generation
+    case dataset, subjects, seed, skipsUnreadableStimuli, stimulusEmbedding, bridge, voxelSelection, alignment, decoder, generation
   }
 
   /// Decodes a configuration; absent keys take their defaults.
@@ -47,6 +50,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
     dataset = try container.decodeIfPresent(DatasetLoadingOptions.self, forKey: .dataset) ?? defaults.dataset
     subjects = try container.decodeIfPresent([String].self, forKey: .subjects)
     seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
+    skipsUnreadableStimuli = try container.decodeIfPresent(Bool.self, forKey: .skipsUnreadableStimuli) ?? false
     stimulusEmbedding =
       try container.decodeIfPresent(StimulusEmbeddingConfiguration.self, forKey: .stimulusEmbedding)
       ?? defaults.stimulusEmbedding

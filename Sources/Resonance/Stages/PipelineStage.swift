@@ -98,6 +98,38 @@ public struct ExperimentDesign: Sendable, Codable, Equatable {
   public var testStimuli: [Stimulus]
   /// The clip start (events' `start`, seconds) of every stimulus the template subject heard, by identifier.
   public var clipStarts: [String: Double]
+  /// Stimuli left out because their audio cannot be used (their events are dropped from every subject).
+  public var skippedStimuli: [SkippedStimulus] = []
+  /// Seconds of silence padding the presented clip of each stimulus whose track ends before its clip does.
+  public var paddedStimuli: [PaddedStimulus] = []
+
+  private enum CodingKeys: String, CodingKey {
+    case subjects, trainingStimuli, testStimuli, clipStarts, skippedStimuli, paddedStimuli
+  }
+
+  /// Creates a design.
+  public init(
+    subjects: [String], trainingStimuli: [Stimulus], testStimuli: [Stimulus], clipStarts: [String: Double],
+    skippedStimuli: [SkippedStimulus] = [], paddedStimuli: [PaddedStimulus] = []
+  ) {
+    self.subjects = subjects
+    self.trainingStimuli = trainingStimuli
+    self.testStimuli = testStimuli
+    self.clipStarts = clipStarts
+    self.skippedStimuli = skippedStimuli
+    self.paddedStimuli = paddedStimuli
+  }
+
+  /// Decodes a design; the lists of skipped and padded stimuli may be absent.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    subjects = try container.decode([String].self, forKey: .subjects)
+    trainingStimuli = try container.decode([Stimulus].self, forKey: .trainingStimuli)
+    testStimuli = try container.decode([Stimulus].self, forKey: .testStimuli)
+    clipStarts = try container.decode([String: Double].self, forKey: .clipStarts)
+    skippedStimuli = try container.decodeIfPresent([SkippedStimulus].self, forKey: .skippedStimuli) ?? []
+    paddedStimuli = try container.decodeIfPresent([PaddedStimulus].self, forKey: .paddedStimuli) ?? []
+  }
 
   /// Every stimulus, training then test.
   public var allStimuli: [Stimulus] { trainingStimuli + testStimuli }
@@ -114,7 +146,9 @@ public struct ExperimentDesign: Sendable, Codable, Equatable {
   ///   - dataset: The experiment.
   ///   - subjects: The subjects to use (`nil`: every subject); the template is moved first.
   /// - Throws: ``PipelineError/dataset(_:)`` for a missing template or subject, or unreadable events.
-  static func read(dataset: MusicGenreDataset, subjects wanted: [String]?) throws(PipelineError) -> ExperimentDesign {
+  static func read(
+    dataset: MusicGenreDataset, subjects wanted: [String]?, skipping skipped: [SkippedStimulus] = []
+  ) throws(PipelineError) -> ExperimentDesign {
     let template = dataset.options.templateSubject
     let subjects = wanted ?? dataset.subjects
     guard subjects.contains(template) else {
@@ -143,8 +177,58 @@ public struct ExperimentDesign: Sendable, Codable, Equatable {
     } catch {
       throw .dataset(error)
     }
+    let left = Set(skipped.map(\.stimulus))
     return ExperimentDesign(
-      subjects: [template] + subjects.filter { $0 != template }, trainingStimuli: training.sorted(),
-      testStimuli: test.sorted(), clipStarts: starts)
+      subjects: [template] + subjects.filter { $0 != template },
+      trainingStimuli: training.subtracting(left).sorted(), testStimuli: test.subtracting(left).sorted(),
+      clipStarts: starts.filter { key, _ in !left.contains { $0.identifier == key } }, skippedStimuli: skipped)
   }
+}
+
+/// A stimulus left out of a run, as listed in `results.json` (`skippedStimuli`).
+public struct SkippedStimulus: Sendable, Codable, Equatable {
+  /// The stimulus.
+  public var stimulus: Stimulus
+  /// Its audio file.
+  public var file: String
+  /// Why it cannot be used.
+  public var reason: String
+
+  private enum CodingKeys: String, CodingKey { case stimulus, file, reason }
+
+  /// Creates an entry.
+  public init(stimulus: Stimulus, file: String, reason: String) {
+    self.stimulus = stimulus
+    self.file = file
+    self.reason = reason
+  }
+
+  /// Decodes `{"stimulus": "jazz.00054", "file": …, "reason": …}`.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let identifier = try container.decode(String.self, forKey: .stimulus)
+    guard let stimulus = Stimulus(identifier: identifier) else {
+      throw DecodingError.dataCorruptedError(
+        forKey: .stimulus, in: container, debugDescription: "`\(identifier)` is not a stimulus identifier")
+    }
+    self.stimulus = stimulus
+    file = try container.decode(String.self, forKey: .file)
+    reason = try container.decode(String.self, forKey: .reason)
+  }
+
+  /// Encodes the stimulus as its identifier.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(stimulus.identifier, forKey: .stimulus)
+    try container.encode(file, forKey: .file)
+    try container.encode(reason, forKey: .reason)
+  }
+}
+
+/// A stimulus whose track ends before its presented clip does: the clip is zero-padded by `seconds`.
+public struct PaddedStimulus: Sendable, Codable, Equatable {
+  /// The stimulus identifier.
+  public var stimulus: String
+  /// Seconds of padding at the end of the clip.
+  public var seconds: Double
 }

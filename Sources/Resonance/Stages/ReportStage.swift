@@ -44,8 +44,9 @@ public struct ReportStage: PipelineStage {
     let source = configuration.inputs.stimuli.appendingPathComponent(stimulus.relativeAudioPath)
     let clip: AudioBuffer
     do {
-      clip = try StimulusClip().extract(
-        from: AudioFile.read(from: source, mono: true), startSeconds: design.clipStart(of: stimulus))
+      clip = try StimulusClip().extractPadded(
+        from: AudioFile.readMono(from: source, sampleRate: nil), startSeconds: design.clipStart(of: stimulus)
+      ).audio
     } catch {
       throw .stimulusAudio(stimulus: stimulus.identifier, file: source.path, error)
     }
@@ -97,6 +98,7 @@ public struct ReportStage: PipelineStage {
       inputs: configuration.inputs, options: options, timings: timings,
       usesDemoModels: configuration.inputs.usesDemoModels, testClips: testClips, generatedClips: generated,
       versions: versions, featureSpace: configuration.inputs.features?.name ?? "CLAP", bridge: bridgeSummary,
+      skippedStimuli: design.skippedStimuli, paddedStimuli: design.paddedStimuli,
       voxelMask: configuration.inputs.voxelMask?.path)
     var predictions: [String: Matrix<Float>] = [:]
     for subject in design.subjects {
