@@ -26,11 +26,13 @@ struct EvaluateReconstructions: ParsableCommand {
       skipped and listed in skippedWays. Top-k = fraction with k_i < k; mean rank = mean(k_i + 1). Fréchet \
       distance between the two sets (covariances with n - 1, double precision). CLAP score = mean cosine of each \
       reconstruction with its original. p-values: one-sided, (1 + #{null >= observed})/(1 + permutations) over \
-      random pairings of reconstructions with originals (all M! pairings when M! <= --permutations). Intervals: \
-      percentile bootstrap over items.
+      random pairings of reconstructions with originals (all M! pairings when M! <= --permutations), for \
+      N-way, top-k, mean rank, CLAP score and genre agreement. Intervals: percentile bootstrap over items; for \
+      the Fréchet distance shifted by the bootstrap's bias estimate (resamples repeat items and inflate it).
 
       --json prints one JSON object with at least: items, nWayIdentification {"2": ...}, \
-      nWayIdentificationInterval, nWayIdentificationPValue, nWayChance, skippedWays, topK, meanRank, \
+      nWayIdentificationInterval, nWayIdentificationPValue, nWayChance, skippedWays, topK, topKPValue, \
+      meanRank, meanRankPValue, ranks, \
       frechetDistance, frechetDistanceInterval, clapScore, clapScoreInterval, clapScorePValue, permutations, \
       bootstrapResamples, seed (and genre, captionScore, names when they apply).
       """)

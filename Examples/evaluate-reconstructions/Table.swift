@@ -30,10 +30,14 @@ enum Table {
     }
     for k in result.topK.keys.compactMap(Int.init).sorted() {
       lines.append(
-        row("top-\(k) retrieval", format(result.topK[String(k)]!), "", "", format(Double(k) / Double(result.items))))
+        row(
+          "top-\(k) retrieval", format(result.topK[String(k)]!), "", pValue(result.topKPValue[String(k)]),
+          format(Double(k) / Double(result.items))))
     }
     lines.append(
-      row("mean rank (1 = best)", format(result.meanRank, digits: 2), "", "", format(result.meanRankChance, digits: 2)))
+      row(
+        "mean rank (1 = best)", format(result.meanRank, digits: 2), "", pValue(result.meanRankPValue),
+        format(result.meanRankChance, digits: 2)))
     lines.append(
       row("Fréchet distance", format(result.frechetDistance), interval(result.frechetDistanceInterval), "", ""))
     lines.append(

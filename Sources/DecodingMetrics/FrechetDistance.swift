@@ -120,9 +120,13 @@ public enum FrechetDistance {
 }
 
 extension FrechetDistance {
-  /// Percentile bootstrap interval of the Fréchet distance between paired sets: `resamples` times, `M` item
-  /// indices are drawn with replacement (as ``SignificanceTests/bootstrapInterval(items:level:resamples:seed:statistic:)``
-  /// draws them) and the distance between the two sets' resampled rows (the same rows of both) is recomputed.
+  /// Bias-corrected percentile bootstrap interval of the Fréchet distance between paired sets: `resamples` times,
+  /// `M` item indices are drawn with replacement (as
+  /// ``SignificanceTests/bootstrapInterval(items:level:resamples:seed:statistic:)`` draws them) and the distance
+  /// between the two sets' resampled rows (the same rows of both) is recomputed, giving `D*_b`; the interval is
+  /// the `(1 ∓ level)/2` quantiles of `D*_b − bias`, with `bias = mean_b D*_b − D` the bootstrap estimate of the
+  /// bias. The shift matters: a resample repeats items, which shrinks its covariances, so with fewer items than
+  /// dimensions the `D*_b` lie almost all above `D` and the plain percentile interval would exclude the estimate.
   ///
   /// When `M ≤ d` every resample is computed from the `M × M` Gram matrices of the centred sets, formed once:
   /// with `c_k` the number of times item `k` was drawn, the resample's means, traces and the cross factor
@@ -146,15 +150,20 @@ extension FrechetDistance {
     let a = first.inDouble()
     let b = second.inDouble()
     return try BLASRuntime.withSingleThreadedCalls { () throws(MetricsError) in
+      let estimate = try distance(a, b)
+      let values: [Double]
       if a.rows <= a.columns {
         let resampler = try GramResampler(first: a, second: b)
-        return try SignificanceTests.bootstrapInterval(
+        values = try SignificanceTests.bootstrapValues(
           items: a.rows, level: level, resamples: resamples, seed: seed, statistic: resampler.distance)
+      } else {
+        values = try SignificanceTests.bootstrapValues(items: a.rows, level: level, resamples: resamples, seed: seed) {
+          indices throws(MetricsError) in
+          try distance(a.gatheredRows(indices), b.gatheredRows(indices))
+        }
       }
-      return try SignificanceTests.bootstrapInterval(items: a.rows, level: level, resamples: resamples, seed: seed) {
-        indices throws(MetricsError) in
-        try distance(a.gatheredRows(indices), b.gatheredRows(indices))
-      }
+      let bias = values.reduce(0, +) / Double(values.count) - estimate
+      return SignificanceTests.percentileInterval(sorted: values, level: level, shift: bias)
     }
   }
 

@@ -94,6 +94,30 @@ extension SignificanceTests {
     try c.requireFiniteForMetrics("SignificanceTests.nWayPermutationTest (similarity)")
     var tables: [[Double]] = []
     for n in ways { tables.append(try Identification.nWayTable(items: c.rows, ways: n)) }
+    return try rankPermutationTest(similarity: c, tables: tables, permutations: permutations, seed: seed)
+  }
+
+  /// Permutation tests of retrieval statistics `mean_i table[k_i]` (ranks as in ``Identification/ranks(similarity:)``),
+  /// one per table, all on the same permutations: N-way tables (``Identification/nWayTable(items:ways:)``), top-k
+  /// (`table[k] = k < K ? 1 : 0`), or minus the 1-based rank (`table[k] = −(k + 1)`, so that larger is better) for the
+  /// mean rank. See ``nWayPermutationTest(similarity:ways:permutations:seed:)`` for the method.
+  ///
+  /// - Parameters:
+  ///   - c: `M × M` similarities.
+  ///   - tables: Each with `M` entries, the per-item value of each rank `0..<M`.
+  ///   - permutations: Random permutations to draw (at least 1).
+  ///   - seed: Seed of the permutations.
+  /// - Throws: ``MetricsError/notSquare(_:)``, ``MetricsError/tooFewItems(_:)``, non-finite input, or
+  ///   ``MetricsError/invalidArgument(_:)`` for a table of the wrong length or `permutations < 1`.
+  public static func rankPermutationTest(
+    similarity c: Matrix<Double>, tables: [[Double]], permutations: Int = 10_000, seed: UInt64
+  ) throws(MetricsError) -> [PermutationTestResult] {
+    guard c.rows == c.columns else { throw .notSquare(c.shape) }
+    guard c.rows >= 2 else { throw .tooFewItems(c.rows) }
+    try c.requireFiniteForMetrics("SignificanceTests.rankPermutationTest (similarity)")
+    if let table = tables.first(where: { $0.count != c.rows }) {
+      throw .invalidArgument("a rank table needs one value per rank (\(c.rows)), this one has \(table.count)")
+    }
     let scores = RankTableScores(ranks: Identification.rankMatrix(similarity: c), tables: tables, items: c.rows)
     return try permutationTest(scores, items: c.rows, permutations: permutations, seed: seed)
   }
@@ -194,6 +218,14 @@ extension SignificanceTests {
     items n: Int, level: Double = 0.95, resamples: Int = 10_000, seed: UInt64,
     statistic: ([Int]) throws(MetricsError) -> Double
   ) throws(MetricsError) -> ConfidenceInterval {
+    let values = try bootstrapValues(items: n, level: level, resamples: resamples, seed: seed, statistic: statistic)
+    return percentileInterval(sorted: values, level: level)
+  }
+
+  /// The sorted bootstrap values behind ``bootstrapInterval(items:level:resamples:seed:statistic:)``.
+  static func bootstrapValues(
+    items n: Int, level: Double, resamples: Int, seed: UInt64, statistic: ([Int]) throws(MetricsError) -> Double
+  ) throws(MetricsError) -> [Double] {
     guard n >= 1 else { throw .invalidArgument("bootstrap needs at least one value") }
     guard resamples >= 1 else { throw .invalidArgument("bootstrap needs at least one resample, got \(resamples)") }
     guard level > 0 && level < 1 else { throw .invalidArgument("confidence level must be in (0, 1), got \(level)") }
@@ -204,9 +236,13 @@ extension SignificanceTests {
       for k in 0..<n { indices[k] = Int(generator.next() % UInt64(n)) }
       values[b] = try statistic(indices)
     }
-    values.sort()
+    return values.sorted()
+  }
+
+  /// The `(1 − level)/2` and `(1 + level)/2` quantiles of sorted values, shifted by `−shift`.
+  static func percentileInterval(sorted values: [Double], level: Double, shift: Double = 0) -> ConfidenceInterval {
     let tail = (1 - level) / 2
     return ConfidenceInterval(
-      lower: quantile(sorted: values, tail), upper: quantile(sorted: values, 1 - tail), level: level)
+      lower: quantile(sorted: values, tail) - shift, upper: quantile(sorted: values, 1 - tail) - shift, level: level)
   }
 }

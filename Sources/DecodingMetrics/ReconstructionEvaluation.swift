@@ -51,10 +51,14 @@ public struct ReconstructionEvaluationResult: Sendable, Hashable, Codable {
   public var skippedWays: [Int]
   /// Top-k retrieval accuracy for every requested `k ≤ M` (``Identification/topKAccuracy(similarity:k:)``).
   public var topK: [String: Double]
+  /// Permutation p-value of each top-k accuracy.
+  public var topKPValue: [String: Double]
   /// The mean 1-based retrieval rank (``Identification/meanRank(similarity:)``).
   public var meanRank: Double
   /// Its chance level `(M + 1)/2`.
   public var meanRankChance: Double
+  /// Permutation p-value of the mean rank (small ranks are the evidence against the null).
+  public var meanRankPValue: Double
   /// Each item's rank `k_i` (0 = its original is the most similar; ties count against).
   public var ranks: [Int]
   /// Fréchet distance between the reconstructions and the originals (``FrechetDistance``).
@@ -141,8 +145,15 @@ public struct ReconstructionEvaluation: Sendable {
     let ways = Array(Set(self.ways)).sorted()
     let kept = ways.filter { $0 <= m }
     let ranks = try Identification.ranks(similarity: c)
-    let tests = try SignificanceTests.nWayPermutationTest(
-      similarity: c, ways: kept, permutations: permutations, seed: seed)
+    // One pass of permutations for every retrieval statistic: N-way tables, top-k indicators, minus the rank.
+    let keptTopK = Array(Set(topK)).sorted().filter { $0 <= m }
+    var tables: [[Double]] = []
+    for n in kept { tables.append(try Identification.nWayTable(items: m, ways: n)) }
+    for k in keptTopK { tables.append((0..<m).map { $0 < k ? 1 : 0 }) }
+    tables.append((0..<m).map { -Double($0 + 1) })
+    let allTests = try SignificanceTests.rankPermutationTest(
+      similarity: c, tables: tables, permutations: permutations, seed: seed)
+    let tests = Array(allTests[0..<kept.count])
     var nWay: [String: Double] = [:]
     var chance: [String: Double] = [:]
     var intervals: [String: ConfidenceInterval] = [:]
@@ -158,7 +169,11 @@ public struct ReconstructionEvaluation: Sendable {
       nullMeans[key] = test.nullMean
     }
     var topKValues: [String: Double] = [:]
-    for k in Set(topK) where k <= m { topKValues[String(k)] = try Identification.topKAccuracy(similarity: c, k: k) }
+    var topKPValues: [String: Double] = [:]
+    for (offset, k) in keptTopK.enumerated() {
+      topKValues[String(k)] = try Identification.topKAccuracy(similarity: c, k: k)
+      topKPValues[String(k)] = allTests[kept.count + offset].pValue
+    }
 
     let frechet = try FrechetDistance.distance(reconstructions, originals)
     let frechetInterval = try FrechetDistance.pairedBootstrapInterval(
@@ -175,14 +190,15 @@ public struct ReconstructionEvaluation: Sendable {
     return ReconstructionEvaluationResult(
       items: m, dimensions: originals.columns, similarity: "\(similarity)", nWayIdentification: nWay,
       nWayChance: chance, nWayIdentificationInterval: intervals, nWayIdentificationPValue: pValues,
-      nWayNullMean: nullMeans, skippedWays: ways.filter { $0 > m }, topK: topKValues,
-      meanRank: Double(ranks.reduce(0, +)) / Double(m) + 1, meanRankChance: Double(m + 1) / 2, ranks: ranks,
+      nWayNullMean: nullMeans, skippedWays: ways.filter { $0 > m }, topK: topKValues, topKPValue: topKPValues,
+      meanRank: Double(ranks.reduce(0, +)) / Double(m) + 1, meanRankChance: Double(m + 1) / 2,
+      meanRankPValue: allTests[allTests.count - 1].pValue, ranks: ranks,
       frechetDistance: frechet, frechetDistanceInterval: frechetInterval, clapScore: clap.mean,
       clapScoreInterval: try bootstrapMean(clap.perItem), clapScorePValue: clapTest.pValue,
       captionScore: caption?.mean,
       captionScoreInterval: try caption.map { score throws(MetricsError) in
         try bootstrapMean(score.perItem)
-      }, genre: genreEvaluation, permutations: tests.first?.permutations ?? clapTest.permutations,
+      }, genre: genreEvaluation, permutations: clapTest.permutations,
       permutationsExact: clapTest.exact, bootstrapResamples: bootstrapResamples, seed: seed)
   }
 

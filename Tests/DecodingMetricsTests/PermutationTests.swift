@@ -82,6 +82,23 @@ struct PermutationTests {
     #expect(previous > 0.05)
   }
 
+  @Test("rank tables: top-1 is M-way, minus the rank tests the mean rank, on the same permutations")
+  func rankTables() throws {
+    let c = try Self.planted(items: 25, noise: 7, seed: 3)
+    let m = 25
+    let tests = try SignificanceTests.rankPermutationTest(
+      similarity: c, tables: [(0..<m).map { $0 < 1 ? 1 : 0 }, (0..<m).map { -Double($0 + 1) }], permutations: 3000,
+      seed: 6)
+    let nWay = try SignificanceTests.nWayPermutationTest(similarity: c, ways: [m], permutations: 3000, seed: 6)[0]
+    #expect(tests[0].pValue == nWay.pValue && tests[0].observed == nWay.observed)
+    #expect(abs(-tests[1].observed - (try Identification.meanRank(similarity: c))) < 1e-12)
+    // The null mean rank is (M + 1)/2 = 13 on average over pairings.
+    #expect(abs(-tests[1].nullMean - 13) < 0.3)
+    #expect(throws: MetricsError.self) {
+      try SignificanceTests.rankPermutationTest(similarity: c, tables: [[1, 0]], seed: 1)
+    }
+  }
+
   @Test("the N = 2 test agrees with the strict-rule test, which permutes columns the same way")
   func strictRule() throws {
     let c = try Self.planted(items: 20, noise: 5, seed: 8)
