@@ -100,12 +100,14 @@ products += [
 targets += [
   .target(name: "CRidgeKernels", path: "Sources/CRidgeKernels"),
   .target(name: "Regression", dependencies: ["LinearAlgebra", "CRidgeKernels"]),
-  .target(name: "DecodingMetrics", dependencies: ["LinearAlgebra"]),
+  .target(name: "DecodingMetrics", dependencies: ["LinearAlgebra", "Regression"]),
   .target(name: "FunctionalAlignment", dependencies: ["Regression", "LinearAlgebra"]),
   .target(name: "VoxelEncoding", dependencies: ["Regression", "DecodingMetrics", "NeuroIO", "LinearAlgebra"]),
   .testTarget(name: "VoxelEncodingTests", dependencies: ["VoxelEncoding"]),
   .testTarget(name: "RegressionTests", dependencies: ["Regression"], resources: [.copy("Resources")]),
-  .testTarget(name: "DecodingMetricsTests", dependencies: ["DecodingMetrics"]),
+  .testTarget(
+    name: "DecodingMetricsTests", dependencies: ["DecodingMetrics", "NeuroIO", "LinearAlgebra", "Audio"],
+    resources: [.copy("Resources")]),
   .testTarget(name: "FunctionalAlignmentTests", dependencies: ["FunctionalAlignment"], resources: [.copy("Resources")]),
   .executableTarget(
     name: "ridge-cv", dependencies: ["Regression", "NeuroIO", "LinearAlgebra", argumentParser],
@@ -116,6 +118,18 @@ targets += [
   .executableTarget(
     name: "bench-regression", dependencies: ["Regression", "FunctionalAlignment", "LinearAlgebra"],
     path: "Benchmarks/bench-regression", exclude: ["run.sh", "himalaya_side.py"]),
+]
+// Issue 21: the evaluation program and its benchmark (DecodingMetrics depends on Regression for RidgeClassifier).
+products += [.executable(name: "evaluate-reconstructions", targets: ["evaluate-reconstructions"])]
+targets += [
+  .executableTarget(
+    name: "evaluate-reconstructions",
+    dependencies: ["DecodingMetrics", "CLAP", "TensorRuntime", "Audio", "NeuroIO", "LinearAlgebra", argumentParser],
+    path: "Examples/evaluate-reconstructions"),
+  .executableTarget(
+    name: "bench-metrics", dependencies: ["DecodingMetrics", "NeuroIO", "LinearAlgebra"],
+    path: "Benchmarks/bench-metrics",
+    exclude: ["run.sh", "reference.py"]),
 ]
 
 // MARK: - TensorRuntime and CLAP (issue 6)

@@ -1,6 +1,6 @@
 public import LinearAlgebra
 
-/// Errors thrown by the `Metrics` module.
+/// Errors thrown by the `DecodingMetrics` module.
 public enum MetricsError: Error, Equatable, Sendable, CustomStringConvertible {
   /// Predictions and targets do not have the same shape.
   case shapeMismatch(predictions: MatrixShape, targets: MatrixShape)
@@ -14,6 +14,16 @@ public enum MetricsError: Error, Equatable, Sendable, CustomStringConvertible {
   case invalidArgument(String)
   /// The data of `operation` holds NaN or infinity.
   case nonFiniteInput(operation: String, row: Int, column: Int)
+  /// `operation` got no data at all (zero rows or zero columns).
+  case emptyInput(operation: String)
+  /// N-way identification needs at least `ways` items (one target and `ways − 1` distractors).
+  case waysExceedItems(ways: Int, items: Int)
+  /// A quantity is undefined for this input: a constant row has no Pearson correlation, a zero row no cosine,
+  /// a voxel whose half-averages do not vary no split-half correlation. `what` names the matrix, `index` the row
+  /// or voxel.
+  case undefined(operation: String, what: String, index: Int, reason: String)
+  /// The genre classifier could not be fitted (the wrapped `RegressionError`'s description).
+  case classifierFailed(String)
 
   /// A full sentence naming the offending shapes or values.
   public var description: String {
@@ -30,6 +40,15 @@ public enum MetricsError: Error, Equatable, Sendable, CustomStringConvertible {
       return "Invalid argument: \(reason)."
     case .nonFiniteInput(let operation, let row, let column):
       return "\(operation): the input holds a non-finite value (NaN or infinity) at row \(row), column \(column)."
+    case .emptyInput(let operation):
+      return "\(operation): the input is empty (zero rows or zero columns)."
+    case .waysExceedItems(let ways, let items):
+      return "\(ways)-way identification needs at least \(ways) items (one target and \(ways - 1) distractors), "
+        + "but only \(items) were given."
+    case .undefined(let operation, let what, let index, let reason):
+      return "\(operation): \(what) \(index) \(reason), so the metric is undefined for it."
+    case .classifierFailed(let reason):
+      return "The genre classifier could not be fitted: \(reason)"
     }
   }
 }

@@ -24,8 +24,10 @@ public struct ConfidenceInterval: Sendable, Hashable, Codable {
 /// Resampling and exact tests for decoding accuracies. Every random choice takes a seed.
 public enum SignificanceTests {
   /// Percentile bootstrap confidence interval of the mean of per-item values (for example per-item
-  /// identification accuracies), resampling items with replacement `resamples` times.
+  /// identification accuracies), resampling items with replacement `resamples` times; or of per-subject values,
+  /// which gives the interval over subjects.
   ///
+  /// This is ``bootstrapInterval(items:level:resamples:seed:statistic:)`` with the mean as the statistic.
   /// Quantiles use linear interpolation between order statistics (NumPy's default `np.percentile`).
   /// Note that per-item identification values are not independent (every item is compared with all
   /// others); the interval describes the variability over the item sample only.
@@ -34,54 +36,51 @@ public enum SignificanceTests {
   public static func bootstrapMean(
     _ values: [Double], level: Double = 0.95, resamples: Int = 10_000, seed: UInt64
   ) throws(MetricsError) -> ConfidenceInterval {
-    guard !values.isEmpty else { throw .invalidArgument("bootstrap needs at least one value") }
-    guard resamples >= 1 else { throw .invalidArgument("bootstrap needs at least one resample, got \(resamples)") }
-    guard level > 0 && level < 1 else { throw .invalidArgument("confidence level must be in (0, 1), got \(level)") }
-    var generator = SeededRandomNumberGenerator(seed: seed)
     let n = values.count
-    var means = [Double](repeating: 0, count: resamples)
-    for b in 0..<resamples {
+    return try bootstrapInterval(items: n, level: level, resamples: resamples, seed: seed) { indices in
       var sum = 0.0
-      for _ in 0..<n { sum += values[Int(generator.next() % UInt64(n))] }
-      means[b] = sum / Double(n)
+      for index in indices { sum += values[index] }
+      return sum / Double(n)
     }
-    means.sort()
-    let tail = (1 - level) / 2
-    return ConfidenceInterval(
-      lower: quantile(sorted: means, tail), upper: quantile(sorted: means, 1 - tail), level: level)
   }
 
   /// Permutation test of identification accuracy against chance: the correspondence between predictions
   /// and targets is shuffled `permutations` times (columns of `C` permuted), and the p-value is
-  /// `(1 + #{null ≥ observed}) / (1 + permutations)`.
+  /// `(1 + #{null ≥ observed}) / (1 + permutations)` (exact enumeration when `n! ≤ permutations`; see
+  /// ``pairedPermutationTest(scores:permutations:seed:)``). The strict rule is
+  /// ``nWayPermutationTest(similarity:ways:permutations:seed:)`` with `N = 2`.
   ///
   /// - Returns: the observed accuracy, the p-value and the mean of the null distribution (≈ 0.5).
   /// - Throws: the errors of ``Identification/accuracy(similarity:rule:)`` or an invalid permutation count.
   public static func permutationTest(
     similarity c: Matrix<Double>, rule: IdentificationRule = .strict, permutations: Int = 1000, seed: UInt64
   ) throws(MetricsError) -> (observed: Double, pValue: Double, nullMean: Double) {
-    guard permutations >= 1 else { throw .invalidArgument("need at least one permutation, got \(permutations)") }
-    let observed = try Identification.accuracy(similarity: c, rule: rule).accuracy
-    let n = c.rows
-    var generator = SeededRandomNumberGenerator(seed: seed)
-    var exceed = 0
-    var nullSum = 0.0
-    var order = Array(0..<n)
-    var permuted = c
-    for _ in 0..<permutations {
-      order.shuffle(using: &generator)
-      c.withUnsafeBufferPointer { source in
-        permuted.withUnsafeMutableBufferPointer { target in
-          for i in 0..<n {
-            for j in 0..<n { target[i * n + j] = source[i * n + order[j]] }
+    _ = try Identification.accuracy(similarity: c, rule: rule)
+    let result: PermutationTestResult
+    switch rule {
+    case .strict:
+      result = try nWayPermutationTest(similarity: c, ways: [2], permutations: permutations, seed: seed)[0]
+    case .inclusiveCountingSelf:
+      // Score of pairing i with l: #{l′ : C[i][l] >= C[i][l′]} / (n − 1), the entries not above C[i][l].
+      let n = c.rows
+      var scores = [Double](repeating: 0, count: n * n)
+      for i in 0..<n {
+        let row = c.row(i)
+        let sorted = row.sorted()
+        for l in 0..<n {
+          var low = 0
+          var high = n
+          while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] <= row[l] { low = middle + 1 } else { high = middle }
           }
+          scores[i * n + l] = Double(low) / Double(n - 1)
         }
       }
-      let value = try Identification.accuracy(similarity: permuted, rule: rule).accuracy
-      nullSum += value
-      if value >= observed { exceed += 1 }
+      result = try permutationTest(
+        DenseScores(matrices: [scores], items: n), items: n, permutations: permutations, seed: seed)[0]
     }
-    return (observed, Double(1 + exceed) / Double(1 + permutations), nullSum / Double(permutations))
+    return (result.observed, result.pValue, result.nullMean)
   }
 
   /// Exact binomial test of `successes` out of `trials` against success probability `probability`,

@@ -27,8 +27,8 @@ public enum Similarity {
     }
     try predictions.requireFiniteForMetrics("Similarity.matrix (predictions)")
     try targets.requireFiniteForMetrics("Similarity.matrix (targets)")
-    let p = predictions.converted(to: Double.self)
-    let t = targets.converted(to: Double.self)
+    let p = predictions.inDouble()
+    let t = targets.inDouble()
     do {
       switch measure {
       case .pearson: return try p.rowCorrelationMatrix(with: t)
@@ -53,10 +53,47 @@ public enum Similarity {
   }
 }
 
-extension Matrix {
-  func requireFiniteForMetrics(_ operation: String) throws(MetricsError) {
-    if let position = firstNonFiniteIndex() {
-      throw .nonFiniteInput(operation: operation, row: position.row, column: position.column)
+extension Similarity {
+  /// The similarity matrix of paired reconstructions and originals, refusing every input for which a value would
+  /// be undefined instead of reporting a placeholder.
+  ///
+  /// `S[i, j]` = similarity of reconstruction row `i` and original row `j` (both `M × d`, row `i` of each
+  /// belongs to item `i`), computed in double precision as ``matrix(predictions:targets:measure:)`` does.
+  /// Unlike that function, which gives a constant row correlation 0 with everything, this one throws: the
+  /// Pearson correlation of a constant row (all `d` values equal) and the cosine of an all-zero row are
+  /// undefined, and a 0 there would be a silent number.
+  ///
+  /// - Throws: ``MetricsError/emptyInput(operation:)`` for zero rows or columns,
+  ///   ``MetricsError/shapeMismatch(predictions:targets:)``, ``MetricsError/nonFiniteInput(operation:row:column:)``,
+  ///   or ``MetricsError/undefined(operation:what:index:reason:)`` naming the first constant (Pearson) or zero
+  ///   (cosine) row.
+  public static func definedMatrix<Scalar: LinearAlgebraScalar>(
+    reconstructions: Matrix<Scalar>, originals: Matrix<Scalar>, measure: SimilarityMeasure = .pearson
+  ) throws(MetricsError) -> Matrix<Double> {
+    let operation = "Similarity.definedMatrix"
+    guard reconstructions.rows > 0, reconstructions.columns > 0, originals.rows > 0, originals.columns > 0 else {
+      throw .emptyInput(operation: operation)
     }
+    guard reconstructions.shape == originals.shape else {
+      throw .shapeMismatch(predictions: reconstructions.shape, targets: originals.shape)
+    }
+    try reconstructions.requireFiniteForMetrics("\(operation) (reconstructions)")
+    try originals.requireFiniteForMetrics("\(operation) (originals)")
+    for (matrix, what) in [(reconstructions, "reconstruction row"), (originals, "original row")] {
+      switch measure {
+      case .pearson:
+        if let row = matrix.firstConstantRow() {
+          throw .undefined(
+            operation: operation, what: what, index: row,
+            reason: "is constant (its Pearson correlation has a zero norm)")
+        }
+      case .cosine:
+        if let row = matrix.firstZeroRow() {
+          throw .undefined(operation: operation, what: what, index: row, reason: "is all zeros (it has no direction)")
+        }
+      case .negativeEuclidean: break
+      }
+    }
+    return try matrix(predictions: reconstructions, targets: originals, measure: measure)
   }
 }
