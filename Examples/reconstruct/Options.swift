@@ -110,7 +110,8 @@ struct SettingOptions: ParsableArguments {
   var testTask: String?
   @Flag(help: "Drop each run's onset-0 event (the repeat of the previous run's last clip) instead of averaging it in.")
   var dropOnsetZero = false
-  @Flag(help: "Leave out a stimulus whose audio cannot be decoded (and its events in every subject) instead of stopping.")
+  @Flag(
+    help: "Leave out a stimulus whose audio cannot be decoded (and its events in every subject) instead of stopping.")
   var skipUnreadableStimuli = false
   @Option(help: "Seed of every random choice.")
   var seed: UInt64?

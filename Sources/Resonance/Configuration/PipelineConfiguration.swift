@@ -40,7 +40,8 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
   public init() {}
 
   private enum CodingKeys: String, CodingKey {
-    case dataset, subjects, seed, skipsUnreadableStimuli, stimulusEmbedding, bridge, voxelSelection, alignment, decoder, generation
+    case dataset, subjects, seed, skipsUnreadableStimuli, stimulusEmbedding, bridge, voxelSelection, alignment, decoder,
+      generation
   }
 
   /// Decodes a configuration; absent keys take their defaults.
