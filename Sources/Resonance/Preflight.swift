@@ -223,6 +223,9 @@ extension Reconstructor {
         )
         outputBytes += Double(tasks.count) * clips * options.generation.seconds * 16_000 * 4
       case .bridge, .evaluation, .report: perTask = (1, 5e8)
+      case .audioEvaluation:
+        let sources = Double((plan.stage(.generation) as? GenerationStage)?.sources.count ?? 0)
+        perTask = (ReferenceRates.clapSecondsPerClip * Double(design.testStimuli.count) * (sources + 1), 1e9)
       }
       stages.append(
         .init(

@@ -1,3 +1,4 @@
+import DecodingMetrics
 import Foundation
 import LinearAlgebra
 import NeuroIO
@@ -64,6 +65,8 @@ public struct ReconstructionResults: Sendable, Codable {
   public var skippedStimuli: [SkippedStimulus]
   /// Stimuli whose presented clip runs past their track's end, with the seconds of silence padding it.
   public var paddedStimuli: [PaddedStimulus]
+  /// The field's evaluation: decoded embeddings and generated audio beside the null models.
+  public var evaluation: PipelineEvaluation
   /// The ready voxel mask used instead of the encoding-based selection; absent when voxels were selected by the
   /// encoding model.
   public var voxelMask: String?
@@ -123,4 +126,40 @@ public struct ReconstructionProducts: Sendable {
   public var predictions: [String: Matrix<Float>]
   /// The run directory holding every intermediate output.
   public var directory: RunDirectory
+}
+
+/// The evaluation block of `results.json`: the decoded embeddings against the decoding targets and the generated
+/// audio (re-embedded by CLAP) against the original clips, each beside the same three null models, and the gap
+/// between brain-driven and null reconstructions — the prior-domination check.
+public struct PipelineEvaluation: Sendable, Codable, Equatable {
+  /// The decoded embeddings (every subject) and the null models' embeddings.
+  public var embeddings: EvaluationReport
+  /// The generated audio (every generated subject) and the null models' audio; absent without generation.
+  public var audio: EvaluationReport?
+  /// Brain-driven minus null-model N-way identification, by level (`embeddings`, `audio`), null model and N: the
+  /// template subject's value minus the null model's.
+  public var brainMinusNull: [String: [String: [String: Double]]]
+
+  /// Collects the two reports and computes the gaps (the template subject is the first of `perSubject`'s keys in
+  /// sorted order when the report comes from a run directory).
+  public init(embeddings: EvaluationReport, audio: EvaluationReport?, template: String? = nil) {
+    self.embeddings = embeddings
+    self.audio = audio
+    var gaps: [String: [String: [String: Double]]] = [:]
+    for (level, report) in [("embeddings", Optional(embeddings)), ("audio", audio)] {
+      guard let report, let subject = template ?? report.perSubject.keys.sorted().first,
+        let brain = report.perSubject[subject]
+      else { continue }
+      var byModel: [String: [String: Double]] = [:]
+      for (model, null) in report.nullModels {
+        var byWays: [String: Double] = [:]
+        for (ways, value) in brain.nWayIdentification {
+          if let other = null.nWayIdentification[ways] { byWays[ways] = value - other }
+        }
+        byModel[model] = byWays
+      }
+      gaps[level] = byModel
+    }
+    brainMinusNull = gaps
+  }
 }

@@ -1,4 +1,5 @@
 import Audio
+import DecodingMetrics
 import Foundation
 import LinearAlgebra
 import TaskFMRI
@@ -146,8 +147,11 @@ public struct Reconstructor: Sendable {
     case .listed(let listed): generationSubjects = design.subjects.filter(listed.contains)
     }
     let brainGuided = options.generation.enabled && options.generation.candidateSeeds > 1
+    let evaluation = EvaluationStage.Configuration(evaluation: options.evaluation, seed: options.seed)
     let generation = GenerationStage(
-      configuration: .init(generation: options.generation, subjects: generationSubjects, seed: options.seed),
+      configuration: .init(
+        generation: options.generation, subjects: generationSubjects,
+        nullModels: options.evaluation.nullModels ? NullModel.allCases : [], seed: options.seed),
       musicLDM: inputs.musicLDM, clap: inputs.clap, design: design)
     return [
       TemplateMaskStage(
@@ -168,8 +172,11 @@ public struct Reconstructor: Sendable {
         design: design, features: features),
       AlignmentStage(configuration: options.alignment, design: design),
       DecodingStage(configuration: options.decoder, design: design),
-      EvaluationStage(design: design),
+      EvaluationStage(configuration: evaluation, design: design),
       generation,
+      AudioEvaluationStage(
+        configuration: evaluation, generation: generation, clap: inputs.clap, stimuli: inputs.stimuli,
+        features: features, design: design),
       ReportStage(
         configuration: specification, design: design, generation: generation,
         bridgeSummary: inputs.bridge == nil ? bridgeMethod.summary : "given (\(inputs.bridge!.path))",

@@ -49,6 +49,15 @@ struct ReconstructionTests {
     #expect(accuracy["mean"] is Double && accuracy["std"] is Double && accuracy["perSubject"] is [String: Any])
     #expect(object["threshold"] is Double && object["voxelCount"] is Int)
     #expect((0...1).contains(results.identificationAccuracy.mean))
+    // The evaluation block: decoded embeddings of every subject and generated audio, each beside three null models.
+    let evaluation = try #require(object["evaluation"] as? [String: Any])
+    let embeddings = try #require(evaluation["embeddings"] as? [String: Any])
+    let audio = try #require(evaluation["audio"] as? [String: Any])
+    #expect((embeddings["perSubject"] as? [String: Any])?.count == 2)
+    #expect((audio["perSubject"] as? [String: Any])?.keys.sorted() == ["001"])
+    #expect((audio["nullModels"] as? [String: Any])?.count == 3)
+    let perSubject = try #require((embeddings["perSubject"] as? [String: Any])?["001"] as? [String: Any])
+    #expect((perSubject["nWayIdentification"] as? [String: Any])?.keys.sorted() == ["10", "2", "5"])
     // Same seed, second run (no audio), given the first run's saved bridge: identical numbers.
     var again = inputs()
     again.bridge = folder.appendingPathComponent(BridgeStage.bridgeFile)
@@ -144,6 +153,17 @@ struct PlantedStructureTests {
       "planted accuracy band \(band) (replicates \(accuracies.min()!)–\(accuracies.max()!)), file-based \(measured), "
         + "same noise in memory \(sameNoise); SNR/10 band \(lowerBand), paired drops \(drops); "
         + "simulation \(ContinuousClock.now - start)")
+    // The field's evaluation: on every N, the brain-driven decoded embeddings beat each null model made without
+    // brain data (shuffled predictions, the training mean, random training targets).
+    let evaluation = aligned.results.evaluation.embeddings
+    let brain = try #require(evaluation.perSubject[aligned.results.subjects[0]])
+    #expect(evaluation.nullModels.count == 3)
+    for (model, null) in evaluation.nullModels {
+      for (ways, value) in brain.nWayIdentification {
+        let other = try #require(null.nWayIdentification[ways])
+        #expect(value > other, "\(ways)-way: brain \(value), null \(model) \(other)")
+      }
+    }
     // Subjects differ by a known functional transform: ridge alignment beats anatomical correspondence only
     // (0.889 aligned with seed 7).
     #expect(measured > unaligned.results.identificationAccuracy.mean)

@@ -35,13 +35,15 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
   public var decoder = DecoderConfiguration()
   /// MusicLDM generation.
   public var generation = GenerationConfiguration()
+  /// Evaluation of the decoded embeddings and of the generated audio, with null models.
+  public var evaluation = EvaluationConfiguration()
 
   /// The default configuration: the authors' code, minus anything chosen on test data.
   public init() {}
 
   private enum CodingKeys: String, CodingKey {
     case dataset, subjects, seed, skipsUnreadableStimuli, stimulusEmbedding, bridge, voxelSelection, alignment, decoder,
-      generation
+      generation, evaluation
   }
 
   /// Decodes a configuration; absent keys take their defaults.
@@ -62,6 +64,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
     alignment = try container.decodeIfPresent(AlignmentConfiguration.self, forKey: .alignment) ?? defaults.alignment
     self.decoder = try container.decodeIfPresent(DecoderConfiguration.self, forKey: .decoder) ?? defaults.decoder
     generation = try container.decodeIfPresent(GenerationConfiguration.self, forKey: .generation) ?? defaults.generation
+    evaluation = try container.decodeIfPresent(EvaluationConfiguration.self, forKey: .evaluation) ?? defaults.evaluation
   }
 }
 
@@ -207,6 +210,24 @@ public struct GenerationConfiguration: Sendable, Codable, Equatable {
   public var subjects = GenerationSubjects.template
   /// Clips per task (a task generates its clips one after the other and is what a cluster runs in parallel).
   public var clipsPerTask = 1
+
+  /// The default settings.
+  public init() {}
+}
+
+/// Settings of the evaluation (the decoded embeddings in the evaluation stage, the generated audio after generation).
+public struct EvaluationConfiguration: Sendable, Codable, Equatable {
+  /// The N of N-way identification (the number of test items M is always added).
+  public var ways = [2, 5, 10, 50]
+  /// The k of top-k retrieval.
+  public var topK = [1, 5]
+  /// Label permutations per p-value.
+  public var permutations = 10_000
+  /// Bootstrap resamples per interval.
+  public var bootstrapResamples = 1_000
+  /// Whether the three null models (shuffled predictions, the training mean, random training targets) are scored
+  /// beside the brain-driven reconstructions, their embeddings and, when generation runs, their audio.
+  public var nullModels = true
 
   /// The default settings.
   public init() {}

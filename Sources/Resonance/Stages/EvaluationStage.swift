@@ -27,19 +27,37 @@ public struct IdentificationEvaluation: Sendable, Codable, Equatable {
   public var perItem: [String: [Double]]
 }
 
-/// Identification metrics of every subject's decoded embeddings against the test targets; writes
-/// `evaluation/identification.json` and the template subject's cosine similarity (predictions × targets)
-/// `evaluation/similarity-sub-XXX.npy`.
+/// The field's evaluation of one set of reconstructions (N-way identification, top-k, mean rank, Fréchet distance,
+/// CLAP score, genre agreement, with intervals and permutation p-values), for every subject and every null model.
+public struct EvaluationReport: Sendable, Codable, Equatable {
+  /// Per subject.
+  public var perSubject: [String: ReconstructionEvaluationResult]
+  /// Every headline figure across subjects (mean, population standard deviation, bootstrap interval over subjects).
+  public var acrossSubjects: [String: SubjectStatistic]
+  /// The null models, scored the same way (made from the template subject's predictions), by ``NullModel`` name.
+  public var nullModels: [String: ReconstructionEvaluationResult]
+}
+
+/// Identification metrics of every subject's decoded embeddings against the test targets, and the field's full
+/// evaluation of them beside three null models (``DecodingMetrics/NullModel``). Writes
+/// `evaluation/identification.json`, `evaluation/embeddings.json` (``EvaluationReport``), the template subject's
+/// cosine similarity (predictions × targets) `evaluation/similarity-sub-XXX.npy`, and the null models' embeddings
+/// `evaluation/null-<model>.npy`, which generation turns into audio.
 public struct EvaluationStage: PipelineStage {
-  /// The evaluation has no settings yet.
-  public struct Configuration: Sendable, Codable, Equatable {}
+  /// The evaluation's settings with the pipeline's seed (permutations, bootstraps and null-model draws).
+  public struct Configuration: Sendable, Codable, Equatable {
+    /// Ways, top-k, permutations, bootstraps, null models.
+    public var evaluation: EvaluationConfiguration
+    /// The pipeline's seed.
+    public var seed: UInt64
+  }
 
   /// The stage's name.
   public static let name = StageName.evaluation
   /// The stages whose outputs this one reads.
   public static let dependencies: [StageName] = [.decoding, .bridge]
   /// The stage's settings.
-  public let configuration = Configuration()
+  public let configuration: Configuration
   /// The design.
   public let design: ExperimentDesign
   /// The stage's tasks.
@@ -47,24 +65,70 @@ public struct EvaluationStage: PipelineStage {
 
   static let file = "evaluation/identification.json"
 
+  /// The evaluation of `m` items with these settings (N-way for every requested N and for M).
+  static func evaluation(_ settings: EvaluationConfiguration, items m: Int, seed: UInt64) -> ReconstructionEvaluation {
+    ReconstructionEvaluation(
+      ways: Array(Set(settings.ways + [m])).sorted(), topK: settings.topK, permutations: settings.permutations,
+      bootstrapResamples: settings.bootstrapResamples, seed: seed)
+  }
+
   /// Runs task `index`.
   public func run(task index: Int, in directory: RunDirectory, context: StageContext) throws(PipelineError) {
-    let targets = try BridgeStage.targets(in: directory).test
+    let targets = try BridgeStage.targets(in: directory)
     let predictions = try design.subjects.map { (subject) throws(PipelineError) in
       try DecodingStage.predictions(subject: subject, in: directory)
     }
-    let evaluation = try Self.evaluate(
-      predictions: predictions, targets: targets, subjects: design.subjects, stimuli: design.testStimuli)
+    let identification = try Self.evaluate(
+      predictions: predictions, targets: targets.test, subjects: design.subjects, stimuli: design.testStimuli)
     let cosine: Matrix<Double>
     do {
-      cosine = try Similarity.matrix(predictions: predictions[0], targets: targets, measure: .cosine)
+      cosine = try Similarity.matrix(predictions: predictions[0], targets: targets.test, measure: .cosine)
     } catch {
       throw .metrics(error)
     }
     try directory.writeMatrix(cosine, to: "evaluation/similarity-sub-\(design.subjects[0]).npy")
-    try directory.writeJSON(evaluation, to: Self.file)
+    // The field's evaluation, with the genre classifier fitted on the training targets (the decoder's space).
+    let settings = configuration.evaluation
+    let evaluation = Self.evaluation(settings, items: design.testStimuli.count, seed: configuration.seed)
+    do {
+      let classifier = try RidgeClassifier().fit(
+        embeddings: targets.training, labels: design.trainingStimuli.map(\.genre))
+      let genre = GenreEvaluationInput(classifier: classifier, truth: design.testStimuli.map(\.genre))
+      var perSubject: [String: ReconstructionEvaluationResult] = [:]
+      var results: [ReconstructionEvaluationResult] = []
+      for (subject, prediction) in zip(design.subjects, predictions) {
+        context.progress("evaluating sub-\(subject)'s decoded embeddings")
+        let result = try evaluation.evaluate(originals: targets.test, reconstructions: prediction, genre: genre)
+        perSubject[subject] = result
+        results.append(result)
+      }
+      var nulls: [String: ReconstructionEvaluationResult] = [:]
+      if settings.nullModels {
+        for model in NullModel.allCases {
+          let embeddings = try model.embeddings(
+            predictions: predictions[0], trainingTargets: targets.training, seed: configuration.seed)
+          try directory.writeMatrix(embeddings, to: Self.nullFile(model))
+          context.progress("evaluating the null model \(model.rawValue)")
+          nulls[model.rawValue] = try evaluation.evaluate(
+            originals: targets.test, reconstructions: embeddings, genre: genre)
+        }
+      }
+      try directory.writeJSON(
+        EvaluationReport(
+          perSubject: perSubject, acrossSubjects: try evaluation.acrossSubjects(results), nullModels: nulls),
+        to: "evaluation/embeddings.json")
+    } catch let error as PipelineError {
+      throw error
+    } catch let error as MetricsError {
+      throw .metrics(error)
+    } catch {
+      throw .io(path: directory.url("evaluation").path, reason: "\(error)")
+    }
+    try directory.writeJSON(identification, to: Self.file)
   }
 
+  /// The file holding a null model's embeddings (test stimuli × target dimensions).
+  public static func nullFile(_ model: NullModel) -> String { "evaluation/null-\(model.rawValue).npy" }
   /// Identification metrics per subject: strict and `>=` accuracy, top-1 and per-genre accuracy.
   ///
   /// - Parameters:
@@ -111,7 +175,14 @@ public struct EvaluationStage: PipelineStage {
     }
   }
 
-  /// The evaluation from a run directory.
+  /// The full evaluation of the decoded embeddings from a run directory.
+  public static func report(in directory: RunDirectory) throws(PipelineError) -> EvaluationReport {
+    let file = "evaluation/embeddings.json"
+    guard directory.exists(file) else { throw .missingStageOutput(needs: name, file: directory.url(file).path) }
+    return try directory.readJSON(EvaluationReport.self, from: file)
+  }
+
+  /// The identification metrics from a run directory.
   public static func evaluation(in directory: RunDirectory) throws(PipelineError) -> IdentificationEvaluation {
     guard directory.exists(file) else { throw .missingStageOutput(needs: name, file: directory.url(file).path) }
     return try directory.readJSON(IdentificationEvaluation.self, from: file)

@@ -1,5 +1,6 @@
 import Audio
 import CLAP
+import DecodingMetrics
 import Foundation
 import LinearAlgebra
 import MusicLDM
@@ -21,7 +22,9 @@ public struct GeneratedCandidate: Sendable, Codable, Equatable {
 ///
 /// Writes `generation/sub-XXX/<stimulus>/candidate-K.wav` (16 kHz mono) and `candidate-K.json`. With more than one
 /// candidate, each is scored against the subject's measured response through the template's encoding model (the
-/// authors' later brain-guided selection); the report keeps the best.
+/// authors' later brain-guided selection); the report keeps the best. The null models' embeddings
+/// (``EvaluationStage/nullFile(_:)``) are generated the same way, one candidate per clip with the template's seeds,
+/// into `generation/null-<model>/`.
 public struct GenerationStage: PipelineStage {
   /// The generation settings with the subjects to generate for.
   public struct Configuration: Sendable, Codable, Equatable {
@@ -29,6 +32,8 @@ public struct GenerationStage: PipelineStage {
     public var generation: GenerationConfiguration
     /// The subjects whose decoded embeddings are generated (labels without `sub-`).
     public var subjects: [String]
+    /// The null models whose embeddings are generated too.
+    public var nullModels: [NullModel]
     /// The pipeline's seed.
     public var seed: UInt64
   }
@@ -36,7 +41,7 @@ public struct GenerationStage: PipelineStage {
   /// The stage's name.
   public static let name = StageName.generation
   /// The stages whose outputs this one reads.
-  public static let dependencies: [StageName] = [.decoding, .voxelSelection]
+  public static let dependencies: [StageName] = [.decoding, .voxelSelection, .evaluation]
   /// The stage's settings.
   public let configuration: Configuration
   /// The MusicLDM checkpoint.
@@ -50,23 +55,44 @@ public struct GenerationStage: PipelineStage {
   var clipsPerTask: Int { max(1, configuration.generation.clipsPerTask) }
   var chunkCount: Int { (design.testStimuli.count + clipsPerTask - 1) / clipsPerTask }
 
-  /// The stage's tasks.
-  public var tasks: [String] {
+  /// What one task generates: a source's chunk of clips with one candidate seed.
+  struct Work: Sendable {
+    var source: GenerationSource
+    var chunk: Int
+    var candidate: Int
+  }
+
+  /// Every task's work, in task order: the subjects' (chunks × candidates), then the null models' (chunks).
+  var work: [Work] {
     guard configuration.generation.enabled else { return [] }
-    var names: [String] = []
+    var items: [Work] = []
     for subject in configuration.subjects {
       for chunk in 0..<chunkCount {
         for candidate in 0..<candidates {
-          names.append("sub-\(subject)/chunk-\(String(format: "%03d", chunk))/candidate-\(candidate)")
+          items.append(Work(source: .subject(subject), chunk: chunk, candidate: candidate))
         }
       }
     }
-    return names
+    for model in configuration.nullModels {
+      for chunk in 0..<chunkCount { items.append(Work(source: .nullModel(model), chunk: chunk, candidate: 0)) }
+    }
+    return items
+  }
+
+  /// The stage's tasks.
+  public var tasks: [String] {
+    work.map { "\($0.source.folder)/chunk-\(String(format: "%03d", $0.chunk))/candidate-\($0.candidate)" }
+  }
+
+  /// Every source generated: the subjects, then the null models.
+  public var sources: [GenerationSource] {
+    guard configuration.generation.enabled else { return [] }
+    return configuration.subjects.map { .subject($0) } + configuration.nullModels.map { .nullModel($0) }
   }
 
   /// The WAV of one candidate.
-  public static func audioFile(subject: String, stimulus: Stimulus, candidate: Int) -> String {
-    "generation/sub-\(subject)/\(stimulus.identifier)/candidate-\(candidate).wav"
+  public static func audioFile(source: GenerationSource, stimulus: Stimulus, candidate: Int) -> String {
+    "generation/\(source.folder)/\(stimulus.identifier)/candidate-\(candidate).wav"
   }
 
   /// The seed of candidate `candidate` of test clip `index`.
@@ -76,10 +102,8 @@ public struct GenerationStage: PipelineStage {
 
   /// Runs task `index`.
   public func run(task index: Int, in directory: RunDirectory, context: StageContext) throws(PipelineError) {
-    let perSubject = chunkCount * candidates
-    let subject = configuration.subjects[index / perSubject]
-    let chunk = (index % perSubject) / candidates
-    let candidate = index % candidates
+    let item = work[index]
+    let (chunk, candidate) = (item.chunk, item.candidate)
     let settings = configuration.generation
     let pipeline = try context.model("musicldm:\(musicLDM.path)") { () throws(PipelineError) in
       do throws(MusicLDMError) { return try MusicLDMPipeline(folder: musicLDM) } catch {
@@ -92,9 +116,19 @@ public struct GenerationStage: PipelineStage {
         throw .musicLDM(checkpoint: musicLDM.path, item: "the empty caption", error)
       }
     }
-    let predictions = try DecodingStage.predictions(subject: subject, in: directory)
+    let predictions: Matrix<Float>
     var scorer: BrainScorer?
-    if candidates > 1 {
+    switch item.source {
+    case .subject(let subject):
+      predictions = try DecodingStage.predictions(subject: subject, in: directory)
+    case .nullModel(let model):
+      let file = EvaluationStage.nullFile(model)
+      guard directory.exists(file) else {
+        throw .missingStageOutput(needs: .evaluation, file: directory.url(file).path)
+      }
+      predictions = try directory.readMatrix(file)
+    }
+    if candidates > 1, case .subject(let subject) = item.source {
       scorer = try BrainScorer(
         subject: subject, design: design, clap: clap, seed: configuration.seed, in: directory, context: context)
     }
@@ -111,12 +145,12 @@ public struct GenerationStage: PipelineStage {
         audio = try pipeline.generate(request)
       } catch {
         throw .musicLDM(
-          checkpoint: musicLDM.path, item: "sub-\(subject) \(stimulus.identifier) (seed \(seed))", error)
+          checkpoint: musicLDM.path, item: "\(item.source.folder) \(stimulus.identifier) (seed \(seed))", error)
       }
       let score = try scorer?.score(
         audio.waveforms[0], sampleRate: audio.sampleRate, clip: clip,
-        name: "sub-\(subject) \(stimulus.identifier) (seed \(seed))")
-      let file = Self.audioFile(subject: subject, stimulus: stimulus, candidate: candidate)
+        name: "\(item.source.folder) \(stimulus.identifier) (seed \(seed))")
+      let file = Self.audioFile(source: item.source, stimulus: stimulus, candidate: candidate)
       try directory.createFolder(of: file)
       do {
         let buffer = try AudioBuffer(samples: audio.waveforms[0], channels: 1, sampleRate: Double(audio.sampleRate))
@@ -128,7 +162,8 @@ public struct GenerationStage: PipelineStage {
         GeneratedCandidate(seed: seed, brainScore: score),
         to: file.replacingOccurrences(of: ".wav", with: ".json"))
       context.progress(
-        "generated sub-\(subject) \(clip + 1)/\(design.testStimuli.count): \(stimulus.identifier) (seed \(seed))")
+        "generated \(item.source.folder) \(clip + 1)/\(design.testStimuli.count): \(stimulus.identifier) (seed \(seed))"
+      )
     }
   }
 
@@ -136,12 +171,14 @@ public struct GenerationStage: PipelineStage {
   ///
   /// - Returns: Per test stimulus (design order), the WAV's path relative to the run directory and its seed.
   public func keptCandidates(
-    subject: String, in directory: RunDirectory
+    source: GenerationSource, in directory: RunDirectory
   ) throws(PipelineError) -> [(stimulus: Stimulus, file: String, seed: UInt64)] {
-    try design.testStimuli.map { (stimulus) throws(PipelineError) in
+    let count: Int
+    if case .subject = source { count = candidates } else { count = 1 }
+    return try design.testStimuli.map { (stimulus) throws(PipelineError) in
       var best: (file: String, seed: UInt64, score: Double)?
-      for candidate in 0..<candidates {
-        let file = Self.audioFile(subject: subject, stimulus: stimulus, candidate: candidate)
+      for candidate in 0..<count {
+        let file = Self.audioFile(source: source, stimulus: stimulus, candidate: candidate)
         guard directory.exists(file) else {
           throw .missingStageOutput(needs: Self.name, file: directory.url(file).path)
         }
@@ -151,6 +188,22 @@ public struct GenerationStage: PipelineStage {
         if best == nil || score > best!.score { best = (file, record.seed, score) }
       }
       return (stimulus, best!.file, best!.seed)
+    }
+  }
+}
+
+/// Where a generated clip's conditioning embedding comes from.
+public enum GenerationSource: Sendable, Hashable {
+  /// A subject's decoded embedding (label without `sub-`).
+  case subject(String)
+  /// A null model's embedding (made without brain data).
+  case nullModel(NullModel)
+
+  /// The folder under `generation/`: `sub-XXX` or `null-<model>`.
+  public var folder: String {
+    switch self {
+    case .subject(let subject): return "sub-\(subject)"
+    case .nullModel(let model): return "null-\(model.rawValue)"
     }
   }
 }

@@ -19,8 +19,10 @@ public enum StageName: String, Sendable, Hashable, Codable, CaseIterable, Compar
   case decoding = "decode"
   /// Identification metrics.
   case evaluation = "evaluate"
-  /// MusicLDM generation (one task per subject, chunk of clips and candidate seed).
+  /// MusicLDM generation (one task per subject, chunk of clips and candidate seed, and per null model and chunk).
   case generation = "generate"
+  /// The generated audio re-embedded by CLAP and scored against the originals, beside the null models' audio.
+  case audioEvaluation = "evaluate-audio"
   /// Figures, tables, `report.html` and `results.json`.
   case report
 

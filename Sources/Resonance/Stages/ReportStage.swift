@@ -13,7 +13,7 @@ public struct ReportStage: PipelineStage {
   /// The stage's name.
   public static let name = StageName.report
   /// The stages whose outputs this one reads.
-  public static let dependencies: [StageName] = [.evaluation, .generation]
+  public static let dependencies: [StageName] = [.evaluation, .generation, .audioEvaluation]
   /// The stage's settings.
   public let configuration: Configuration
   /// The design.
@@ -71,7 +71,7 @@ public struct ReportStage: PipelineStage {
     var seeds: [String: UInt64] = [:]
     if options.generation.enabled {
       for subject in generation.configuration.subjects {
-        for kept in try generation.keptCandidates(subject: subject, in: directory) {
+        for kept in try generation.keptCandidates(source: .subject(subject), in: directory) {
           let id = kept.stimulus.identifier
           generated.append(GeneratedClipEntry(subject: subject, id: id, reconstruction: kept.file, seed: kept.seed))
           if subject == template {
@@ -99,6 +99,9 @@ public struct ReportStage: PipelineStage {
       usesDemoModels: configuration.inputs.usesDemoModels, testClips: testClips, generatedClips: generated,
       versions: versions, featureSpace: configuration.inputs.features?.name ?? "CLAP", bridge: bridgeSummary,
       skippedStimuli: design.skippedStimuli, paddedStimuli: design.paddedStimuli,
+      evaluation: PipelineEvaluation(
+        embeddings: try EvaluationStage.report(in: directory), audio: try AudioEvaluationStage.report(in: directory),
+        template: template),
       voxelMask: configuration.inputs.voxelMask?.path)
     var predictions: [String: Matrix<Float>] = [:]
     for subject in design.subjects {
