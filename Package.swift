@@ -182,6 +182,7 @@ targets += [
   .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
 ]
 
+packageDependencies += [.package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0")]
 products += [
   .library(name: "Resonance", targets: ["Resonance"]),
   .executable(name: "reconstruct", targets: ["reconstruct"]),
@@ -192,6 +193,7 @@ targets += [
     dependencies: [
       "TaskFMRI", "LinearAlgebra", "NeuroIO", "Audio", "CLAP", "TensorRuntime", "MusicLDM", "Regression",
       "VoxelEncoding", "FunctionalAlignment", "DecodingMetrics", "Plotting",
+      .product(name: "SwiftCSV", package: "SwiftCSV"),
     ]),
   .testTarget(
     name: "ResonanceTests",
