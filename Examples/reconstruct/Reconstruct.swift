@@ -56,6 +56,7 @@ extension Reconstruct {
     var out: String
     @Flag(help: "Check every input and print the plan with estimated time and memory per stage; run nothing.")
     var check = false
+    @OptionGroup(title: "Executor") var cluster: SlurmOptions
 
     func run() throws {
       let specification = try settings.specification(inputs: inputs)
@@ -78,8 +79,15 @@ extension Reconstruct {
       let reconstructor = Reconstructor(specification: specification, output: URL(fileURLWithPath: out))
       let products: ReconstructionProducts
       do {
-        products = try reconstructor.run(
-          progress: timestamped(since: start), isCancelled: { interruptions.load(ordering: .relaxed) > 0 })
+        let isCancelled = { interruptions.load(ordering: .relaxed) > 0 }
+        if cluster.executor == .slurm {
+          guard
+            let finished = try cluster.run(reconstructor, progress: timestamped(since: start), isCancelled: isCancelled)
+          else { return }
+          products = finished
+        } else {
+          products = try reconstructor.run(progress: timestamped(since: start), isCancelled: isCancelled)
+        }
       } catch {
         throw CommandFailure(error: error)
       }
@@ -150,7 +158,7 @@ struct CommandFailure: Error, CustomStringConvertible {
   let error: any Error
 
   var description: String {
-    guard let error = error as? PipelineError else { return "\(error)" }
+    guard let error = error as? PipelineError else { return SlurmOptions.describe(error) }
     let hint: String
     switch error {
     case .emptySelection: hint = " (--threshold, --minimum-cluster-size)"

@@ -46,9 +46,11 @@ public struct Brain2MusicCaptions: Sendable {
     guard let header = rows.first?.map({ $0.lowercased().trimmingCharacters(in: .whitespaces) }) else {
       throw .io(path: csv.path, reason: "it is empty")
     }
-    guard let idColumn = header.firstIndex(where: { ["id", "caption_id", "file", "clip", "clip_id", "name"].contains($0) })
+    guard
+      let idColumn = header.firstIndex(where: { ["id", "caption_id", "file", "clip", "clip_id", "name"].contains($0) })
     else {
-      throw .io(path: csv.path, reason: "it has no identifier column (id, caption_id, file or clip); columns: \(header)")
+      throw .io(
+        path: csv.path, reason: "it has no identifier column (id, caption_id, file or clip); columns: \(header)")
     }
     guard let textColumn = header.firstIndex(where: { ["caption", "text", "description"].contains($0) }) else {
       throw .io(path: csv.path, reason: "it has no caption column (caption, text or description); columns: \(header)")
@@ -67,7 +69,9 @@ public struct Brain2MusicCaptions: Sendable {
         skipped.append((number, "`\(original)` names no GTZAN genre, track and offset"))
         continue
       }
-      if normalised != original { corrections.append(Correction(row: number, original: original, corrected: normalised)) }
+      if normalised != original {
+        corrections.append(Correction(row: number, original: original, corrected: normalised))
+      }
       let text = row[textColumn].trimmingCharacters(in: .whitespacesAndNewlines)
       guard !text.isEmpty else {
         skipped.append((number, "the caption of \(normalised) is empty"))

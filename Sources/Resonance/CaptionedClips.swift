@@ -42,7 +42,8 @@ public struct CaptionedClips: Sendable {
     guard let header = rows.first else { throw .io(path: csv.path, reason: "it is empty") }
     func column(_ name: String) throws(PipelineError) -> Int {
       guard let index = header.firstIndex(of: name) else {
-        throw .io(path: csv.path, reason: "it has no `\(name)` column (MusicCaps' columns are ytid, start_s, end_s, caption)")
+        throw .io(
+          path: csv.path, reason: "it has no `\(name)` column (MusicCaps' columns are ytid, start_s, end_s, caption)")
       }
       return index
     }
