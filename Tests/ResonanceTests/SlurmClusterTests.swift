@@ -61,7 +61,8 @@ struct SlurmProgramTests {
     }
     let planned = try runReconstruct(arguments + ["--allow-local-run-directory"])
     #expect(planned.status == 0, "\(planned.output)")
-    #expect(planned.output.contains("#8 generate: 8 tasks, --array=0-7"), "\(planned.output)")
+    // 2 subjects × 2 clip chunks × 2 seeds, and 3 null models × 2 clip chunks.
+    #expect(planned.output.contains("#8 generate: 14 tasks, --array=0-13"), "\(planned.output)")
     #expect(planned.output.contains("Nothing was submitted"), "\(planned.output)")
     for file in ["slurm/plan.json", "slurm/submit.sh", "slurm/generate.sbatch", "run.json", "design.json"] {
       #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), "\(file)")

@@ -198,12 +198,13 @@ struct SlurmExecutorTests {
     #expect(outcome == .finished(jobs: cluster.jobs.map(\.id)))
     #expect(allFinished(stages, directory))
     let jobs = cluster.jobs
-    #expect(jobs.map(\.stage.name) == StageName.allCases + [.generation, .report])
-    let retried = jobs[jobs.count - 2]
+    #expect(jobs.map(\.stage.name) == StageName.allCases + [.generation, .audioEvaluation, .report])
+    let retried = jobs[jobs.count - 3]
     #expect(retried.elements == [SlurmArrayElement(arrayIndex: 2, task: 2)])
-    // The first report job waited for the failed generation job as a whole: it was cancelled, never run, as soon as
-    // the failure was seen (before the generation job's last element ended, when SLURM itself would give up on it).
-    #expect(jobs[9].states[0] == .cancelled)
+    // The first audio-evaluation job waited for the failed generation job as a whole: it was cancelled, never run, as
+    // soon as the failure was seen (before the generation job's last element ended, when SLURM itself would give up
+    // on it); so was the first report job, which waited for both.
+    #expect(jobs[9].states[0] == .cancelled && jobs[10].states[0] == .cancelled)
     let lastGeneration = jobs[8].elements.compactMap { cluster.ended["\(jobs[8].id)_\($0.arrayIndex)"] }.max()!
     #expect(cluster.ended["\(jobs[9].id)_0"]! < lastGeneration, "\(cluster.ended)")
     #expect(jobs.last!.dependencies.contains(retried.id) && !jobs.last!.dependencies.contains(jobs[8].id))
@@ -252,12 +253,15 @@ struct SlurmExecutorTests {
     }
     #expect(allFinished(stages, directory))
     let jobs = cluster.jobs
-    #expect(jobs.map(\.stage.name) == StageName.allCases + [.generation, .report])
-    #expect(jobs[10].elements == [SlurmArrayElement(arrayIndex: 3, task: 3)])
-    // The new report job waits for the new generation job and for the old job's elements one by one.
-    #expect(jobs[11].dependencies.contains(jobs[10].id))
-    #expect(!jobs[11].dependencies.contains(generation.id))
-    #expect(jobs[11].dependencies.allSatisfy { !$0.hasPrefix(generation.id) || $0.contains("_") })
+    #expect(jobs.map(\.stage.name) == StageName.allCases + [.generation, .audioEvaluation, .report])
+    #expect(jobs[11].elements == [SlurmArrayElement(arrayIndex: 3, task: 3)])
+    // The new audio-evaluation and report jobs wait for the new generation job and for the old job's elements one by
+    // one.
+    for waiting in [jobs[12], jobs[13]] {
+      #expect(waiting.dependencies.contains(jobs[11].id))
+      #expect(!waiting.dependencies.contains(generation.id))
+      #expect(waiting.dependencies.allSatisfy { !$0.hasPrefix(generation.id) || $0.contains("_") })
+    }
   }
 
   @Test("--dry-run writes the scripts and the plan and asks the cluster nothing")
@@ -277,9 +281,10 @@ struct SlurmExecutorTests {
     }
     let text = try String(contentsOf: directory.url("slurm/plan.txt"), encoding: .utf8)
     #expect(
-      text.contains("#9 report: 1 task, --array=0") && text.contains("after: #7 evaluate, #8 generate"), "\(text)")
+      text.contains("#10 report: 1 task, --array=0")
+        && text.contains("after: #7 evaluate, #8 generate, #9 evaluate-audio"), "\(text)")
     let submit = try String(contentsOf: directory.url("slurm/submit.sh"), encoding: .utf8)
-    #expect(submit.contains("\"--dependency=afterok:${job7}:${job8}\""), "\(submit)")
+    #expect(submit.contains("\"--dependency=afterok:${job7}:${job8}:${job9}\""), "\(submit)")
     let file = try directory.readJSON(SlurmExecutor.PlanFile.self, from: "slurm/plan.json")
     #expect(file.plan == plan && file.stages == stages)
   }

@@ -22,6 +22,8 @@ struct SlurmJobPlanTests {
     options.generation.candidateSeeds = 2
     options.generation.steps = 50
     options.generation.seconds = 10
+    // Without null models, generation is the template's 3 clip chunks × 2 seeds.
+    options.evaluation.nullModels = false
     let folder = URL(fileURLWithPath: "/shared/data")
     let specification = RunSpecification(
       inputs: PipelineInputs(bids: folder, stimuli: folder, clap: folder, musicLDM: folder), options: options)
@@ -60,7 +62,11 @@ struct SlurmJobPlanTests {
     #expect(arrays[.subjectLoading] == "0-1%4")
     #expect(arrays[.stimulusEmbedding] == "0-3%4")  // 18 stimuli, 5 per task
     #expect(arrays[.generation] == "0-5%4")  // template × 3 clip chunks × 2 seeds
-    #expect(plan.submissions[position[.report]!].dependencies == [.submission(7), .submission(8)])
+    #expect(
+      plan.submissions[position[.report]!].dependencies == [
+        .submission(position[.evaluation]!), .submission(position[.generation]!),
+        .submission(position[.audioEvaluation]!),
+      ])
     #expect(
       SlurmJobPlan.dependencyArgument(
         plan.submissions[position[.voxelSelection]!].dependencies,
