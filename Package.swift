@@ -205,6 +205,8 @@ targets += [
   .executableTarget(
     name: "reconstruct", dependencies: ["Resonance", "VoxelEncoding", argumentParser], path: "Examples/reconstruct"),
   .executableTarget(
+    name: "fit-bridge", dependencies: ["Resonance", "CLAP", "MusicLDM", argumentParser], path: "Examples/fit-bridge"),
+  .executableTarget(
     name: "select-voxels",
     dependencies: ["VoxelEncoding", "DecodingMetrics", "NeuroIO", "LinearAlgebra", argumentParser],
     path: "Examples/select-voxels"),
