@@ -163,6 +163,15 @@ struct SettingOptions: ParsableArguments {
   var generateSubjects: String?
   @Option(help: "Clips generated per task.")
   var clipsPerTask: Int?
+  // Evaluation.
+  @Option(help: "Comma-separated N of N-way identification (the number of test items is always added).")
+  var ways: String?
+  @Option(help: "Label permutations per p-value (default 10000).")
+  var permutations: Int?
+  @Option(help: "Bootstrap resamples per interval (default 1000).")
+  var bootstrapResamples: Int?
+  @Flag(help: "Leave out the three null models (their embeddings and their generated audio).")
+  var noNullModels = false
 
   /// The specification: flags over --config over the defaults.
   func specification(inputs flags: InputOptions) throws -> RunSpecification {
@@ -210,6 +219,16 @@ struct SettingOptions: ParsableArguments {
     if let seconds { options.generation.seconds = seconds }
     if let candidateSeeds { options.generation.candidateSeeds = candidateSeeds }
     if let clipsPerTask { options.generation.clipsPerTask = clipsPerTask }
+    if let ways {
+      let values = ways.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard !values.isEmpty, values.allSatisfy({ $0 >= 2 }) else {
+        throw ValidationError("--ways \(ways): give numbers of at least 2, e.g. 2,5,10,50.")
+      }
+      options.evaluation.ways = values
+    }
+    if let permutations { options.evaluation.permutations = permutations }
+    if let bootstrapResamples { options.evaluation.bootstrapResamples = bootstrapResamples }
+    if noNullModels { options.evaluation.nullModels = false }
     if let generateSubjects {
       switch generateSubjects {
       case "template": options.generation.subjects = .template
