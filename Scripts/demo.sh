@@ -27,4 +27,13 @@ echo
   --clap Tests/CLAPTests/Resources/clap-tiny --musicldm Tests/MusicLDMTests/Resources/tiny-musicldm \
   --out "$out/results" --steps "${DEMO_STEPS:-50}" --seconds "${DEMO_SECONDS:-10}" --seed 7 \
   --minimum-cluster-size "${DEMO_CLUSTER:-4}" --demo-models
-echo "Results in $out/results (open $out/results/report.html)."
+echo
+echo "== the same subjects decoded into the dataset's planted acoustic features (ground truth), no audio"
+"$bin/reconstruct" --bids "$data" --stimuli "$data/stimuli" \
+  --clap Tests/CLAPTests/Resources/clap-tiny --musicldm Tests/MusicLDMTests/Resources/tiny-musicldm \
+  --feature-table "$data/derivatives/ground_truth/stimulus_features.tsv" --no-audio \
+  --out "$out/results-planted" --seed 7 --minimum-cluster-size "${DEMO_CLUSTER:-4}" --demo-models | tail -n 8
+echo
+echo "== feature spaces side by side: what the pipeline recovers, and what the demo CLAP (random weights) cannot carry"
+"$bin/reconstruct" compare "demo CLAP=$out/results" "planted features=$out/results-planted" --out "$out/comparison"
+echo "Results in $out/results (open $out/results/report.html); comparison in $out/comparison/comparison.html."

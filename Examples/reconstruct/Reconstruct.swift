@@ -19,7 +19,7 @@ struct Reconstruct: ParsableCommand {
       (its run.json); `reconstruct stage NAME --run DIR [--task N]` runs one stage of a planned run directory.
       """,
     version: "reconstruct \(Reconstructor.version)",
-    subcommands: [Run.self, Stage.self], defaultSubcommand: Run.self)
+    subcommands: [Run.self, Stage.self, Compare.self], defaultSubcommand: Run.self)
 }
 
 /// Set by SIGINT/SIGTERM: finish the current task, then stop (a second signal stops at once).
@@ -146,6 +146,37 @@ extension Reconstruct {
           return
         }
         try reconstructor.runStage(name, task: task, progress: timestamped(since: Date()))
+      } catch {
+        throw CommandFailure(error: error)
+      }
+    }
+  }
+}
+
+extension Reconstruct {
+  struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Compare finished runs side by side (e.g. feature spaces) with their null models.",
+      discussion: "Writes comparison.tsv, comparison.json and comparison.html into --out and prints the table.")
+
+    @Argument(help: "Runs as LABEL=DIR (or DIR, labelled by its feature space).")
+    var runs: [String]
+    @Option(help: "Output folder.")
+    var out: String
+
+    func run() throws {
+      var pairs: [(label: String, directory: URL)] = []
+      for run in runs {
+        if let equals = run.firstIndex(of: "=") {
+          pairs.append((String(run[..<equals]), URL(fileURLWithPath: String(run[run.index(after: equals)...]))))
+        } else {
+          pairs.append((URL(fileURLWithPath: run).lastPathComponent, URL(fileURLWithPath: run)))
+        }
+      }
+      do {
+        let comparison = try RunComparison(runs: pairs)
+        try comparison.write(to: URL(fileURLWithPath: out))
+        print(comparison.table, terminator: "")
       } catch {
         throw CommandFailure(error: error)
       }

@@ -67,6 +67,14 @@ struct ReconstructionTests {
     #expect(second.results.bridge.hasPrefix("given"))
     #expect(second.results.identificationAccuracy.perSubject == results.identificationAccuracy.perSubject)
     #expect(second.results.threshold == results.threshold && second.results.voxelCount == results.voxelCount)
+    // The two runs side by side (reconstruct compare): one row per run and per null model, and chance.
+    let comparison = try RunComparison(runs: [("first", folder), ("second", folder.appendingPathComponent("again"))])
+    #expect(comparison.entries.map(\.label) == ["first", "second"])
+    #expect(comparison.ways == [2, 5, 10])
+    #expect(comparison.table.split(separator: "\n").count == 1 + 2 * 4 + 1)
+    #expect(comparison.entries[0].nWayAcrossSubjects == comparison.entries[1].nWayAcrossSubjects)
+    try comparison.write(to: folder.appendingPathComponent("comparison"))
+    #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("comparison/comparison.html").path))
   }
 
   @Test("a missing template subject or audio folder stops with a message naming it")
