@@ -32,18 +32,22 @@ public struct Heatmap: Sendable {
   public var colormap: Colormap
   /// The value range mapped onto the colour scale; `nil` uses the finite minimum and maximum.
   public var valueRange: ClosedRange<Double>?
+  /// Caption of the colour bar, drawn vertically beside its tick labels (for example "cosine similarity").
+  public var colorBarCaption: String
+  /// Optional text drawn in each cell, row-major like ``values`` (for example counts); black on light cells and
+  /// white on dark ones. Cells need to be at least 16 units tall and as wide as the text for it to fit.
+  public var cellLabels: [String]?
 
   /// Creates a heatmap.
   ///
-  /// - Throws: ``PlottingError/shapeMismatch(what:expected:actual:)`` when `values.count != rows × columns`.
+  /// - Throws: ``PlottingError/shapeMismatch(what:expected:actual:)`` when `values.count != rows × columns` or
+  ///   `cellLabels` has another count; ``PlottingError/invalidValue(what:reason:)`` for a group outside the
+  ///   matrix.
   public init(
     values: [Double], rows: Int, columns: Int, title: String, rowCaption: String = "", columnCaption: String = "",
-    groups: [Group] = [], colormap: Colormap = .viridis, valueRange: ClosedRange<Double>? = nil
+    groups: [Group] = [], colormap: Colormap = .viridis, valueRange: ClosedRange<Double>? = nil,
+    colorBarCaption: String = "", cellLabels: [String]? = nil
   ) throws(PlottingError) {
-    guard rows > 0, columns > 0, values.count == rows * columns else {
-      throw .shapeMismatch(
-        what: "Heatmap \"\(title)\" of \(rows)×\(columns)", expected: max(0, rows * columns), actual: values.count)
-    }
     self.values = values
     self.rows = rows
     self.columns = columns
@@ -53,70 +57,105 @@ public struct Heatmap: Sendable {
     self.groups = groups
     self.colormap = colormap
     self.valueRange = valueRange
+    self.colorBarCaption = colorBarCaption
+    self.cellLabels = cellLabels
+    try validate()
   }
 
-  /// Draws the heatmap with square cells of `cellSize` pixels.
+  /// Checks that the properties agree: the value and label counts match the shape, the groups lie inside it.
+  private func validate() throws(PlottingError) {
+    guard rows > 0, columns > 0, values.count == rows * columns else {
+      throw .shapeMismatch(
+        what: "Heatmap \"\(title)\" of \(rows)×\(columns)", expected: max(0, rows * columns), actual: values.count)
+    }
+    if let cellLabels, cellLabels.count != values.count {
+      throw .shapeMismatch(
+        what: "Cell labels of heatmap \"\(title)\"", expected: values.count, actual: cellLabels.count)
+    }
+    for group in groups where group.range.lowerBound < 0 || group.range.upperBound > max(rows, columns) {
+      throw .invalidValue(
+        what: "Heatmap \"\(title)\"", reason: "group \"\(group.label)\" spans \(group.range), outside the matrix")
+    }
+  }
+
+  /// Draws the heatmap as a PNG raster with square cells of `cellSize` pixels.
   ///
-  /// - Throws: ``PlottingError/noFiniteValues(what:)`` when no value is finite and no range was given.
+  /// - Throws: ``PlottingError/noFiniteValues(what:)`` when no value is finite and no range was given,
+  ///   ``PlottingError/invalidValue(what:reason:)`` for a non-finite ``valueRange``, or
+  ///   ``PlottingError/shapeMismatch(what:expected:actual:)`` when the properties were changed to disagree.
   public func render(cellSize: Int = 8) throws(PlottingError) -> RGBImage {
-    let finite = values.filter(\.isFinite)
-    let range: ClosedRange<Double>
-    if let valueRange {
-      range = valueRange
-    } else {
-      guard let low = finite.min(), let high = finite.max() else { throw .noFiniteValues(what: "Heatmap \"\(title)\"") }
-      range = low...max(high, low + 1e-12)
-    }
-    let labelWidth = (groups.map { RGBImage.textWidth($0.label) }.max() ?? 0) + 8
-    let left = 24 + labelWidth
-    let top = 40
-    let plotWidth = columns * cellSize
-    let plotHeight = rows * cellSize
-    let barX = left + plotWidth + 24
-    let width = barX + 20 + RGBImage.textWidth(Self.format(range.upperBound)) + 20
-    let bottom = top + plotHeight + (groups.isEmpty ? 16 : 24 + labelWidth) + 24
-    var image = RGBImage(width: max(width, left + RGBImage.textWidth(title) + 20), height: bottom)
-    image.drawText(title, x: left, y: 12)
-    let span = range.upperBound - range.lowerBound
-    for i in 0..<rows {
-      for j in 0..<columns {
-        let fraction = (values[i * columns + j] - range.lowerBound) / span
-        image.fillRectangle(
-          x: left + j * cellSize, y: top + i * cellSize, width: cellSize, height: cellSize,
-          color: colormap.color(at: fraction))
-      }
-    }
-    for group in groups {
-      let start = group.range.lowerBound * cellSize
-      if group.range.lowerBound > 0 {
-        image.fillRectangle(x: left, y: top + start, width: plotWidth, height: 1, color: .white)
-        image.fillRectangle(x: left + start, y: top, width: 1, height: plotHeight, color: .white)
-      }
-      let middle = (group.range.lowerBound + group.range.upperBound) * cellSize / 2
-      image.drawText(group.label, x: left - 6 - RGBImage.textWidth(group.label), y: top + middle - 8)
-      image.drawVerticalText(
-        group.label, x: left + middle - 8, y: top + plotHeight + 6 + RGBImage.textWidth(group.label))
-    }
-    image.strokeRectangle(x: left - 1, y: top - 1, width: plotWidth + 2, height: plotHeight + 2, color: .grey)
-    if !rowCaption.isEmpty {
-      image.drawVerticalText(rowCaption, x: 2, y: top + (plotHeight + RGBImage.textWidth(rowCaption)) / 2)
-    }
-    if !columnCaption.isEmpty {
-      image.drawText(
-        columnCaption, x: left + (plotWidth - RGBImage.textWidth(columnCaption)) / 2, y: bottom - 20)
-    }
-    for y in 0..<plotHeight {
-      let fraction = 1 - Double(y) / Double(max(1, plotHeight - 1))
-      image.fillRectangle(x: barX, y: top + y, width: 14, height: 1, color: colormap.color(at: fraction))
-    }
-    image.strokeRectangle(x: barX - 1, y: top - 1, width: 16, height: plotHeight + 2, color: .grey)
-    image.drawText(Self.format(range.upperBound), x: barX + 18, y: top - 4)
-    image.drawText(Self.format(range.lowerBound), x: barX + 18, y: top + plotHeight - 12)
-    return image
+    try canvas(cellSize: cellSize).rendered()
   }
 
-  static func format(_ value: Double) -> String {
-    let rounded = (value * 1000).rounded() / 1000
-    return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+  /// The same figure as ``render(cellSize:)`` as an SVG document: text as text, cells as rectangles (a matrix of
+  /// more than 6,400 cells as an embedded PNG image), the colour bar as a gradient.
+  ///
+  /// - Throws: The errors of ``render(cellSize:)``.
+  public func svg(cellSize: Int = 8) throws(PlottingError) -> String {
+    try canvas(cellSize: cellSize).svg()
+  }
+
+  /// Lays the figure out around the matrix's top-left corner at the origin.
+  func canvas(cellSize: Int) throws(PlottingError) -> Canvas {
+    precondition(cellSize > 0, "Cells need a positive size")
+    try validate()
+    let range = try Canvas.colorRange(values, explicit: valueRange, what: "Heatmap \"\(title)\"")
+    var canvas = Canvas(title: title)
+    let cell = Double(cellSize)
+    let plotWidth = Double(columns) * cell
+    let plotHeight = Double(rows) * cell
+    let span = range.upperBound - range.lowerBound
+    let colors = values.map { colormap.color(at: ($0 - range.lowerBound) / span) }
+    canvas.add(
+      .cells(
+        CellGrid(columns: columns, rows: rows, colors: colors), origin: Point(x: 0, y: 0), cellWidth: cellSize,
+        cellHeight: cellSize, raster: false))
+    for group in groups where group.range.lowerBound > 0 {
+      let start = Double(group.range.lowerBound) * cell
+      if group.range.lowerBound < rows { canvas.fill(Rectangle(x: 0, y: start, width: plotWidth, height: 1), .white) }
+      if group.range.lowerBound < columns {
+        canvas.fill(Rectangle(x: start, y: 0, width: 1, height: plotHeight), .white)
+      }
+    }
+    if let cellLabels {
+      for row in 0..<rows {
+        for column in 0..<columns {
+          let color = colors[row * columns + column]
+          let luminance = 0.2126 * Double(color.red) + 0.7152 * Double(color.green) + 0.0722 * Double(color.blue)
+          canvas.text(
+            cellLabels[row * columns + column], x: (Double(column) + 0.5) * cell,
+            y: ((Double(row) + 0.5) * cell - Canvas.lineHeight / 2).rounded(), anchor: .middle,
+            color: luminance < 128 ? .white : .black)
+        }
+      }
+    }
+    canvas.add(.frame(Rectangle(x: -1, y: -1, width: plotWidth + 2, height: plotHeight + 2), color: .grey))
+    // Group labels: right-aligned beside the rows; below the columns, horizontal when every label fits its block.
+    let widest = groups.map { Canvas.textWidth($0.label) }.max() ?? 0
+    let horizontalColumns = groups.allSatisfy { Canvas.textWidth($0.label) + 4 <= Double($0.range.count) * cell }
+    for group in groups {
+      let middle = Double(group.range.lowerBound + group.range.upperBound) * cell / 2
+      if group.range.lowerBound < rows {
+        canvas.text(group.label, x: -6, y: (middle - Canvas.lineHeight / 2).rounded(), anchor: .end)
+      }
+      guard group.range.lowerBound < columns else { continue }
+      if horizontalColumns {
+        canvas.text(group.label, x: middle.rounded(), y: plotHeight + 6, anchor: .middle)
+      } else {
+        canvas.text(
+          group.label, x: (middle - Canvas.lineHeight / 2).rounded(), y: plotHeight + 6, anchor: .end, vertical: true)
+      }
+    }
+    let rowLabelRoom = groups.isEmpty ? 0 : widest + 8
+    canvas.text(
+      rowCaption, x: -6 - rowLabelRoom - Canvas.lineHeight, y: (plotHeight / 2).rounded(), anchor: .middle,
+      vertical: true)
+    let columnLabelRoom = groups.isEmpty ? 0 : (horizontalColumns ? Canvas.lineHeight : widest) + 8
+    canvas.text(columnCaption, x: (plotWidth / 2).rounded(), y: plotHeight + 6 + columnLabelRoom, anchor: .middle)
+    canvas.colorBar(
+      left: plotWidth + 14, top: 0, height: max(plotHeight, 120), colormap: colormap, range: range,
+      caption: colorBarCaption)
+    canvas.text(title, x: (plotWidth / 2).rounded(), y: -8 - Canvas.lineHeight, anchor: .middle)
+    return canvas
   }
 }
