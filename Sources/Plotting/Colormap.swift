@@ -28,6 +28,11 @@ public struct Colormap: Sendable, Hashable {
       0x053061, 0x2166AC, 0x4393C3, 0x92C5DE, 0xD1E5F0, 0xF7F7F7, 0xFDDBC7, 0xF4A582, 0xD6604D, 0xB2182B, 0x67001F,
     ].map { RGBColor(hex: $0) })
 
+  /// ColorBrewer's sequential Blues, from near-white to dark blue, for counts and proportions.
+  public static let blues = Colormap(
+    anchors: [0xF7FBFF, 0xDEEBF7, 0xC6DBEF, 0x9ECAE1, 0x6BAED6, 0x4292C6, 0x2171B5, 0x08519C, 0x08306B]
+      .map { RGBColor(hex: $0) })
+
   /// Greys from black to white, for anatomical backgrounds.
   public static let greys = Colormap(anchors: [.black, .white])
 }

@@ -35,6 +35,49 @@ struct PNGTests {
     #expect(throws: PlottingError.self) { try PNGFile.write(RGBImage(width: 2, height: 2), to: missing) }
   }
 
+  @Test("PNG bytes encode and decode in memory; a header claiming more pixels than the bytes can hold is refused")
+  func memory() throws {
+    var image = RGBImage(width: 5, height: 3)
+    image[4, 2] = RGBColor(hex: 0x123456)
+    let data = try PNGFile.encoded(image)
+    #expect(try PNGFile.decoded(data) == image)
+    #expect(throws: PlottingError.self) { try PNGFile.decoded(data.prefix(30)) }
+    // Rewrite the header (IHDR) to claim 100,000 × 100,000 pixels, with a correct checksum, so only the size check
+    // can refuse it: 30 GB of pixels cannot come from a 70-byte file.
+    var bytes = [UInt8](data)
+    for (offset, value) in [(16, UInt32(100_000)), (20, UInt32(100_000))] {
+      for byte in 0..<4 { bytes[offset + byte] = UInt8((value >> (24 - 8 * UInt32(byte))) & 0xFF) }
+    }
+    let checksum = crc32(bytes[12..<29])
+    for byte in 0..<4 { bytes[29 + byte] = UInt8((checksum >> (24 - 8 * UInt32(byte))) & 0xFF) }
+    let error = #expect(throws: PlottingError.self) { try PNGFile.decoded(Data(bytes)) }
+    #expect("\(error!)".contains("100000×100000"))
+  }
+
+  /// CRC-32 as PNG chunks use it (ISO 3309, reflected polynomial 0xEDB88320).
+  func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+      crc ^= UInt32(byte)
+      for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
+  }
+
+  @Test("an SVG document is written atomically, and a missing folder gives an error naming the file")
+  func svgFile() throws {
+    let folder = try temporaryFolder()
+    let url = folder.appendingPathComponent("figure.svg")
+    let document = try Fixtures.sweep().svg()
+    try SVGFile.write(document, to: url)
+    try SVGFile.write(document, to: url)
+    #expect(try String(contentsOf: url, encoding: .utf8) == document)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["figure.svg"])
+    let missing = folder.appendingPathComponent("nowhere/figure.svg")
+    let error = #expect(throws: PlottingError.self) { try SVGFile.write(document, to: missing) }
+    #expect("\(error!)".contains("nowhere/figure.svg"))
+  }
+
   @Test("text is drawn with the bitmap font: 'I' is a vertical bar, space draws nothing")
   func text() {
     var image = RGBImage(width: 40, height: 20)
@@ -53,44 +96,5 @@ struct PNGTests {
     #expect(map.color(at: 2) == .white)
     #expect(map.color(at: 0.5) == RGBColor(red: 128, green: 128, blue: 128))
     #expect(Colormap.viridis.color(at: 0) == RGBColor(hex: 0x440154))
-  }
-
-  @Test("a heatmap colours each cell by its value and rejects a wrong value count")
-  func heatmap() throws {
-    let values: [Double] = [0, 1, 0.5, 0.25]
-    let map = try Heatmap(
-      values: values, rows: 2, columns: 2, title: "t",
-      groups: [.init(label: "a", range: 0..<1), .init(label: "b", range: 1..<2)],
-      colormap: Colormap(anchors: [.black, .white]))
-    let image = try map.render(cellSize: 10)
-    // Find the plot's top-left cell by looking for the black (value 0) cell followed by the white (value 1) one.
-    var found = false
-    for y in 0..<(image.height - 10) {
-      for x in 0..<(image.width - 20) where image[x, y] == .black && image[x + 10, y] == .white {
-        if image[x + 5, y + 5] == .black && image[x + 15, y + 5] == .white
-          && image[x + 5, y + 15] == RGBColor(red: 128, green: 128, blue: 128)
-        {
-          found = true
-        }
-      }
-    }
-    #expect(found)
-    #expect(throws: PlottingError.self) { try Heatmap(values: [1, 2, 3], rows: 2, columns: 2, title: "bad") }
-    #expect(throws: PlottingError.self) { try Heatmap(values: [.nan], rows: 1, columns: 1, title: "nan").render() }
-  }
-
-  @Test("orthogonal slices cross at the overlay's centre of mass")
-  func slices() throws {
-    let (nx, ny, nz) = (10, 12, 8)
-    var overlay = [Float](repeating: 0, count: nx * ny * nz)
-    for (x, y, z) in [(2, 3, 4), (4, 5, 6)] { overlay[x + nx * (y + ny * z)] = 1 }
-    let figure = try OrthogonalSlices(
-      dimensions: (nx, ny, nz), background: (0..<(nx * ny * nz)).map { Float($0 % 7) }, overlay: overlay,
-      title: "voxels")
-    let cut = figure.resolvedCut
-    #expect(cut.x == 3 && cut.y == 4 && cut.z == 5)
-    let image = figure.render(scale: 2)
-    #expect(image.width > (ny + nx + nx) * 2)
-    #expect(throws: PlottingError.self) { try OrthogonalSlices(dimensions: (2, 2, 2), background: [1], title: "bad") }
   }
 }
