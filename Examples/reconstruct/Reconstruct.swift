@@ -44,8 +44,8 @@ extension Reconstruct {
     static let configuration = CommandConfiguration(
       abstract: "Run (or resume) every stage into --out.",
       discussion: """
-        Writes results.json (last), report.html, identification.tsv, genre_accuracy.tsv, similarity.png, \
-        voxels.nii.gz, voxels.png, audio/original and the generated clips, and every intermediate output (pairs, \
+        Writes results.json (last), report.html, identification.tsv, genre_accuracy.tsv, figures/ (PNG and SVG), \
+        voxels.nii.gz, audio/original and the generated clips, and every intermediate output (pairs, \
         features, bridge, score maps, alignment maps, decoded embeddings) into --out. Options given on the command \
         line override those of --config.
         """)

@@ -67,6 +67,8 @@ public struct ReconstructionResults: Sendable, Codable {
   public var paddedStimuli: [PaddedStimulus]
   /// The field's evaluation: decoded embeddings and generated audio beside the null models.
   public var evaluation: PipelineEvaluation
+  /// Every figure of the report, PNG and SVG, relative to the run directory.
+  public var figures: [String] = []
   /// The ready voxel mask used instead of the encoding-based selection; absent when voxels were selected by the
   /// encoding model.
   public var voxelMask: String?

@@ -9,7 +9,7 @@ struct ReportWriter {
   let directory: RunDirectory
 
   func write(_ products: ReconstructionProducts) throws(PipelineError) {
-    let results = products.results
+    var results = products.results
     // Tables.
     var identification = "subject\taccuracy\taccuracy_inclusive\n"
     for subject in results.subjects {
@@ -22,41 +22,12 @@ struct ReportWriter {
     var genres = "genre\taccuracy\n"
     for genre in results.perGenre.keys.sorted() { genres += "\(genre)\t\(results.perGenre[genre]!)\n" }
     try directory.write(Data(genres.utf8), to: "genre_accuracy.tsv")
-    // Figures.
-    let stimuli = products.testStimuli
-    var groups: [Heatmap.Group] = []
-    var start = 0
-    while start < stimuli.count {
-      var end = start
-      while end < stimuli.count && stimuli[end].genre == stimuli[start].genre { end += 1 }
-      groups.append(Heatmap.Group(label: stimuli[start].genre, range: start..<end))
-      start = end
-    }
-    do {
-      let heatmap = try Heatmap(
-        values: products.similarity.scalars, rows: products.similarity.rows, columns: products.similarity.columns,
-        title:
-          "Cosine similarity, predicted x true (sub-\(results.subjects[0]), test clips by genre; colours span the data)",
-        rowCaption: "predicted", columnCaption: "true", groups: groups, colormap: .viridis, valueRange: nil)
-      let cell = max(4, min(12, 600 / max(1, stimuli.count)))
-      try PNGFile.write(try heatmap.render(cellSize: cell), to: directory.url("similarity.png"))
-    } catch {
-      throw .figure(name: "similarity.png", error)
-    }
-    let mask = products.selection
-    do { try mask.write(to: directory.url("voxels.nii.gz").path) } catch { throw .image(error) }
-    do {
-      let shape = products.templateMask.shape
-      let slices = try OrthogonalSlices(
-        dimensions: (shape[0], shape[1], shape[2]), background: products.templateMask.voxels.map { $0 ? 1 : 0 },
-        overlay: mask.voxels.map { $0 ? 1 : 0 },
-        title: "Selected voxels: \(results.voxelCount) at threshold \(results.threshold) (template brain mask)")
-      let scale = max(2, 300 / max(shape[0], shape[1], shape[2]))
-      try PNGFile.write(slices.render(scale: scale), to: directory.url("voxels.png"))
-    } catch {
-      throw .figure(name: "voxels.png", error)
-    }
-    try directory.write(Data(html(results).utf8), to: "report.html")
+    // Figures (PNG and SVG) and the selected voxels as NIfTI.
+    do { try products.selection.write(to: directory.url("voxels.nii.gz").path) } catch { throw .image(error) }
+    let figures = try ReportFigures(directory: directory).write(products)
+
+    results.figures = figures.flatMap { ["figures/\($0.stem).png", "figures/\($0.stem).svg"] }
+    try directory.write(Data(html(results, figures: figures).utf8), to: "report.html")
     // results.json last: its presence means the run is complete.
     try directory.writeJSON(results, to: "results.json")
   }
@@ -83,7 +54,7 @@ struct ReportWriter {
           let p = result.nWayIdentificationPValue[key].map { String(format: ", p %.4f", $0) } ?? ""
           return "<td>\(format(result.nWayIdentification[key]))\(interval)\(p)</td>"
         }.joined()
-        return "<tr><td>\(name)</td>\(cells)<td>\(format(result.frechetDistance))</td></tr>"
+        return "<tr><td>\(name)</td>\(cells)<td>\(String(format: "%.3g", result.frechetDistance))</td></tr>"
       }
       rows += row("brain (sub-\(template))", brain)
       for model in report.nullModels.keys.sorted() { rows += row("null: \(model)", report.nullModels[model]!) }
@@ -98,7 +69,7 @@ struct ReportWriter {
       """
   }
 
-  func html(_ results: ReconstructionResults) -> String {
+  func html(_ results: ReconstructionResults, figures: [ReportFigures.Figure]) -> String {
     func format(_ value: Double) -> String { String(format: "%.4f", value) }
     let warning =
       results.usesDemoModels
@@ -124,6 +95,11 @@ struct ReportWriter {
       ? "Aligned test data were z-scored with their own statistics (the authors' transductive choice: the test "
         + "responses are used, no labels)."
       : "Aligned test data were z-scored with the training statistics (nothing about the test set is used)."
+    let figureBlocks = figures.map { figure in
+      "<figure><a href=\"figures/\(figure.stem).svg\"><img src=\"figures/\(figure.stem).png\" "
+        + "alt=\"\(figure.caption)\"></a><figcaption>\(figure.caption) (<a href=\"figures/\(figure.stem).svg\">SVG</a>)"
+        + "</figcaption></figure>"
+    }.joined()
     let clips = results.testClips.map { clip in
       "<tr><td>\(clip.id)</td><td><audio controls preload=none src=\"\(clip.original)\"></audio></td>"
         + "<td><audio controls preload=none src=\"\(clip.reconstruction)\"></audio></td></tr>"
@@ -131,7 +107,8 @@ struct ReportWriter {
     return """
       <!doctype html><html lang=en><head><meta charset=utf-8><title>Resonance reconstruction</title>
       <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}td,th{padding:2px 10px}
-      .warn{background:#fee;padding:8px;border:1px solid #c00}</style></head><body>
+      .warn{background:#fee;padding:8px;border:1px solid #c00}
+      figure{margin:1em 0}img{max-width:100%}figcaption{font-size:90%;color:#333}</style></head><body>
       <h1>Music reconstruction from fMRI</h1>\(warning)
       <p>Identification accuracy (strict: ties count as failures): <b>\(format(results.identificationAccuracy.mean)) ±
       \(format(results.identificationAccuracy.std))</b> (mean ± population std over \(results.subjects.count) subjects;
@@ -140,8 +117,7 @@ struct ReportWriter {
       <h2>Per subject</h2><table><tr><th>subject</th><th>accuracy</th></tr>\(subjects)</table>
       <h2>Per genre</h2><table><tr><th>genre</th><th>accuracy</th></tr>\(genres)</table>
       \(Self.evaluationTable(results))
-      <h2>Predicted × true similarity</h2><img src=similarity.png alt="similarity matrix">
-      <h2>Selected voxels</h2><img src=voxels.png alt="selected voxels">
+      <h2>Figures</h2>\(figureBlocks)
       <h2>Test clips: original and reconstruction</h2>
       <table><tr><th>clip</th><th>original</th><th>reconstruction</th></tr>\(clips)</table>
       </body></html>

@@ -31,8 +31,10 @@ struct ReconstructionTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reconstruct-\(UUID().uuidString)")
     let first = try Reconstructor(inputs: inputs(), options: options(audio: true), output: folder).run()
     for name in [
-      "results.json", "identification.tsv", "genre_accuracy.tsv", "similarity.png", "voxels.nii.gz", "voxels.png",
-      "report.html",
+      "results.json", "identification.tsv", "genre_accuracy.tsv", "voxels.nii.gz", "report.html",
+      "figures/identification-nway.png", "figures/identification-nway.svg", "figures/threshold-sweep.svg",
+      "figures/similarity-sub-001.png", "figures/similarity-sub-002.svg", "figures/voxels.png", "figures/voxels.svg",
+      "figures/genre-confusion-embeddings.svg", "figures/genre-confusion-audio.png", "template/mean-epi.nii.gz",
     ] {
       #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name)")
     }

@@ -40,7 +40,7 @@ public struct EvaluationReport: Sendable, Codable, Equatable {
 
 /// Identification metrics of every subject's decoded embeddings against the test targets, and the field's full
 /// evaluation of them beside three null models (``DecodingMetrics/NullModel``). Writes
-/// `evaluation/identification.json`, `evaluation/embeddings.json` (``EvaluationReport``), the template subject's
+/// `evaluation/identification.json`, `evaluation/embeddings.json` (``EvaluationReport``), each subject's
 /// cosine similarity (predictions × targets) `evaluation/similarity-sub-XXX.npy`, and the null models' embeddings
 /// `evaluation/null-<model>.npy`, which generation turns into audio.
 public struct EvaluationStage: PipelineStage {
@@ -80,13 +80,15 @@ public struct EvaluationStage: PipelineStage {
     }
     let identification = try Self.evaluate(
       predictions: predictions, targets: targets.test, subjects: design.subjects, stimuli: design.testStimuli)
-    let cosine: Matrix<Double>
-    do {
-      cosine = try Similarity.matrix(predictions: predictions[0], targets: targets.test, measure: .cosine)
-    } catch {
-      throw .metrics(error)
+    for (subject, prediction) in zip(design.subjects, predictions) {
+      let cosine: Matrix<Double>
+      do {
+        cosine = try Similarity.matrix(predictions: prediction, targets: targets.test, measure: .cosine)
+      } catch {
+        throw .metrics(error)
+      }
+      try directory.writeMatrix(cosine, to: "evaluation/similarity-sub-\(subject).npy")
     }
-    try directory.writeMatrix(cosine, to: "evaluation/similarity-sub-\(design.subjects[0]).npy")
     // The field's evaluation, with the genre classifier fitted on the training targets (the decoder's space).
     let settings = configuration.evaluation
     let evaluation = Self.evaluation(settings, items: design.testStimuli.count, seed: configuration.seed)

@@ -88,7 +88,7 @@ public struct ReportStage: PipelineStage {
       guard !records.isEmpty else { return nil }
       return StageTiming(stage: stage, seconds: records.reduce(0) { $0 + $1.seconds }, tasks: records.count)
     }
-    let results = ReconstructionResults(
+    var results = ReconstructionResults(
       identificationAccuracy: evaluation.strict, identificationAccuracyInclusive: evaluation.inclusive,
       threshold: selection.threshold, thresholdChoice: selection.thresholdChoice, thresholdSweep: selection.sweep,
       voxelCount: selection.voxelCount, templateVoxelCount: selection.templateVoxelCount, decoderAlpha: decoder.alpha,
@@ -103,6 +103,9 @@ public struct ReportStage: PipelineStage {
         embeddings: try EvaluationStage.report(in: directory), audio: try AudioEvaluationStage.report(in: directory),
         template: template),
       voxelMask: configuration.inputs.voxelMask?.path)
+    if let names = try? FileManager.default.contentsOfDirectory(atPath: directory.url("figures").path) {
+      results.figures = names.filter { $0.hasSuffix(".png") || $0.hasSuffix(".svg") }.sorted().map { "figures/\($0)" }
+    }
     var predictions: [String: Matrix<Float>] = [:]
     for subject in design.subjects {
       predictions[subject] = try DecodingStage.predictions(subject: subject, in: directory)

@@ -20,7 +20,8 @@ public struct ExperimentLocation: Sendable, Codable, Equatable {
   }
 }
 
-/// The template subject's brain mask (`template/mask.nii.gz`): the voxel space every subject is put into.
+/// The template subject's brain mask (`template/mask.nii.gz`): the voxel space every subject is put into; and the
+/// mean over time of its first run (`template/mean-epi.nii.gz`), the background of the report's voxel maps.
 public struct TemplateMaskStage: PipelineStage {
   /// What the mask depends on.
   public struct Configuration: Sendable, Codable, Equatable {
@@ -66,8 +67,33 @@ public struct TemplateMaskStage: PipelineStage {
       throw .dataset(error)
     }
     try directory.createFolder(of: Self.maskFile)
+    do {
+      let first = try dataset.preprocessedRuns(subject: configuration.templateSubject)[0].file
+      let reader = try NIfTIVolumeReader(path: first.path)
+      var sum = [Double](repeating: 0, count: reader.header.voxelsPerVolume)
+      var count = 0
+      while reader.nextVolume < reader.header.volumeCount {
+        let volume: [Float] = try reader.readVolume()
+        for index in sum.indices where volume[index].isFinite { sum[index] += Double(volume[index]) }
+        count += 1
+      }
+      var header = reader.header
+      header.dimensions = Array(header.dimensions.prefix(3))
+      header.pixelDimensions = Array(header.pixelDimensions.prefix(3))
+      let mean = try NIfTIImage(header: header, data: sum.map { Float($0 / Double(max(1, count))) })
+      try mean.write(to: directory.url(Self.meanEPIFile).path)
+    } catch let error as DatasetError {
+      throw .dataset(error)
+    } catch let error as NIfTIError {
+      throw .image(error)
+    } catch {
+      throw .io(path: directory.url(Self.meanEPIFile).path, reason: "\(error)")
+    }
     do { try mask.write(to: directory.url(Self.maskFile).path) } catch { throw .image(error) }
   }
+
+  /// The template's mean EPI file.
+  public static let meanEPIFile = "template/mean-epi.nii.gz"
 
   /// The template's mask from a run directory.
   public static func mask(in directory: RunDirectory) throws(PipelineError) -> BrainMask {
