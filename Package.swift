@@ -48,11 +48,13 @@ targets += [
 
 products += [.library(name: "LinearAlgebra", targets: ["LinearAlgebra"])]
 targets += [
-  .target(name: "LinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE"]),
+  .target(name: "LinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE", "CBLASRuntime"]),
   .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
   .executableTarget(
     name: "bench-linear-algebra", dependencies: ["LinearAlgebra"],
     path: "Benchmarks/bench-linear-algebra", exclude: ["run.sh"]),
+  // Picks the OpenBLAS kernel the CPU supports when OpenBLAS fell back to a generic one (issue 18).
+  .target(name: "CBLASRuntime", path: "Sources/CBLASRuntime", linkerSettings: [.linkedLibrary("openblas")]),
 ]
 
 // MARK: - NeuroIO (issue 3)
