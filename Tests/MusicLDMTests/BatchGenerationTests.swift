@@ -75,4 +75,18 @@ struct BatchGenerationTests {
     #expect(throws: MusicLDMError.self) { try pipeline.generate(badSteps, batchSize: 2) }
     #expect(try pipeline.generate([], batchSize: 2).isEmpty)
   }
+
+  @Test("a UNet keeping its Winograd transforms gives the same output and still matches diffusers")
+  func cachedWinogradWeights() throws {
+    let unet = try UNet(folder: TinyMusicLDM.folder.appendingPathComponent("unet"))
+    var cached = unet
+    cached.cacheWinogradWeights()
+    let timestep = Int(TinyMusicLDM.tensor("unet.timestep").elements[0])
+    let (sample, labels) = (TinyMusicLDM.tensor("unet.sample"), TinyMusicLDM.tensor("unet.class_labels"))
+    let plain = unet(sample, timestep: timestep, classLabels: labels)
+    let output = cached(sample, timestep: timestep, classLabels: labels)
+    // The cached transform is the one computed per call, so the arithmetic is the same: equal outputs.
+    #expect(output.elements == plain.elements)
+    #expect(TinyMusicLDM.relativeError(output, TinyMusicLDM.tensor("unet.output")) < 1e-4)  // as ComponentTests
+  }
 }
