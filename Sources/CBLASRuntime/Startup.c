@@ -2,9 +2,11 @@
 // (a shared library a program links initialises before the program's objects do) and before `main`, so before any
 // BLAS call of the program. It selects the kernel (KernelSelection.c) and limits OpenBLAS's thread count to the
 // cores the process may use (UsableCores.c) unless the user chose a thread count.
+#define _GNU_SOURCE
 #include "CBLASRuntime.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
 #include <stdlib.h>
 
 static blas_core_budget start_budget = {1, 1, 0, 0};
@@ -18,6 +20,10 @@ static int user_set_threads(void) {
 }
 
 __attribute__((constructor)) static void blas_runtime_start(void) {
+  // OpenBLAS initialises itself in its own constructor, which runs first when it is a shared library. Were it
+  // linked statically, constructor order would follow link order: make sure it is initialised (idempotent).
+  void (*initialise)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_init");
+  if (initialise != NULL) initialise();
   start_budget.affinity = blas_affinity_core_count();
   start_budget.cpu_limit = blas_cgroup_cpu_limit("");
   start_budget.usable = blas_usable_core_count(start_budget.affinity, start_budget.cpu_limit);
