@@ -113,11 +113,13 @@ if !batchSizes.isEmpty && (only == nil || only == "batch") {
     let vocoder = medianTime(1) { _ = pipeline.vocoder(vocoderMel) }
     perClip["\(clips)"] = [
       "unetStepSecondsPerClip": unet.wall / Double(clips), "unetStepCPUSecondsPerClip": unet.cpu / Double(clips),
-      "vaeDecodeSecondsPerClip": vae.wall / Double(clips), "vocoderSecondsPerClip": vocoder.wall / Double(clips),
+      "vaeDecodeSecondsPerClip": vae.wall / Double(clips), "vaeDecodeCPUSecondsPerClip": vae.cpu / Double(clips),
+      "vocoderSecondsPerClip": vocoder.wall / Double(clips), "vocoderCPUSecondsPerClip": vocoder.cpu / Double(clips),
     ]
     print(
       "batch of \(clips) clips: UNet step \(unet.wall / Double(clips)) s/clip (CPU \(unet.cpu / Double(clips))),"
-        + " VAE \(vae.wall / Double(clips)) s/clip, vocoder \(vocoder.wall / Double(clips)) s/clip")
+        + " VAE \(vae.wall / Double(clips)) s/clip (CPU \(vae.cpu / Double(clips))), vocoder"
+        + " \(vocoder.wall / Double(clips)) s/clip (CPU \(vocoder.cpu / Double(clips)))")
   }
   report["perClipByBatchSize"] = perClip
 }
