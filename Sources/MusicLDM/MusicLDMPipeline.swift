@@ -122,7 +122,7 @@ public struct MusicLDMPipeline: Sendable {
   /// Generates audio for every conditioning row.
   ///
   /// All rows of the request run through the UNet together (batch `2B` with guidance). To batch several
-  /// requests, each with its own seed, use ``generate(_:batchSize:progress:)-(([GenerationRequest],_,_))``.
+  /// requests, each with its own seed, use ``generate(_:batchSize:progress:)``.
   ///
   /// - Parameters:
   ///   - request: Conditioning, guidance, steps, length, seed or initial latents.
