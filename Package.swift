@@ -48,11 +48,13 @@ targets += [
 
 products += [.library(name: "LinearAlgebra", targets: ["LinearAlgebra"])]
 targets += [
-  .target(name: "LinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE"]),
+  .target(name: "LinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE", "CBLASRuntime"]),
   .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
   .executableTarget(
     name: "bench-linear-algebra", dependencies: ["LinearAlgebra"],
     path: "Benchmarks/bench-linear-algebra", exclude: ["run.sh"]),
+  // Picks the OpenBLAS kernel the CPU supports when OpenBLAS fell back to a generic one (issue 18).
+  .target(name: "CBLASRuntime", path: "Sources/CBLASRuntime", linkerSettings: [.linkedLibrary("openblas")]),
 ]
 
 // MARK: - NeuroIO (issue 3)
@@ -61,7 +63,8 @@ products += [.library(name: "NeuroIO", targets: ["NeuroIO"])]
 targets += [
   .target(name: "NeuroIO", dependencies: ["LinearAlgebra", "CNIfTI", "CZlib"]),
   .testTarget(name: "NeuroIOTests", dependencies: ["NeuroIO"], resources: [.copy("Resources")]),
-  .executableTarget(name: "nifti-info", dependencies: ["NeuroIO", argumentParser], path: "Examples/nifti-info"),
+  .executableTarget(
+    name: "nifti-info", dependencies: ["NeuroIO", "LinearAlgebra", argumentParser], path: "Examples/nifti-info"),
   .executableTarget(
     name: "bench-neuroio", dependencies: ["NeuroIO", "LinearAlgebra"], path: "Benchmarks/bench-neuroio",
     exclude: ["run.sh", "reference.py"]),
@@ -81,7 +84,8 @@ targets += [
   .testTarget(
     name: "SyntheticDatasetTests", dependencies: ["SyntheticDataset", "TaskFMRI", "Audio", "NeuroIO", "LinearAlgebra"]),
   .executableTarget(
-    name: "make-dataset", dependencies: ["SyntheticDataset", argumentParser], path: "Examples/make-dataset"),
+    name: "make-dataset", dependencies: ["SyntheticDataset", "LinearAlgebra", argumentParser],
+    path: "Examples/make-dataset"),
   .executableTarget(
     name: "bench-dataset", dependencies: ["SyntheticDataset", "LinearAlgebra"], path: "Benchmarks/bench-dataset"),
 ]
@@ -149,10 +153,11 @@ targets += [
   .testTarget(name: "TensorRuntimeTests", dependencies: ["TensorRuntime"], resources: [.copy("Resources")]),
   .testTarget(name: "CLAPTests", dependencies: ["CLAP", "TensorRuntime", "Audio"], resources: [.copy("Resources")]),
   .executableTarget(
-    name: "embed-audio", dependencies: ["CLAP", "TensorRuntime", "Audio", "NeuroIO", argumentParser],
+    name: "embed-audio", dependencies: ["CLAP", "TensorRuntime", "Audio", "NeuroIO", "LinearAlgebra", argumentParser],
     path: "Examples/embed-audio"),
   .executableTarget(
-    name: "embed-text", dependencies: ["CLAP", "NeuroIO", argumentParser], path: "Examples/embed-text"),
+    name: "embed-text", dependencies: ["CLAP", "NeuroIO", "LinearAlgebra", argumentParser],
+    path: "Examples/embed-text"),
   .executableTarget(
     name: "bench-clap", dependencies: ["CLAP", "TensorRuntime", "LinearAlgebra"], path: "Benchmarks/bench-clap"),
 ]
@@ -167,7 +172,8 @@ targets += [
   .target(name: "MusicLDM", dependencies: ["TensorRuntime", "CLAP", "LinearAlgebra"]),
   .testTarget(name: "MusicLDMTests", dependencies: ["MusicLDM", "TensorRuntime"], resources: [.copy("Resources")]),
   .executableTarget(
-    name: "generate-music", dependencies: ["MusicLDM", "TensorRuntime", "Audio", "NeuroIO", argumentParser],
+    name: "generate-music",
+    dependencies: ["MusicLDM", "TensorRuntime", "Audio", "NeuroIO", "LinearAlgebra", argumentParser],
     path: "Examples/generate-music"),
   .executableTarget(
     name: "bench-musicldm", dependencies: ["MusicLDM", "TensorRuntime", "NeuroIO", "LinearAlgebra"],
@@ -203,7 +209,8 @@ targets += [
     ],
     resources: [.copy("Resources")]),
   .executableTarget(
-    name: "reconstruct", dependencies: ["Resonance", "VoxelEncoding", argumentParser], path: "Examples/reconstruct"),
+    name: "reconstruct", dependencies: ["Resonance", "VoxelEncoding", "LinearAlgebra", argumentParser],
+    path: "Examples/reconstruct"),
   .executableTarget(
     name: "fit-bridge", dependencies: ["Resonance", "CLAP", "MusicLDM", argumentParser], path: "Examples/fit-bridge"),
   .executableTarget(
@@ -240,7 +247,7 @@ targets += [
       .product(name: "GRDB", package: "GRDB.swift"),
     ]),
   .executableTarget(
-    name: "listening-test", dependencies: ["ListeningTest", argumentParser],
+    name: "listening-test", dependencies: ["ListeningTest", "LinearAlgebra", argumentParser],
     path: "Examples/listening-test"),
   .testTarget(
     name: "ListeningTestTests",

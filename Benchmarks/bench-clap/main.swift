@@ -97,7 +97,7 @@ do {
     ? 0 : try timed(repeats: repeats) { _ = try model.textEmbedding([caption]) }
   let peak = peakResidentBytes()
 
-  print("model \(modelDirectory)  (OpenBLAS \(BLASRuntime.kernelName), \(BLASRuntime.threadCount) threads)")
+  print("model \(modelDirectory)  (OpenBLAS \(BLASRuntime.kernelChoice), \(BLASRuntime.threadCount) threads)")
   print(String(format: "audio CPU time %.4f core-seconds per clip", audioCPUSeconds))
   print(
     String(
@@ -110,7 +110,8 @@ do {
 
   if let jsonPath = argument("--json") {
     let result: [String: Any] = [
-      "model": modelDirectory, "blas_kernel": BLASRuntime.kernelName, "load_seconds": loadSeconds,
+      "model": modelDirectory, "blas_kernel": BLASRuntime.kernelName,
+      "blas_kernel_choice": BLASRuntime.kernelChoice.jsonObject, "load_seconds": loadSeconds,
       "feature_extractor_seconds": extractorSeconds, "audio_seconds": audioSeconds, "text_seconds": textSeconds,
       "audio_cpu_seconds": audioCPUSeconds,
       "peak_rss_bytes": peak, "weight_bytes": weightBytes, "caption_tokens": model.tokenIDs(caption).count,

@@ -32,7 +32,10 @@ while let argument = arguments.next() {
   }
 }
 
-var results: [String: Any] = ["benchmark": "bench-dataset", "blasKernel": BLASRuntime.kernelName]
+var results: [String: Any] = [
+  "benchmark": "bench-dataset", "blasKernel": BLASRuntime.kernelName,
+  "blasKernelChoice": BLASRuntime.kernelChoice.jsonObject,
+]
 let configuration = DatasetConfiguration.preset(.paper, seed: 7, subjects: 1)
 do {
   let generator = try DatasetGenerator(configuration: configuration)
@@ -82,7 +85,7 @@ do {
         pairs.training.responses.columns, seconds,
         Double(peakResidentBytes()) / 1e9))
   }
-  print("OpenBLAS kernel: \(BLASRuntime.kernelName)")
+  print("OpenBLAS kernel: \(BLASRuntime.kernelChoice)")
 } catch {
   FileHandle.standardError.write(Data("bench-dataset: \(error)\n".utf8))
   exit(1)

@@ -14,6 +14,7 @@ struct Measurement: Codable {
 struct Report: Codable {
   var module = "LinearAlgebra"
   var kernel: String
+  var kernelChoice = BLASRuntime.kernelChoice
   var blasThreads: Int
   var measurements: [Measurement]
 }
@@ -62,7 +63,7 @@ let svdSeconds = try time(repetitions: 9) { _ = try design.singularValueDecompos
 measurements.append(Measurement(name: "sgesdd 480x512 thin SVD", medianSeconds: svdSeconds, repetitions: 9))
 
 let report = Report(kernel: BLASRuntime.kernelName, blasThreads: BLASRuntime.threadCount, measurements: measurements)
-print("OpenBLAS kernel: \(report.kernel), threads: \(report.blasThreads)")
+print("OpenBLAS kernel: \(report.kernelChoice), threads: \(report.blasThreads)")
 for measurement in measurements {
   let rate = measurement.gflopsPerSecond.map { String(format: "  %.1f GFLOP/s", $0) } ?? ""
   print(String(format: "%-28@ median %.4f s", measurement.name as NSString, measurement.medianSeconds) + rate)

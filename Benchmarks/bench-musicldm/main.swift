@@ -1,6 +1,9 @@
 // `make bench` for MusicLDM: real-size UNet (batch-2 step at 10 s), VAE decode and vocoder with random
 // weights, side by side with PyTorch on the same weights and inputs (run.sh), plus a full 50-step generation's
-// wall time and peak memory. Usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N] [--only unet|vae|vocoder|full]
+// wall time and peak memory. Usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N] [--full-clips N]
+// [--only unet|vae|vocoder|full|batch] [--batch-sizes 1,2,4] [--cache-winograd]. --batch-sizes times the UNet step,
+// VAE and vocoder per clip with that many clips batched; --full-clips generates that many clips in one batch;
+// --cache-winograd keeps the UNet's Winograd weight transforms (memory reported before and after).
 // Every component reports its median wall time and, next to it, the process CPU time per repetition (both
 // cores together), which stays comparable when other work shares the machine.
 
@@ -31,14 +34,19 @@ func medianTime(_ repetitions: Int, _ body: () -> Void) -> (wall: Double, cpu: D
   return (samples[samples.count / 2], (processCPUSeconds() - cpuStart) / Double(repetitions))
 }
 
-func peakResidentMegabytes() -> Double {
+/// A `/proc/self/status` memory line (`VmHWM:` peak, `VmRSS:` now) in megabytes.
+func statusMegabytes(_ key: String) -> Double {
   guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-  for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+  for line in status.split(separator: "\n") where line.hasPrefix(key) {
     let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
     return kilobytes / 1024
   }
   return 0
 }
+
+func peakResidentMegabytes() -> Double { statusMegabytes("VmHWM:") }
+
+func residentMegabytes() -> Double { statusMegabytes("VmRSS:") }
 
 func load(_ folder: URL, _ name: String) throws -> Tensor {
   let array = try NumPyArray.read(folder.appendingPathComponent("\(name).npy").path)
@@ -47,18 +55,33 @@ func load(_ folder: URL, _ name: String) throws -> Tensor {
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
-  print("usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N]")
+  print(
+    "usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N] [--full-clips N] [--only unet|vae|vocoder|full|batch]"
+      + " [--batch-sizes 1,2,4] [--cache-winograd]")
   exit(2)
 }
+func option(_ name: String) -> String? {
+  arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+}
 let folder = URL(fileURLWithPath: arguments[1])
-let fullSteps = arguments.firstIndex(of: "--full-steps").flatMap { Int(arguments[$0 + 1]) } ?? 50
-let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
-let pipeline = try MusicLDMPipeline(folder: folder)
+let fullSteps = option("--full-steps").flatMap { Int($0) } ?? 50
+let fullClips = option("--full-clips").flatMap { Int($0) } ?? 1
+let only = option("--only")
+let batchSizes = (option("--batch-sizes") ?? "").split(separator: ",").compactMap { Int($0) }
+var pipeline = try MusicLDMPipeline(folder: folder)
+var report: [String: Any] = [
+  "blasKernel": BLASRuntime.kernelName, "blasKernelChoice": BLASRuntime.kernelChoice.jsonObject,
+  "usableCores": BLASRuntime.coreCount, "residentAfterLoadMegabytes": residentMegabytes(),
+]
+if arguments.contains("--cache-winograd") {
+  pipeline.cacheWinogradWeights()
+  report["cacheWinogradWeights"] = true
+  report["residentAfterWinogradCacheMegabytes"] = residentMegabytes()
+}
 let sample = try load(folder, "unet_sample")
 let labels = try load(folder, "class_labels")
 let latents = try load(folder, "vae_latents")
 let mel = try load(folder, "vocoder_mel")
-var report: [String: Double] = [:]
 @MainActor func measure(_ name: String, _ key: String, repetitions: Int, _ body: () -> Void) {
   guard only == nil || only == name else { return }
   let (wall, cpu) = medianTime(repetitions, body)
@@ -71,23 +94,56 @@ measure("unet", "unetBatch2StepSeconds", repetitions: 3) {
 }
 measure("vae", "vaeDecodeSeconds", repetitions: 2) { _ = pipeline.decoder(latents) }
 measure("vocoder", "vocoderSeconds", repetitions: 2) { _ = pipeline.vocoder(mel) }
+
+/// `count` copies of a tensor's rows stacked along the batch axis.
+func repeated(_ tensor: Tensor, _ count: Int) -> Tensor {
+  Tensor.concatenated(Array(repeating: tensor, count: count), axis: 0)
+}
+// Per-clip time against the number of clips batched: the UNet step runs 2·clips rows (guidance), the VAE and
+// the vocoder one row per clip.
+if !batchSizes.isEmpty && (only == nil || only == "batch") {
+  var perClip: [String: [String: Double]] = [:]
+  for clips in batchSizes {
+    let unetSample = repeated(sample, clips)
+    let unetLabels = repeated(labels, clips)
+    let vaeLatents = repeated(latents, clips)
+    let vocoderMel = repeated(mel, clips)
+    let unet = medianTime(2) { _ = pipeline.unet(unetSample, timestep: 501, classLabels: unetLabels) }
+    let vae = medianTime(1) { _ = pipeline.decoder(vaeLatents) }
+    let vocoder = medianTime(1) { _ = pipeline.vocoder(vocoderMel) }
+    perClip["\(clips)"] = [
+      "unetStepSecondsPerClip": unet.wall / Double(clips), "unetStepCPUSecondsPerClip": unet.cpu / Double(clips),
+      "vaeDecodeSecondsPerClip": vae.wall / Double(clips), "vaeDecodeCPUSecondsPerClip": vae.cpu / Double(clips),
+      "vocoderSecondsPerClip": vocoder.wall / Double(clips), "vocoderCPUSecondsPerClip": vocoder.cpu / Double(clips),
+    ]
+    print(
+      "batch of \(clips) clips: UNet step \(unet.wall / Double(clips)) s/clip (CPU \(unet.cpu / Double(clips))),"
+        + " VAE \(vae.wall / Double(clips)) s/clip (CPU \(vae.cpu / Double(clips))), vocoder"
+        + " \(vocoder.wall / Double(clips)) s/clip (CPU \(vocoder.cpu / Double(clips)))")
+  }
+  report["perClipByBatchSize"] = perClip
+}
 if fullSteps > 0 && (only == nil || only == "full") {
-  let request = GenerationRequest(
-    conditioning: labels.narrowed(axis: 0, start: 1, length: 1),
-    unconditional: labels.narrowed(axis: 0, start: 0, length: 1), steps: fullSteps, guidanceScale: 2, seconds: 10,
-    seed: 1)
+  let requests = (0..<fullClips).map { clip in
+    GenerationRequest(
+      conditioning: labels.narrowed(axis: 0, start: 1, length: 1),
+      unconditional: labels.narrowed(axis: 0, start: 0, length: 1), steps: fullSteps, guidanceScale: 2, seconds: 10,
+      seed: UInt64(1 + clip))
+  }
   let clock = ContinuousClock()
   let wall = clock.measure {
-    _ = try? pipeline.generate(request) { progress in
+    _ = try? pipeline.generate(requests, batchSize: fullClips) { progress in
       print(
         "  step \(progress.completedSteps)/\(progress.totalSteps), ~\(Int(progress.estimatedSecondsRemaining)) s left")
       return true
     }
   }
   report["fullGenerationSeconds"] = seconds(wall)
+  report["fullGenerationClips"] = fullClips
+  report["fullGenerationSecondsPerClip"] = seconds(wall) / Double(fullClips)
   report["fullGenerationSteps"] = Double(fullSteps)
 }
 report["peakResidentMegabytes"] = peakResidentMegabytes()
 let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
 try data.write(to: URL(fileURLWithPath: arguments[2]), options: .atomic)
-print("OpenBLAS kernel: \(BLASRuntime.kernelName); Swift:", String(decoding: data, as: UTF8.self))
+print("OpenBLAS kernel: \(BLASRuntime.kernelChoice); Swift:", String(decoding: data, as: UTF8.self))

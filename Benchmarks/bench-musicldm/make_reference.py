@@ -86,6 +86,15 @@ with torch.no_grad():
         if only and only != name:
             continue
         report[key + "Seconds"], report[key + "CPUSeconds"] = median_time(fn, repetitions)
+    # BATCH_SIZES=1,2,4: the UNet step per clip with that many clips batched (2 rows per clip with guidance).
+    per_clip = {}
+    for clips in [int(x) for x in os.environ.get("BATCH_SIZES", "").split(",") if x]:
+        rows, row_labels = sample.repeat(clips, 1, 1, 1), labels.repeat(clips, 1)
+        wall, cpu = median_time(
+            lambda: unet(rows, torch.tensor(501), encoder_hidden_states=None, class_labels=row_labels), 2)
+        per_clip[str(clips)] = {"unetStepSecondsPerClip": wall / clips, "unetStepCPUSecondsPerClip": cpu / clips}
+    if per_clip:
+        report["perClipByBatchSize"] = per_clip
     report["peakResidentMegabytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 json.dump(report, open(report_path, "w"), indent=2)
 print("PyTorch:", json.dumps(report))

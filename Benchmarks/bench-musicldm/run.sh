@@ -4,6 +4,8 @@
 # FULL_STEPS (default 50) sets the steps of the full generation; 0 skips it. BENCH_COMPONENT=unet|vae|vocoder
 # times one component only (on both sides, no full generation). CPU ratios (process CPU time per run, both
 # cores) are printed next to wall ratios: they stay meaningful when other work shares the machine.
+# BATCH_SIZES (e.g. 1,2,4) adds the per-clip times against the number of clips batched (Swift side only),
+# FULL_CLIPS the clips of the full generation (one batch), CACHE_WINOGRAD=1 keeps the UNet's Winograd transforms.
 set -euo pipefail
 binary="$1"
 json="$2"
@@ -14,10 +16,13 @@ venv="$root/.venv-musicldm"
 "$venv/bin/pip" install -q -r "$root/Tools/reference/musicldm/requirements.txt"
 work="${MUSICLDM_BENCH_DIR:-/tmp/resonance-musicldm-bench}"
 "$venv/bin/python" "$here/make_reference.py" "$work" "$json.torch.json"
-only=()
-[ -n "${BENCH_COMPONENT:-}" ] && only=(--only "$BENCH_COMPONENT")
+extra=()
+[ -n "${BENCH_COMPONENT:-}" ] && extra=(--only "$BENCH_COMPONENT")
+[ -n "${BATCH_SIZES:-}" ] && extra+=(--batch-sizes "$BATCH_SIZES")
+[ -n "${FULL_CLIPS:-}" ] && extra+=(--full-clips "$FULL_CLIPS")
+[ -n "${CACHE_WINOGRAD:-}" ] && extra+=(--cache-winograd)
 uptime
-"$binary" "$work" "$json.swift.json" --full-steps "${FULL_STEPS:-50}" "${only[@]}"
+"$binary" "$work" "$json.swift.json" --full-steps "${FULL_STEPS:-50}" "${extra[@]}"
 uptime
 python3 - "$json" <<'PY'
 import json, sys

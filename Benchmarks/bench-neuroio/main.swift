@@ -82,8 +82,14 @@ func mask(directory: String, repeats: Int) throws -> String {
   return """
     {"implementation": "NeuroIO Masker.transform(path:)", "rows": \(shape.0), "columns": \(shape.1), \
     "seconds": \(best), "allSeconds": \(times), "peakResidentBytes": \(peakResidentBytes()), \
-    "checksum": \(checksum), "blasKernel": "\(BLASRuntime.kernelName)"}
+    "checksum": \(checksum), "blasKernel": "\(BLASRuntime.kernelName)", "blasKernelChoice": \(kernelChoiceJSON())}
     """
+}
+
+/// ``BLASRuntime/kernelChoice`` as a JSON object.
+func kernelChoiceJSON() -> String {
+  let data = try? JSONSerialization.data(withJSONObject: BLASRuntime.kernelChoice.jsonObject, options: [.sortedKeys])
+  return data.map { String(decoding: $0, as: UTF8.self) } ?? "null"
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())

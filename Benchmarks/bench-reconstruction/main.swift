@@ -115,7 +115,9 @@ do {
       "goalSeconds": 600, "goalBytes": 4_000_000_000, "goalMet": total < 600 && peakBytes < 4_000_000_000,
     ]
     let results: [String: Any] = [
-      "benchmark": "bench-reconstruction", "blasKernel": BLASRuntime.kernelName, "uptimeBefore": before,
+      "benchmark": "bench-reconstruction", "blasKernel": BLASRuntime.kernelName,
+      "blasKernelChoice": BLASRuntime.kernelChoice.jsonObject, "usableCores": BLASRuntime.coreCount,
+      "uptimeBefore": before,
       "uptimeAfter": uptime(), "date": ISO8601DateFormatter().string(from: Date()),
       "cores": ProcessInfo.processInfo
         .activeProcessorCount, "loading": loading, "analysis": analysis, "summary": summary,
@@ -125,7 +127,7 @@ do {
         format: "template mask %.1f s + 5 × (a) %.1f s + (b) %.1f s = %.1f s (goal < 600 s); peak RSS %.2f GB "
           + "(goal < 4 GB): goal %@", maskSeconds, loadingSeconds, analysisSeconds, total, Double(peakBytes) / 1e9,
         total < 600 && peakBytes < 4_000_000_000 ? "met" : "missed"))
-    print("OpenBLAS kernel: \(BLASRuntime.kernelName)")
+    print("OpenBLAS kernel: \(BLASRuntime.kernelChoice)")
     print("uptime before: \(before)\nuptime after:  \(uptime())")
     if let jsonPath { try writeJSON(results, to: jsonPath) }
   }

@@ -145,7 +145,8 @@ func median(_ values: [Double]) -> Double {
 func run() throws {
   let options = parseOptions()
   var report: [String: Any] = [
-    "task": options.task, "kernel": BLASRuntime.kernelName, "threads": BLASRuntime.threadCount,
+    "task": options.task, "kernel": BLASRuntime.kernelName, "kernel_choice": BLASRuntime.kernelChoice.jsonObject,
+    "threads": BLASRuntime.threadCount,
     "sgemm_probe_gflops_before": sgemmProbe(),
   ]
   var times: [Double] = []

@@ -15,7 +15,8 @@ struct AlignSubjects: ParsableCommand {
       Rows of the training matrices must be the same stimuli in the same order. Writes DIR/train.npy and
       DIR/test.npy (aligned and moment-matched to the template's training statistics, as the authors do:
       each split is z-scored with its own statistics).
-      """)
+      """,
+    version: BLASRuntime.versionDescription)
 
   @Option(help: "Template training responses, stimuli × voxels (.npy).")
   var templateTrain: String

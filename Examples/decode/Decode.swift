@@ -14,7 +14,8 @@ struct Decode: ParsableCommand {
     discussion: """
       Writes --out (predictions, test rows × d, .npy). With --test-targets, prints the strict identification
       accuracy (Docs/method.md §10).
-      """)
+      """,
+    version: BLASRuntime.versionDescription)
 
   @Option(help: "Training activity, samples × voxels (.npy).")
   var trainActivity: String

@@ -2,6 +2,7 @@ import ArgumentParser
 import Audio
 import CLAP
 import Foundation
+import LinearAlgebra
 import NeuroIO
 import TensorRuntime
 
@@ -18,7 +19,8 @@ import TensorRuntime
 struct EmbedAudio: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "embed-audio",
-    abstract: "Embed audio files with a CLAP model (HTSAT audio tower + projection, L2-normalised).")
+    abstract: "Embed audio files with a CLAP model (HTSAT audio tower + projection, L2-normalised).",
+    version: BLASRuntime.versionDescription)
 
   @Option(
     name: .long,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLAP
 import Foundation
+import LinearAlgebra
 import NeuroIO
 
 /// `embed-text --model DIR --out E.npy TEXT…`: CLAP text embeddings of captions.
@@ -12,7 +13,8 @@ import NeuroIO
 struct EmbedText: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "embed-text",
-    abstract: "Embed captions with a CLAP model (RoBERTa text tower + projection, L2-normalised).")
+    abstract: "Embed captions with a CLAP model (RoBERTa text tower + projection, L2-normalised).",
+    version: BLASRuntime.versionDescription)
 
   @Option(
     name: .long,

@@ -12,7 +12,8 @@ struct IdentificationCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "identification",
     abstract: "Identification accuracy: for each prediction, the fraction of other targets it correlates with "
-      + "less than with its own (strict, ties fail, n − 1 denominator).")
+      + "less than with its own (strict, ties fail, n − 1 denominator).",
+    version: BLASRuntime.versionDescription)
 
   @Option(help: "Predictions, an (n, d) .npy file; row i predicts target i.")
   var predictions: String

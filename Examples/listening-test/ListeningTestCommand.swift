@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import ListeningTest
 
 /// The `listening-test` tool: create an experiment from a `reconstruct` output folder, serve it, read its results.
@@ -8,6 +9,7 @@ struct ListeningTestCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "listening-test",
     abstract: "Run the human listening test (original vs. two reconstructions) of a reconstruction run.",
+    version: BLASRuntime.versionDescription,
     subcommands: [Create.self, Serve.self, Results.self])
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import SyntheticDataset
 
 /// `make-dataset --preset {tiny,demo,paper} --out DIR --seed S [--subjects N]`: writes a synthetic BIDS
@@ -8,7 +9,8 @@ import SyntheticDataset
 struct MakeDataset: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "make-dataset",
-    abstract: "Write a synthetic music-genre fMRI dataset in OpenNeuro ds003720's layout, with planted responses.")
+    abstract: "Write a synthetic music-genre fMRI dataset in OpenNeuro ds003720's layout, with planted responses.",
+    version: BLASRuntime.versionDescription)
 
   @Option(help: "Size preset: tiny (tests), demo (make demo) or paper (real scale).")
   var preset: String = "tiny"

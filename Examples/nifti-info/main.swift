@@ -1,13 +1,15 @@
 // nifti-info: print a NIfTI image's header, affine and value statistics (`--json` for tools).
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import NeuroIO
 
 /// The `nifti-info` command.
 struct NIfTIInfo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "nifti-info",
-    abstract: "Print the header, affine and value statistics of a NIfTI image (.nii, .nii.gz, NIfTI-1 or -2).")
+    abstract: "Print the header, affine and value statistics of a NIfTI image (.nii, .nii.gz, NIfTI-1 or -2).",
+    version: BLASRuntime.versionDescription)
 
   @Argument(help: "The image file.")
   var file: String

@@ -163,6 +163,8 @@ struct SettingOptions: ParsableArguments {
   var generateSubjects: String?
   @Option(help: "Clips generated per task.")
   var clipsPerTask: Int?
+  @Option(help: "Clips of a task denoised together (UNet batch 2B with guidance); default 1.")
+  var batchSize: Int?
   // Evaluation.
   @Option(help: "Comma-separated N of N-way identification (the number of test items is always added).")
   var ways: String?
@@ -219,6 +221,7 @@ struct SettingOptions: ParsableArguments {
     if let seconds { options.generation.seconds = seconds }
     if let candidateSeeds { options.generation.candidateSeeds = candidateSeeds }
     if let clipsPerTask { options.generation.clipsPerTask = clipsPerTask }
+    if let batchSize { options.generation.batchSize = batchSize }
     if let ways {
       let values = ways.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
       guard !values.isEmpty, values.allSatisfy({ $0 >= 2 }) else {

@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import Resonance
 import Synchronization
 
@@ -18,7 +19,7 @@ struct Reconstruct: ParsableCommand {
       `reconstruct [run] --bids … --out DIR` runs every stage into DIR, resuming DIR when it holds the same run \
       (its run.json); `reconstruct stage NAME --run DIR [--task N]` runs one stage of a planned run directory.
       """,
-    version: "reconstruct \(Reconstructor.version)",
+    version: "reconstruct \(Reconstructor.version)\n" + BLASRuntime.versionDescription,
     subcommands: [Run.self, Stage.self, Compare.self], defaultSubcommand: Run.self)
 }
 

@@ -19,7 +19,8 @@ struct RidgeCV: ParsableCommand {
       Defaults match himalaya's RidgeCV: no intercept (centre your data), 5 contiguous folds, alphas \
       logspace(-2, 3, 10), ties to the larger alpha. --loo switches to scikit-learn's efficient leave-one-out \
       (RidgeCV(cv=None, alpha_per_target=True)). float64 inputs are fitted in double precision, others in float32.
-      """)
+      """,
+    version: BLASRuntime.versionDescription)
 
   @Option(help: "Features X, an (n, p) .npy file.")
   var features: String

@@ -16,7 +16,8 @@ struct SelectVoxels: ParsableCommand {
       Writes DIR/voxels.nii.gz (selected voxels), DIR/columns.npy (their indices among the mask's voxels),
       DIR/score.nii.gz (the thresholded score map) and DIR/alphas.npy. Without --threshold the threshold is
       chosen by 5-fold cross-validated identification inside these (training) data, decoding --targets.
-      """)
+      """,
+    version: BLASRuntime.versionDescription)
 
   @Option(help: "Stimulus features, stimuli × d (.npy).")
   var features: String

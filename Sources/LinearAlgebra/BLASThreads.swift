@@ -1,9 +1,6 @@
+internal import CBLASRuntime
 internal import COpenBLAS
 import Synchronization
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 
 /// Process-wide controls and facts of the BLAS library (OpenBLAS).
 ///
@@ -53,10 +50,26 @@ public enum BLASRuntime {
     return try body()
   }
 
-  /// The number of workers ``LinearAlgebraScalar/splitGEMM(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:workers:)``
-  /// uses by default: the number of online CPU cores.
+  /// The cores this process may use, counted when it started: the CPUs in its affinity mask
+  /// (`sched_getaffinity`, as `taskset` or a container's cpuset sets it), limited by the CPU quota of its control
+  /// groups (cgroup v2 `cpu.max` or v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`, the tightest of its group and
+  /// their ancestors) rounded up to whole cores; at least 1.
+  ///
+  /// ``LinearAlgebraScalar/splitGEMM(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:workers:)``, the
+  /// ridge engine and TensorRuntime split their work into this many parts. At start-up OpenBLAS's own thread count
+  /// (which follows the affinity mask only) is lowered to it too, unless `OPENBLAS_NUM_THREADS`,
+  /// `GOTO_NUM_THREADS` or `OMP_NUM_THREADS` is set.
   public static var coreCount: Int {
-    Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    Int(blas_core_budget_at_start().usable)
+  }
+
+  /// How ``coreCount`` came about, for `--version` and reports: `"2 usable (affinity 2, no cgroup CPU quota)"`.
+  static var coreCountDescription: String {
+    let budget = blas_core_budget_at_start()
+    let quota =
+      budget.cpu_limit > 0
+      ? "cgroup CPU quota \((budget.cpu_limit * 100).rounded() / 100)" : "no cgroup CPU quota"
+    return "\(budget.usable) usable (affinity \(budget.affinity), \(quota))"
   }
 
   /// The CPU kernel OpenBLAS selected at start-up, such as `"Haswell"` or `"SkylakeX"`.
@@ -73,4 +86,33 @@ public enum BLASRuntime {
     guard let text = openblas_get_config() else { return "unknown" }
     return String(cString: text)
   }
+}
+
+/// The parts of ``BLASRuntime/coreCount`` exposed to tests: the cgroup file parsers and the rule.
+enum UsableCores {
+  /// CPUs allowed by a cgroup v2 `cpu.max` text; `0` for `"max …"` (no limit), `nil` when malformed.
+  static func cgroup2Limit(cpuMax: String) -> Double? {
+    let limit = blas_parse_cgroup2_cpu_max(cpuMax)
+    return limit < 0 ? nil : limit
+  }
+
+  /// CPUs allowed by cgroup v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us` texts; `0` for quota −1, `nil` when
+  /// malformed.
+  static func cgroup1Limit(quota: String, period: String) -> Double? {
+    let limit = blas_parse_cgroup1_cpu_quota(quota, period)
+    return limit < 0 ? nil : limit
+  }
+
+  /// The tightest cgroup CPU limit (0: none) read below `root` (`""`: the real `/proc` and `/sys`).
+  static func cgroupLimit(root: String) -> Double {
+    blas_cgroup_cpu_limit(root)
+  }
+
+  /// min(affinity, ⌈limit⌉), at least 1; a limit ≤ 0 means none.
+  static func usable(affinity: Int, cpuLimit: Double) -> Int {
+    Int(blas_usable_core_count(Int32(affinity), cpuLimit))
+  }
+
+  /// The CPUs in this process's affinity mask now.
+  static var affinity: Int { Int(blas_affinity_core_count()) }
 }

@@ -79,10 +79,10 @@ extension GroupNorm {
 /// `out = shortcut(x) + h` with a `1 × 1` shortcut convolution when the channel count changes.
 struct ResnetBlock {
   let norm1: GroupNorm
-  let conv1: Conv2D
+  var conv1: Conv2D
   let timeProjection: Linear?
   let norm2: GroupNorm
-  let conv2: Conv2D
+  var conv2: Conv2D
   let shortcut: Conv2D?
 
   init(
@@ -97,6 +97,12 @@ struct ResnetBlock {
     norm2 = GroupNorm(loader: loader, prefix: "\(prefix).norm2", groups: groups, channels: output, epsilon: epsilon)
     conv2 = convolution3x3(loader, "\(prefix).conv2", output, output)
     shortcut = input == output ? nil : convolution1x1(loader, "\(prefix).conv_shortcut", input, output)
+  }
+
+  /// Keeps the Winograd transforms of both `3 × 3` convolutions.
+  mutating func cacheWinogradWeights() {
+    conv1.cacheWinogradWeights()
+    conv2.cacheWinogradWeights()
   }
 
   func callAsFunction(_ x: Tensor, embedding: Tensor?, workspace: Workspace) -> Tensor {
@@ -215,7 +221,7 @@ struct SpatialTransformer {
 
 /// Nearest-neighbour upsampling to an explicit size followed by a `3 × 3` convolution (diffusers `Upsample2D`).
 struct Upsampler {
-  let convolution: Conv2D
+  var convolution: Conv2D
 
   init(_ loader: ParameterLoader, _ prefix: String, channels: Int) {
     convolution = convolution3x3(loader, "\(prefix).conv", channels, channels)

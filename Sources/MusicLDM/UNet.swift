@@ -17,18 +17,23 @@ public struct UNet: Sendable {
     var attentions: [SpatialTransformer]
     var downsampler: Conv2D?
     var upsampler: Upsampler?
+
+    mutating func cacheWinogradWeights() {
+      for index in resnets.indices { resnets[index].cacheWinogradWeights() }
+      upsampler?.convolution.cacheWinogradWeights()
+    }
   }
 
-  let convolutionIn: Conv2D
+  var convolutionIn: Conv2D
   let timeLinear1: Linear
   let timeLinear2: Linear
   let classEmbedding: Linear
-  let down: [Level]
-  let midResnets: [ResnetBlock]
+  var down: [Level]
+  var midResnets: [ResnetBlock]
   let midAttention: SpatialTransformer
-  let up: [Level]
+  var up: [Level]
   let normOut: GroupNorm
-  let convolutionOut: Conv2D
+  var convolutionOut: Conv2D
 
   /// Loads the UNet from a diffusers folder holding `config.json` and the weights in any hub form
   /// (`diffusion_pytorch_model.safetensors`, `.bin`, sharded, float32/16, bfloat16).
@@ -124,6 +129,19 @@ public struct UNet: Sendable {
     normOut = GroupNorm(
       loader: loader, prefix: "conv_norm_out", groups: groups, channels: channels[0], epsilon: epsilon)
     convolutionOut = convolution3x3(loader, "conv_out", channels[0], c.outChannels)
+  }
+
+  /// Keeps the Winograd F(2×2, 3×3) transform of every stride-1 `3 × 3` convolution's weights (`16/9` of those
+  /// weights' memory) instead of transforming them on every call.
+  ///
+  /// Measured on the real-size MusicLDM UNet (10 s clips, 2 cores): 0.62 GB more resident memory for about 4 %
+  /// less CPU time per step (`Docs/notes/blas-kernel.md`); off by default.
+  public mutating func cacheWinogradWeights() {
+    convolutionIn.cacheWinogradWeights()
+    convolutionOut.cacheWinogradWeights()
+    for index in down.indices { down[index].cacheWinogradWeights() }
+    for index in midResnets.indices { midResnets[index].cacheWinogradWeights() }
+    for index in up.indices { up[index].cacheWinogradWeights() }
   }
 
   /// The sinusoidal timestep embedding (diffusers `get_timestep_embedding`, float32): with `h = d/2` and

@@ -180,7 +180,13 @@ public struct Reconstructor: Sendable {
       ReportStage(
         configuration: specification, design: design, generation: generation,
         bridgeSummary: inputs.bridge == nil ? bridgeMethod.summary : "given (\(inputs.bridge!.path))",
-        versions: ["resonance": version, "blasKernel": BLASRuntime.kernelName]),
+        versions: [
+          "resonance": version, "blasKernel": BLASRuntime.kernelChoice.kernel,
+          "blasKernelDetectedByOpenBLAS": BLASRuntime.kernelChoice.openBLASDetected,
+          "blasKernelReason": BLASRuntime.kernelChoice.reason,
+          "blasSelfCheck": BLASRuntime.kernelChoice.selfCheck.rawValue,
+          "blasConfiguration": BLASRuntime.configuration, "cores": String(BLASRuntime.coreCount),
+        ]),
     ]
   }
 

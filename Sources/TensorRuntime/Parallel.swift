@@ -9,8 +9,9 @@ import LinearAlgebra
 /// `DispatchQueue.concurrentPerform`. The two never nest: loops that call BLAS from their chunks do it inside
 /// `BLASRuntime.withSingleThreadedCalls`.
 public enum TensorParallelism {
-  /// The number of chunks a large loop is split into (2 on the project's reference machine).
-  public static let workerCount: Int = Swift.min(2, BLASRuntime.coreCount)
+  /// The number of chunks a large loop is split into: the cores the process may use (`BLASRuntime.coreCount`:
+  /// affinity mask and cgroup CPU quota), 2 on the project's reference machine.
+  public static let workerCount: Int = BLASRuntime.coreCount
 
   /// Runs `body` over `0..<count` split into at most ``workerCount`` contiguous ranges, in parallel when the
   /// loop is worth it (`count × costPerItem ≥ 32 768`).

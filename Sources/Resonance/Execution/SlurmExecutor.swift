@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs the stage graph as SLURM jobs (DESIGN §8): every stage with unfinished tasks becomes one `sbatch --array`
+/// Runs the stage graph as SLURM jobs (Docs/architecture.md): every stage with unfinished tasks becomes one `sbatch --array`
 /// job whose elements each run one task (`reconstruct stage NAME --run DIR --task N`), waiting with
 /// `--dependency=afterok` for the jobs of the stages it reads from.
 ///

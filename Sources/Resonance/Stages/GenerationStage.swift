@@ -132,38 +132,45 @@ public struct GenerationStage: PipelineStage {
       scorer = try BrainScorer(
         subject: subject, design: design, clap: clap, seed: configuration.seed, in: directory, context: context)
     }
-    let clips = (chunk * clipsPerTask)..<min(design.testStimuli.count, (chunk + 1) * clipsPerTask)
-    for clip in clips {
-      let stimulus = design.testStimuli[clip]
-      let seed = self.seed(clip: clip, candidate: candidate)
-      let request = GenerationRequest(
-        conditioning: Tensor(shape: [1, predictions.columns], elements: predictions.row(clip)),
-        unconditional: unconditional, steps: settings.steps, guidanceScale: Float(settings.guidance),
-        seconds: settings.seconds, seed: seed)
-      let audio: GeneratedAudio
+    let clips = Array((chunk * clipsPerTask)..<min(design.testStimuli.count, (chunk + 1) * clipsPerTask))
+    let batchSize = max(1, settings.batchSize)
+    var batchStart = 0
+    while batchStart < clips.count {
+      let batch = Array(clips[batchStart..<min(clips.count, batchStart + batchSize)])
+      batchStart += batch.count
+      let requests = batch.map { clip in
+        GenerationRequest(
+          conditioning: Tensor(shape: [1, predictions.columns], elements: predictions.row(clip)),
+          unconditional: unconditional, steps: settings.steps, guidanceScale: Float(settings.guidance),
+          seconds: settings.seconds, seed: seed(clip: clip, candidate: candidate))
+      }
+      let names = batch.map { "\(item.source.folder) \(design.testStimuli[$0].identifier)" }
+      let generated: [GeneratedAudio]
       do throws(MusicLDMError) {
-        audio = try pipeline.generate(request)
+        // One clip goes through the single-request path, whose bytes a batch of one must keep.
+        generated =
+          requests.count == 1
+          ? [try pipeline.generate(requests[0])] : try pipeline.generate(requests, batchSize: batchSize)
       } catch {
-        throw .musicLDM(
-          checkpoint: musicLDM.path, item: "\(item.source.folder) \(stimulus.identifier) (seed \(seed))", error)
+        throw .musicLDM(checkpoint: musicLDM.path, item: names.joined(separator: ", "), error)
       }
-      let score = try scorer?.score(
-        audio.waveforms[0], sampleRate: audio.sampleRate, clip: clip,
-        name: "\(item.source.folder) \(stimulus.identifier) (seed \(seed))")
-      let file = Self.audioFile(source: item.source, stimulus: stimulus, candidate: candidate)
-      try directory.createFolder(of: file)
-      do {
-        let buffer = try AudioBuffer(samples: audio.waveforms[0], channels: 1, sampleRate: Double(audio.sampleRate))
-        try AudioFile.write(buffer, to: directory.url(file), format: .wavFloat32)
-      } catch {
-        throw .audioOutput(file: directory.url(file).path, error)
+      for ((clip, request), audio) in zip(zip(batch, requests), generated) {
+        let stimulus = design.testStimuli[clip]
+        let name = "\(item.source.folder) \(stimulus.identifier) (seed \(request.seed))"
+        let score = try scorer?.score(audio.waveforms[0], sampleRate: audio.sampleRate, clip: clip, name: name)
+        let file = Self.audioFile(source: item.source, stimulus: stimulus, candidate: candidate)
+        try directory.createFolder(of: file)
+        do {
+          let buffer = try AudioBuffer(samples: audio.waveforms[0], channels: 1, sampleRate: Double(audio.sampleRate))
+          try AudioFile.write(buffer, to: directory.url(file), format: .wavFloat32)
+        } catch {
+          throw .audioOutput(file: directory.url(file).path, error)
+        }
+        try directory.writeJSON(
+          GeneratedCandidate(seed: request.seed, brainScore: score),
+          to: file.replacingOccurrences(of: ".wav", with: ".json"))
+        context.progress("generated \(item.source.folder) \(clip + 1)/\(design.testStimuli.count): \(name)")
       }
-      try directory.writeJSON(
-        GeneratedCandidate(seed: seed, brainScore: score),
-        to: file.replacingOccurrences(of: ".wav", with: ".json"))
-      context.progress(
-        "generated \(item.source.folder) \(clip + 1)/\(design.testStimuli.count): \(stimulus.identifier) (seed \(seed))"
-      )
     }
   }
 
