@@ -50,7 +50,10 @@ extension ListeningTestCommand {
         let seed = self.seed ?? system.next()
         let design = ExperimentDesign(name: name, seed: seed, distractors: distractors, referenceWindow: window)
         let experiment = try await store.createExperiment(from: manifest, design: design)
-        let windowText = window.map { "\($0.startSeconds) s for \($0.durationSeconds) s" } ?? "whole clips"
+        let windowText =
+          window.map {
+            String(format: "the window from %g s to %g s", $0.startSeconds, $0.startSeconds + $0.durationSeconds)
+          } ?? "whole clips"
         print(
           """
           Created experiment \(experiment.id) "\(experiment.name)" in \(db)
