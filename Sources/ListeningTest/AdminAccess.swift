@@ -34,10 +34,13 @@ final class AdminGate: Sendable {
   static let maximumTrackedClients = 10_000
 
   let limit: AdminFailureLimit
+  private let now: @Sendable () -> ContinuousClock.Instant
   private let failures = Mutex<[String: [ContinuousClock.Instant]]>([:])
 
-  init(limit: AdminFailureLimit) {
+  /// Creates a gate; `now` is the clock (injectable for tests).
+  init(limit: AdminFailureLimit, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
     self.limit = limit
+    self.now = now
   }
 
   /// Checks `supplied` against `expected` for the client `address`.
@@ -45,7 +48,7 @@ final class AdminGate: Sendable {
   ///   token is even compared), ``ListeningTestError/adminTokenMissing`` for no token,
   ///   ``ListeningTestError/adminTokenInvalid`` for a wrong one (counted as a failure).
   func authorize(supplied: String?, expected: String, address: String) throws(ListeningTestError) {
-    let now = ContinuousClock.now
+    let now = self.now()
     let window = Duration.milliseconds(Int64((limit.windowSeconds * 1000).rounded(.up)))
     let maximumFailures = limit.maximumFailures
     let retryAfter = failures.withLock { table -> Duration? in
