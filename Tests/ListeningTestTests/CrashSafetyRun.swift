@@ -102,34 +102,106 @@ struct CrashSafetyRun {
     let acknowledged = AcknowledgementCounter()
     let total = participants * trials
     let start = ContinuousClock.now
-    let logs = try await withThrowingTaskGroup(of: ParticipantLog?.self) { group in
+    let logs: [ParticipantLog]
+    do {
+      logs = try await load(server: server, base: base, http: http, acknowledged: acknowledged, total: total)
+    } catch {
+      // Never leave the server running: it would outlive the test process.
+      await server.killNow()
+      throw error
+    }
+    let elapsed = ContinuousClock.now - start
+    await server.killNow()
+    return try await figures(
+      logs: logs, server: server, elapsed: elapsed, databasePath: databasePath, experimentID: experimentID)
+  }
+
+  /// Runs the participants and the killer concurrently; returns the participants' logs, or throws the first
+  /// failure. The whole load must end within `deadline`.
+  ///
+  /// No task is ever cancelled while it waits for URLSession: cancelling an async URLSession request can deadlock
+  /// FoundationNetworking on Linux (the task's cancellation handler and the session's completion wait for each
+  /// other). A failure therefore raises ``AbortSignal`` and kills the server; the participants see the flag at their
+  /// next step, the requests in flight fail fast, and every task returns on its own.
+  func load(
+    server: ServerProcess, base: String, http: LoopbackHTTPClient, acknowledged: AcknowledgementCounter, total: Int,
+    deadline: Duration = .seconds(600)
+  ) async throws -> [ParticipantLog] {
+    let abort = AbortSignal()
+    let outcomes = await withTaskGroup(of: Result<ParticipantLog, any Error>?.self) { group in
       group.addTask {
         var generator = SeededRandomNumberGenerator(seed: seed)
-        for kill in 1...kills {
-          let threshold = kill * total / (kills + 1)
-          while acknowledged.count.load(ordering: .relaxed) < threshold {
-            try await Task.sleep(for: .milliseconds(2))
+        do {
+          for kill in 1...kills {
+            let threshold = kill * total / (kills + 1)
+            while acknowledged.count.load(ordering: .relaxed) < threshold, !abort.isRaised {
+              try await Task.sleep(for: .milliseconds(2))
+            }
+            guard !abort.isRaised else { return nil }
+            try await Task.sleep(for: .milliseconds(Int(generator.next() % 21)))
+            try await server.killAndRestart()
           }
-          try await Task.sleep(for: .milliseconds(Int(generator.next() % 21)))
-          try await server.killAndRestart()
+          return nil
+        } catch {
+          return .failure(error)
         }
-        return nil
       }
       var keyGenerator = SeededRandomNumberGenerator(seed: seed ^ 0x6B65_7973)
       for index in 0..<participants {
         let key = String(format: "%016llx%016llx", keyGenerator.next(), keyGenerator.next())
         group.addTask {
-          try await runParticipant(index, enrolmentKey: key, base: base, http: http, acknowledged: acknowledged)
+          do {
+            return .success(
+              try await runParticipant(
+                index, enrolmentKey: key, base: base, http: http, acknowledged: acknowledged, abort: abort))
+          } catch {
+            return .failure(error)
+          }
         }
       }
-      var logs: [ParticipantLog] = []
-      for try await log in group {
-        if let log { logs.append(log) }
+      let watchdog = Task {
+        try await Task.sleep(for: deadline)
+        abort.raise(ProtocolViolation(description: "the load did not finish within \(deadline)"))
+        await server.killNow()
       }
-      return logs
+      var outcomes: [Result<ParticipantLog, any Error>] = []
+      for await outcome in group {
+        guard let outcome else { continue }
+        if case .failure(let error) = outcome, !abort.isRaised {
+          abort.raise(error)
+          await server.killNow()
+        }
+        outcomes.append(outcome)
+      }
+      watchdog.cancel()
+      return outcomes
     }
-    let elapsed = ContinuousClock.now - start
-    await server.killNow()
+    if let error = abort.firstError { throw error }
+    return try outcomes.map { try $0.get() }
+  }
+
+  /// Raised once by the first failure (or the watchdog); every task stops at its next step.
+  final class AbortSignal: Sendable {
+    private let error = Mutex<(any Error)?>(nil)
+
+    /// Whether a failure was raised.
+    var isRaised: Bool { error.withLock { $0 != nil } }
+    /// The first failure raised.
+    var firstError: (any Error)? { error.withLock { $0 } }
+
+    /// Records `failure` unless one is recorded already.
+    func raise(_ failure: any Error) {
+      error.withLock { if $0 == nil { $0 = failure } }
+    }
+  }
+
+  /// Thrown by a participant that stops because another task failed.
+  struct Aborted: Error {}
+
+  /// Gathers what the database holds and compares it with what the participants were acknowledged.
+  func figures(
+    logs: [ParticipantLog], server: ServerProcess, elapsed: Duration, databasePath: String, experimentID: Int64
+  ) async throws -> Figures {
     var figures = Figures(participants: participants, trials: trials, restarts: await server.restarts)
     figures.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     figures.acknowledgedAnswers = logs.reduce(0) { $0 + $1.acknowledged.count }
@@ -167,7 +239,8 @@ struct CrashSafetyRun {
 
   /// One participant: join (idempotently, by enrolment key), then answer every trial, resuming after every kill.
   func runParticipant(
-    _ index: Int, enrolmentKey: String, base: String, http: LoopbackHTTPClient, acknowledged: AcknowledgementCounter
+    _ index: Int, enrolmentKey: String, base: String, http: LoopbackHTTPClient, acknowledged: AcknowledgementCounter,
+    abort: AbortSignal
   ) async throws -> ParticipantLog {
     var log = ParticipantLog()
     var token: String?
@@ -196,6 +269,7 @@ struct CrashSafetyRun {
     }
     var failures = 0
     while true {
+      if abort.isRaised { throw Aborted() }
       do {
         if token == nil {
           let joined = try await http.postForm(base + "/start", "consent=yes&enrolment=\(enrolmentKey)")
@@ -222,6 +296,7 @@ struct CrashSafetyRun {
         }
         if lastAcknowledged == trials { return log }
         for position in (lastAcknowledged + 1)...trials {
+          if abort.isRaised { throw Aborted() }
           let page = try await http.send("GET", base + "/p/\(token!)/trial/\(position)")
           try expect(page, 200, "trial page \(position)")
           for slot in ["reference", "a", "b"] {
