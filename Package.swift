@@ -243,7 +243,9 @@ targets += [
   .target(
     name: "ListeningTest",
     dependencies: [
+      "DecodingMetrics", "LinearAlgebra", "Audio",
       .product(name: "Hummingbird", package: "hummingbird"),
+      .product(name: "HummingbirdCore", package: "hummingbird"),
       .product(name: "GRDB", package: "GRDB.swift"),
     ]),
   .executableTarget(
@@ -252,8 +254,9 @@ targets += [
   .testTarget(
     name: "ListeningTestTests",
     dependencies: [
-      "ListeningTest",
+      "ListeningTest", "Audio", "DecodingMetrics", "LinearAlgebra",
       .product(name: "HummingbirdTesting", package: "hummingbird"),
+      .product(name: "GRDB", package: "GRDB.swift"),
     ],
     resources: [.copy("Resources")]),
 ]

@@ -30,25 +30,61 @@ extension ListeningTestCommand {
     @Option(help: "A name shown to participants and in the results.")
     var name: String = "Music reconstruction from brain activity"
 
+    @Option(
+      help: ArgumentHelp(
+        "How distractors are chosen: per-rater (each rater gets their own) or shared (one per clip, the paper's).",
+        valueName: "per-rater|shared"))
+    var distractors: DistractorPolicy = .perRater
+
+    @Option(
+      help: ArgumentHelp(
+        "Serve only this part of each reference clip, START:DURATION in seconds (the authors played 0:10, the "
+          + "first 10 s); the whole clip if omitted.",
+        valueName: "start:duration"))
+    var referenceWindow: String?
+
     func run() async throws {
+      let window = try referenceWindow.map(Self.parseWindow)
       do {
         let manifest = try ResultsManifest.load(from: resultsFolder)
         let store = try ExperimentStore(path: db)
         var system = SystemRandomNumberGenerator()
         let seed = self.seed ?? system.next()
-        let experiment = try await store.createExperiment(from: manifest, name: name, seed: seed)
+        let design = ExperimentDesign(name: name, seed: seed, distractors: distractors, referenceWindow: window)
+        let experiment = try await store.createExperiment(from: manifest, design: design)
+        let windowText =
+          window.map {
+            String(format: "the window from %g s to %g s", $0.startSeconds, $0.startSeconds + $0.durationSeconds)
+          } ?? "whole clips"
         print(
           """
           Created experiment \(experiment.id) "\(experiment.name)" in \(db)
             trials: \(experiment.trialCount) (from \(manifest.folder))
             seed: \(experiment.seed)
+            distractors: \(experiment.distractorPolicy.rawValue); reference: \(windowText)
+            audio: 16-bit PCM WAV (copies in \(manifest.folder)/\(AudioPreparation.folderName) where needed)
             admin token: \(experiment.adminToken)
           Serve it with: listening-test serve --db \(db) --port 8080
           Results page: http://127.0.0.1:8080/admin/results?token=\(experiment.adminToken)
           """)
-      } catch let error as ListeningTestError {
+      } catch {
         throw CommandFailure(message: error.description)
       }
+    }
+
+    /// Parses `START:DURATION` in seconds.
+    static func parseWindow(_ text: String) throws -> ReferenceWindow {
+      let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+      guard parts.count == 2, let start = Double(parts[0]), let duration = Double(parts[1]) else {
+        throw ValidationError("The reference window \"\(text)\" is not START:DURATION in seconds, e.g. 0:10.")
+      }
+      let window = ReferenceWindow(startSeconds: start, durationSeconds: duration)
+      do {
+        try window.validate()
+      } catch {
+        throw ValidationError(error.description)
+      }
+      return window
     }
   }
 
@@ -71,24 +107,24 @@ extension ListeningTestCommand {
       guard FileManager.default.fileExists(atPath: db) else {
         throw CommandFailure(message: "The database \(db) does not exist; run `listening-test create` first.")
       }
+      let server: ListeningTestServer
       do {
-        let store = try ExperimentStore(path: db)
-        let server = try await ListeningTestServer(store: store, experimentID: experiment)
-        let experiment = server.experiment
-        let host = self.host
-        let app = server.makeApplication(host: host, port: port) { boundPort in
-          let banner = """
-            Serving experiment \(experiment.id) "\(experiment.name)" (\(experiment.trialCount) trials)
-              participants: http://\(host):\(boundPort)/
-              results:      http://\(host):\(boundPort)/admin/results?token=\(experiment.adminToken)
-
-            """
-          FileHandle.standardOutput.write(Data(banner.utf8))
-        }
-        try await app.runService()
-      } catch let error as ListeningTestError {
+        server = try await ListeningTestServer(store: try ExperimentStore(path: db), experimentID: experiment)
+      } catch {
         throw CommandFailure(message: error.description)
       }
+      let experiment = server.experiment
+      let host = self.host
+      let app = server.makeApplication(host: host, port: port) { boundPort in
+        let banner = """
+          Serving experiment \(experiment.id) "\(experiment.name)" (\(experiment.trialCount) trials)
+            participants: http://\(host):\(boundPort)/
+            results:      http://\(host):\(boundPort)/admin/results?token=\(experiment.adminToken)
+
+          """
+        FileHandle.standardOutput.write(Data(banner.utf8))
+      }
+      try await app.runService()
     }
   }
 
@@ -122,12 +158,14 @@ extension ListeningTestCommand {
         } else {
           print(results.textReport())
         }
-      } catch let error as ListeningTestError {
+      } catch {
         throw CommandFailure(message: error.description)
       }
     }
   }
 }
+
+extension DistractorPolicy: ExpressibleByArgument {}
 
 /// A failure reported as `Error: <message>` with exit code 1, without the usage text (the input was well formed).
 struct CommandFailure: Error, CustomStringConvertible {

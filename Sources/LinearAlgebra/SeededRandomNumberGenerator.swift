@@ -12,12 +12,31 @@ public struct SeededRandomNumberGenerator: RandomNumberGenerator, Sendable, Hash
     var splitMix = seed
     func next() -> UInt64 {
       splitMix &+= 0x9E37_79B9_7F4A_7C15
-      var z = splitMix
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
+      return Self.splitMixFinalizer(splitMix)
     }
     state = (next(), next(), next(), next())
+  }
+
+  /// The seed of child stream `index` of `parent` (one stream per participant, subject or fold), so that adding a
+  /// child never changes the others' draws:
+  /// `f(f(parent) ^ (index &* 0xD1B54A32D192ED03))`, where `f` is the SplitMix64 finaliser that also expands a seed
+  /// into the generator's state (`z ^= z >> 30; z &*= 0xBF58476D1CE4E5B9; z ^= z >> 27; z &*= 0x94D049BB133111EB;
+  /// z ^= z >> 31`, a bijection of `UInt64`). For a fixed parent, distinct indices give distinct seeds.
+  ///
+  /// - Parameters:
+  ///   - parent: The recorded parent seed.
+  ///   - index: The child's index.
+  /// - Returns: The child's seed, for ``init(seed:)``.
+  public static func derivedSeed(parent: UInt64, index: UInt64) -> UInt64 {
+    splitMixFinalizer(splitMixFinalizer(parent) ^ (index &* 0xD1B5_4A32_D192_ED03))
+  }
+
+  /// The SplitMix64 output function (Steele, Lea and Flood, 2014).
+  private static func splitMixFinalizer(_ value: UInt64) -> UInt64 {
+    var z = value
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
   }
 
   /// The next 64 random bits.

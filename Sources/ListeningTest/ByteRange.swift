@@ -10,7 +10,7 @@ enum ByteRange {
   /// Interprets `header` for a file of `size` bytes.
   /// - Returns: the inclusive byte range to send with 206, or `nil` to send the whole file with 200.
   /// - Throws: ``ListeningTestError/unsatisfiableRange(header:size:)``.
-  static func parse(_ header: String?, size: Int) throws -> ClosedRange<Int>? {
+  static func parse(_ header: String?, size: Int) throws(ListeningTestError) -> ClosedRange<Int>? {
     guard let header else { return nil }
     let trimmed = header.trimmingWhitespace()
     guard let equals = trimmed.firstIndex(of: "=") else {

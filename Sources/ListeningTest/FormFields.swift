@@ -6,14 +6,15 @@ struct FormFields: Sendable, Equatable {
 
   /// Parses a form body.
   /// - Throws: ``ListeningTestError/malformedForm(reason:)`` for bad escapes, invalid UTF-8 or repeated names.
-  init(parsing body: String) throws {
+  init(parsing body: String) throws(ListeningTestError) {
     values = [:]
     for pair in body.split(separator: "&", omittingEmptySubsequences: true) {
       let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
       let name = try Self.decode(parts[0])
       let value = parts.count > 1 ? try Self.decode(parts[1]) : ""
       guard values[name] == nil else {
-        throw ListeningTestError.malformedForm(reason: "the field \"\(name)\" is given more than once")
+        throw ListeningTestError.malformedForm(
+          reason: "the field \(ListeningTestError.quoted(name)) is given more than once")
       }
       values[name] = value
     }
@@ -21,14 +22,14 @@ struct FormFields: Sendable, Equatable {
 
   /// The value of a field that must be present.
   /// - Throws: ``ListeningTestError/malformedForm(reason:)`` when it is missing.
-  func require(_ name: String) throws -> String {
+  func require(_ name: String) throws(ListeningTestError) -> String {
     guard let value = values[name] else {
-      throw ListeningTestError.malformedForm(reason: "the field \"\(name)\" is missing")
+      throw ListeningTestError.malformedForm(reason: "the field \(ListeningTestError.quoted(name)) is missing")
     }
     return value
   }
 
-  private static func decode(_ text: Substring) throws -> String {
+  private static func decode(_ text: Substring) throws(ListeningTestError) -> String {
     var bytes: [UInt8] = []
     var iterator = text.utf8.makeIterator()
     while let byte = iterator.next() {

@@ -1,22 +1,31 @@
 import Foundation
+import Hummingbird
 
 /// The server-rendered pages: plain HTML forms and `<audio>` players, no script, so they work in any browser.
 enum HTMLPages {
   /// Escapes `&`, `<`, `>`, `"` and `'` for use in text and attribute values.
+  ///
+  /// It works on Unicode scalars, not on `Character`s: a quote followed by a combining mark is one grapheme cluster
+  /// (so it is not equal to `"` as a `Character`), but an HTML parser still sees the quote and ends the attribute.
   static func escape(_ text: String) -> String {
-    var result = ""
-    result.reserveCapacity(text.utf8.count)
-    for character in text {
-      switch character {
-      case "&": result += "&amp;"
-      case "<": result += "&lt;"
-      case ">": result += "&gt;"
-      case "\"": result += "&quot;"
-      case "'": result += "&#39;"
-      default: result.append(character)
+    var result = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "&": result.append(contentsOf: "&amp;".unicodeScalars)
+      case "<": result.append(contentsOf: "&lt;".unicodeScalars)
+      case ">": result.append(contentsOf: "&gt;".unicodeScalars)
+      case "\"": result.append(contentsOf: "&quot;".unicodeScalars)
+      case "'": result.append(contentsOf: "&#39;".unicodeScalars)
+      default: result.append(scalar)
       }
     }
-    return result
+    return String(result)
+  }
+
+  /// `METHOD "path"` of a request, the path shortened to 64 characters and without the query (which may hold the
+  /// admin token), for error pages and the log.
+  static func requestLine(_ request: Request) -> String {
+    "\(request.method.rawValue) \(ListeningTestError.quoted(request.uri.path))"
   }
 
   /// A complete page around `body` (already escaped HTML).
@@ -123,13 +132,14 @@ enum HTMLPages {
         """)
   }
 
-  /// An error page for a request that cannot be served.
-  static func error(status: Int, message: String) -> String {
+  /// An error page for a request that cannot be served; `request` is its ``requestLine(_:)``.
+  static func error(status: Int, message: String, request: String) -> String {
     page(
       title: "Error \(status)",
       body: """
         <h1 class="error">Sorry, this request cannot be served (\(status))</h1>
         <p id="error-message">\(escape(message))</p>
+        <p id="error-request"><small>Request: \(escape(request))</small></p>
         <p><a href="/">Back to the start page</a></p>
         """)
   }
@@ -158,13 +168,15 @@ enum HTMLPages {
       title: "Results: \(results.name)",
       body: """
         <h1>Results: \(escape(results.name))</h1>
-        <p>Experiment \(results.experimentID), seed \(results.seed), \(results.trialCount) trials per participant.</p>
+        <p>Experiment \(results.experimentID), seed \(results.seed), \(results.trialCount) trials per participant,
+        \(escape(results.designText)).</p>
         <h2>Overall</h2>
         <p id="overall">\(overall.successes) of \(overall.trials) answers correct
         (<strong>\(ExperimentResults.percent(overall.proportion))</strong>). Exact binomial test against 50 %:
         one-sided p = \(ExperimentResults.pValue(overall.greaterPValue)) (H1: above chance),
         two-sided p = \(ExperimentResults.pValue(overall.twoSidedPValue)).
         Mean response time \(String(format: "%.2f", results.meanResponseTimeSeconds)) s.</p>
+        <p id="raters">Raters: \(escape(results.raterBootstrapText)).</p>
         <h2>Participants</h2>
         <table id="participants"><tr><th>Participant</th><th>Completed</th><th>Answered</th><th>Correct</th>
         <th>Accuracy</th><th>One-sided p</th></tr>

@@ -56,20 +56,20 @@ public struct ResultsManifest: Sendable, Equatable {
   /// Reads and validates `folder/results.json`.
   /// - Parameter folder: the results folder written by `reconstruct`.
   /// - Returns: the validated manifest.
-  /// - Throws: ``ListeningTestError`` naming the first rule that fails.
-  public static func load(from folder: String) throws -> ResultsManifest {
+  /// - Throws: ``ListeningTestError`` naming the file and the first rule that fails.
+  public static func load(from folder: String) throws(ListeningTestError) -> ResultsManifest {
     let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
     let manifestPath = root + "/" + fileName
     guard let data = FileManager.default.contents(atPath: manifestPath) else {
-      throw ListeningTestError.manifestMissing(path: manifestPath)
+      throw .manifestMissing(path: manifestPath)
     }
     let layout: FileLayout
     do {
       layout = try JSONDecoder().decode(FileLayout.self, from: data)
     } catch let error as DecodingError {
-      throw ListeningTestError.manifestMalformed(path: manifestPath, reason: Self.explain(error))
+      throw .manifestMalformed(path: manifestPath, reason: Self.explain(error))
     } catch {
-      throw ListeningTestError.manifestMalformed(path: manifestPath, reason: "\(error)")
+      throw .manifestMalformed(path: manifestPath, reason: "\(error)")
     }
     let manifest = ResultsManifest(folder: root, testClips: layout.testClips)
     try manifest.validate()
@@ -85,19 +85,22 @@ public struct ResultsManifest: Sendable, Equatable {
     self.testClips = testClips
   }
 
+  /// The manifest file's path, `folder/results.json`.
+  public var manifestPath: String { folder + "/" + Self.fileName }
+
   /// Checks every rule listed on ``ResultsManifest``.
-  /// - Throws: ``ListeningTestError`` naming the first rule that fails.
-  public func validate() throws {
-    guard testClips.count >= 2 else { throw ListeningTestError.tooFewClips(count: testClips.count) }
+  /// - Throws: ``ListeningTestError`` naming the manifest or audio file and the first rule that fails.
+  public func validate() throws(ListeningTestError) {
+    guard testClips.count >= 2 else { throw .tooFewClips(manifest: manifestPath, count: testClips.count) }
     var seen = Set<String>()
     for clip in testClips {
       guard Self.isValidLabel(clip.id) else {
-        throw ListeningTestError.invalidClipField(clipID: clip.id, field: "id", value: clip.id)
+        throw .invalidClipField(manifest: manifestPath, clipID: clip.id, field: "id", value: clip.id)
       }
       guard Self.isValidLabel(clip.genre) else {
-        throw ListeningTestError.invalidClipField(clipID: clip.id, field: "genre", value: clip.genre)
+        throw .invalidClipField(manifest: manifestPath, clipID: clip.id, field: "genre", value: clip.genre)
       }
-      guard seen.insert(clip.id).inserted else { throw ListeningTestError.duplicateClipID(clip.id) }
+      guard seen.insert(clip.id).inserted else { throw .duplicateClipID(manifest: manifestPath, clipID: clip.id) }
       _ = try AudioPath.resolve(clip.original, inside: folder)
       _ = try AudioPath.resolve(clip.reconstruction, inside: folder)
     }
@@ -140,23 +143,23 @@ enum AudioPath {
 
   /// Resolves `relativePath` against `folder` and checks that it stays inside and names a regular audio file.
   /// - Returns: the absolute, symlink-resolved path.
-  static func resolve(_ relativePath: String, inside folder: String) throws -> String {
+  static func resolve(_ relativePath: String, inside folder: String) throws(ListeningTestError) -> String {
     let components = relativePath.split(separator: "/", omittingEmptySubsequences: false)
     guard !relativePath.isEmpty, !relativePath.hasPrefix("/"), !relativePath.contains("\\"),
       !relativePath.contains("\0"), !components.contains(where: { $0 == ".." || $0.isEmpty })
     else {
-      throw ListeningTestError.pathOutsideFolder(path: relativePath, folder: folder)
+      throw .pathOutsideFolder(path: relativePath, folder: folder)
     }
     let resolved = URL(fileURLWithPath: folder + "/" + relativePath).standardizedFileURL.resolvingSymlinksInPath()
       .path
     guard resolved.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") else {
-      throw ListeningTestError.pathOutsideFolder(path: relativePath, folder: folder)
+      throw .pathOutsideFolder(path: relativePath, folder: folder)
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory.boolValue else {
-      throw ListeningTestError.audioFileMissing(path: resolved)
+      throw .audioFileMissing(path: resolved)
     }
-    guard contentType(of: resolved) != nil else { throw ListeningTestError.unsupportedAudioType(path: resolved) }
+    guard contentType(of: resolved) != nil else { throw .unsupportedAudioType(path: resolved) }
     return resolved
   }
 

@@ -16,6 +16,10 @@ public struct Experiment: Sendable, Equatable, Codable {
   public var createdAt: Date
   /// The number of trials each participant answers (one per test clip).
   public var trialCount: Int
+  /// How distractors are chosen (experiments stored before per-rater draws existed are ``DistractorPolicy/shared``).
+  public var distractorPolicy: DistractorPolicy
+  /// The part of each reference clip raters hear, or `nil` for whole clips.
+  public var referenceWindow: ReferenceWindow?
 }
 
 /// A participant: an opaque random token, no personal data.
@@ -98,7 +102,7 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
   public var clipID: String
   /// The test clip's genre.
   public var genre: String
-  /// The distractor clip's identifier.
+  /// The identifier of the clip whose reconstruction was this participant's distractor on this trial.
   public var distractorClipID: String
   /// The slot that held the target.
   public var targetSlot: AnswerSlot

@@ -29,7 +29,8 @@ struct BrowserSessionTests {
     try #require(
       FileManager.default.isExecutableFile(atPath: Self.chromium),
       "chromium not found at \(Self.chromium); install Debian's chromium")
-    let served = try await ServedExperiment(clipCount: Self.trialCount)
+    // Float WAVs, as `reconstruct` writes them: the browser plays the 16-bit PCM copies the experiment serves.
+    let served = try await ServedExperiment(clipCount: Self.trialCount, encoding: .float32)
     defer { served.remove() }
     let app = served.server.makeApplication(host: "127.0.0.1", port: 0)
     let adminToken = served.server.experiment.adminToken

@@ -1,4 +1,7 @@
+import DecodingMetrics
 import Foundation
+import GRDB
+import LinearAlgebra
 import Testing
 
 @testable import ListeningTest
@@ -14,7 +17,7 @@ struct ExperimentStoreTests {
     let clock = ManualClock()
     let store = try ExperimentStore(path: path, now: { clock.now() })
     let experiment = try await store.createExperiment(
-      from: try ResultsManifest.load(from: fixture.folder), name: "unit", seed: seed)
+      from: try ResultsManifest.load(from: fixture.folder), design: .test("unit", seed: seed))
     return (
       store, experiment, clock,
       {
@@ -33,7 +36,8 @@ struct ExperimentStoreTests {
     #expect(ExperimentStore.isWellFormedToken(experiment.adminToken))
     let trials = try await store.trials(experimentID: experiment.id)
     let manifest = try ResultsManifest.load(from: experiment.resultsFolder)
-    #expect(trials == ExperimentPlan.trials(for: manifest, seed: 2024))
+    #expect(trials == ExperimentPlan.trials(for: manifest))
+    #expect(experiment.distractorPolicy == .perRater && experiment.referenceWindow == nil)
   }
 
   @Test("participants get random tokens and the session their recorded seed replays")
@@ -45,7 +49,7 @@ struct ExperimentStoreTests {
     #expect(first.number == 1 && second.number == 2)
     #expect(first.token != second.token)
     #expect(ExperimentStore.isWellFormedToken(first.token))
-    #expect(first.seed == SeededGenerator.derivedSeed(parent: 2024, index: 1))
+    #expect(first.seed == ExperimentPlan.participantSeed(experimentSeed: 2024, number: 1))
     let stored = try await store.presentation(token: first.token, experimentID: experiment.id)
     #expect(stored == ExperimentPlan.presentation(trialCount: 6, participantSeed: first.seed))
   }
@@ -58,7 +62,7 @@ struct ExperimentStoreTests {
     let token = participant.token
     #expect(
       try await store.openTrial(token: token, position: 2, experimentID: experiment.id) == .redirect(position: 1))
-    await #expect(throws: ListeningTestError.trialNotShown(position: 1)) {
+    await #expect(throws: ListeningTestError.trialNotShown(participant: 1, position: 1)) {
       try await store.recordAnswer(.a, token: token, position: 1, experimentID: experiment.id)
     }
     guard case .show(let page) = try await store.openTrial(token: token, position: 1, experimentID: experiment.id)
@@ -74,10 +78,12 @@ struct ExperimentStoreTests {
     #expect(receipt == AnswerReceipt(position: 1, choice: .b, isNew: true, nextPosition: 2))
     let repeated = try await store.recordAnswer(.b, token: token, position: 1, experimentID: experiment.id)
     #expect(repeated == AnswerReceipt(position: 1, choice: .b, isNew: false, nextPosition: 2))
-    await #expect(throws: ListeningTestError.conflictingAnswer(position: 1, stored: "B", submitted: "A")) {
+    await #expect(
+      throws: ListeningTestError.conflictingAnswer(participant: 1, position: 1, stored: "B", submitted: "A")
+    ) {
       try await store.recordAnswer(.a, token: token, position: 1, experimentID: experiment.id)
     }
-    await #expect(throws: ListeningTestError.outOfOrder(position: 3, expected: 2)) {
+    await #expect(throws: ListeningTestError.outOfOrder(participant: 1, position: 3, expected: 2)) {
       try await store.recordAnswer(.a, token: token, position: 3, experimentID: experiment.id)
     }
     let answers = try await store.answers(experimentID: experiment.id)
@@ -116,7 +122,7 @@ struct ExperimentStoreTests {
     do {
       let store = try ExperimentStore(path: path)
       experimentID = try await store.createExperiment(
-        from: try ResultsManifest.load(from: fixture.folder), name: "restart", seed: 1
+        from: try ResultsManifest.load(from: fixture.folder), design: .test("restart", seed: 1)
       ).id
       token = try await store.addParticipant(experimentID: experimentID).token
       for position in 1...3 {
@@ -147,7 +153,7 @@ struct ExperimentStoreTests {
       try await store.progress(token: "xyz", experimentID: experiment.id)
     }
     let unknown = String(repeating: "0", count: 32)
-    await #expect(throws: ListeningTestError.unknownParticipant(unknown)) {
+    await #expect(throws: ListeningTestError.unknownParticipant(token: unknown, experimentID: experiment.id)) {
       try await store.progress(token: unknown, experimentID: experiment.id)
     }
     await #expect(throws: ListeningTestError.unknownTrial(position: "7", trialCount: 6)) {
@@ -156,11 +162,200 @@ struct ExperimentStoreTests {
     await #expect(throws: ListeningTestError.unknownTrial(position: "0", trialCount: 6)) {
       try await store.recordAnswer(.a, token: token, position: 0, experimentID: experiment.id)
     }
-    await #expect(throws: ListeningTestError.unknownParticipant(token)) {
+    await #expect(
+      throws: ListeningTestError.unknownParticipant(token: token, experimentID: experiment.id + 1)
+    ) {
       try await store.progress(token: token, experimentID: experiment.id + 1)
     }
-    await #expect(throws: ListeningTestError.experimentNotFound(id: 99)) {
+    await #expect(throws: ListeningTestError.experimentNotFound(database: store.path, id: 99)) {
       try await store.experiment(id: 99)
+    }
+  }
+
+  @Test("every connection runs in WAL mode with synchronous = FULL and foreign keys on")
+  func crashSafeSettings() async throws {
+    let (store, _, _, cleanup) = try await Self.makeStore()
+    defer { cleanup() }
+    let settings = try await store.pool.read { db in
+      (
+        try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
+        try Int.fetchOne(db, sql: "PRAGMA foreign_keys")
+      )
+    }
+    // synchronous: 2 = FULL (the WAL is fsynced at every commit, so a commit survives power loss, not only a kill).
+    #expect(settings.0 == "wal" && settings.1 == 2 && settings.2 == 1)
+    let writeSettings = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+    #expect(writeSettings == 2)
+  }
+
+  @Test("per-rater distractors differ between raters; a shared experiment gives every rater the same one")
+  func distractorPolicies() async throws {
+    let setup = try StoreFixture(clipCount: 12)
+    defer { setup.remove() }
+    let (fixture, store, manifest) = (setup.fixture, setup.store, try setup.manifest())
+    for policy in DistractorPolicy.allCases {
+      let experiment = try await store.createExperiment(
+        from: manifest, design: ExperimentDesign(name: policy.rawValue, seed: 8, distractors: policy))
+      #expect(experiment.distractorPolicy == policy)
+      var sessions: [[Int: Int]] = []
+      for _ in 0..<3 {
+        let participant = try await store.addParticipant(experimentID: experiment.id)
+        let session = try await store.presentation(token: participant.token, experimentID: experiment.id)
+        #expect(session.allSatisfy { $0.distractorOrdinal != $0.trialOrdinal })
+        sessions.append(Dictionary(uniqueKeysWithValues: session.map { ($0.trialOrdinal, $0.distractorOrdinal) }))
+      }
+      switch policy {
+      case .shared:
+        let shared = ExperimentPlan.sharedDistractors(clipCount: 12, experimentSeed: 8)
+        #expect(sessions.allSatisfy { $0 == Dictionary(uniqueKeysWithValues: shared.enumerated().map { ($0, $1) }) })
+      case .perRater:
+        #expect(sessions[0] != sessions[1] && sessions[1] != sessions[2])
+      }
+      // The served B/A files follow the stored distractor.
+      let participant = try await store.addParticipant(experimentID: experiment.id)
+      let first = try #require(
+        try await store.presentation(token: participant.token, experimentID: experiment.id).first)
+      let distractorSlot: AudioSlot = first.targetSlot == .a ? .b : .a
+      let served = try await store.audioFile(
+        distractorSlot, token: participant.token, position: 1, experimentID: experiment.id)
+      #expect(served.hasSuffix("/" + fixture.clips[first.distractorOrdinal].reconstruction))
+    }
+  }
+
+  @Test("a version 1 database migrates: its experiments become shared and every rater keeps the distractor heard")
+  func migratesVersion1() async throws {
+    let fixture = try ResultsFolderFixture(clipCount: 3)
+    let path = temporaryDatabasePath()
+    defer {
+      fixture.remove()
+      removeDatabase(path)
+    }
+    let manifest = try ResultsManifest.load(from: fixture.folder)
+    let token = ExperimentStore.randomToken()
+    do {
+      // The first release's layout: one distractor per clip in `trial`, none in `presentation`.
+      let pool = try ExperimentStore.openPool(path: path)
+      try ExperimentStore.migrator.migrate(pool, upTo: "v1")
+      try await pool.write { db in
+        try db.execute(
+          sql: "INSERT INTO experiment VALUES (1, 'old', ?, 5, ?, 0)",
+          arguments: [manifest.folder, ExperimentStore.randomToken()])
+        for (ordinal, clip) in fixture.clips.enumerated() {
+          let distractor = fixture.clips[(ordinal + 1) % 3]
+          try db.execute(
+            sql: "INSERT INTO trial VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [
+              ordinal + 1, ordinal, clip.id, clip.genre, clip.original, clip.reconstruction, distractor.id,
+              distractor.reconstruction,
+            ])
+        }
+        try db.execute(sql: "INSERT INTO participant VALUES (1, 1, 1, ?, 77, 0, NULL)", arguments: [token])
+        for (position, trial, slot) in [(1, 3, "B"), (2, 1, "A"), (3, 2, "A")] {
+          try db.execute(
+            sql: "INSERT INTO presentation VALUES (1, ?, ?, ?, 1000)", arguments: [position, trial, slot])
+        }
+        try db.execute(sql: "INSERT INTO answer VALUES (1, 1, 'B', 1, 3000, 2000)")
+      }
+    }
+    let store = try ExperimentStore(path: path)
+    let experiment = try await store.experiment()
+    #expect(experiment.distractorPolicy == .shared && experiment.referenceWindow == nil && experiment.trialCount == 3)
+    let session = try await store.presentation(token: token, experimentID: 1)
+    #expect(session.map(\.trialOrdinal) == [2, 0, 1])
+    #expect(session.map(\.distractorOrdinal) == [0, 1, 2])
+    #expect(session.map(\.targetSlot) == [.b, .a, .a])
+    let answers = try await store.answers(experimentID: 1)
+    #expect(answers.count == 1 && answers[0].clipID == fixture.clips[2].id)
+    #expect(answers[0].distractorClipID == fixture.clips[0].id && answers[0].correct)
+    #expect(try await store.progress(token: token, experimentID: 1).nextPosition == 2)
+    // A new participant of the migrated experiment hears the same shared distractors.
+    let newcomer = try await store.addParticipant(experimentID: 1)
+    let newSession = try await store.presentation(token: newcomer.token, experimentID: 1)
+    #expect(newSession.allSatisfy { $0.distractorOrdinal == ($0.trialOrdinal + 1) % 3 })
+  }
+
+  @Test("a database written by a newer version is refused with its path")
+  func newerDatabase() async throws {
+    let (store, _, _, cleanup) = try await Self.makeStore()
+    defer { cleanup() }
+    try await store.pool.write { db in
+      try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')")
+    }
+    #expect(
+      throws: ListeningTestError.incompatibleDatabase(
+        path: store.path, reason: "it was written by a newer version of the listening test")
+    ) {
+      try ExperimentStore(path: store.path)
+    }
+  }
+
+  @Test("results per rater: exact binomial tests, a seeded bootstrap over raters, and the pooled test")
+  func perRaterResults() async throws {
+    let (store, experiment, _, cleanup) = try await Self.makeStore(clipCount: 6)
+    defer { cleanup() }
+    // Raters 1..4 answer the first k of their 6 trials correctly, k = 6, 5, 3, 1.
+    let correctCounts = [6, 5, 3, 1]
+    for correct in correctCounts {
+      let token = try await store.addParticipant(experimentID: experiment.id).token
+      for entry in try await store.presentation(token: token, experimentID: experiment.id) {
+        _ = try await store.openTrial(token: token, position: entry.position, experimentID: experiment.id)
+        let choice: AnswerSlot = entry.position <= correct ? entry.targetSlot : (entry.targetSlot == .a ? .b : .a)
+        _ = try await store.recordAnswer(choice, token: token, position: entry.position, experimentID: experiment.id)
+      }
+    }
+    let results = try await ExperimentResults.load(from: store)
+    #expect(results.participants.map(\.test.successes) == correctCounts)
+    for (participant, correct) in zip(results.participants, correctCounts) {
+      #expect(participant.test == BinomialTestResult(successes: correct, trials: 6))
+    }
+    #expect(results.overall == BinomialTestResult(successes: 15, trials: 24))
+    let accuracies = correctCounts.map { Double($0) / 6 }
+    let bootstrap = try #require(results.raterBootstrap)
+    #expect(bootstrap.raters == 4 && bootstrap.resamples == 10_000)
+    #expect(abs(bootstrap.meanAccuracy - 15.0 / 24) < 1e-12)
+    // The bootstrap is DecodingMetrics' bootstrapMean over raters with the experiment's bootstrap stream.
+    let seed = SeededRandomNumberGenerator.derivedSeed(parent: 2024, index: ExperimentPlan.bootstrapStreamIndex)
+    #expect(bootstrap.seed == seed)
+    let expected = try SignificanceTests.bootstrapMean(accuracies, resamples: 10_000, seed: seed)
+    #expect(bootstrap.interval == expected)
+    #expect(bootstrap.interval.lower < bootstrap.meanAccuracy && bootstrap.meanAccuracy < bootstrap.interval.upper)
+    #expect(bootstrap.interval.lower >= 1.0 / 6 && bootstrap.interval.upper <= 1)
+    #expect(try await ExperimentResults.load(from: store) == results, "seeded: the same interval every time")
+    #expect(results.textReport().contains("95 % bootstrap interval over raters"))
+    #expect(try JSONDecoder().decode(ExperimentResults.self, from: try results.json()) == results)
+  }
+
+  @Test("the CSV export has one row per answer, with the rater's own distractor")
+  func csvExport() async throws {
+    let (store, experiment, _, cleanup) = try await Self.makeStore(clipCount: 6)
+    defer { cleanup() }
+    var sessions: [Int: [PresentationPlan]] = [:]
+    for number in 1...3 {
+      let token = try await store.addParticipant(experimentID: experiment.id).token
+      sessions[number] = try await store.presentation(token: token, experimentID: experiment.id)
+      for position in 1...(number + 2) {
+        _ = try await store.openTrial(token: token, position: position, experimentID: experiment.id)
+        _ = try await store.recordAnswer(.a, token: token, position: position, experimentID: experiment.id)
+      }
+    }
+    let results = try await ExperimentResults.load(from: store)
+    let rows: [[String]] = results.csv().components(separatedBy: "\r\n").dropLast().map {
+      $0.split(separator: ",").map(String.init)
+    }
+    #expect(rows.first == ExperimentResults.csvColumns)
+    let answerCount = 3 + 4 + 5
+    #expect(rows.count == 1 + answerCount)
+    let column = Dictionary(uniqueKeysWithValues: ExperimentResults.csvColumns.enumerated().map { ($1, $0) })
+    let clips = try await store.trials(experimentID: experiment.id).map(\.clipID)
+    for row in rows.dropFirst() {
+      #expect(row.count == ExperimentResults.csvColumns.count)
+      let number = try #require(Int(row[column["participant"]!]))
+      let position = try #require(Int(row[column["position"]!]))
+      let entry = try #require(sessions[number]?[position - 1])
+      #expect(row[column["clip_id"]!] == clips[entry.trialOrdinal])
+      #expect(row[column["distractor_clip_id"]!] == clips[entry.distractorOrdinal])
+      #expect(row[column["target_slot"]!] == entry.targetSlot.rawValue)
+      #expect(row[column["correct"]!] == (entry.targetSlot == .a ? "1" : "0"))
     }
   }
 

@@ -10,7 +10,8 @@ import Testing
   "Loopback load test (opt-in)",
   .enabled(
     if: ProcessInfo.processInfo.environment["RESONANCE_LOAD_TEST"] == "1",
-    "set RESONANCE_LOAD_TEST=1 to run 50 participants x 60 trials over loopback"))
+    "set RESONANCE_LOAD_TEST=1 to run 50 participants x 60 trials over loopback, with and without kill -9"),
+  .serialized)
 struct LoadTests {
   static let participants = Int(ProcessInfo.processInfo.environment["RESONANCE_LOAD_PARTICIPANTS"] ?? "") ?? 50
   static let trials = 60
@@ -27,7 +28,7 @@ struct LoadTests {
     }
     let store = try ExperimentStore(path: databasePath)
     _ = try await store.createExperiment(
-      from: try ResultsManifest.load(from: fixture.folder), name: "load", seed: 3)
+      from: try ResultsManifest.load(from: fixture.folder), design: .test("load", seed: 3))
     let server = try await ListeningTestServer(store: store)
     let app = server.makeApplication(host: "127.0.0.1", port: 0)
     let (latencies, seconds, duplicates) = try await app.test(.live) { client in
@@ -72,6 +73,21 @@ struct LoadTests {
     if let path = ProcessInfo.processInfo.environment["RESONANCE_LOAD_REPORT"] {
       try Data((report + "\n").utf8).write(to: URL(fileURLWithPath: path))
     }
+  }
+
+  @Test("kill -9 the server process at least 20 times during 50 participants x 60 trials: nothing acknowledged is lost")
+  func killNineDuringLoad() async throws {
+    let kills = Int(ProcessInfo.processInfo.environment["RESONANCE_LOAD_KILLS"] ?? "") ?? 25
+    let figures = try await CrashSafetyRun(participants: Self.participants, trials: Self.trials, kills: kills, seed: 9)
+      .run()
+    print(figures)
+    if let path = ProcessInfo.processInfo.environment["RESONANCE_LOAD_REPORT"] {
+      let handle = FileHandle(forWritingAtPath: path)
+      handle?.seekToEndOfFile()
+      handle?.write(Data((figures.description + "\n").utf8))
+      try handle?.close()
+    }
+    CrashSafetyTests.check(figures, participants: Self.participants, trials: Self.trials, kills: kills)
   }
 
   /// One simulated participant: join, then for each trial load the page, fetch the three players' first bytes,

@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// A minimal blocking HTTP/1.1 client over a loopback TCP socket, for talking to chromedriver (whose headers have no
-/// space after the colon, which FoundationNetworking on Linux refuses). Each request uses its own connection
+/// space after the colon, which FoundationNetworking on Linux refuses) and for sending malformed requests verbatim. Each request uses its own connection
 /// (`Connection: close`) and runs on its own thread so it never blocks Swift's cooperative pool.
 enum RawHTTPClient {
   /// Sends `method path` to `127.0.0.1:port` with an optional JSON body; returns the status and the body.
@@ -18,11 +18,35 @@ enum RawHTTPClient {
     }
   }
 
-  private static func blockingSend(port: Int, method: String, path: String, body: Data?) throws -> (Int, Data) {
+  /// Sends `request` verbatim to `127.0.0.1:port` and returns every byte the server sends back before it closes the
+  /// connection (or 10 s pass); empty when the server closes without answering, for tests of malformed requests.
+  static func exchange(port: Int, request: Data) async throws -> Data {
+    try await withCheckedThrowingContinuation { continuation in
+      let thread = Thread {
+        continuation.resume(
+          with: Result {
+            let socketDescriptor = try connectedSocket(port: port, timeoutSeconds: 10)
+            defer { close(socketDescriptor) }
+            // The server may close the connection before it has read everything; what it answered still counts.
+            try? writeAll(request, to: socketDescriptor)
+            var response = Data()
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+              let count = read(socketDescriptor, &buffer, buffer.count)
+              if count <= 0 { break }
+              response.append(contentsOf: buffer[0..<count])
+            }
+            return response
+          })
+      }
+      thread.start()
+    }
+  }
+
+  private static func connectedSocket(port: Int, timeoutSeconds: Int) throws -> Int32 {
     let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard socketDescriptor >= 0 else { throw WebDriverFailure(message: "socket() failed: errno \(errno)") }
-    defer { close(socketDescriptor) }
-    var timeout = timeval(tv_sec: 120, tv_usec: 0)
+    var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
     setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
@@ -33,20 +57,34 @@ enum RawHTTPClient {
         connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
       }
     }
-    guard connected == 0 else { throw WebDriverFailure(message: "connect to port \(port) failed: errno \(errno)") }
+    guard connected == 0 else {
+      close(socketDescriptor)
+      throw WebDriverFailure(message: "connect to port \(port) failed: errno \(errno)")
+    }
+    return socketDescriptor
+  }
+
+  private static func writeAll(_ data: Data, to socketDescriptor: Int32) throws {
+    try data.withUnsafeBytes { raw in
+      var offset = 0
+      while offset < raw.count {
+        // MSG_NOSIGNAL: a server that closes early makes this fail with EPIPE instead of killing the process.
+        let written = Glibc.send(socketDescriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+        guard written > 0 else { throw WebDriverFailure(message: "write failed: errno \(errno)") }
+        offset += written
+      }
+    }
+  }
+
+  private static func blockingSend(port: Int, method: String, path: String, body: Data?) throws -> (Int, Data) {
+    let socketDescriptor = try connectedSocket(port: port, timeoutSeconds: 120)
+    defer { close(socketDescriptor) }
     let payload = body ?? Data()
     var request = Data(
       ("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json; charset=utf-8\r\n"
         + "Content-Length: \(payload.count)\r\nConnection: close\r\n\r\n").utf8)
     request.append(payload)
-    try request.withUnsafeBytes { raw in
-      var offset = 0
-      while offset < raw.count {
-        let written = write(socketDescriptor, raw.baseAddress! + offset, raw.count - offset)
-        guard written > 0 else { throw WebDriverFailure(message: "write failed: errno \(errno)") }
-        offset += written
-      }
-    }
+    try writeAll(request, to: socketDescriptor)
     var response = Data()
     var buffer = [UInt8](repeating: 0, count: 65_536)
     while true {

@@ -38,14 +38,14 @@ struct ResultsManifestTests {
     do {
       _ = try ResultsManifest.load(from: fixture.folder)
       Issue.record("a manifest without testClips must be refused")
-    } catch let error as ListeningTestError {
+    } catch {
       #expect(error.description.contains("\"testClips\" is missing"))
     }
     try fixture.writeManifest(json: "{\"testClips\": [{\"id\": \"a\", \"genre\": \"rock\", \"original\": \"x.wav\"}]}")
     do {
       _ = try ResultsManifest.load(from: fixture.folder)
       Issue.record("a clip without reconstruction must be refused")
-    } catch let error as ListeningTestError {
+    } catch {
       #expect(error.description.contains("reconstruction"))
     }
   }
@@ -55,17 +55,18 @@ struct ResultsManifestTests {
     let fixture = try ResultsFolderFixture(clipCount: 3)
     defer { fixture.remove() }
     var clips = fixture.clips
+    let manifest = URL(fileURLWithPath: fixture.folder).resolvingSymlinksInPath().path + "/results.json"
     let expected: ListeningTestError
     switch rule {
     case "one clip":
       clips = [clips[0]]
-      expected = .tooFewClips(count: 1)
+      expected = .tooFewClips(manifest: manifest, count: 1)
     case "duplicate":
       clips[1].id = clips[0].id
-      expected = .duplicateClipID(clips[0].id)
+      expected = .duplicateClipID(manifest: manifest, clipID: clips[0].id)
     case "bad id":
       clips[1].id = "<script>"
-      expected = .invalidClipField(clipID: "<script>", field: "id", value: "<script>")
+      expected = .invalidClipField(manifest: manifest, clipID: "<script>", field: "id", value: "<script>")
     case "missing file":
       clips[2].reconstruction = "audio/reconstructed/nope.wav"
       expected = .audioFileMissing(

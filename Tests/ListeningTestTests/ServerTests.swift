@@ -12,13 +12,16 @@ struct ServedExperiment: Sendable {
   let store: ExperimentStore
   let server: ListeningTestServer
 
-  init(clipCount: Int = 6) async throws {
-    fixture = try ResultsFolderFixture(clipCount: clipCount)
+  init(
+    clipCount: Int = 6, name: String = "HTTP test", adminFailureLimit: AdminFailureLimit = .standard,
+    encoding: ResultsFolderFixture.Encoding = .pcm16
+  ) async throws {
+    fixture = try ResultsFolderFixture(clipCount: clipCount, encoding: encoding)
     databasePath = temporaryDatabasePath()
     store = try ExperimentStore(path: databasePath)
     let manifest = try ResultsManifest.load(from: fixture.folder)
-    _ = try await store.createExperiment(from: manifest, name: "HTTP test", seed: 11)
-    server = try await ListeningTestServer(store: store)
+    _ = try await store.createExperiment(from: manifest, design: .test(name, seed: 11))
+    server = try await ListeningTestServer(store: store, adminFailureLimit: adminFailureLimit)
   }
 
   func remove() {
@@ -131,7 +134,7 @@ struct ServerTests {
       #expect(second.headers[.location] == "/p/\(token)/trial/2")
       let changed = try await client.post("/p/\(token)/trial/1", form: "choice=A")
       #expect(changed.status == .conflict)
-      #expect(changed.text.contains("already answered with B"))
+      #expect(changed.text.contains("already answered trial 1 with B"))
       let skipped = try await client.post("/p/\(token)/trial/4", form: "choice=A")
       #expect(skipped.status == .conflict)
       let unseen = try await client.post("/p/\(token)/trial/2", form: "choice=A")
@@ -150,8 +153,8 @@ struct ServerTests {
       let unknown = String(repeating: "a", count: 32)
       let cases: [(String, HTTPResponse.Status, String)] = [
         ("/p/not-a-token", .badRequest, "malformed"),
-        ("/p/\(unknown)", .notFound, "not known"),
-        ("/p/\(unknown)/trial/1", .notFound, "not known"),
+        ("/p/\(unknown)", .notFound, "not known to experiment"),
+        ("/p/\(unknown)/trial/1", .notFound, "not known to experiment"),
         ("/p/\(token)/trial/0", .notFound, "trials are numbered 1 to 6"),
         ("/p/\(token)/trial/7", .notFound, "trials are numbered 1 to 6"),
         ("/p/\(token)/trial/abc", .notFound, "There is no trial &quot;abc&quot;; trials are numbered 1 to 6"),
@@ -181,14 +184,16 @@ struct ServerTests {
       ]
       for (uri, form, contentType, message) in posts {
         let response = try await client.post(uri, form: form, contentType: contentType)
-        #expect(response.status == .badRequest, "\(uri) \(form.prefix(20))")
+        let expected: HTTPResponse.Status =
+          form.count > ListeningTestServer.maximumBodyBytes ? .contentTooLarge : .badRequest
+        #expect(response.status == expected, "\(uri) \(form.prefix(20))")
         #expect(response.text.contains(message), "\(uri) \(form.prefix(20)): \(response.text)")
       }
     }
     #expect(try await served.store.answers(experimentID: served.server.experiment.id).isEmpty)
   }
 
-  @Test("audio is served whole, by byte range, and never from outside the folder")
+  @Test("audio is served whole and by byte range")
   func audioRanges() async throws {
     let served = try await ServedExperiment()
     defer { served.remove() }
@@ -230,37 +235,6 @@ struct ServerTests {
       let a = try await client.get("/p/\(token)/audio/1/a")
       let b = try await client.get("/p/\(token)/audio/1/b")
       #expect(a.status == .ok && b.status == .ok && a.body != b.body)
-      for attempt in [
-        "/p/\(token)/audio/1/..%2F..%2F..%2Fetc%2Fpasswd", "/p/\(token)/audio/1/../../../../etc/passwd",
-        "/p/\(token)/audio/..%2F..%2Fresults.json/a", "/p/\(token)/../../results.json",
-        "/p/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd/audio/1/a",
-      ] {
-        let response = try await client.get(attempt)
-        #expect((400..<500).contains(response.status.code), "\(attempt) -> \(response.status)")
-        #expect(!response.text.contains("root:"), "\(attempt)")
-        #expect(!response.text.contains("testClips"), "\(attempt)")
-      }
-    }
-  }
-
-  @Test("a symbolic link swapped in after creation is not followed outside the folder")
-  func swappedSymlink() async throws {
-    let served = try await ServedExperiment()
-    let outside = try ResultsFolderFixture(clipCount: 2, withManifest: false)
-    defer {
-      served.remove()
-      outside.remove()
-    }
-    try await served.test { client in
-      let token = try await client.join()
-      let path = try await served.store.audioFile(
-        .reference, token: token, position: 1, experimentID: served.server.experiment.id)
-      try FileManager.default.removeItem(atPath: path)
-      try FileManager.default.createSymbolicLink(
-        atPath: path, withDestinationPath: outside.folder + "/" + outside.clips[0].original)
-      let response = try await client.get("/p/\(token)/audio/1/reference")
-      #expect(response.status == .internalServerError)
-      #expect(response.text.contains("not inside the results folder"))
     }
   }
 

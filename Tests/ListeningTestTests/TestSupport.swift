@@ -1,3 +1,4 @@
+import Audio
 import Foundation
 import Synchronization
 import Testing
@@ -11,8 +12,20 @@ struct ResultsFolderFixture {
   /// The clips written to the manifest.
   let clips: [TestClip]
 
-  /// Writes `clipCount` clips over `genres` (round robin) with 0.05 s, 8 kHz, 16-bit mono sine WAVs.
-  init(clipCount: Int = 6, genres: [String] = ["blues", "classical", "jazz"], withManifest: Bool = true) throws {
+  /// How the fixture's WAV files are encoded.
+  enum Encoding {
+    /// 16-bit integer PCM, served as they are.
+    case pcm16
+    /// 32-bit float, as `reconstruct` writes its clips (converted by the listening test).
+    case float32
+  }
+
+  /// Writes `clipCount` clips over `genres` (round robin) with 8 kHz mono sine WAVs of `sampleCount` samples
+  /// (0.05 s by default), 16-bit PCM unless `encoding` says otherwise.
+  init(
+    clipCount: Int = 6, genres: [String] = ["blues", "classical", "jazz"], withManifest: Bool = true,
+    encoding: Encoding = .pcm16, sampleCount: Int = 400
+  ) throws {
     folder = FileManager.default.temporaryDirectory.appendingPathComponent("listening-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: folder + "/audio/original", withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: folder + "/audio/reconstructed", withIntermediateDirectories: true)
@@ -22,9 +35,17 @@ struct ResultsFolderFixture {
       let id = String(format: "%@.%05d", genre, index)
       let clip = TestClip(
         id: id, genre: genre, original: "audio/original/\(id).wav", reconstruction: "audio/reconstructed/\(id).wav")
-      try Self.wav(frequency: 220 + 40 * Double(index)).write(to: URL(fileURLWithPath: folder + "/" + clip.original))
-      try Self.wav(frequency: 230 + 40 * Double(index)).write(
-        to: URL(fileURLWithPath: folder + "/" + clip.reconstruction))
+      for (path, frequency) in [
+        (clip.original, 220 + 40 * Double(index)), (clip.reconstruction, 230 + 40 * Double(index)),
+      ] {
+        let url = URL(fileURLWithPath: folder + "/" + path)
+        switch encoding {
+        case .pcm16:
+          try Self.wav(frequency: frequency, sampleCount: sampleCount).write(to: url)
+        case .float32:
+          try AudioFile.write(Self.sine(frequency: frequency, sampleCount: sampleCount), to: url, format: .wavFloat32)
+        }
+      }
       clips.append(clip)
     }
     self.clips = clips
@@ -45,6 +66,14 @@ struct ResultsFolderFixture {
   /// Deletes the folder.
   func remove() {
     try? FileManager.default.removeItem(atPath: folder)
+  }
+
+  /// `sampleCount` samples of a sine at 8000 Hz with amplitude 12000 / 32768, as audio.
+  static func sine(frequency: Double, sampleCount: Int) throws -> AudioBuffer {
+    let samples = (0..<sampleCount).map { index in
+      Float((sin(2 * Double.pi * frequency * Double(index) / 8000) * 12_000).rounded() / 32768)
+    }
+    return try AudioBuffer(samples: samples, channels: 1, sampleRate: 8000)
   }
 
   /// A minimal RIFF/WAVE file: PCM, 1 channel, 8000 Hz, 16 bits, 400 samples of a sine.
@@ -98,5 +127,40 @@ func temporaryDatabasePath() -> String {
 func removeDatabase(_ path: String) {
   for suffix in ["", "-wal", "-shm"] {
     try? FileManager.default.removeItem(atPath: path + suffix)
+  }
+}
+
+extension ExperimentDesign {
+  /// The design the tests use unless they say otherwise: per-rater distractors, whole clips.
+  static func test(_ name: String = "test", seed: UInt64) -> ExperimentDesign {
+    ExperimentDesign(name: name, seed: seed)
+  }
+}
+
+/// A results folder with a fresh database and its store, removed together.
+struct StoreFixture {
+  /// The results folder.
+  let fixture: ResultsFolderFixture
+  /// The database file.
+  let path: String
+  /// The store on `path`.
+  let store: ExperimentStore
+
+  /// Writes the folder (see ``ResultsFolderFixture``) and opens an empty store.
+  init(clipCount: Int, sampleCount: Int = 400) throws {
+    fixture = try ResultsFolderFixture(clipCount: clipCount, sampleCount: sampleCount)
+    path = temporaryDatabasePath()
+    store = try ExperimentStore(path: path)
+  }
+
+  /// The folder's validated manifest.
+  func manifest() throws -> ResultsManifest {
+    try ResultsManifest.load(from: fixture.folder)
+  }
+
+  /// Deletes the folder and the database.
+  func remove() {
+    fixture.remove()
+    removeDatabase(path)
   }
 }
