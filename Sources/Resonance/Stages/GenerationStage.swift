@@ -20,7 +20,8 @@ public struct GeneratedCandidate: Sendable, Codable, Equatable {
 /// MusicLDM generation from decoded embeddings (Docs/method.md §11): one task per subject, chunk of test clips and
 /// candidate seed. Candidate `k` of test clip `i` uses seed `seed + 1000·i + k`, for every subject.
 ///
-/// Writes `generation/sub-XXX/<stimulus>/candidate-K.wav` (16 kHz mono) and `candidate-K.json`. With more than one
+/// Writes `generation/sub-XXX/<stimulus>/candidate-K.wav` (16 kHz mono, 16-bit PCM: what every browser plays) and
+/// `candidate-K.json`. With more than one
 /// candidate, each is scored against the subject's measured response through the template's encoding model (the
 /// authors' later brain-guided selection); the report keeps the best. The null models' embeddings
 /// (``EvaluationStage/nullFile(_:)``) are generated the same way, one candidate per clip with the template's seeds,
@@ -162,7 +163,7 @@ public struct GenerationStage: PipelineStage {
         try directory.createFolder(of: file)
         do {
           let buffer = try AudioBuffer(samples: audio.waveforms[0], channels: 1, sampleRate: Double(audio.sampleRate))
-          try AudioFile.write(buffer, to: directory.url(file), format: .wavFloat32)
+          try AudioFile.write(buffer, to: directory.url(file), format: .wavInt16)
         } catch {
           throw .audioOutput(file: directory.url(file).path, error)
         }

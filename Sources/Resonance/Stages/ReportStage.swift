@@ -51,7 +51,7 @@ public struct ReportStage: PipelineStage {
       throw .stimulusAudio(stimulus: stimulus.identifier, file: source.path, error)
     }
     try directory.createFolder(of: file)
-    do { try AudioFile.write(clip, to: directory.url(file), format: .wavFloat32) } catch {
+    do { try AudioFile.write(clip, to: directory.url(file), format: .wavInt16) } catch {
       throw .audioOutput(file: directory.url(file).path, error)
     }
   }
