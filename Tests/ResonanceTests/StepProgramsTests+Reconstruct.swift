@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import Resonance
+
 extension StepProgramsTests {
   @Test(
     "reconstruct --bridge-method adam fits the authors' Adam bridge, --voxel-mask uses a ready ROI; bad values are refused"
@@ -36,13 +38,16 @@ extension StepProgramsTests {
     let replayed = try run(
       "reconstruct", ["--config", out.appendingPathComponent("results.json").path, "--out", replay.path])
     #expect(replayed.status == 0, "\(replayed.output)")
-    let again = try #require(
-      try JSONSerialization.jsonObject(with: Data(contentsOf: replay.appendingPathComponent("results.json")))
-        as? [String: Any])
-    #expect(NSDictionary(dictionary: again["options"] as? [String: Any] ?? [:]).isEqual(to: options))
-    #expect(
-      NSDictionary(dictionary: again["identificationAccuracy"] as? [String: Any] ?? [:]).isEqual(
-        to: results["identificationAccuracy"] as? [String: Any] ?? ["missing": true]))
+    // Compared as decoded values (exact equality of every option and figure), not as Foundation dictionaries.
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let first = try decoder.decode(
+      ReconstructionResults.self, from: Data(contentsOf: out.appendingPathComponent("results.json")))
+    let second = try decoder.decode(
+      ReconstructionResults.self, from: Data(contentsOf: replay.appendingPathComponent("results.json")))
+    #expect(second.options == first.options && second.inputs == first.inputs)
+    #expect(second.identificationAccuracy == first.identificationAccuracy)
     let unknown = try run(
       "reconstruct", common + ["--out", folder.appendingPathComponent("x").path, "--bridge-method", "sgd"])
     #expect(
