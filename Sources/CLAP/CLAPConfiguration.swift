@@ -146,12 +146,15 @@ public struct CLAPConfiguration: Sendable, Hashable {
   /// Activation between the two projection layers (`projection_hidden_act`).
   public var projectionActivation: Activation
 
-  /// Reads `config.json`.
+  /// Reads `config.json`. Every size and count must lie between its minimum and 2²⁰, lists hold at most 64 values.
   ///
-  /// - Throws: ``CLAPError/unreadableFile(path:reason:)``, ``CLAPError/invalidConfiguration(path:key:reason:)``
-  ///   or ``CLAPError/unsupportedConfiguration(path:reason:)``.
-  public init(contentsOf path: String) throws {
-    let json = try JSONObject(contentsOf: path)
+  /// - Parameters:
+  ///   - path: the file.
+  ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on the file's size.
+  /// - Throws: ``CLAPError/unreadableFile(path:reason:)``, ``CLAPError/fileTooLarge(path:bytes:limitBytes:)``,
+  ///   ``CLAPError/invalidConfiguration(path:key:reason:)`` or ``CLAPError/unsupportedConfiguration(path:reason:)``.
+  public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws {
+    let json = try JSONObject(contentsOf: path, limits: limits)
     projectionDimension = try json.int("projection_dim", default: 512, minimum: 1)
     projectionActivation = try CLAPConfiguration.activation(json, key: "projection_hidden_act", default: "relu")
     audio = try HTSATConfiguration(json: try json.object("audio_config"))

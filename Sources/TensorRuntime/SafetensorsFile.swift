@@ -45,10 +45,15 @@ public final class SafetensorsFile: @unchecked Sendable {
 
   /// Opens, maps and validates a safetensors file.
   ///
+  /// - Parameters:
+  ///   - path: the file.
+  ///   - limits: the ceilings (``ModelFileLimits/standard`` by default): the JSON header, which is copied and
+  ///     parsed whole, must fit `maximumHeaderBytes`.
   /// - Throws: ``TensorRuntimeError/unreadableFile(path:reason:)``,
-  ///   ``TensorRuntimeError/invalidHeader(path:reason:)`` or
+  ///   ``TensorRuntimeError/invalidHeader(path:reason:)``,
+  ///   ``TensorRuntimeError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` or
   ///   ``TensorRuntimeError/invalidTensorEntry(path:tensor:reason:)``.
-  public init(path: String) throws {
+  public init(path: String, limits: ModelFileLimits = .standard) throws {
     self.path = path
     let descriptor = open(path, O_RDONLY)
     guard descriptor >= 0 else {
@@ -70,10 +75,15 @@ public final class SafetensorsFile: @unchecked Sendable {
     base = mapped
     mappedLength = length
     do {
-      let headerLength = Int(UInt64(littleEndian: mapped.loadUnaligned(as: UInt64.self)))
-      guard headerLength >= 2, headerLength <= length - 8, headerLength <= 100_000_000 else {
+      let declared = UInt64(littleEndian: mapped.loadUnaligned(as: UInt64.self))
+      let headerLength = declared > UInt64(Int.max) ? Int.max : Int(declared)
+      guard headerLength >= 2, headerLength <= length - 8 else {
         throw TensorRuntimeError.invalidHeader(
-          path: path, reason: "the declared header length \(headerLength) does not fit a file of \(length) bytes")
+          path: path, reason: "the declared header length \(declared) does not fit a file of \(length) bytes")
+      }
+      guard headerLength <= limits.maximumHeaderBytes else {
+        throw TensorRuntimeError.readLimitExceeded(
+          path: path, field: "the JSON header", claimedBytes: headerLength, limitBytes: limits.maximumHeaderBytes)
       }
       dataOffset = 8 + headerLength
       let headerData = Data(bytes: mapped + 8, count: headerLength)
@@ -128,11 +138,17 @@ public final class SafetensorsFile: @unchecked Sendable {
         let end = (offsets[1] as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) })
       else { throw fail("data_offsets is not a pair of integers") }
       guard begin >= 0, end >= begin else { throw fail("data_offsets [\(begin), \(end)] is not an increasing range") }
+      // The product of the non-zero extents must fit too: strides are products of extents even when another
+      // extent is 0.
       let (elements, overflow) = shape.reduce((1, false)) { partial, extent in
         let product = partial.0.multipliedReportingOverflow(by: extent)
         return (product.partialValue, partial.1 || product.overflow)
       }
-      guard !overflow, elements.multipliedReportingOverflow(by: size).overflow == false else {
+      let (_, stridesOverflow) = shape.reduce((1, false)) { partial, extent in
+        let product = partial.0.multipliedReportingOverflow(by: Swift.max(extent, 1))
+        return (product.partialValue, partial.1 || product.overflow)
+      }
+      guard !overflow, !stridesOverflow, elements.multipliedReportingOverflow(by: size).overflow == false else {
         throw fail("shape \(shape) is too large")
       }
       guard end - begin == elements * size else {

@@ -5,6 +5,8 @@ public enum TensorRuntimeError: Error, Equatable, Sendable, CustomStringConverti
   case unreadableFile(path: String, reason: String)
   /// The safetensors header (its 8-byte length or its JSON) is malformed.
   case invalidHeader(path: String, reason: String)
+  /// Reading would allocate more than the ``ModelFileLimits`` allow: `field` claims `claimedBytes` bytes.
+  case readLimitExceeded(path: String, field: String, claimedBytes: Int, limitBytes: Int)
   /// One header entry is malformed: unknown dtype, bad shape, byte range outside the data or overlapping
   /// another tensor, or a byte count that does not match shape × dtype size.
   case invalidTensorEntry(path: String, tensor: String, reason: String)
@@ -20,6 +22,10 @@ public enum TensorRuntimeError: Error, Equatable, Sendable, CustomStringConverti
       return "Cannot read the weight file \(path): \(reason)."
     case .invalidHeader(let path, let reason):
       return "The safetensors file \(path) has an invalid header: \(reason)."
+    case .readLimitExceeded(let path, let field, let claimed, let limit):
+      return
+        "Reading \(path) would allocate \(claimed) bytes for \(field), more than the limit of \(limit) bytes "
+        + "(see ModelFileLimits)."
     case .invalidTensorEntry(let path, let tensor, let reason):
       return "The safetensors file \(path) has an invalid entry for tensor '\(tensor)': \(reason)."
     case .unsupportedDataType(let path, let tensor, let dataType):
