@@ -30,11 +30,15 @@ public enum SignificanceTests {
   /// Note that per-item identification values are not independent (every item is compared with all
   /// others); the interval describes the variability over the item sample only.
   ///
-  /// - Throws: ``MetricsError/invalidArgument(_:)`` for an empty sample, `resamples < 1` or a level outside (0, 1).
+  /// - Throws: ``MetricsError/invalidArgument(_:)`` for an empty sample, a NaN or infinite value, `resamples < 1`
+  ///   or a level outside (0, 1).
   public static func bootstrapMean(
     _ values: [Double], level: Double = 0.95, resamples: Int = 10_000, seed: UInt64
   ) throws(MetricsError) -> ConfidenceInterval {
     guard !values.isEmpty else { throw .invalidArgument("bootstrap needs at least one value") }
+    if let index = values.firstIndex(where: { !$0.isFinite }) {
+      throw .invalidArgument("bootstrap values must be finite, value \(index) is \(values[index])")
+    }
     guard resamples >= 1 else { throw .invalidArgument("bootstrap needs at least one resample, got \(resamples)") }
     guard level > 0 && level < 1 else { throw .invalidArgument("confidence level must be in (0, 1), got \(level)") }
     var generator = SeededRandomNumberGenerator(seed: seed)
