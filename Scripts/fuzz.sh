@@ -45,6 +45,7 @@ run_target() {
   local status=0
   # The Swift runtime's own backtracer would spend seconds on each crash libFuzzer already reports.
   SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0:handle_abort=1" \
+    LSAN_OPTIONS="suppressions=$PWD/Scripts/sanitizer-suppressions/lsan.supp:print_suppressions=0" \
     "$bin/fuzz-$target" "${options[@]}" "$corpus" "Fuzz/corpus/$target" >"$log" 2>&1 || status=$?
   local executions rate cov ft files
   if ! grep -q "inline 8-bit counters" "$log"; then

@@ -63,6 +63,28 @@ struct HostileFileTests {
     #expect(throws: expected) { try NIfTIVolumeReader(path: path) }
   }
 
+  @Test(
+    "a vox_offset of −2.3e27 is refused, not trapped on (fuzz-nifti: converting it to Int64 for the message trapped)")
+  func hugeNegativeVoxelOffset() throws {
+    let directory = TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let offset = Float(bitPattern: 0xECEC_ECEC)  // the bytes the fuzzer wrote
+    for name in ["huge.nii", "pair.hdr"] {
+      let path = directory + "/" + name
+      var bytes = Self.nifti1(
+        voxelOffset: offset, data: name.hasSuffix(".hdr") ? [] : [UInt8](repeating: 0, count: 256))
+      if name.hasSuffix(".hdr") {
+        bytes.replaceSubrange(344..<348, with: Array("ni1\0".utf8))
+        try Self.write([UInt8](repeating: 0, count: 256), directory + "/pair.img")
+      }
+      try Self.write(Array(bytes.prefix(name.hasSuffix(".hdr") ? 348 : bytes.count)), path)
+      #expect(
+        throws: NIfTIError.invalidHeaderField(
+          path: path, field: "vox_offset", value: "\(Double(offset)): not a whole, non-negative number of bytes")
+      ) { try NIfTIImage<Float>.read(path) }
+    }
+  }
+
   @Test("a gzipped vox_offset beyond what the stream can inflate to is refused before libnifti reads extensions")
   func compressedVoxelOffset() throws {
     let directory = TestSupport.temporaryDirectory()
@@ -209,6 +231,27 @@ struct HostileFileTests {
         path: json, field: "the JSON file's size", claimedBytes: text.count, limitBytes: 100)
     ) { try JSONValue.readObject(json, limits: limits) }
     #expect(try JSONValue.readObject(json)["RepetitionTime"] == .number(1.5))
+  }
+
+  @Test("empty files give typed errors (fuzz-bids-json: Foundation leaked a 4 KiB buffer reading them)")
+  func emptyFiles() throws {
+    let directory = TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    for name in ["empty.npy", "empty.npz", "empty_events.tsv", "empty.json"] {
+      try Self.write([], directory + "/" + name)
+    }
+    #expect(
+      throws: ArrayFileError.invalidFormat(
+        path: directory + "/empty.npy", reason: "it does not start with the NumPy magic string")
+    ) { try NumPyArray.read(directory + "/empty.npy") }
+    #expect(
+      throws: ArrayFileError.invalidFormat(
+        path: directory + "/empty.npz", reason: "it is too short to be a zip archive")
+    ) { try NumPyArchive.read(directory + "/empty.npz") }
+    #expect(throws: ArrayFileError.invalidFormat(path: directory + "/empty_events.tsv", reason: "the table is empty")) {
+      try TSVTable.read(directory + "/empty_events.tsv")
+    }
+    #expect(throws: BIDSError.self) { try JSONValue.readObject(directory + "/empty.json") }
   }
 
   @Test("RESONANCE_MAX_READ_BYTES sizes parse as binary multiples; anything else is ignored")

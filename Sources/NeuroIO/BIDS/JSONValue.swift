@@ -65,7 +65,7 @@ public enum JSONValue: Sendable, Hashable, Decodable {
       throw .readLimitExceeded(
         path: path, field: "the JSON file's size", claimedBytes: size, limitBytes: limits.maximumTextBytes)
     }
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let data = fileContents(atPath: path) else {
       throw .invalidJSON(path: path, reason: "the file cannot be read")
     }
     return try parseObject(data, path: path)

@@ -164,8 +164,10 @@ enum NIfTILibrary {
       throw .invalidHeaderField(path: path, field: "dim[\(axis)]", value: String(dims[axis]))
     }
     guard NIfTIDataType(rawValue: datatype) != nil else { throw .unsupportedDataType(path: path, code: datatype) }
+    // (Int64(_:) traps beyond ±2^63, so only moderate whole values print as integers.)
     let offsetText =
-      offsetValue.isFinite && offsetValue == offsetValue.rounded() ? String(Int64(offsetValue)) : "\(offsetValue)"
+      offsetValue.isFinite && offsetValue == offsetValue.rounded() && abs(offsetValue) < 0x1p62
+      ? String(Int64(offsetValue)) : "\(offsetValue)"
     guard offsetValue.isFinite, offsetValue >= 0, offsetValue == offsetValue.rounded(), offsetValue < 0x1p62 else {
       throw .invalidHeaderField(
         path: path, field: "vox_offset", value: "\(offsetText): not a whole, non-negative number of bytes")

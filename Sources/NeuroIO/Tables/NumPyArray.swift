@@ -115,7 +115,7 @@ public struct NumPyArray: Sendable, Hashable {
       throw .readLimitExceeded(
         path: path, field: "the file's size", claimedBytes: size, limitBytes: limits.maximumDataBytes)
     }
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let data = fileContents(atPath: path) else {
       throw .io(path: path, reason: "the file cannot be read")
     }
     return [UInt8](data)

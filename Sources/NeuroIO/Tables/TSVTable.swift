@@ -55,7 +55,7 @@ public struct TSVTable: Sendable, Hashable {
       throw .readLimitExceeded(
         path: path, field: "the table's size", claimedBytes: size, limitBytes: limits.maximumTextBytes)
     }
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let data = fileContents(atPath: path) else {
       throw .io(path: path, reason: "the file cannot be read")
     }
     return try parse(String(decoding: data, as: UTF8.self), path: path)
