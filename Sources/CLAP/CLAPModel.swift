@@ -54,6 +54,16 @@ public struct CLAPModel: Sendable {
     } catch let error as TensorRuntimeError {
       throw CLAPError.invalidWeights(error)
     }
+    // A configuration whose largest tensors could not fit in the weight file cannot match it; refuse it before the
+    // modules are built, since a mismatched tensor gets a zero placeholder of the configured shape (at least two
+    // bytes an element: F16/BF16 files).
+    let fileBytes = loader.file.entries.values.map(\.byteRange.upperBound).max() ?? 0
+    for (key, elements) in configuration.largestImpliedTensors where elements > fileBytes / 2 {
+      throw CLAPError.invalidConfiguration(
+        path: path("config.json"), key: key,
+        reason: "it implies a tensor of \(elements) values, more than model.safetensors (\(fileBytes) data bytes) holds"
+      )
+    }
     audioEncoder = try HTSATAudioEncoder(
       loader: loader, prefix: "audio_model.audio_encoder", configuration: configuration.audio)
     textEncoder = RobertaTextEncoder(loader: loader, prefix: "text_model", configuration: configuration.text)

@@ -4,14 +4,26 @@ import TensorRuntime
 /// Loads a component's weights, checking every name and shape, and wraps loader errors with the file path.
 func loadComponent<T>(
   folder: URL, weightFile: String, ignoring: @escaping (String) -> Bool = { _ in false },
-  build: (ParameterLoader) -> T
+  largestTensor: (key: String, elements: Int), build: (ParameterLoader) -> T
 ) throws(MusicLDMError) -> T {
   let url = folder.appendingPathComponent(weightFile)
   guard FileManager.default.fileExists(atPath: url.path) else {
     throw .missingComponent(folder: folder.path, file: weightFile)
   }
+  let loader: ParameterLoader
+  do { loader = try ParameterLoader(path: url.path) } catch {
+    throw .invalidWeights(path: url.path, reason: "\(error)")
+  }
+  // A configuration whose largest tensor could not fit in the weight file cannot match it: refuse it before the
+  // modules are built, since a mismatched tensor gets a zero placeholder of the configured shape (at least two
+  // bytes an element: F16/BF16 files).
+  let fileBytes = loader.file.entries.values.map(\.byteRange.upperBound).max() ?? 0
+  guard largestTensor.elements <= fileBytes / 2 else {
+    throw .unsupportedConfiguration(
+      path: folder.appendingPathComponent("config.json").path, key: largestTensor.key,
+      value: "a tensor of \(largestTensor.elements) values, more than \(weightFile) (\(fileBytes) data bytes) holds")
+  }
   do {
-    let loader = try ParameterLoader(path: url.path)
     let component = build(loader)
     try loader.finish(ignoring: ignoring)
     return component

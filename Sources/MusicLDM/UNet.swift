@@ -38,7 +38,14 @@ public struct UNet: Sendable {
   public init(folder: URL) throws(MusicLDMError) {
     let configuration = try decodeConfiguration(
       UNetConfiguration.self, at: folder.appendingPathComponent("config.json"))
-    self = try loadComponent(folder: folder, weightFile: "diffusion_pytorch_model.safetensors") { loader in
+    // The widest 3 × 3 convolution (9 c²) or the class embedding (input × 4 c₀), whichever is larger.
+    let widest = configuration.blockOutChannels.max() ?? 0
+    let largest = Swift.max(
+      9 * widest * widest, configuration.classEmbeddingInputDimension * 4 * configuration.blockOutChannels[0])
+    self = try loadComponent(
+      folder: folder, weightFile: "diffusion_pytorch_model.safetensors",
+      largestTensor: ("block_out_channels", largest)
+    ) { loader in
       UNet(configuration: configuration, loader: loader)
     }
   }

@@ -35,6 +35,46 @@ struct HostileConfigurationTests {
     }
   }
 
+  @Test(
+    "a configuration whose tensors could not fit in the weight file is refused before any placeholder is allocated",
+    arguments: [
+      ("\"vocab_size\": 600\n", "\"vocab_size\": 600000\n", "text_config.vocab_size"),
+      ("\"intermediate_size\": 64,", "\"intermediate_size\": 900000,", "text_config.intermediate_size"),
+    ])
+  func configurationBeyondWeights(original: String, replacement: String, key: String) throws {
+    let directory = try folder()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let config = directory + "/config.json"
+    let text = try String(contentsOfFile: config, encoding: .utf8)
+    #expect(text.contains(original))
+    try text.replacingOccurrences(of: original, with: replacement).write(
+      toFile: config, atomically: true, encoding: .utf8)
+    #expect {
+      try CLAPModel(directory: directory)
+    } throws: { error in
+      guard case .invalidConfiguration(config, key, let reason) = error as? CLAPError else { return false }
+      return reason.contains("more than model.safetensors")
+    }
+  }
+
+  @Test("an MLP ratio of 1e300, a window of 1000 or a spectrogram of 2^20 is refused with its key")
+  func audioBounds() throws {
+    for (json, key) in [
+      ("{\"audio_config\": {\"mlp_ratio\": 1e300}}", "mlp_ratio"),
+      ("{\"audio_config\": {\"window_size\": 1000}}", "window_size"),
+      ("{\"audio_config\": {\"spec_size\": 1048576, \"num_mel_bins\": 64}}", "spec_size"),
+    ] {
+      let directory = try folder(config: json)
+      defer { try? FileManager.default.removeItem(atPath: directory) }
+      #expect {
+        try CLAPConfiguration(contentsOf: directory + "/config.json")
+      } throws: { error in
+        guard case .invalidConfiguration(_, let badKey, _) = error as? CLAPError else { return false }
+        return badKey == key
+      }
+    }
+  }
+
   @Test("config, vocabulary and merges files over the text limit are refused by size")
   func fileLimits() throws {
     let directory = try folder()

@@ -10,6 +10,26 @@ struct HostileConfigurationTests {
     try JSONDecoder().decode(T.self, from: Data(json.utf8))
   }
 
+  @Test("a component whose configured widths could not fit in its weight file is refused before it is built")
+  func configurationBeyondWeights() throws {
+    let source = Bundle.module.url(forResource: "Resources", withExtension: nil)!.appendingPathComponent(
+      "tiny-musicldm/vae")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vae-\(UUID().uuidString)")
+    try FileManager.default.copyItem(at: source, to: folder)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let config = folder.appendingPathComponent("config.json")
+    var json = try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as! [String: Any]
+    json["block_out_channels"] = [65_536]
+    try JSONSerialization.data(withJSONObject: json).write(to: config)
+    #expect {
+      try AutoencoderDecoder(folder: folder)
+    } throws: { error in
+      guard case .unsupportedConfiguration(config.path, "block_out_channels", let value) = error as? MusicLDMError
+      else { return false }
+      return value.hasPrefix("a tensor of 38654705664 values")
+    }
+  }
+
   @Test("vocoder upsampling rates whose product overflows Int are refused")
   func vocoderHop() throws {
     #expect(throws: DecodingError.self) {
