@@ -2,9 +2,9 @@
 # Every target installs the system packages it needs first (Scripts/install-deps.sh is idempotent).
 
 SWIFT ?= swift
-LINT_PATHS := Package.swift Sources Tests Examples Benchmarks
+LINT_PATHS := Package.swift Sources Tests Examples Benchmarks Fuzz
 
-.PHONY: deps build test lint format demo bench docs clean
+.PHONY: deps build test lint format demo bench docs clean fuzz sanitize
 
 deps:
 	@Scripts/install-deps.sh
@@ -34,5 +34,14 @@ bench: deps
 docs: deps
 	@Scripts/docs.sh
 
+# libFuzzer targets (Fuzz/README.md): FUZZ_SECONDS per target (default 60), own build in .build-fuzz.
+fuzz: deps
+	@Scripts/fuzz.sh
+
+# The test suite under AddressSanitizer + UndefinedBehaviorSanitizer, then the concurrent suites under
+# ThreadSanitizer (Scripts/sanitizers.sh; own builds in .build-asan and .build-tsan).
+sanitize: deps
+	@Scripts/sanitizers.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz .build-asan .build-tsan

@@ -261,6 +261,26 @@ targets += [
     resources: [.copy("Resources")]),
 ]
 
+// MARK: - Fuzz targets (issue 23)
+
+// libFuzzer targets, one per input surface (Fuzz/README.md). They exist only when RESONANCE_FUZZ is set, which
+// `make fuzz` (Scripts/fuzz.sh) does for its own build in .build-fuzz with libFuzzer and AddressSanitizer;
+// `swift build`, `swift test` and `make test` never see them.
+if Context.environment["RESONANCE_FUZZ"] != nil {
+  targets += [.target(name: "FuzzSupport", dependencies: ["NeuroIO"], path: "Fuzz/FuzzSupport")]
+  let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+    ("fuzz-nifti", ["NeuroIO"]), ("fuzz-nifti-gz", ["NeuroIO"]), ("fuzz-npy", ["NeuroIO"]), ("fuzz-npz", ["NeuroIO"]),
+    ("fuzz-events-tsv", ["NeuroIO"]), ("fuzz-bids-json", ["NeuroIO"]), ("fuzz-safetensors", ["TensorRuntime"]),
+    ("fuzz-audio", ["Audio"]), ("fuzz-hf-config", ["CLAP", "MusicLDM"]), ("fuzz-bpe", ["CLAP"]),
+    ("fuzz-listening-form", ["ListeningTest"]),
+  ]
+  for target in fuzzTargets {
+    targets.append(
+      .executableTarget(
+        name: target.name, dependencies: target.dependencies + ["FuzzSupport"], path: "Fuzz/\(target.name)"))
+  }
+}
+
 // MARK: - Package
 
 let package = Package(

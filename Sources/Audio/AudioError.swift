@@ -7,9 +7,12 @@ public enum AudioError: Error, Equatable, Sendable, CustomStringConvertible {
   case unreadableFile(path: String, reason: String)
   /// libsndfile opened `path` but reading its samples failed part way.
   case corruptFile(path: String, framesExpected: Int, framesRead: Int)
-  /// The file's audio data ends before its header says (a truncated download): the container declares
-  /// `declaredBytes` of sample data but only `availableBytes` follow the header.
-  case truncatedFile(path: String, declaredBytes: Int, availableBytes: Int)
+  /// The container of `path` declares more sample data in `field` than the file holds (a truncated file, or a
+  /// header that lies about its sizes).
+  case declaredSizeMismatch(path: String, field: String, declaredBytes: Int, availableBytes: Int)
+  /// Reading `path` would allocate more than the ``AudioReadLimits`` allow: `field` claims `claimedBytes` bytes
+  /// of decoded samples, above `limitBytes`.
+  case readLimitExceeded(path: String, field: String, claimedBytes: Int, limitBytes: Int)
   /// The file at `path` holds no audio frames (or the buffer to write is empty).
   case emptyAudio(path: String)
   /// The requested output format is not supported for this file, for example FLAC with more than 8 channels.
@@ -36,9 +39,14 @@ public enum AudioError: Error, Equatable, Sendable, CustomStringConvertible {
       return "The audio file \(path) could not be opened: \(reason)."
     case .corruptFile(let path, let framesExpected, let framesRead):
       return "The audio file \(path) announces \(framesExpected) frames but only \(framesRead) could be read."
-    case .truncatedFile(let path, let declaredBytes, let availableBytes):
+    case .declaredSizeMismatch(let path, let field, let declared, let available):
       return
-        "The audio file \(path) is truncated: its header declares \(declaredBytes) bytes of audio data but only \(availableBytes) follow the header (an incomplete download or copy)."
+        "The audio file \(path) is truncated or lies about its size: \(field) declares \(declared) bytes of samples "
+        + "but only \(available) follow."
+    case .readLimitExceeded(let path, let field, let claimed, let limit):
+      return
+        "Reading the audio file \(path) would allocate \(claimed) bytes for \(field), more than the read limit of "
+        + "\(limit) bytes (raise it with AudioReadLimits or RESONANCE_MAX_READ_BYTES if the file is genuine)."
     case .emptyAudio(let path):
       return "The audio at \(path) holds no frames."
     case .unsupportedFormat(let path, let format, let reason):

@@ -7,7 +7,7 @@ extension AudioFile {
   ///
   /// Three failures are told apart: a file libsndfile cannot open at all (``AudioError/unreadableFile(path:reason:)``
   /// — GTZAN's `jazz.00054.wav` is one), a file whose data ends before its header says
-  /// (``AudioError/truncatedFile(path:declaredBytes:availableBytes:)`` — a truncated download, which libsndfile
+  /// (``AudioError/declaredSizeMismatch(path:field:declaredBytes:availableBytes:)`` — a truncated download, which libsndfile
   /// would otherwise read as a shorter track), and a file that opens but stops decoding part way
   /// (``AudioError/corruptFile(path:framesExpected:framesRead:)``). A short but complete track passes: its
   /// ``Info/frameCount`` says how long it is, and ``StimulusClip/paddingSeconds(trackFrames:sampleRate:startSeconds:)``
@@ -21,9 +21,8 @@ extension AudioFile {
   public static func check(at url: URL, decode: Bool = true) throws(AudioError) -> Info {
     let file = try SoundFileHandle(readingFrom: url.path)
     let info = file.info
-    if let extent = AudioDataExtent.read(path: url.path), extent.isTruncated {
-      throw .truncatedFile(path: url.path, declaredBytes: extent.declaredBytes, availableBytes: extent.availableBytes)
-    }
+    let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+    try DeclaredDataSize.check(path: url.path, fileSize: fileSize)
     guard info.frameCount > 0 else { throw .emptyAudio(path: url.path) }
     if decode {
       let blockFrames = 65_536

@@ -32,26 +32,56 @@ public enum AudioFile {
 
   /// Reads every frame of the audio file at `url` as `Float` samples.
   ///
-  /// Integer encodings are scaled to `[-1, 1)` (libsndfile's normalisation: int16 `x / 32768`).
+  /// Integer encodings are scaled to `[-1, 1)` (libsndfile's normalisation: int16 `x / 32768`). Before decoding,
+  /// the sample data an uncompressed container declares is compared with the file's size (see
+  /// ``AudioReadLimits``); samples are then decoded in blocks, so a compressed stream that claims more frames than
+  /// it holds costs only what it really decodes, and must decode to exactly the frames it claims.
   ///
   /// - Parameters:
   ///   - url: A file in any format libsndfile reads.
   ///   - mono: When `true`, channels are averaged into one (see ``AudioBuffer/mixedToMono()``).
+  ///   - limits: the allocation ceiling (``AudioReadLimits/standard`` by default).
   /// - Throws: ``AudioError/unreadableFile(path:reason:)`` for a missing, unknown or corrupt file,
-  ///   ``AudioError/emptyAudio(path:)`` when it holds no frames, ``AudioError/corruptFile(path:framesExpected:framesRead:)``
-  ///   when decoding stops early.
-  public static func read(from url: URL, mono: Bool = false) throws(AudioError) -> AudioBuffer {
-    let file = try SoundFileHandle(readingFrom: url.path)
+  ///   ``AudioError/declaredSizeMismatch(path:field:declaredBytes:availableBytes:)`` when the container claims more
+  ///   sample data than the file holds, ``AudioError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` when
+  ///   the samples exceed `limits`, ``AudioError/emptyAudio(path:)`` when it holds no frames, and
+  ///   ``AudioError/corruptFile(path:framesExpected:framesRead:)`` when decoding stops early or runs long.
+  public static func read(
+    from url: URL, mono: Bool = false, limits: AudioReadLimits = .standard
+  ) throws(AudioError) -> AudioBuffer {
+    let path = url.path
+    if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue {
+      try DeclaredDataSize.check(path: path, fileSize: size)
+    }
+    let file = try SoundFileHandle(readingFrom: path)
     let info = file.info
-    guard info.frameCount > 0 else { throw .emptyAudio(path: url.path) }
-    var samples = [Float](repeating: 0, count: info.frameCount * info.channels)
-    let framesRead = samples.withUnsafeMutableBufferPointer { buffer in
-      Int(sf_readf_float(file.handle, buffer.baseAddress, sf_count_t(info.frameCount)))
+    guard info.frameCount > 0 else { throw .emptyAudio(path: path) }
+    let channels = info.channels
+    let (claimed, overflow) = info.frameCount.multipliedReportingOverflow(by: channels * MemoryLayout<Float>.size)
+    guard !overflow, claimed <= limits.maximumBytes else {
+      throw .readLimitExceeded(
+        path: path, field: "\(info.frameCount) frames of \(channels) channels",
+        claimedBytes: overflow ? Int.max : claimed, limitBytes: limits.maximumBytes)
+    }
+    // Blocks of 2^20 samples (4 MiB); capacity grows with what is decoded, never with what the header claims.
+    let blockFrames = max(1, (1 << 20) / channels)
+    var samples: [Float] = []
+    samples.reserveCapacity(min(info.frameCount, blockFrames) * channels)
+    var block = [Float](repeating: 0, count: blockFrames * channels)
+    var framesRead = 0
+    while framesRead <= info.frameCount {
+      let got = block.withUnsafeMutableBufferPointer { buffer in
+        Int(sf_readf_float(file.handle, buffer.baseAddress, sf_count_t(blockFrames)))
+      }
+      guard got > 0 else { break }
+      framesRead += got
+      guard framesRead <= info.frameCount else { break }
+      samples.append(contentsOf: block[0..<(got * channels)])
     }
     guard framesRead == info.frameCount else {
-      throw .corruptFile(path: url.path, framesExpected: info.frameCount, framesRead: framesRead)
+      throw .corruptFile(path: path, framesExpected: info.frameCount, framesRead: framesRead)
     }
-    let buffer = try AudioBuffer(samples: samples, channels: info.channels, sampleRate: info.sampleRate)
+    let buffer = try AudioBuffer(samples: samples, channels: channels, sampleRate: info.sampleRate)
     return mono ? buffer.mixedToMono() : buffer
   }
 

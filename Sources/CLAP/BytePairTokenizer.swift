@@ -1,4 +1,5 @@
 import Foundation
+import TensorRuntime
 
 /// GPT-2 / RoBERTa byte-level BPE tokenizer read from `vocab.json` and `merges.txt`.
 ///
@@ -44,13 +45,15 @@ public struct BytePairTokenizer: Sendable {
   /// Reads `vocab.json` and `merges.txt` from `directory` (and `model_max_length` from `tokenizer_config.json`
   /// when present).
   ///
-  /// - Throws: ``CLAPError/unreadableFile(path:reason:)`` or ``CLAPError/invalidTokenizer(path:reason:)``.
-  public init(directory: String) throws {
+  /// - Parameters:
+  ///   - directory: the tokenizer folder.
+  ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on each file's size.
+  /// - Throws: ``CLAPError/unreadableFile(path:reason:)``, ``CLAPError/fileTooLarge(path:bytes:limitBytes:)`` or
+  ///   ``CLAPError/invalidTokenizer(path:reason:)``.
+  public init(directory: String, limits: ModelFileLimits = .standard) throws {
     let vocabularyPath = (directory as NSString).appendingPathComponent("vocab.json")
     let mergesPath = (directory as NSString).appendingPathComponent("merges.txt")
-    guard let vocabularyData = FileManager.default.contents(atPath: vocabularyPath) else {
-      throw CLAPError.unreadableFile(path: vocabularyPath, reason: "the file is missing or unreadable")
-    }
+    let vocabularyData = try JSONObject.readText(vocabularyPath, limits: limits)
     guard let object = try? JSONSerialization.jsonObject(with: vocabularyData), let table = object as? [String: Any]
     else { throw CLAPError.invalidTokenizer(path: vocabularyPath, reason: "it is not a JSON object") }
     var vocabulary: [String: Int] = [:]
@@ -61,9 +64,10 @@ public struct BytePairTokenizer: Sendable {
       }
       vocabulary[symbol] = id
     }
-    guard let mergesData = FileManager.default.contents(atPath: mergesPath),
-      let mergesText = String(data: mergesData, encoding: .utf8)
-    else { throw CLAPError.unreadableFile(path: mergesPath, reason: "the file is missing or not UTF-8") }
+    let mergesData = try JSONObject.readText(mergesPath, limits: limits)
+    guard let mergesText = String(data: mergesData, encoding: .utf8) else {
+      throw CLAPError.unreadableFile(path: mergesPath, reason: "the file is not UTF-8")
+    }
     var ranks: [Pair: Int] = [:]
     for (number, line) in mergesText.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
@@ -92,7 +96,10 @@ public struct BytePairTokenizer: Sendable {
       "<s>": (false, false), "</s>": (false, false), "<pad>": (false, false), "<unk>": (false, false),
       "<mask>": (true, false),
     ]
-    if let data = FileManager.default.contents(atPath: configPath),
+    let configData =
+      FileManager.default.fileExists(atPath: configPath)
+      ? try JSONObject.readText(configPath, limits: limits) : nil
+    if let data = configData,
       let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     {
       if let value = config["model_max_length"] as? NSNumber, value.doubleValue >= 2, value.doubleValue < 1e9 {

@@ -72,6 +72,17 @@ public struct HTSATConfiguration: Sendable, Hashable {
       throw CLAPError.invalidConfiguration(
         path: path, key: "num_attention_heads", reason: "\(headCounts.count) entries for \(depths.count) stages")
     }
+    // Bounds past any real checkpoint (laion's: spec 256, window 8, MLP ratio 4) that keep the attention tables
+    // (heads · window⁴) and the shifted-window masks (spec²) small and `Int(width · ratio)` defined.
+    guard mlpRatio > 0, mlpRatio <= 64 else {
+      throw CLAPError.invalidConfiguration(path: path, key: "mlp_ratio", reason: "\(mlpRatio) is not in (0, 64]")
+    }
+    guard specSize <= 8192 else {
+      throw CLAPError.invalidConfiguration(path: path, key: "spec_size", reason: "\(specSize) is larger than 8192")
+    }
+    guard windowSize <= 64 else {
+      throw CLAPError.invalidConfiguration(path: path, key: "window_size", reason: "\(windowSize) is larger than 64")
+    }
     guard specSize % melBinCount == 0, frequencyRatio >= 1 else {
       throw CLAPError.invalidConfiguration(
         path: path, key: "spec_size", reason: "\(specSize) is not a multiple of \(melBinCount) mel bins")
@@ -146,16 +157,38 @@ public struct CLAPConfiguration: Sendable, Hashable {
   /// Activation between the two projection layers (`projection_hidden_act`).
   public var projectionActivation: Activation
 
-  /// Reads `config.json`.
+  /// Reads `config.json`. Every size and count must lie between its minimum and 2²⁰, lists hold at most 64 values.
   ///
-  /// - Throws: ``CLAPError/unreadableFile(path:reason:)``, ``CLAPError/invalidConfiguration(path:key:reason:)``
-  ///   or ``CLAPError/unsupportedConfiguration(path:reason:)``.
-  public init(contentsOf path: String) throws {
-    let json = try JSONObject(contentsOf: path)
+  /// - Parameters:
+  ///   - path: the file.
+  ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on the file's size.
+  /// - Throws: ``CLAPError/unreadableFile(path:reason:)``, ``CLAPError/fileTooLarge(path:bytes:limitBytes:)``,
+  ///   ``CLAPError/invalidConfiguration(path:key:reason:)`` or ``CLAPError/unsupportedConfiguration(path:reason:)``.
+  public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws {
+    let json = try JSONObject(contentsOf: path, limits: limits)
     projectionDimension = try json.int("projection_dim", default: 512, minimum: 1)
     projectionActivation = try CLAPConfiguration.activation(json, key: "projection_hidden_act", default: "relu")
     audio = try HTSATConfiguration(json: try json.object("audio_config"))
     text = try RobertaConfiguration(json: try json.object("text_config"))
+  }
+
+  /// The largest weight tensors the configuration implies, as `(config key, element count)`, for the check
+  /// against the weight file in ``CLAPModel/init(directory:)``.
+  var largestImpliedTensors: [(key: String, elements: Int)] {
+    let t = text
+    let a = audio
+    let last = a.width(ofStage: a.depths.count - 1)
+    let span = 2 * a.windowSize - 1
+    return [
+      ("text_config.vocab_size", t.vocabularySize * t.hiddenSize),
+      ("text_config.max_position_embeddings", t.maximumPositions * t.hiddenSize),
+      ("text_config.intermediate_size", t.intermediateSize * t.hiddenSize),
+      ("text_config.hidden_size", t.hiddenSize * t.hiddenSize),
+      ("audio_config.mlp_ratio", last * Int((Double(last) * a.mlpRatio).rounded(.up))),
+      ("audio_config.hidden_size", a.hiddenSize * a.hiddenSize),
+      ("audio_config.window_size", span * span * (a.headCounts.max() ?? 1)),
+      ("projection_dim", Swift.max(t.hiddenSize, a.hiddenSize, projectionDimension) * projectionDimension),
+    ]
   }
 
   static func activation(_ json: JSONObject, key: String, default fallback: String = "gelu") throws -> Activation {

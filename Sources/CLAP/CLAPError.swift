@@ -4,6 +4,8 @@ import TensorRuntime
 public enum CLAPError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A model file could not be read.
   case unreadableFile(path: String, reason: String)
+  /// A configuration or tokenizer file is larger than ``TensorRuntime/ModelFileLimits/maximumTextBytes``.
+  case fileTooLarge(path: String, bytes: Int, limitBytes: Int)
   /// A configuration value is missing, of the wrong type or out of range.
   case invalidConfiguration(path: String, key: String, reason: String)
   /// The configuration describes a model variant this runtime does not implement.
@@ -20,6 +22,9 @@ public enum CLAPError: Error, Equatable, Sendable, CustomStringConvertible {
     switch self {
     case .unreadableFile(let path, let reason):
       return "Cannot read \(path): \(reason)."
+    case .fileTooLarge(let path, let bytes, let limit):
+      return
+        "Cannot read \(path): it holds \(bytes) bytes, more than the limit of \(limit) bytes for a model's text files."
     case .invalidConfiguration(let path, let key, let reason):
       return "The configuration \(path) has an invalid value for '\(key)': \(reason)."
     case .unsupportedConfiguration(let path, let reason):

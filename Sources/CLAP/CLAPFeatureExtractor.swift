@@ -26,9 +26,13 @@ public struct FeatureExtractorConfiguration: Sendable, Hashable {
 
   /// Reads `preprocessor_config.json`; missing keys take the `laion/clap-htsat-unfused` values.
   ///
-  /// - Throws: ``CLAPError`` for unreadable files, bad values and fused (`truncation: "fusion"`) extractors.
-  public init(contentsOf path: String) throws {
-    let json = try JSONObject(contentsOf: path)
+  /// - Parameters:
+  ///   - path: the file.
+  ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on the file's size.
+  /// - Throws: ``CLAPError`` for unreadable or oversized files, bad values and fused (`truncation: "fusion"`)
+  ///   extractors.
+  public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws {
+    let json = try JSONObject(contentsOf: path, limits: limits)
     melBinCount = try json.int("feature_size", default: 64, minimum: 1)
     sampleRate = try json.int("sampling_rate", default: 48000, minimum: 1)
     hopLength = try json.int("hop_length", default: 480, minimum: 1)

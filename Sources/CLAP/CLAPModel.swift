@@ -56,6 +56,14 @@ public struct CLAPModel: Sendable {
     } catch {
       throw CLAPError.invalidWeights(error)
     }
+    // A configuration whose largest tensors hold more values than the whole weight file cannot match it; refuse it
+    // before the modules are built, since a mismatched tensor gets a zero placeholder of the configured shape.
+    let stored = loader.archive.storedElementCount
+    for (key, elements) in configuration.largestImpliedTensors where elements > stored {
+      throw CLAPError.invalidConfiguration(
+        path: path("config.json"), key: key,
+        reason: "it implies a tensor of \(elements) values, more than \(loader.path) holds (\(stored) values)")
+    }
     audioEncoder = try HTSATAudioEncoder(
       loader: loader, prefix: "audio_model.audio_encoder", configuration: configuration.audio)
     textEncoder = RobertaTextEncoder(loader: loader, prefix: "text_model", configuration: configuration.text)

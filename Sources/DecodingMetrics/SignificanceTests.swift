@@ -32,10 +32,15 @@ public enum SignificanceTests {
   /// Note that per-item identification values are not independent (every item is compared with all
   /// others); the interval describes the variability over the item sample only.
   ///
-  /// - Throws: ``MetricsError/invalidArgument(_:)`` for an empty sample, `resamples < 1` or a level outside (0, 1).
+  /// - Throws: ``MetricsError/invalidArgument(_:)`` for an empty sample, a NaN or infinite value, `resamples < 1`
+  ///   or a level outside (0, 1).
   public static func bootstrapMean(
     _ values: [Double], level: Double = 0.95, resamples: Int = 10_000, seed: UInt64
   ) throws(MetricsError) -> ConfidenceInterval {
+    guard !values.isEmpty else { throw .invalidArgument("bootstrap needs at least one value") }
+    if let index = values.firstIndex(where: { !$0.isFinite }) {
+      throw .invalidArgument("bootstrap values must be finite, value \(index) is \(values[index])")
+    }
     let n = values.count
     return try bootstrapInterval(items: n, level: level, resamples: resamples, seed: seed) { indices in
       var sum = 0.0

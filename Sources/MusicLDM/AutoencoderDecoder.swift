@@ -26,9 +26,11 @@ public struct AutoencoderDecoder: Sendable {
   public init(folder: URL) throws(MusicLDMError) {
     let configuration = try decodeConfiguration(
       AutoencoderConfiguration.self, at: folder.appendingPathComponent("config.json"))
+    let widest = configuration.blockOutChannels.max() ?? 0
     self = try loadComponent(
       folder: folder, names: .diffusers,
       ignoring: { $0.hasPrefix("encoder.") || $0.hasPrefix("quant_conv.") },
+      largestTensor: ("block_out_channels", 9 * widest * widest),
       build: { loader in AutoencoderDecoder(configuration: configuration, loader: loader) })
   }
 

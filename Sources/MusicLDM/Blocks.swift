@@ -5,7 +5,7 @@ import TensorRuntime
 /// checking every name and shape, and wraps loader errors with the file path.
 func loadComponent<T>(
   folder: URL, names: WeightFileNames, ignoring: @escaping (String) -> Bool = { _ in false },
-  build: (ParameterLoader) -> T
+  largestTensor: (key: String, elements: Int)? = nil, build: (ParameterLoader) -> T
 ) throws(MusicLDMError) -> T {
   let loader: ParameterLoader
   do {
@@ -14,6 +14,16 @@ func loadComponent<T>(
     throw .missingComponent(folder: folder.path, file: candidates.joined(separator: " or "))
   } catch {
     throw .invalidWeights(path: folder.path, reason: "\(error)")
+  }
+  // A configuration whose largest tensor holds more values than the whole weight file cannot match it: refuse it
+  // before the modules are built, since a mismatched tensor gets a zero placeholder of the configured shape (a
+  // 65536-wide configuration would otherwise allocate hundreds of gigabytes of zeros).
+  if let largestTensor, largestTensor.elements > loader.archive.storedElementCount {
+    throw .unsupportedConfiguration(
+      path: folder.appendingPathComponent("config.json").path, key: largestTensor.key,
+      value:
+        "a tensor of \(largestTensor.elements) values, more than \(loader.path) holds (\(loader.archive.storedElementCount) values)"
+    )
   }
   let component = build(loader)
   do {

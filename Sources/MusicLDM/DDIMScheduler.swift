@@ -119,8 +119,17 @@ public struct DDIMScheduler: Sendable {
   ///   spacings this implementation does not handle.
   public init(configuration: DDIMSchedulerConfiguration = .musicLDM) throws(MusicLDMError) {
     let count = configuration.trainingTimesteps
-    guard count > 1 else {
+    // diffusers' schedulers use 1000; the upper bound keeps the tables (8 bytes a step) from being sized by a typo.
+    guard count > 1, count <= 1_000_000 else {
       throw .unsupportedConfiguration(path: "scheduler_config.json", key: "num_train_timesteps", value: "\(count)")
+    }
+    for (key, value) in [("beta_start", configuration.betaStart), ("beta_end", configuration.betaEnd)]
+    where !(value.isFinite && value >= 0 && value < 1) {
+      throw .unsupportedConfiguration(path: "scheduler_config.json", key: key, value: "\(value)")
+    }
+    guard configuration.stepsOffset >= 0, configuration.stepsOffset < count else {
+      throw .unsupportedConfiguration(
+        path: "scheduler_config.json", key: "steps_offset", value: "\(configuration.stepsOffset)")
     }
     var betas = [Float](repeating: 0, count: count)
     switch configuration.betaSchedule {
@@ -177,7 +186,9 @@ public struct DDIMScheduler: Sendable {
   ///
   /// For MusicLDM ("leading", offset 1) with `N` steps: `t_k = k · ⌊1000 / N⌋ + 1`, in descending order.
   ///
-  /// - Throws: ``MusicLDMError/invalidStepCount(steps:trainingSteps:)`` unless `1 ≤ steps ≤ 1000`.
+  /// - Throws: ``MusicLDMError/invalidStepCount(steps:trainingSteps:)`` unless `1 ≤ steps ≤ 1000`, or
+  ///   ``MusicLDMError/unsupportedConfiguration(path:key:value:)`` when `steps_offset` pushes a timestep past the
+  ///   training schedule.
   public mutating func setTimesteps(_ steps: Int) throws(MusicLDMError) {
     let training = configuration.trainingTimesteps
     guard steps >= 1 && steps <= training else { throw .invalidStepCount(steps: steps, trainingSteps: training) }
@@ -195,6 +206,12 @@ public struct DDIMScheduler: Sendable {
     default:
       let ratio = training / steps
       values = (0..<steps).map { $0 * ratio + configuration.stepsOffset }.reversed()
+    }
+    // A steps_offset past the last ratio's worth of steps would push timesteps out of the training schedule.
+    guard values.allSatisfy({ (0..<training).contains($0) }) else {
+      throw .unsupportedConfiguration(
+        path: "scheduler_config.json", key: "steps_offset",
+        value: "\(configuration.stepsOffset) (timesteps \(values.max() ?? 0) ≥ \(training) for \(steps) steps)")
     }
     timesteps = values
     inferenceStepCount = steps

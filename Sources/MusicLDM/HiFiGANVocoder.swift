@@ -74,9 +74,15 @@ public struct HiFiGANVocoder: Sendable {
   public init(folder: URL) throws(MusicLDMError) {
     let configuration = try decodeConfiguration(
       VocoderConfiguration.self, at: folder.appendingPathComponent("config.json"))
+    // The first upsampler (c × c/2 × kernel) or the input convolution (mel × c × 7), whichever is larger.
+    let channels = configuration.initialChannels
+    let kernel = configuration.upsampleKernelSizes.max() ?? 1
     self = try loadComponent(
       folder: folder, names: .transformers,
       ignoring: { !configuration.normalizeBefore && ($0 == "mean" || $0 == "scale") },
+      largestTensor: (
+        "upsample_initial_channel", Swift.max(channels * (channels / 2) * kernel, configuration.melBins * channels * 7)
+      ),
       build: { loader in HiFiGANVocoder(configuration: configuration, loader: loader) })
   }
 

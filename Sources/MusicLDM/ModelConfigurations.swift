@@ -1,4 +1,5 @@
 import Foundation
+import TensorRuntime
 
 /// An integer or a list of integers in a diffusers `config.json` (`attention_head_dim: 8` or `[8, 8, 8, 8]`).
 struct IntegerOrList: Decodable, Sendable, Hashable {
@@ -17,13 +18,16 @@ struct IntegerOrList: Decodable, Sendable, Hashable {
   func value(at index: Int) -> Int { values.count == 1 ? values[0] : values[index] }
 }
 
-/// Reads a component's `config.json`, turning I/O and decoding failures into ``MusicLDMError``.
-func decodeConfiguration<T: Decodable>(_ type: T.Type, at url: URL) throws(MusicLDMError) -> T {
+/// Reads a component's `config.json` (at most `limits.maximumTextBytes`), turning I/O and decoding failures into
+/// ``MusicLDMError``.
+func decodeConfiguration<T: Decodable>(
+  _ type: T.Type, at url: URL, limits: ModelFileLimits = .standard
+) throws(MusicLDMError) -> T {
   let data: Data
-  do {
-    data = try Data(contentsOf: url)
-  } catch {
-    throw .invalidConfiguration(path: url.path, reason: "it could not be read (\(error.localizedDescription))")
+  switch limits.readText(url.path) {
+  case .contents(let contents): data = contents
+  case .unreadable: throw .invalidConfiguration(path: url.path, reason: "it could not be read")
+  case .tooLarge(let bytes): throw .fileTooLarge(path: url.path, bytes: bytes, limitBytes: limits.maximumTextBytes)
   }
   do {
     return try JSONDecoder().decode(T.self, from: data)
@@ -31,6 +35,23 @@ func decodeConfiguration<T: Decodable>(_ type: T.Type, at url: URL) throws(Music
     throw .invalidConfiguration(path: url.path, reason: "it does not hold the expected keys (\(error))")
   }
 }
+
+/// Throws a decoding error unless every value of `values` lies in `range` and there are at most `maximumCount`
+/// of them: sizes in a configuration are bounded so that the shapes and products formed from them cannot
+/// overflow `Int` and describe no more than a real checkpoint could hold.
+func requireSizes<Key: CodingKey>(
+  _ values: [Int], in range: ClosedRange<Int>, count maximumCount: Int = 1, key: Key,
+  container: KeyedDecodingContainer<Key>
+) throws {
+  guard values.count <= maximumCount, values.allSatisfy(range.contains) else {
+    throw DecodingError.dataCorruptedError(
+      forKey: key, in: container,
+      debugDescription: "\(key.stringValue) = \(values) must be at most \(maximumCount) value(s) in \(range)")
+  }
+}
+
+/// The largest channel count or width a configuration may give (2¹⁶; MusicLDM's largest is 640).
+let maximumChannels = 1 << 16
 
 /// The fields of `unet/config.json` (diffusers `UNet2DConditionModel`) that MusicLDM's UNet uses.
 public struct UNetConfiguration: Decodable, Sendable, Hashable {
@@ -130,6 +151,16 @@ public struct UNetConfiguration: Decodable, Sendable, Hashable {
     try require(
       downBlockTypes.count == blockOutChannels.count && upBlockTypes.count == blockOutChannels.count,
       .blockOutChannels, "\(blockOutChannels)")
+    try requireSizes([inChannels], in: 1...4096, key: .inChannels, container: c)
+    try requireSizes([outChannels], in: 1...4096, key: .outChannels, container: c)
+    try requireSizes(blockOutChannels, in: 1...maximumChannels, count: 8, key: .blockOutChannels, container: c)
+    try require(!blockOutChannels.isEmpty, .blockOutChannels, "[]")
+    try requireSizes([layersPerBlock], in: 1...64, key: .layersPerBlock, container: c)
+    try requireSizes([normGroups], in: 1...maximumChannels, key: .normGroups, container: c)
+    try requireSizes(attentionHeads, in: 1...4096, count: 8, key: .attentionHeadDimension, container: c)
+    try requireSizes(
+      [classEmbeddingInputDimension], in: 1...maximumChannels, key: .classEmbeddingInputDimension, container: c)
+    try requireSizes([sampleSize], in: 1...maximumChannels, key: .sampleSize, container: c)
   }
 }
 
@@ -166,6 +197,17 @@ public struct AutoencoderConfiguration: Decodable, Sendable, Hashable {
     layersPerBlock = try c.decodeIfPresent(Int.self, forKey: .layersPerBlock) ?? 1
     normGroups = try c.decodeIfPresent(Int.self, forKey: .normGroups) ?? 32
     scalingFactor = try c.decodeIfPresent(Double.self, forKey: .scalingFactor) ?? 0.18215
+    try requireSizes([outChannels], in: 1...4096, key: .outChannels, container: c)
+    try requireSizes([latentChannels], in: 1...4096, key: .latentChannels, container: c)
+    try requireSizes(blockOutChannels, in: 1...maximumChannels, count: 8, key: .blockOutChannels, container: c)
+    try requireSizes([blockOutChannels.count], in: 1...8, key: .blockOutChannels, container: c)
+    try requireSizes([layersPerBlock], in: 1...64, key: .layersPerBlock, container: c)
+    try requireSizes([normGroups], in: 1...maximumChannels, key: .normGroups, container: c)
+    guard scalingFactor.isFinite, scalingFactor != 0 else {
+      throw DecodingError.dataCorruptedError(
+        forKey: .scalingFactor, in: c, debugDescription: "scaling_factor = \(scalingFactor) must be finite and non-zero"
+      )
+    }
   }
 
   /// How much smaller the latent grid is than the mel image: `2^(levels − 1)`.
@@ -218,6 +260,27 @@ public struct VocoderConfiguration: Decodable, Sendable, Hashable {
       try c.decodeIfPresent([[Int]].self, forKey: .residualDilations) ?? [[1, 3, 5], [1, 3, 5], [1, 3, 5]]
     leakyReLUSlope = try c.decodeIfPresent(Double.self, forKey: .leakyReLUSlope) ?? 0.1
     normalizeBefore = try c.decodeIfPresent(Bool.self, forKey: .normalizeBefore) ?? true
+    try requireSizes([melBins], in: 1...4096, key: .melBins, container: c)
+    try requireSizes([samplingRate], in: 1...768_000, key: .samplingRate, container: c)
+    try requireSizes([initialChannels], in: 1...maximumChannels, key: .initialChannels, container: c)
+    try requireSizes(upsampleRates, in: 1...64, count: 16, key: .upsampleRates, container: c)
+    try requireSizes(upsampleKernelSizes, in: 1...1024, count: 16, key: .upsampleKernelSizes, container: c)
+    try requireSizes(residualKernelSizes, in: 1...1024, count: 16, key: .residualKernelSizes, container: c)
+    try requireSizes([residualDilations.count], in: 0...16, key: .residualDilations, container: c)
+    for dilations in residualDilations {
+      try requireSizes(dilations, in: 1...1024, count: 16, key: .residualDilations, container: c)
+    }
+    // The hop (their product) stays at most 2^24, far from overflow, allowing any real vocoder (MusicLDM's is 160).
+    var hop = 1
+    for rate in upsampleRates { hop = Swift.min(hop * rate, 1 << 25) }
+    guard hop <= 1 << 24 else {
+      throw DecodingError.dataCorruptedError(
+        forKey: .upsampleRates, in: c, debugDescription: "the upsampling rates \(upsampleRates) multiply past 2^24")
+    }
+    guard leakyReLUSlope.isFinite else {
+      throw DecodingError.dataCorruptedError(
+        forKey: .leakyReLUSlope, in: c, debugDescription: "leaky_relu_slope = \(leakyReLUSlope) is not finite")
+    }
   }
 
   /// Audio samples per mel frame: the product of the upsampling rates (160 for MusicLDM).

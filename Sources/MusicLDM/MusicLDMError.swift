@@ -2,6 +2,8 @@
 public enum MusicLDMError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A configuration file could not be read or decoded.
   case invalidConfiguration(path: String, reason: String)
+  /// A configuration file is larger than ``TensorRuntime/ModelFileLimits/maximumTextBytes``.
+  case fileTooLarge(path: String, bytes: Int, limitBytes: Int)
   /// A configuration value is outside what this implementation supports.
   case unsupportedConfiguration(path: String, key: String, value: String)
   /// A tensor handed to the pipeline has the wrong number of elements for its stated shape.
@@ -20,6 +22,8 @@ public enum MusicLDMError: Error, Equatable, Sendable, CustomStringConvertible {
     switch self {
     case .invalidConfiguration(let path, let reason):
       return "The configuration file \(path) is invalid: \(reason)."
+    case .fileTooLarge(let path, let bytes, let limit):
+      return "The configuration file \(path) holds \(bytes) bytes, more than the limit of \(limit) bytes."
     case .unsupportedConfiguration(let path, let key, let value):
       return "The configuration file \(path) sets \(key) = \(value), which is not supported."
     case .shapeMismatch(let what, let expected, let actual):

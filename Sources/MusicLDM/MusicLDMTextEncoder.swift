@@ -35,12 +35,15 @@ public struct MusicLDMTextEncoder: Sendable {
     } catch {
       throw .invalidConfiguration(path: textFolder.path, reason: "\(error)")
     }
+    let text = configuration.text
+    let largest = text.hiddenSize * Swift.max(text.vocabularySize, text.maximumPositions, text.intermediateSize)
     let parts: (RobertaTextEncoder, ProjectionHead) = try loadComponent(
       folder: textFolder, names: .transformers,
       ignoring: { name in
         name.hasPrefix("audio_model.") || name.hasPrefix("audio_projection.") || name.hasSuffix("position_ids")
           || name.hasSuffix("token_type_ids") || name.hasPrefix("logit_scale")
       },
+      largestTensor: ("text_config.vocab_size", largest),
       build: { loader in
         (
           RobertaTextEncoder(loader: loader, prefix: "text_model", configuration: configuration.text),

@@ -44,7 +44,12 @@ public struct UNet: Sendable {
   public init(folder: URL) throws(MusicLDMError) {
     let configuration = try decodeConfiguration(
       UNetConfiguration.self, at: folder.appendingPathComponent("config.json"))
-    self = try loadComponent(folder: folder, names: .diffusers) { loader in
+    // The widest 3 × 3 convolution (9 c²) or the class embedding (input × 4 c₀), whichever is larger.
+    let widest = configuration.blockOutChannels.max() ?? 0
+    let largest = Swift.max(
+      9 * widest * widest, configuration.classEmbeddingInputDimension * 4 * configuration.blockOutChannels[0])
+    self = try loadComponent(folder: folder, names: .diffusers, largestTensor: ("block_out_channels", largest)) {
+      loader in
       UNet(configuration: configuration, loader: loader)
     }
   }

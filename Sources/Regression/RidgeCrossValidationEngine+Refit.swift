@@ -67,7 +67,7 @@ extension RidgeCrossValidationEngine {
     // 1/(λ_k + α_a) for every alpha (A × r), and each target's row of it.
     var table = [Scalar](repeating: 0, count: alphaCount * r)
     for a in 0..<alphaCount {
-      for k in 0..<r { table[a * r + k] = Scalar(1 / (eigenvalues[k] + alphas[a])) }
+      for k in 0..<r { table[a * r + k] = Scalar(RidgeSpectrum.inverse(eigenvalues[k], alphas[a])) }
     }
     let rowOf = (0..<width).map { best[start + $0] * r }
     basis.withUnsafeBufferPointer { u in

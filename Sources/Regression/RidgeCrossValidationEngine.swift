@@ -256,7 +256,7 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
         for t in 0..<nTest {
           for (a, alpha) in alphas.enumerated() {
             let row = (t * alphaCount + a) * r
-            for k in 0..<r { out[row + k] = b[t * r + k] / (spectrum.eigenvalues[k] + alpha) }
+            for k in 0..<r { out[row + k] = b[t * r + k] * RidgeSpectrum.inverse(spectrum.eigenvalues[k], alpha) }
           }
         }
       }
@@ -292,7 +292,7 @@ struct RidgeCrossValidationEngine<Scalar: LinearAlgebraScalar> {
     let alphaCount = alphas.count
     var scaled = [Scalar](repeating: 0, count: alphaCount * p * r)
     for (a, alpha) in alphas.enumerated() {
-      let shrink = eigenvalues.map { Scalar(1 / ($0 + alpha)) }
+      let shrink = eigenvalues.map { Scalar(RidgeSpectrum.inverse($0, alpha)) }
       let block = a * p * r
       for j in 0..<p {
         for k in 0..<r { scaled[block + j * r + k] = left[j * r + k] * shrink[k] }

@@ -10,7 +10,13 @@ import LinearAlgebra
 /// Computed in double precision, by a thin SVD (`X = U S Vᵀ`, `λ = s²`, `left = V S`) when `p ≤ m`
 /// (LAPACK `dgesdd`, as himalaya's primal solver), or by the eigendecomposition of the Gram matrix
 /// `X Xᵀ` when `p > m` (LAPACK `dsyevd`, much cheaper for wide designs such as voxel-to-voxel alignment).
-/// Negative eigenvalues from rounding are clipped to zero.
+///
+/// Rank-deficient designs (constant or repeated stimuli, fewer samples than features after centring): an
+/// eigenvalue at or below `λ_max · max(m, p) · ε` (NumPy's `matrix_rank` tolerance, on `λ` for the Gram route
+/// and on `s` for the SVD route) is rounding noise around an exact zero, so it is set to 0 and its direction is
+/// dropped from every solve (``inverse(_:_:)`` is 0 there): in exact arithmetic `Xᵀ U_k = 0` for such a
+/// direction, and dividing its rounding noise by a tiny `α` would otherwise blow the weights up (1e-300 gives
+/// ±1e284). The hat-matrix terms `λ/(λ + α)` are 0 there as they should be.
 struct RidgeSpectrum: Sendable {
   /// `U`, `m × r`.
   var basis: Matrix<Double>
@@ -21,13 +27,27 @@ struct RidgeSpectrum: Sendable {
 
   var rank: Int { eigenvalues.count }
 
+  /// `1/(λ + α)` for a kept direction, 0 for a null one (`λ = 0` after ``dropNullDirections(_:dimension:)``).
+  @inline(__always)
+  static func inverse(_ lambda: Double, _ alpha: Double) -> Double {
+    lambda > 0 ? 1 / (lambda + alpha) : 0
+  }
+
+  /// Eigenvalues with the rounding noise of exact zeros set to 0: `λ ≤ λ_max · dimension · ε` (negative
+  /// values from rounding included).
+  static func dropNullDirections(_ values: [Double], dimension: Int) -> [Double] {
+    let largest = values.max() ?? 0
+    let tolerance = largest * Double(Swift.max(dimension, 1)) * Double.ulpOfOne
+    return values.map { $0 > tolerance ? $0 : 0 }
+  }
+
   /// The spectrum of a Gram matrix `K = X Xᵀ` (`m × m`) given directly; `left` is left empty (callers that
   /// need `Xᵀ U` compute it from the data).
   init(gram: Matrix<Double>) throws(RegressionError) {
     do {
       let eigen = try gram.symmetricEigendecomposition()
       basis = eigen.eigenvectors
-      eigenvalues = eigen.eigenvalues.map { Swift.max(0, $0) }
+      eigenvalues = Self.dropNullDirections(eigen.eigenvalues, dimension: gram.rows)
       left = Matrix(rows: 0, columns: 0)
     } catch {
       throw .linearAlgebra(error)
@@ -73,12 +93,15 @@ struct RidgeSpectrum: Sendable {
         let gram = try x.multiplied(by: x, transposeOther: .transpose)
         let eigen = try gram.symmetricEigendecomposition()
         basis = eigen.eigenvectors
-        eigenvalues = eigen.eigenvalues.map { Swift.max(0, $0) }
+        eigenvalues = Self.dropNullDirections(eigen.eigenvalues, dimension: x.columns)
         left = try x.multiplied(by: basis, transposeSelf: .transpose)
       } else {
         let svd = try x.singularValueDecomposition()
         basis = svd.u
-        eigenvalues = svd.singularValues.map { $0 * $0 }
+        // The tolerance on s (NumPy's), applied to λ = s².
+        let largest = svd.singularValues.max() ?? 0
+        let tolerance = largest * Double(Swift.max(x.rows, x.columns)) * Double.ulpOfOne
+        eigenvalues = svd.singularValues.map { $0 > tolerance ? $0 * $0 : 0 }
         var scaled = svd.vTransposed.transposed
         let r = svd.singularValues.count
         scaled.withUnsafeMutableBufferPointer { buffer in

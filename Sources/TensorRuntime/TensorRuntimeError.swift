@@ -5,6 +5,8 @@ public enum TensorRuntimeError: Error, Equatable, Sendable, CustomStringConverti
   case unreadableFile(path: String, reason: String)
   /// The safetensors header (its 8-byte length or its JSON) is malformed.
   case invalidHeader(path: String, reason: String)
+  /// Reading would allocate more than the ``ModelFileLimits`` allow: `field` claims `claimedBytes` bytes.
+  case readLimitExceeded(path: String, field: String, claimedBytes: Int, limitBytes: Int)
   /// One tensor's declaration is malformed: unknown dtype, bad or overflowing shape, a byte range outside the
   /// data or overlapping another tensor, a byte count that does not match shape × dtype size, or (in a PyTorch
   /// archive) a storage offset or stride that reaches past the tensor's storage.
@@ -36,6 +38,10 @@ public enum TensorRuntimeError: Error, Equatable, Sendable, CustomStringConverti
       return "Cannot read the weight file \(path): \(reason)."
     case .invalidHeader(let path, let reason):
       return "The safetensors file \(path) has an invalid header: \(reason)."
+    case .readLimitExceeded(let path, let field, let claimed, let limit):
+      return
+        "Reading \(path) would allocate \(claimed) bytes for \(field), more than the limit of \(limit) bytes "
+        + "(see ModelFileLimits)."
     case .invalidTensorEntry(let path, let tensor, let reason):
       return "The weight file \(path) has an invalid entry for tensor '\(tensor)': \(reason)."
     case .unsupportedDataType(let path, let tensor, let dataType):

@@ -28,7 +28,8 @@ struct StimulusLoadingTests {
     #expect(info.frameCount == 44_100 && info.channels == 1 && info.sampleRate == 22_050)
   }
 
-  @Test("a truncated download is truncatedFile, although libsndfile would read it as a shorter track")
+  @Test(
+    "a truncated download is a declared-size mismatch, for the check and every read (libsndfile would read it short)")
   func truncatedWAV() throws {
     let directory = try makeScratchDirectory("truncated")
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -37,18 +38,18 @@ struct StimulusLoadingTests {
     let size = try handle.seekToEnd()
     try handle.truncate(atOffset: size - 10_000)
     try handle.close()
-    // What makes the check necessary: libsndfile opens and reads the cut file without complaint, shorter.
-    let silentlyShort = try AudioFile.read(from: url)
-    #expect(silentlyShort.frameCount == 44_100 - 5_000)
-    #expect(
-      throws: AudioError.truncatedFile(path: url.path, declaredBytes: 88_200, availableBytes: 78_200)
-    ) { try AudioFile.check(at: url) }
-    #expect(throws: AudioError.truncatedFile(path: url.path, declaredBytes: 88_200, availableBytes: 78_200)) {
-      try AudioFile.readMono(from: url, sampleRate: 22_050)
+    func truncated(_ error: any Error) -> Bool {
+      guard case .declaredSizeMismatch(let path, _, let declared, let available) = error as? AudioError else {
+        return false
+      }
+      return path == url.path && declared == 88_200 && available == 78_200
     }
+    #expect(performing: { try AudioFile.check(at: url) }, throws: truncated)
+    #expect(performing: { try AudioFile.readMono(from: url, sampleRate: 22_050) }, throws: truncated)
+    #expect(performing: { try AudioFile.read(from: url) }, throws: truncated)
   }
 
-  @Test("a truncated AIFF (python-soundfile's) is truncatedFile too")
+  @Test("a truncated AIFF (python-soundfile's) is a declared-size mismatch too")
   func truncatedAIFF() throws {
     let directory = try makeScratchDirectory("truncated-aiff")
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -65,8 +66,11 @@ struct StimulusLoadingTests {
     #expect {
       try AudioFile.check(at: url)
     } throws: { error in
-      guard case .truncatedFile(let path, let declared, let available) = error as? AudioError else { return false }
-      return path == url.path && declared == 22_050 && available == 21_050
+      guard case .declaredSizeMismatch(let path, _, let declared, let available) = error as? AudioError else {
+        return false
+      }
+      // AIFF's SSND size counts its 8-byte offset and block-size fields.
+      return path == url.path && declared == 22_058 && available == 21_058
     }
   }
 

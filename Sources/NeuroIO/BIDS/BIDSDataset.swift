@@ -148,7 +148,7 @@ public struct BIDSDataset: Sendable {
   ///
   /// - Throws: ``BIDSError/missingField(path:field:)`` when no sidecar gives a positive number.
   public func repetitionTime(for file: BIDSFile) throws(BIDSError) -> Double {
-    guard let value = try metadata(for: file)["RepetitionTime"]?.number, value > 0 else {
+    guard let value = try metadata(for: file)["RepetitionTime"]?.number, value > 0, value.isFinite else {
       throw .missingField(path: file.path, field: "RepetitionTime")
     }
     return value
@@ -156,7 +156,7 @@ public struct BIDSDataset: Sendable {
 
   /// The events table of a run: the applicable `*_events.tsv` closest to it.
   ///
-  /// - Throws: ``BIDSError/missingFile(path:kind:)`` when none applies, or the errors of ``EventsTable/read(_:)``.
+  /// - Throws: ``BIDSError/missingFile(path:kind:)`` when none applies, or the errors of ``EventsTable/read(_:limits:)``.
   public func events(for file: BIDSFile) throws(BIDSError) -> EventsTable {
     guard let events = applicableFiles(for: file, suffix: "events", fileExtension: ".tsv").last else {
       throw .missingFile(path: file.path, kind: "events.tsv")
@@ -173,6 +173,9 @@ public struct BIDSDataset: Sendable {
     do { return try TSVTable.read(path) } catch {
       if case .raggedRow(_, let line, let expected, let actual) = error {
         throw .raggedRow(path: path, line: line, expected: expected, actual: actual)
+      }
+      if case .readLimitExceeded(_, let field, let claimed, let limit) = error {
+        throw .readLimitExceeded(path: path, field: field, claimedBytes: claimed, limitBytes: limit)
       }
       throw .missingFile(path: path, kind: "participants.tsv")
     }

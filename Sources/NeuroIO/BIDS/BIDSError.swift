@@ -16,6 +16,9 @@ public enum BIDSError: Error, Sendable, Equatable, CustomStringConvertible {
   case raggedRow(path: String, line: Int, expected: Int, actual: Int)
   /// A cell does not hold the expected kind of value.
   case invalidValue(path: String, line: Int, column: String, value: String)
+  /// Reading would allocate more than the ``ReadLimits`` allow: `field` claims `claimedBytes` bytes (or more,
+  /// when the exact figure overflows), above the limit of `limitBytes`.
+  case readLimitExceeded(path: String, field: String, claimedBytes: Int, limitBytes: Int)
   /// A file name does not follow the BIDS `key-value_…_suffix.extension` pattern.
   case invalidFileName(name: String)
   /// No file of the dataset at `root` matches `query` (entities, suffix and extension).
@@ -47,6 +50,9 @@ public enum BIDSError: Error, Sendable, Equatable, CustomStringConvertible {
       return "Line \(line) of '\(path)' has \(actual) cells but the header has \(expected)."
     case .invalidValue(let path, let line, let column, let value):
       return "Line \(line) of '\(path)' holds '\(value)' in column '\(column)', which is not a valid number."
+    case .readLimitExceeded(let path, let field, let claimed, let limit):
+      return "Reading '\(path)' would allocate \(claimed) bytes for \(field), more than the read limit of \(limit) "
+        + "bytes (raise it with ReadLimits or the RESONANCE_MAX_READ_BYTES environment variable if the file is genuine)."
     case .invalidFileName(let name):
       return "The file name '\(name)' does not follow the BIDS pattern key-value_..._suffix.extension."
     case .noMatchingFile(let root, let query):

@@ -14,15 +14,21 @@ public struct EventsTable: Sendable, Hashable {
 
   /// Reads and checks an events file.
   ///
+  /// - Parameters:
+  ///   - path: the `*_events.tsv` file.
+  ///   - limits: the ceilings (``ReadLimits/standard`` by default): the file must fit `maximumTextBytes`.
   /// - Throws: ``BIDSError/missingFile(path:kind:)`` when absent, ``BIDSError/missingColumn(path:column:)``
-  ///   without `onset`/`duration`, ``BIDSError/raggedRow(path:line:expected:actual:)`` for a ragged row, and
-  ///   ``BIDSError/invalidValue(path:line:column:value:)`` for a non-numeric onset or duration.
-  public static func read(_ path: String) throws(BIDSError) -> EventsTable {
+  ///   without `onset`/`duration`, ``BIDSError/raggedRow(path:line:expected:actual:)`` for a ragged row,
+  ///   ``BIDSError/invalidValue(path:line:column:value:)`` for a non-numeric onset or duration, and
+  ///   ``BIDSError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` for a file larger than `limits`.
+  public static func read(_ path: String, limits: ReadLimits = .standard) throws(BIDSError) -> EventsTable {
     let table: TSVTable
-    do { table = try TSVTable.read(path) } catch {
+    do { table = try TSVTable.read(path, limits: limits) } catch {
       switch error {
       case .raggedRow(_, let line, let expected, let actual):
         throw .raggedRow(path: path, line: line, expected: expected, actual: actual)
+      case .readLimitExceeded(_, let field, let claimed, let limit):
+        throw .readLimitExceeded(path: path, field: field, claimedBytes: claimed, limitBytes: limit)
       case .io: throw .missingFile(path: path, kind: "events.tsv")
       default: throw .missingColumn(path: path, column: "onset")
       }
@@ -32,7 +38,7 @@ public struct EventsTable: Sendable, Hashable {
 
   /// Checks a parsed table as an events table.
   ///
-  /// - Throws: ``BIDSError`` as ``read(_:)``.
+  /// - Throws: ``BIDSError`` as ``read(_:limits:)``.
   public init(path: String, table: TSVTable) throws(BIDSError) {
     self.path = path
     self.table = table

@@ -54,11 +54,27 @@ public enum JSONValue: Sendable, Hashable, Decodable {
 
   /// Reads a JSON object from a file.
   ///
-  /// - Throws: ``BIDSError/invalidJSON(path:reason:)`` when the file is unreadable or not a JSON object.
-  public static func readObject(_ path: String) throws(BIDSError) -> [String: JSONValue] {
-    guard let data = FileManager.default.contents(atPath: path) else {
+  /// - Parameters:
+  ///   - path: the file.
+  ///   - limits: the ceilings (``ReadLimits/standard`` by default): the file must fit `maximumTextBytes`.
+  /// - Throws: ``BIDSError/invalidJSON(path:reason:)`` when the file is unreadable or not a JSON object, and
+  ///   ``BIDSError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` when it is larger than `limits`.
+  public static func readObject(_ path: String, limits: ReadLimits = .standard) throws(BIDSError) -> [String: JSONValue]
+  {
+    if let size = fileSize(atPath: path), size > limits.maximumTextBytes {
+      throw .readLimitExceeded(
+        path: path, field: "the JSON file's size", claimedBytes: size, limitBytes: limits.maximumTextBytes)
+    }
+    guard let data = fileContents(atPath: path) else {
       throw .invalidJSON(path: path, reason: "the file cannot be read")
     }
+    return try parseObject(data, path: path)
+  }
+
+  /// Parses the bytes of a JSON object; `path` names them in errors.
+  ///
+  /// - Throws: ``BIDSError/invalidJSON(path:reason:)`` when the bytes are not a JSON object.
+  public static func parseObject(_ data: Data, path: String = "<memory>") throws(BIDSError) -> [String: JSONValue] {
     do {
       return try JSONDecoder().decode([String: JSONValue].self, from: data)
     } catch {

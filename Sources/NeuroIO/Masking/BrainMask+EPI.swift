@@ -77,6 +77,7 @@ extension BrainMask {
     opening: Int = 2, excludeZeros: Bool = false
   ) throws(NIfTIError) -> BrainMask {
     let reader = try NIfTIVolumeReader(path: path)
+    try reader.checkLimit(volumes: 2, width: MemoryLayout<Double>.size)
     let n = reader.header.voxelsPerVolume
     var sum = [Double](repeating: 0, count: n)
     var volume = [Double](repeating: 0, count: n)

@@ -37,13 +37,15 @@ public struct Masker: Sendable {
 
   /// Reads the remaining volumes of `reader` into a `volumes × mask.count` matrix.
   ///
-  /// - Throws: ``NIfTIError`` for read errors or an image off the mask's grid.
+  /// - Throws: ``NIfTIError`` for read errors, an image off the mask's grid, or a matrix larger than the reader's
+  ///   ``NIfTIVolumeReader/limits``.
   @_specialize(where S == Float)
   @_specialize(where S == Double)
   public func transform<S: LinearAlgebraScalar>(reader: NIfTIVolumeReader) throws(NIfTIError) -> Matrix<S> {
     try checkGrid(reader.header, operation: "Masker.transform('\(reader.path)')")
     let volumes = reader.header.volumeCount - reader.nextVolume
     let columns = mask.count
+    try reader.checkLimit(volumes: volumes, valuesPerVolume: columns, width: MemoryLayout<S>.size)
     var scalars = [S](repeating: 0, count: volumes * columns)
     try mask.voxelIndices.withUnsafeBufferPointer { (indices) throws(NIfTIError) in
       try scalars.withUnsafeMutableBufferPointer { (buffer) throws(NIfTIError) in

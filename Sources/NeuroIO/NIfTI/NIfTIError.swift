@@ -10,6 +10,9 @@ public enum NIfTIError: Error, Sendable, Equatable, CustomStringConvertible {
   case unsupportedDataType(path: String, code: Int)
   /// The file ends before all voxel data declared by the header could be read.
   case truncatedData(path: String, expectedBytes: Int, availableBytes: Int)
+  /// Reading would allocate more than the ``ReadLimits`` allow: `field` claims `claimedBytes` bytes (or more,
+  /// when the exact figure overflows), above the limit of `limitBytes`.
+  case readLimitExceeded(path: String, field: String, claimedBytes: Int, limitBytes: Int)
   /// The compressed stream is corrupt.
   case corruptData(path: String, reason: String)
   /// Writing failed (disk full, permission, rename).
@@ -33,6 +36,9 @@ public enum NIfTIError: Error, Sendable, Equatable, CustomStringConvertible {
     case .truncatedData(let path, let expected, let available):
       return "The NIfTI file '\(path)' is truncated: the header declares \(expected) bytes of voxel data "
         + "but only \(available) could be read."
+    case .readLimitExceeded(let path, let field, let claimed, let limit):
+      return "Reading '\(path)' would allocate \(claimed) bytes for \(field), more than the read limit of \(limit) "
+        + "bytes (raise it with ReadLimits or the RESONANCE_MAX_READ_BYTES environment variable if the image is genuine)."
     case .corruptData(let path, let reason):
       return "The voxel data of '\(path)' is corrupt: \(reason)."
     case .writeFailed(let path, let reason):

@@ -38,15 +38,33 @@ public struct NIfTIImage<Scalar: LinearAlgebraScalar>: Sendable {
 
   /// Reads a whole image (`.nii`, `.nii.gz`, `.hdr`/`.img`; NIfTI-1 or NIfTI-2) with scaling applied.
   ///
-  /// - Throws: ``NIfTIError`` naming the file for missing, truncated, corrupt or unsupported files.
-  public static func read(_ path: String) throws(NIfTIError) -> NIfTIImage {
-    let reader = try NIfTIVolumeReader(path: path)
-    var values = [Scalar](repeating: 0, count: reader.header.dimensions.reduce(1, *))
-    let volumes = reader.header.volumeCount
+  /// The data is read in blocks of whole volumes of at most 64 MiB of raw bytes, so memory peaks at the decoded
+  /// image plus one block.
+  ///
+  /// - Parameters:
+  ///   - path: the image file.
+  ///   - limits: the allocation ceilings (``ReadLimits/standard`` by default): the decoded image must fit
+  ///     `maximumDataBytes`.
+  /// - Throws: ``NIfTIError`` naming the file for missing, truncated, corrupt or unsupported files, and
+  ///   ``NIfTIError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` for images larger than `limits`.
+  public static func read(_ path: String, limits: ReadLimits = .standard) throws(NIfTIError) -> NIfTIImage {
+    let reader = try NIfTIVolumeReader(path: path, limits: limits)
+    let header = reader.header
+    try reader.checkLimit(volumes: header.volumeCount, width: MemoryLayout<Scalar>.size)
+    var values = [Scalar](repeating: 0, count: header.voxelsPerVolume * header.volumeCount)
+    let volumeBytes = max(1, header.voxelsPerVolume * header.dataType.bytesPerVoxel)
+    let block = max(1, (64 << 20) / volumeBytes)
     try values.withUnsafeMutableBufferPointer { (buffer) throws(NIfTIError) in
-      try reader.readVolumes(volumes, into: buffer)
+      var volume = 0
+      while volume < header.volumeCount {
+        let count = min(block, header.volumeCount - volume)
+        let start = volume * header.voxelsPerVolume
+        let target = UnsafeMutableBufferPointer(rebasing: buffer[start..<(start + count * header.voxelsPerVolume)])
+        try reader.readVolumes(count, into: target)
+        volume += count
+      }
     }
-    return NIfTIImage(unchecked: reader.header, data: values)
+    return NIfTIImage(unchecked: header, data: values)
   }
 
   init(unchecked header: NIfTIHeader, data: [Scalar]) {

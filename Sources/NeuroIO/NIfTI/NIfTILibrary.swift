@@ -33,18 +33,20 @@ enum NIfTILibrary {
   }
 
   /// Reads and validates the header of `path` (data is not loaded).
-  static func readHeader(path: String) throws(NIfTIError) -> (NIfTIHeader, NIfTIDataLocation) {
+  static func readHeader(
+    path: String, limits: ReadLimits
+  ) throws(NIfTIError) -> (NIfTIHeader, NIfTIDataLocation) {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw .cannotOpen(path: path, reason: "the file does not exist")
     }
     guard !isDirectory.boolValue else { throw .cannotOpen(path: path, reason: "it is a directory") }
-    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    let size = fileSize(atPath: path) ?? 0
     guard size > 0 else { throw .invalidHeader(path: path, reason: "the file is empty") }
     guard FileManager.default.isReadableFile(atPath: path) else {
       throw .cannotOpen(path: path, reason: "the file is not readable")
     }
-    let version = try probe(path: path)
+    let probed = try probe(path: path, fileSize: size, limits: limits)
     return try withLibrary { () throws(NIfTIError) -> (NIfTIHeader, NIfTIDataLocation) in
       guard let image = nifti_image_read(path, 0) else {
         throw .invalidHeader(
@@ -52,7 +54,7 @@ enum NIfTILibrary {
           reason: "libnifti could not parse it (truncated or empty file, wrong magic, or corrupt compression)")
       }
       defer { nifti_image_free(image) }
-      return try convert(image.pointee, path: path, version: version)
+      return try convert(image.pointee, path: path, probed: probed)
     }
   }
 
@@ -82,53 +84,72 @@ enum NIfTILibrary {
     return (b, c, d, [x, y, z], [dx, dy, dz], qfac)
   }
 
+  /// What ``probe(path:fileSize:limits:)`` read from the raw header.
+  struct ProbedHeader {
+    /// 1 (`n+1`/`ni1`), 2 (`n+2`/`ni2`) or 0 (ANALYZE 7.5).
+    var version: Int
+    /// `vox_offset` as stored, checked to be a whole, non-negative number of bytes.
+    var voxelOffset: Int
+    /// Whether header and data share one file (`n+1`, `n+2`), as opposed to a `.hdr`/`.img` pair.
+    var isSingleFile: Bool
+  }
+
   /// Checks the raw header before libnifti sees it, so that bad files get a precise ``NIfTIError`` and
-  /// libnifti never prints its own diagnostics (some of which ignore the debug level).
+  /// libnifti never prints its own diagnostics (some of which ignore the debug level) nor quietly repairs a
+  /// field: libnifti replaces a `vox_offset` that is negative, not a number, too large for its `int`, or inside
+  /// the header of a single file by 352, and would then read bytes that are not the image (nibabel refuses such
+  /// files).
   ///
-  /// - Returns: the format version from the magic string: 1 (`n+1`/`ni1`), 2 (`n+2`/`ni2`) or 0 (ANALYZE 7.5).
-  private static func probe(path: String) throws(NIfTIError) -> Int {
+  /// Checked here: `sizeof_hdr`, the magic string, `dim[0…dim[0]]`, the datatype code, and `vox_offset`: finite,
+  /// whole, non-negative; in a single file at least the header size (352 for NIfTI-1, 544 for NIfTI-2), not past
+  /// the end of a plain file nor past what a compressed one can inflate to (deflate expands at most 1032:1), and
+  /// within `limits.maximumDataBytes`. libnifti allocates the extensions between the header and `vox_offset`, so
+  /// this bounds what it can be made to allocate.
+  private static func probe(path: String, fileSize: Int, limits: ReadLimits) throws(NIfTIError) -> ProbedHeader {
     guard let file = gzopen(path, "rb") else { throw .cannotOpen(path: path, reason: "zlib could not open it") }
     defer { gzclose_r(file) }
     var header = [UInt8](repeating: 0, count: 540)
     let count = Int(gzread(file, &header, 540))
+    let compressed = gzdirect(file) == 0
     guard count >= 348 else {
       throw .invalidHeader(path: path, reason: "the file holds \(max(count, 0)) header bytes, fewer than 348")
     }
-    func int32(_ offset: Int, swapped: Bool) -> Int32 {
-      let value = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int32.self) }
+    func load<T: FixedWidthInteger>(_ offset: Int, _: T.Type, swapped: Bool) -> T {
+      let value = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
       return swapped ? value.byteSwapped : value
     }
-    func int16(_ offset: Int, swapped: Bool) -> Int {
-      let value = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int16.self) }
-      return Int(swapped ? value.byteSwapped : value)
-    }
-    func int64(_ offset: Int, swapped: Bool) -> Int64 {
-      let value = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int64.self) }
-      return swapped ? value.byteSwapped : value
-    }
-    let size = int32(0, swapped: false)
+    let size = load(0, Int32.self, swapped: false)
     let swapped = size != 348 && size != 540
-    let headerSize = int32(0, swapped: swapped)
+    let headerSize = load(0, Int32.self, swapped: swapped)
     let version: Int
     let dims: [Int64]
     let datatype: Int
+    let offsetValue: Double
+    let minimumOffset: Int
+    let single: Bool
     switch headerSize {
     case 348:
       let magic = Array(header[344..<348])
-      version = magic == Array("n+1\0".utf8) || magic == Array("ni1\0".utf8) ? 1 : 0
-      dims = (0..<8).map { Int64(int16(40 + 2 * $0, swapped: swapped)) }
-      datatype = int16(70, swapped: swapped)
+      single = magic == Array("n+1\0".utf8)
+      version = single || magic == Array("ni1\0".utf8) ? 1 : 0
+      dims = (0..<8).map { Int64(load(40 + 2 * $0, Int16.self, swapped: swapped)) }
+      datatype = Int(load(70, Int16.self, swapped: swapped))
+      offsetValue = Double(Float(bitPattern: load(108, UInt32.self, swapped: swapped)))
+      minimumOffset = 352
     case 540:
       guard count == 540 else {
         throw .invalidHeader(path: path, reason: "the NIfTI-2 header is truncated at \(count) bytes")
       }
       let magic = Array(header[4..<8])
-      guard magic == Array("n+2\0".utf8) || magic == Array("ni2\0".utf8) else {
+      single = magic == Array("n+2\0".utf8)
+      guard single || magic == Array("ni2\0".utf8) else {
         throw .invalidHeader(path: path, reason: "the magic string is not 'n+1' or 'n+2'")
       }
       version = 2
-      dims = (0..<8).map { int64(16 + 8 * $0, swapped: swapped) }
-      datatype = int16(12, swapped: swapped)
+      dims = (0..<8).map { load(16 + 8 * $0, Int64.self, swapped: swapped) }
+      datatype = Int(load(12, Int16.self, swapped: swapped))
+      offsetValue = Double(load(168, Int64.self, swapped: swapped))
+      minimumOffset = 544
     default:
       throw .invalidHeader(path: path, reason: "sizeof_hdr is \(size), not 348 (NIfTI-1) or 540 (NIfTI-2)")
     }
@@ -143,7 +164,35 @@ enum NIfTILibrary {
       throw .invalidHeaderField(path: path, field: "dim[\(axis)]", value: String(dims[axis]))
     }
     guard NIfTIDataType(rawValue: datatype) != nil else { throw .unsupportedDataType(path: path, code: datatype) }
-    return version
+    // (Int64(_:) traps beyond ±2^63, so only moderate whole values print as integers.)
+    let offsetText =
+      offsetValue.isFinite && offsetValue == offsetValue.rounded() && abs(offsetValue) < 0x1p62
+      ? String(Int64(offsetValue)) : "\(offsetValue)"
+    guard offsetValue.isFinite, offsetValue >= 0, offsetValue == offsetValue.rounded(), offsetValue < 0x1p62 else {
+      throw .invalidHeaderField(
+        path: path, field: "vox_offset", value: "\(offsetText): not a whole, non-negative number of bytes")
+    }
+    let offset = Int(offsetValue)
+    if single && offset < minimumOffset {
+      throw .invalidHeaderField(
+        path: path, field: "vox_offset",
+        value: "\(offset): the voxel data would start inside the \(minimumOffset)-byte header")
+    }
+    if single && !compressed && offset > fileSize {
+      throw .invalidHeaderField(
+        path: path, field: "vox_offset",
+        value: "\(offset): it points past the end of the \(fileSize)-byte file")
+    }
+    if single && compressed && offset / 1032 > fileSize {
+      throw .invalidHeaderField(
+        path: path, field: "vox_offset",
+        value: "\(offset): it points past what the \(fileSize)-byte compressed file can hold")
+    }
+    guard offset <= limits.maximumDataBytes else {
+      throw .readLimitExceeded(
+        path: path, field: "vox_offset (header extensions)", claimedBytes: offset, limitBytes: limits.maximumDataBytes)
+    }
+    return ProbedHeader(version: version, voxelOffset: offset, isSingleFile: single)
   }
 
   private static func affine(_ matrix: nifti_dmat44) -> Affine {
@@ -161,7 +210,7 @@ enum NIfTILibrary {
   }
 
   private static func convert(
-    _ image: nifti_image, path: String, version: Int
+    _ image: nifti_image, path: String, probed: ProbedHeader
   ) throws(NIfTIError) -> (NIfTIHeader, NIfTIDataLocation) {
     var image = image
     guard image.nifti_type != 3 else {
@@ -189,14 +238,17 @@ enum NIfTILibrary {
     guard let dataType = NIfTIDataType(rawValue: Int(image.datatype)) else {
       throw .unsupportedDataType(path: path, code: Int(image.datatype))
     }
-    guard image.iname_offset >= 0, image.iname_offset < (1 << 40) else {
-      throw .invalidHeaderField(path: path, field: "vox_offset", value: String(image.iname_offset))
+    // The probe validated vox_offset; libnifti must have kept it (it repairs offsets it dislikes).
+    guard Int(image.iname_offset) == probed.voxelOffset else {
+      throw .invalidHeaderField(
+        path: path, field: "vox_offset",
+        value: "\(probed.voxelOffset), which libnifti reads as \(image.iname_offset)")
     }
     if image.scl_slope != 0, image.scl_slope.isFinite, !image.scl_inter.isFinite {
       throw .invalidHeaderField(path: path, field: "scl_inter", value: String(image.scl_inter))
     }
     let header = NIfTIHeader(
-      version: version, dimensions: dimensions, pixelDimensions: Array(pixdim[1...rank]),
+      version: probed.version, dimensions: dimensions, pixelDimensions: Array(pixdim[1...rank]),
       qfac: image.qfac < 0 ? -1 : 1, dataType: dataType, scaleSlope: image.scl_slope,
       scaleIntercept: image.scl_inter,
       spatialUnit: NIfTISpatialUnit(rawValue: Int(image.xyz_units)) ?? .unknown,

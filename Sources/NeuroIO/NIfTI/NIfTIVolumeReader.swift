@@ -15,6 +15,8 @@ public final class NIfTIVolumeReader {
   public let path: String
   /// Index of the next volume ``readVolumes(_:into:)`` returns.
   public private(set) var nextVolume = 0
+  /// The ceilings every read of this reader checks before allocating.
+  public let limits: ReadLimits
 
   private let location: NIfTIDataLocation
   private var file: gzFile?
@@ -22,20 +24,27 @@ public final class NIfTIVolumeReader {
 
   /// Opens `path` and positions the stream at the first voxel.
   ///
-  /// - Throws: ``NIfTIError`` when the file is missing, the header is invalid, or a plain file is shorter
-  ///   than `vox_offset` plus the data the header declares.
-  public init(path: String) throws(NIfTIError) {
-    let (header, location) = try NIfTILibrary.readHeader(path: path)
+  /// - Parameters:
+  ///   - path: a `.nii`, `.nii.gz` or `.hdr` file.
+  ///   - limits: the allocation ceilings (``ReadLimits/standard`` by default); one volume must fit
+  ///     `maximumDataBytes`.
+  /// - Throws: ``NIfTIError`` when the file is missing, the header is invalid, a plain file is shorter
+  ///   than `vox_offset` plus the data the header declares, a compressed one declares more than it can hold,
+  ///   or one volume exceeds the limits.
+  public init(path: String, limits: ReadLimits = .standard) throws(NIfTIError) {
+    let (header, location) = try NIfTILibrary.readHeader(path: path, limits: limits)
     self.header = header
     self.path = path
     self.location = location
+    self.limits = limits
     self.rawBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
     guard let handle = gzopen(location.imagePath, "rb") else {
       throw .cannotOpen(path: location.imagePath, reason: "zlib could not open it")
     }
     file = handle
     gzbuffer(handle, 1 << 18)
-    let size = (try? FileManager.default.attributesOfItem(atPath: location.imagePath)[.size] as? Int) ?? 0
+    try checkLimit(volumes: 1, width: header.dataType.bytesPerVoxel)
+    let size = fileSize(atPath: location.imagePath) ?? 0
     if gzdirect(handle) != 0 {
       let available = max(0, size - location.offset)
       if available < header.dataByteCount {
@@ -58,11 +67,31 @@ public final class NIfTIVolumeReader {
     rawBuffer.deallocate()
   }
 
+  /// Throws ``NIfTIError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` when `volumes` volumes of
+  /// `width`-byte values exceed ``limits``. The header's dimensions were checked for overflow when it was read
+  /// (their product is below 2⁴⁴), so the product here cannot overflow for the widths used (≤ 8).
+  func checkLimit(volumes: Int, width: Int) throws(NIfTIError) {
+    try checkLimit(volumes: volumes, valuesPerVolume: header.voxelsPerVolume, width: width)
+  }
+
+  /// Throws ``NIfTIError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` when
+  /// `volumes · valuesPerVolume · width` bytes exceed ``limits`` (`valuesPerVolume ≤ voxelsPerVolume`).
+  func checkLimit(volumes: Int, valuesPerVolume: Int, width: Int) throws(NIfTIError) {
+    let bytes = volumes * valuesPerVolume * width
+    guard bytes <= limits.maximumDataBytes else {
+      let what = volumes == 1 ? "one volume" : "\(volumes) volumes"
+      throw .readLimitExceeded(
+        path: path, field: "dim \(header.dimensions) (\(what) of \(valuesPerVolume) \(width)-byte values)",
+        claimedBytes: bytes, limitBytes: limits.maximumDataBytes)
+    }
+  }
+
   /// Reads the next `count` volumes' raw bytes (swapped to this machine's order) and passes them to `body`.
   func withNextRawVolumes<R>(
     _ count: Int, _ body: (UnsafeRawBufferPointer) throws(NIfTIError) -> R
   ) throws(NIfTIError) -> R {
     precondition(count >= 0 && nextVolume + count <= header.volumeCount, "Reading past the last volume")
+    try checkLimit(volumes: count, width: header.dataType.bytesPerVoxel)
     let byteCount = count * header.voxelsPerVolume * header.dataType.bytesPerVoxel
     if rawBuffer.count < byteCount {
       rawBuffer.deallocate()
@@ -116,7 +145,11 @@ public final class NIfTIVolumeReader {
   }
 
   /// Reads the next volume as an array of `voxelsPerVolume` values (x fastest).
+  ///
+  /// - Throws: as ``readVolumes(_:into:)``, or ``NIfTIError/readLimitExceeded(path:field:claimedBytes:limitBytes:)``
+  ///   when one volume of `S` exceeds ``limits``.
   public func readVolume<S: LinearAlgebraScalar>(as _: S.Type = Float.self) throws(NIfTIError) -> [S] {
+    try checkLimit(volumes: 1, width: MemoryLayout<S>.size)
     var result = [S](repeating: 0, count: header.voxelsPerVolume)
     try result.withUnsafeMutableBufferPointer { (buffer) throws(NIfTIError) in try readVolumes(1, into: buffer) }
     return result

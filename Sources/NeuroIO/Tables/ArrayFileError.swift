@@ -8,6 +8,9 @@ public enum ArrayFileError: Error, Sendable, Equatable, CustomStringConvertible 
   case unsupportedDType(path: String, dtype: String)
   /// A table row has the wrong number of cells.
   case raggedRow(path: String, line: Int, expected: Int, actual: Int)
+  /// Reading would allocate more than the ``ReadLimits`` allow: `field` claims `claimedBytes` bytes (or more,
+  /// when the exact figure overflows), above the limit of `limitBytes`.
+  case readLimitExceeded(path: String, field: String, claimedBytes: Int, limitBytes: Int)
   /// An argument does not match (shape and count, missing member, …).
   case invalidArgument(operation: String, reason: String)
 
@@ -22,6 +25,9 @@ public enum ArrayFileError: Error, Sendable, Equatable, CustomStringConvertible 
       return "The array in '\(path)' has dtype '\(dtype)', which is not supported."
     case .raggedRow(let path, let line, let expected, let actual):
       return "Line \(line) of '\(path)' has \(actual) cells but the header has \(expected)."
+    case .readLimitExceeded(let path, let field, let claimed, let limit):
+      return "Reading '\(path)' would allocate \(claimed) bytes for \(field), more than the read limit of \(limit) "
+        + "bytes (raise it with ReadLimits or the RESONANCE_MAX_READ_BYTES environment variable if the file is genuine)."
     case .invalidArgument(let operation, let reason):
       return "\(operation) received an invalid argument: \(reason)."
     }

@@ -4,16 +4,28 @@ import Foundation
 /// NumPy `.npz` archives: a zip file of `.npy` members (`np.savez`, `np.savez_compressed`).
 ///
 /// Reading handles stored and deflated members and numpy's zip64 extra fields, and checks each member's
-/// CRC-32; a member declaring more than deflate's maximum expansion (1032:1) is rejected before allocation. Writing produces a plain zip (no zip64, so members under 4 GiB), stored or deflated.
+/// CRC-32; a member declaring more than deflate's maximum expansion (1032:1), or more than the ``ReadLimits``, is
+/// rejected before allocation. Writing produces a plain zip (no zip64, so members under 4 GiB), stored or deflated.
 public enum NumPyArchive {
   /// Reads every array of an `.npz` file, keyed by member name without `.npy`.
   ///
-  /// - Throws: ``ArrayFileError`` for unreadable files, a bad zip structure, a CRC mismatch or a bad member.
-  public static func read(_ path: String) throws(ArrayFileError) -> [String: NumPyArray] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw .io(path: path, reason: "the file cannot be read")
-    }
-    let bytes = [UInt8](data)
+  /// - Parameters:
+  ///   - path: the archive.
+  ///   - limits: the allocation ceilings (``ReadLimits/standard`` by default): the file, and the members'
+  ///     uncompressed sizes added up, must each fit `maximumDataBytes`.
+  /// - Throws: ``ArrayFileError`` for unreadable files, a bad zip structure, a CRC mismatch, a bad member or
+  ///   members larger than `limits`.
+  public static func read(_ path: String, limits: ReadLimits = .standard) throws(ArrayFileError) -> [String: NumPyArray]
+  {
+    try parse(try NumPyArray.readWhole(path, limits: limits), path: path, limits: limits)
+  }
+
+  /// Reads every array of the bytes of an `.npz` file, as ``read(_:limits:)``; `path` names it in errors.
+  ///
+  /// - Throws: ``ArrayFileError`` as ``read(_:limits:)``.
+  public static func parse(
+    _ bytes: [UInt8], path: String = "<memory>", limits: ReadLimits = .standard
+  ) throws(ArrayFileError) -> [String: NumPyArray] {
     func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
     func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
     func u64(_ at: Int) -> Int { u32(at) | u32(at + 4) << 32 }
@@ -25,6 +37,7 @@ public enum NumPyArchive {
     let entries = u16(end + 10)
     var position = u32(end + 16)
     var arrays: [String: NumPyArray] = [:]
+    var inflatedTotal = 0
     for _ in 0..<entries {
       guard position + 46 <= bytes.count, u32(position) == 0x0201_4b50 else {
         throw .invalidFormat(path: path, reason: "a central directory entry is corrupt")
@@ -71,6 +84,13 @@ public enum NumPyArchive {
       else {
         throw .invalidFormat(path: path, reason: "the member '\(name)' is truncated")
       }
+      let (total, overflow) = inflatedTotal.addingReportingOverflow(size)
+      guard !overflow, total <= limits.maximumDataBytes else {
+        throw .readLimitExceeded(
+          path: path, field: "the uncompressed size of member '\(name)'", claimedBytes: size,
+          limitBytes: limits.maximumDataBytes - inflatedTotal)
+      }
+      inflatedTotal = total
       let member: [UInt8]
       switch method {
       case 0: member = Array(bytes[start..<(start + compressedSize)])
@@ -80,7 +100,7 @@ public enum NumPyArchive {
       let actual = member.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
       guard actual == crc else { throw .invalidFormat(path: path, reason: "the member '\(name)' fails its CRC check") }
       let key = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
-      arrays[key] = try NumPyArray.parse(member, path: "\(path):\(name)")
+      arrays[key] = try NumPyArray.parse(member, path: "\(path):\(name)", limits: limits)
     }
     return arrays
   }

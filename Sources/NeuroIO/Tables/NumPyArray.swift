@@ -98,19 +98,35 @@ public struct NumPyArray: Sendable, Hashable {
 
   /// Reads a `.npy` file.
   ///
-  /// - Throws: ``ArrayFileError`` for unreadable files, bad magic or header, unsupported dtypes, or a file
-  ///   shorter than its header declares.
-  public static func read(_ path: String) throws(ArrayFileError) -> NumPyArray {
-    guard let data = FileManager.default.contents(atPath: path) else {
+  /// - Parameters:
+  ///   - path: the file.
+  ///   - limits: the allocation ceilings (``ReadLimits/standard`` by default): the file and the decoded array
+  ///     must each fit `maximumDataBytes`.
+  /// - Throws: ``ArrayFileError`` for unreadable files, bad magic or header, unsupported dtypes, a file
+  ///   shorter than its header declares, or an array larger than `limits`.
+  public static func read(_ path: String, limits: ReadLimits = .standard) throws(ArrayFileError) -> NumPyArray {
+    let bytes = try readWhole(path, limits: limits)
+    return try parse(bytes, path: path, limits: limits)
+  }
+
+  /// The bytes of the file at `path`, after checking its size against `limits.maximumDataBytes`.
+  static func readWhole(_ path: String, limits: ReadLimits) throws(ArrayFileError) -> [UInt8] {
+    if let size = fileSize(atPath: path), size > limits.maximumDataBytes {
+      throw .readLimitExceeded(
+        path: path, field: "the file's size", claimedBytes: size, limitBytes: limits.maximumDataBytes)
+    }
+    guard let data = fileContents(atPath: path) else {
       throw .io(path: path, reason: "the file cannot be read")
     }
-    return try parse([UInt8](data), path: path)
+    return [UInt8](data)
   }
 
   /// Parses the bytes of a `.npy` file.
   ///
-  /// - Throws: ``ArrayFileError`` as ``read(_:)``.
-  public static func parse(_ bytes: [UInt8], path: String = "<memory>") throws(ArrayFileError) -> NumPyArray {
+  /// - Throws: ``ArrayFileError`` as ``read(_:limits:)``.
+  public static func parse(
+    _ bytes: [UInt8], path: String = "<memory>", limits: ReadLimits = .standard
+  ) throws(ArrayFileError) -> NumPyArray {
     let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
     guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
       throw .invalidFormat(path: path, reason: "it does not start with the NumPy magic string")
@@ -148,6 +164,13 @@ public struct NumPyArray: Sendable, Hashable {
     guard count <= (bytes.count - dataStart) / width else {
       throw .invalidFormat(
         path: path, reason: "the header declares \(count) elements but only \(bytes.count - dataStart) bytes follow")
+    }
+    // Decoded widths: 1- and 2-byte integers widen to Int32; Fortran order adds one Int index per element.
+    let decodedWidth = (kind == "b1" ? 1 : max(width, 4)) + (fortran ? MemoryLayout<Int>.size : 0)
+    guard let decoded = ReadLimits.bytes(count, width: decodedWidth), decoded <= limits.maximumDataBytes else {
+      throw .readLimitExceeded(
+        path: path, field: "shape \(shape) of \(descr)", claimedBytes: count &* decodedWidth,
+        limitBytes: limits.maximumDataBytes)
     }
     let order = fortran ? fortranToC(shape: shape) : nil
     func element(_ n: Int) -> Int { dataStart + (order?[n] ?? n) * width }
@@ -224,11 +247,9 @@ public struct NumPyArray: Sendable, Hashable {
       else { throw .invalidFormat(path: path, reason: "the shape '\(shapeText[...close])' is invalid") }
       shape.append(size)
     }
-    let (count, overflow) = shape.reduce((1, false)) { partial, size in
-      let (product, o) = partial.0.multipliedReportingOverflow(by: size)
-      return (product, partial.1 || o)
+    guard let count = checkedProduct(shape), count < (1 << 40) else {
+      throw .invalidFormat(path: path, reason: "the shape is too large")
     }
-    guard !overflow, count < (1 << 40) else { throw .invalidFormat(path: path, reason: "the shape is too large") }
     return (descr, fortran, shape)
   }
 

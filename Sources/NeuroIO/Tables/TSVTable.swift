@@ -46,9 +46,16 @@ public struct TSVTable: Sendable, Hashable {
 
   /// Reads a `.tsv` file (UTF-8).
   ///
-  /// - Throws: ``ArrayFileError`` when the file is unreadable, empty or ragged.
-  public static func read(_ path: String) throws(ArrayFileError) -> TSVTable {
-    guard let data = FileManager.default.contents(atPath: path) else {
+  /// - Parameters:
+  ///   - path: the file.
+  ///   - limits: the ceilings (``ReadLimits/standard`` by default): the file must fit `maximumTextBytes`.
+  /// - Throws: ``ArrayFileError`` when the file is unreadable, empty, ragged or larger than `limits`.
+  public static func read(_ path: String, limits: ReadLimits = .standard) throws(ArrayFileError) -> TSVTable {
+    if let size = fileSize(atPath: path), size > limits.maximumTextBytes {
+      throw .readLimitExceeded(
+        path: path, field: "the table's size", claimedBytes: size, limitBytes: limits.maximumTextBytes)
+    }
+    guard let data = fileContents(atPath: path) else {
       throw .io(path: path, reason: "the file cannot be read")
     }
     return try parse(String(decoding: data, as: UTF8.self), path: path)

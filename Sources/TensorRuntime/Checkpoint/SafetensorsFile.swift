@@ -33,10 +33,15 @@ public final class SafetensorsFile: TensorArchive, @unchecked Sendable {
 
   /// Opens, maps and validates a safetensors file.
   ///
+  /// - Parameters:
+  ///   - path: the file.
+  ///   - limits: the ceilings (``ModelFileLimits/standard`` by default): the JSON header, which is copied and
+  ///     parsed whole, must fit `maximumHeaderBytes`.
   /// - Throws: ``TensorRuntimeError/unreadableFile(path:reason:)``,
-  ///   ``TensorRuntimeError/invalidHeader(path:reason:)`` or
+  ///   ``TensorRuntimeError/invalidHeader(path:reason:)``,
+  ///   ``TensorRuntimeError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` or
   ///   ``TensorRuntimeError/invalidTensorEntry(path:tensor:reason:)``.
-  public init(path: String) throws(TensorRuntimeError) {
+  public init(path: String, limits: ModelFileLimits = .standard) throws(TensorRuntimeError) {
     self.path = path
     file = try MappedFile(path: path)
     let length = file.length
@@ -44,11 +49,15 @@ public final class SafetensorsFile: TensorArchive, @unchecked Sendable {
       throw .invalidHeader(path: path, reason: "the file has \(length) bytes, fewer than the 8-byte length prefix")
     }
     let declared = file.load(UInt64.self, at: 0)
-    guard declared >= 2, declared <= UInt64(length - 8), declared <= 100_000_000 else {
+    guard declared >= 2, declared <= UInt64(length - 8) else {
       throw .invalidHeader(
         path: path, reason: "the declared header length \(declared) does not fit a file of \(length) bytes")
     }
     let headerLength = Int(declared)
+    guard headerLength <= limits.maximumHeaderBytes else {
+      throw .readLimitExceeded(
+        path: path, field: "the JSON header", claimedBytes: headerLength, limitBytes: limits.maximumHeaderBytes)
+    }
     dataOffset = 8 + headerLength
     let headerData = Data(file.bytes(8..<dataOffset))
     (entries, metadata) = try Self.parseHeader(headerData, path: path, dataLength: length - dataOffset)
@@ -117,7 +126,13 @@ public final class SafetensorsFile: TensorArchive, @unchecked Sendable {
       let product = partial.0.multipliedReportingOverflow(by: extent)
       return (product.partialValue, partial.1 || product.overflow)
     }
-    guard !overflow, elements.multipliedReportingOverflow(by: size).overflow == false else {
+    // The product of the non-zero extents must fit too: strides are products of extents even when another extent
+    // is 0.
+    let (_, stridesOverflow) = shape.reduce((1, false)) { partial, extent in
+      let product = partial.0.multipliedReportingOverflow(by: Swift.max(extent, 1))
+      return (product.partialValue, partial.1 || product.overflow)
+    }
+    guard !overflow, !stridesOverflow, elements.multipliedReportingOverflow(by: size).overflow == false else {
       throw fail("shape \(shape) is too large")
     }
     guard end - begin == elements * size else {

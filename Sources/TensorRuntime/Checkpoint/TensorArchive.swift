@@ -35,3 +35,21 @@ extension TensorArchive {
   /// The names of all tensors, sorted.
   public var tensorNames: [String] { descriptors.keys.sorted() }
 }
+
+extension TensorArchive {
+  /// The number of values all the archive's tensors hold together (saturating at `Int.max`): a configuration whose
+  /// largest tensor needs more cannot match the archive, whatever its names.
+  public var storedElementCount: Int {
+    var total = 0
+    for descriptor in descriptors.values {
+      var count = 1
+      for extent in descriptor.shape {
+        let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+        count = overflow ? Int.max : product
+      }
+      let (sum, overflow) = total.addingReportingOverflow(count)
+      total = overflow ? Int.max : sum
+    }
+    return total
+  }
+}

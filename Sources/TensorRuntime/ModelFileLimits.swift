@@ -1,0 +1,47 @@
+import Foundation
+
+/// Ceilings on what reading a model folder's files may allocate on the word of the files themselves.
+///
+/// Weights are memory-mapped and every safetensors entry is checked against the file, so tensors cost at most
+/// what the file holds. The parts read whole are bounded here: the safetensors JSON header (its 8-byte length
+/// prefix is a claim) and the text files parsed whole (`config.json`, `preprocessor_config.json`,
+/// `scheduler_config.json`, `vocab.json`, `merges.txt`, `tokenizer_config.json`). Readers that exceed a limit
+/// throw their module's typed error naming the file, what was too large and the limit
+/// (``TensorRuntimeError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` here, `CLAPError.fileTooLarge`
+/// and `MusicLDMError.fileTooLarge` in the model modules).
+public struct ModelFileLimits: Sendable, Hashable {
+  /// The largest safetensors JSON header, in bytes (100 MB, the safetensors format's own limit).
+  public var maximumHeaderBytes: Int
+  /// The largest configuration or tokenizer file read whole, in bytes (64 MiB; RoBERTa's `vocab.json` is 0.9 MB).
+  public var maximumTextBytes: Int
+
+  /// Creates limits; both must be positive.
+  public init(maximumHeaderBytes: Int = 100_000_000, maximumTextBytes: Int = 64 << 20) {
+    precondition(maximumHeaderBytes > 0 && maximumTextBytes > 0, "model file limits must be positive")
+    self.maximumHeaderBytes = maximumHeaderBytes
+    self.maximumTextBytes = maximumTextBytes
+  }
+
+  /// The defaults.
+  public static let standard = ModelFileLimits()
+
+  /// What ``readText(_:)`` found.
+  public enum TextFile: Sendable {
+    /// The file's bytes.
+    case contents(Data)
+    /// The file is missing or unreadable.
+    case unreadable
+    /// The file holds `bytes` bytes, more than ``ModelFileLimits/maximumTextBytes``.
+    case tooLarge(bytes: Int)
+  }
+
+  /// Reads a configuration or tokenizer file whole, after checking its size against ``maximumTextBytes``.
+  public func readText(_ path: String) -> TextFile {
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+    if let size, size > maximumTextBytes { return .tooLarge(bytes: size) }
+    // Foundation's `contents(atPath:)` leaks a 4 KiB buffer for an empty file (Swift 6.3.1; found by LeakSanitizer).
+    if size == 0, FileManager.default.isReadableFile(atPath: path) { return .contents(Data()) }
+    guard let data = FileManager.default.contents(atPath: path) else { return .unreadable }
+    return .contents(data)
+  }
+}

@@ -1,0 +1,56 @@
+import LinearAlgebra
+import Testing
+
+@testable import DecodingMetrics
+
+/// Identification on ugly predictions (issue 23): constant and duplicated rows, non-finite values.
+@Suite("Metrics on ugly data: defined results or typed errors")
+struct MetricsRobustnessTests {
+  static let targets = try! Matrix<Float>(rowArrays: [[1, 0, 2, 5], [0, 3, 1, 1], [4, 1, 0, 2], [2, 2, 5, 0]])
+
+  @Test("duplicated targets tie: under the strict rule neither duplicate identifies the other")
+  func duplicatedStimuli() throws {
+    var targets = Self.targets
+    for j in 0..<4 { targets[3, j] = targets[0, j] }
+    let result = try Identification.accuracy(predictions: targets, targets: targets)
+    // Rows 0 and 3 tie with each other (2 of 3 comparisons won), rows 1 and 2 win all three.
+    #expect(result.perItem == [2.0 / 3, 1, 1, 2.0 / 3])
+    for measure in [SimilarityMeasure.pearson, .cosine, .negativeEuclidean] {
+      let similarity = try Similarity.matrix(predictions: targets, targets: targets, measure: measure)
+      #expect(similarity.firstNonFiniteIndex() == nil)
+      #expect(try Identification.ranks(similarity: similarity)[0] == 1)
+    }
+  }
+
+  @Test("constant and all-zero predictions give similarity 0 and accuracy 0, never NaN")
+  func constantPredictions() throws {
+    for value: Float in [0, 3] {
+      let predictions = Matrix<Float>(rows: 4, columns: 4, repeating: value)
+      // Cosine is defined for a constant non-zero vector; only the zero vector has no direction.
+      for measure in value == 0 ? [SimilarityMeasure.pearson, .cosine] : [.pearson] {
+        let similarity = try Similarity.matrix(predictions: predictions, targets: Self.targets, measure: measure)
+        #expect(similarity.withUnsafeBufferPointer { $0.allSatisfy { $0 == 0 } })
+        #expect(try Identification.accuracy(similarity: similarity).accuracy == 0)
+      }
+    }
+  }
+
+  @Test("non-finite predictions, similarities and bootstrap values are refused")
+  func nonFinite() throws {
+    var predictions = Self.targets
+    predictions[2, 1] = .infinity
+    #expect(throws: MetricsError.nonFiniteInput(operation: "Similarity.matrix (predictions)", row: 2, column: 1)) {
+      try Similarity.matrix(predictions: predictions, targets: Self.targets)
+    }
+    var similarity = Matrix<Double>(rows: 3, columns: 3, repeating: 0.5)
+    similarity[1, 1] = .nan
+    #expect(throws: MetricsError.self) { try Identification.accuracy(similarity: similarity) }
+    #expect(throws: MetricsError.self) { try SignificanceTests.permutationTest(similarity: similarity, seed: 1) }
+    #expect(throws: MetricsError.invalidArgument("bootstrap values must be finite, value 1 is nan")) {
+      try SignificanceTests.bootstrapMean([0.5, .nan, 0.7], seed: 1)
+    }
+    #expect(throws: MetricsError.self) {
+      try SignificanceTests.binomialTest(successes: 3, trials: 5, probability: .nan)
+    }
+  }
+}

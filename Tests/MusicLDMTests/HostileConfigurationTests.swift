@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+@testable import MusicLDM
+
+/// diffusers / transformers configurations that would size tables by absurd values or overflow (issue 23).
+@Suite("hostile MusicLDM configurations give typed errors, never traps or huge tables")
+struct HostileConfigurationTests {
+  func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
+    try JSONDecoder().decode(T.self, from: Data(json.utf8))
+  }
+
+  @Test("a component whose configured widths could not fit in its weight file is refused before it is built")
+  func configurationBeyondWeights() throws {
+    let source = Bundle.module.url(forResource: "Resources", withExtension: nil)!.appendingPathComponent(
+      "tiny-musicldm/vae")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vae-\(UUID().uuidString)")
+    try FileManager.default.copyItem(at: source, to: folder)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let config = folder.appendingPathComponent("config.json")
+    var json = try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as! [String: Any]
+    json["block_out_channels"] = [65_536]
+    try JSONSerialization.data(withJSONObject: json).write(to: config)
+    #expect {
+      try AutoencoderDecoder(folder: folder)
+    } throws: { error in
+      guard case .unsupportedConfiguration(config.path, "block_out_channels", let value) = error as? MusicLDMError
+      else { return false }
+      return value.hasPrefix("a tensor of 38654705664 values")
+    }
+  }
+
+  @Test("vocoder upsampling rates whose product overflows Int are refused")
+  func vocoderHop() throws {
+    #expect(throws: DecodingError.self) {
+      try decode(VocoderConfiguration.self, "{\"upsample_rates\": [4294967296, 4294967296, 4294967296]}")
+    }
+    #expect(throws: DecodingError.self) {
+      try decode(VocoderConfiguration.self, "{\"upsample_rates\": [64, 64, 64, 64, 64]}")
+    }
+    #expect(try decode(VocoderConfiguration.self, "{\"upsample_rates\": [5, 4, 2, 2, 2]}").hopLength == 160)
+  }
+
+  @Test("an autoencoder with no levels or a zero scaling factor is refused")
+  func autoencoder() throws {
+    #expect(throws: DecodingError.self) { try decode(AutoencoderConfiguration.self, "{\"block_out_channels\": []}") }
+    #expect(throws: DecodingError.self) { try decode(AutoencoderConfiguration.self, "{\"scaling_factor\": 0}") }
+    #expect(try decode(AutoencoderConfiguration.self, "{}").downsamplingFactor == 1)
+  }
+
+  @Test("a schedule of 10^12 training steps, non-finite betas or an offset past the schedule are refused")
+  func scheduler() throws {
+    for json in [
+      "{\"num_train_timesteps\": 1000000000000}", "{\"beta_end\": 1.5}", "{\"beta_start\": -0.1}",
+      "{\"steps_offset\": 5000}",
+    ] {
+      let configuration = try decode(DDIMSchedulerConfiguration.self, json)
+      #expect(throws: MusicLDMError.self, "\(json)") { try DDIMScheduler(configuration: configuration) }
+    }
+    // An offset inside the schedule but past the last step's spacing would index past ᾱ when stepping.
+    var scheduler = try DDIMScheduler(configuration: decode(DDIMSchedulerConfiguration.self, "{\"steps_offset\": 900}"))
+    #expect(
+      throws: MusicLDMError.unsupportedConfiguration(
+        path: "scheduler_config.json", key: "steps_offset", value: "900 (timesteps 1880 ≥ 1000 for 50 steps)")
+    ) { try scheduler.setTimesteps(50) }
+    try scheduler.setTimesteps(1)
+    #expect(scheduler.timesteps == [900])
+  }
+}
