@@ -180,10 +180,12 @@ let tests: [Target] = [
 // `swift build`, `swift test` and `make test` never see them.
 var fuzzTargets: [Target] = []
 if Context.environment["RESONANCE_FUZZ"] != nil {
-  fuzzTargets.append(.target(name: "FuzzSupport", dependencies: ["NeuroIO"], path: "Fuzz/FuzzSupport"))
+  fuzzTargets.append(
+    .target(name: "FuzzSupport", dependencies: ["NeuroIO", "TensorRuntime"], path: "Fuzz/FuzzSupport"))
   let surfaces: [(name: String, dependencies: [Target.Dependency])] = [
     ("fuzz-nifti", ["NeuroIO"]), ("fuzz-nifti-gz", ["NeuroIO"]), ("fuzz-npy", ["NeuroIO"]), ("fuzz-npz", ["NeuroIO"]),
     ("fuzz-events-tsv", ["NeuroIO"]), ("fuzz-bids-json", ["NeuroIO"]), ("fuzz-safetensors", ["TensorRuntime"]),
+    ("fuzz-pytorch", ["TensorRuntime"]), ("fuzz-sharded", ["TensorRuntime"]),
     ("fuzz-audio", ["Audio"]), ("fuzz-hf-config", ["CLAP", "MusicLDM"]), ("fuzz-bpe", ["CLAP"]),
     ("fuzz-listening-form", ["ListeningTest"]),
   ]

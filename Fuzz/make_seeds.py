@@ -130,8 +130,11 @@ def au(frames, size=None):
 
 
 def main():
-    if CORPUS.exists():
-        shutil.rmtree(CORPUS)
+    # Regenerated seeds are replaced; the reproducers of fixed findings (regression-*, added by hand as the README
+    # says) are kept.
+    for seed in CORPUS.glob("*/*"):
+        if not seed.name.startswith("regression-"):
+            seed.unlink()
     neuro = TESTS / "NeuroIOTests" / "Resources"
 
     # NIfTI, uncompressed (.nii, or .hdr + marker + .img).
@@ -182,6 +185,22 @@ def main():
         ("i64", "I64", [1], struct.pack("<q", 7)),
         ("empty", "F32", [0, 4], b""),
     ], metadata={"format": "pt"}))
+
+    # torch.save archives: the pinned fixtures of Tools/reference/checkpoints (valid, zip64 and each hostile one).
+    checkpoints = TESTS / "TensorRuntimeTests" / "Resources" / "checkpoints"
+    for source in sorted(checkpoints.glob("*.bin")):
+        copy("pytorch", source)
+
+    # Sharded checkpoints: index, then up to three shards (safetensors or torch.save), as fuzz-sharded splits them.
+    first = safetensors([("a.weight", "F32", [2], struct.pack("<2f", 1, 2))])
+    second = safetensors([("b.weight", "F16", [1], struct.pack("<e", 0.5)), ("b.bias", "F32", [0], b"")])
+    index = {"metadata": {"total_size": 10}, "weight_map": {"a.weight": "shard-1", "b.weight": "shard-2",
+                                                            "b.bias": "shard-2"}}
+    put("sharded", "two-safetensors", json.dumps(index).encode() + MARKER + first + MARKER + second)
+    pytorch_index = {"weight_map": {"weight": "shard-1", "a.weight": "shard-2"}}
+    put("sharded", "pytorch-and-safetensors", json.dumps(pytorch_index).encode() + MARKER
+        + (checkpoints / "handmade.bin").read_bytes() + MARKER + first)
+    put("sharded", "missing-shard", json.dumps({"weight_map": {"a.weight": "shard-3"}}).encode() + MARKER + first)
 
     # Audio
     audio = TESTS / "AudioTests" / "Resources"

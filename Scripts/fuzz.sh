@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 jobs="${FUZZ_JOBS:-1}"
 timeout="${FUZZ_TIMEOUT:-10}"
-all_targets=(nifti nifti-gz npy npz safetensors audio events-tsv bids-json hf-config bpe listening-form)
+all_targets=(nifti nifti-gz npy npz safetensors pytorch sharded audio events-tsv bids-json hf-config bpe listening-form)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 scratch=.build-fuzz
 # swiftc keeps only the last of several -sanitize= flags, so SwiftPM's two --sanitize options alone would build the

@@ -5,7 +5,9 @@ import Foundation
 /// Weights are memory-mapped and every safetensors entry is checked against the file, so tensors cost at most
 /// what the file holds. The parts read whole are bounded here: the safetensors JSON header (its 8-byte length
 /// prefix is a claim) and the text files parsed whole (`config.json`, `preprocessor_config.json`,
-/// `scheduler_config.json`, `vocab.json`, `merges.txt`, `tokenizer_config.json`). Readers that exceed a limit
+/// `scheduler_config.json`, `vocab.json`, `merges.txt`, `tokenizer_config.json`), and the float32 copy of one
+/// tensor, which a `torch.save` view can make larger than the storage it reads (a stride-0 expansion of a few
+/// stored values to any size stays inside its storage). Readers that exceed a limit
 /// throw their module's typed error naming the file, what was too large and the limit
 /// (``TensorRuntimeError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` here, `CLAPError.fileTooLarge`
 /// and `MusicLDMError.fileTooLarge` in the model modules).
@@ -14,12 +16,19 @@ public struct ModelFileLimits: Sendable, Hashable {
   public var maximumHeaderBytes: Int
   /// The largest configuration or tokenizer file read whole, in bytes (64 MiB; RoBERTa's `vocab.json` is 0.9 MB).
   public var maximumTextBytes: Int
+  /// The largest float32 copy of one tensor, in bytes (16 GiB; the largest tensor of the published CLAP and
+  /// MusicLDM checkpoints, RoBERTa's 50,265 × 768 token embedding, takes 154 MB).
+  public var maximumTensorBytes: Int
 
-  /// Creates limits; both must be positive.
-  public init(maximumHeaderBytes: Int = 100_000_000, maximumTextBytes: Int = 64 << 20) {
-    precondition(maximumHeaderBytes > 0 && maximumTextBytes > 0, "model file limits must be positive")
+  /// Creates limits; all must be positive.
+  public init(
+    maximumHeaderBytes: Int = 100_000_000, maximumTextBytes: Int = 64 << 20, maximumTensorBytes: Int = 16 << 30
+  ) {
+    precondition(
+      maximumHeaderBytes > 0 && maximumTextBytes > 0 && maximumTensorBytes > 0, "model file limits must be positive")
     self.maximumHeaderBytes = maximumHeaderBytes
     self.maximumTextBytes = maximumTextBytes
+    self.maximumTensorBytes = maximumTensorBytes
   }
 
   /// The defaults.

@@ -146,6 +146,23 @@ struct HostileCheckpointTests {
       "\(failure)")
   }
 
+  @Test("a stride-0 view expanding 6 stored values to 6 · 2⁴⁰ is refused by the tensor limit before any copy")
+  func expansionPastLimit() throws {
+    let error = try #require(CheckpointFixtures.error(opening: "hostile-expanded-past-limit.bin"))
+    guard case .readLimitExceeded(let path, let field, let claimed, let limit) = error else {
+      Issue.record("expected readLimitExceeded, got \(error)")
+      return
+    }
+    #expect(path.hasSuffix("hostile-expanded-past-limit.bin"))
+    #expect(field.contains("'weight'") && field.contains("[1048576, 1048576, 6]"), "\(field)")
+    #expect(claimed == 4 * 6 << 40 && limit == ModelFileLimits.standard.maximumTensorBytes)
+    // A limit above the claim lets it open (the view itself is valid: it stays inside its storage).
+    let archive = try PyTorchArchive(
+      path: CheckpointFixtures.path("hostile-expanded-past-limit.bin"),
+      limits: ModelFileLimits(maximumTensorBytes: Int.max))
+    #expect(archive.descriptors["weight"]?.shape == [1 << 20, 1 << 20, 6])
+  }
+
   @Test("a size whose element count overflows 64 bits is refused before any allocation")
   func shapeOverflow() throws {
     let failure = try #require(CheckpointFixtures.failure(opening: "hostile-shape-overflow.bin"))

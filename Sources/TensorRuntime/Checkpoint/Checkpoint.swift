@@ -52,19 +52,23 @@ public enum Checkpoint {
     throw .missingWeights(folder: folder, candidates: names.candidates)
   }
 
-  /// Opens one weights file by its content: a zip (`PK\u{3}\u{4}`) is a ``PyTorchArchive``, a pickle stream the
+  /// Opens one weights file by its content, within `limits`: a zip (`PK\u{3}\u{4}`) is a ``PyTorchArchive``, a pickle stream the
   /// legacy `torch.save` format (refused), a name ending in `.json` a ``ShardedArchive`` index, anything else a
   /// ``SafetensorsFile``.
   ///
   /// - Throws: the errors of the archive type opened.
-  public static func open(file path: String) throws(TensorRuntimeError) -> any TensorArchive {
-    if path.hasSuffix(".json") { return try ShardedArchive(indexPath: path) }
+  public static func open(file path: String, limits: ModelFileLimits = .standard) throws(TensorRuntimeError)
+    -> any TensorArchive
+  {
+    if path.hasSuffix(".json") { return try ShardedArchive(indexPath: path, limits: limits) }
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw .unreadableFile(path: path, reason: "it cannot be opened")
     }
     let head = (try? handle.read(upToCount: 4)).flatMap { $0 }.map(Array.init) ?? []
     try? handle.close()
-    if head == [0x50, 0x4B, 0x03, 0x04] || head.starts(with: [0x80, 0x02]) { return try PyTorchArchive(path: path) }
-    return try SafetensorsFile(path: path)
+    if head == [0x50, 0x4B, 0x03, 0x04] || head.starts(with: [0x80, 0x02]) {
+      return try PyTorchArchive(path: path, limits: limits)
+    }
+    return try SafetensorsFile(path: path, limits: limits)
   }
 }

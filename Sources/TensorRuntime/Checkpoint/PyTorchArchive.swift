@@ -30,8 +30,9 @@ public final class PyTorchArchive: TensorArchive, @unchecked Sendable {
   ///   ``TensorRuntimeError/unsupportedStorage(path:storageType:)``,
   ///   ``TensorRuntimeError/storageTooShort(path:storage:declaredBytes:availableBytes:)`` or
   ///   ``TensorRuntimeError/invalidTensorEntry(path:tensor:reason:)`` (a view outside its storage, an
-  ///   overflowing size).
-  public init(path: String) throws(TensorRuntimeError) {
+  ///   overflowing size), or ``TensorRuntimeError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` when a
+  ///   view's float32 copy would exceed `limits.maximumTensorBytes`.
+  public init(path: String, limits: ModelFileLimits = .standard) throws(TensorRuntimeError) {
     self.path = path
     file = try MappedFile(path: path)
     func fail(_ reason: String) -> TensorRuntimeError { .invalidArchive(path: path, reason: reason) }
@@ -101,13 +102,32 @@ public final class PyTorchArchive: TensorArchive, @unchecked Sendable {
         elementOffset: reference.elementOffset, storageElements: storage.elementCount,
         storageByteOffset: record.dataRange.lowerBound)
       {
-      case .success(let stored): tensors[name] = stored
+      case .success(let stored):
+        // Inside its storage, a view may still expand a few stored values to any size (stride 0).
+        let float32Bytes = Self.float32ByteCount(of: stored.shape)
+        guard let float32Bytes, float32Bytes <= limits.maximumTensorBytes else {
+          throw TensorRuntimeError.readLimitExceeded(
+            path: path, field: "tensor '\(name)' (size \(stored.shape), stride \(stored.strides)) as float32",
+            claimedBytes: float32Bytes ?? Int.max, limitBytes: limits.maximumTensorBytes)
+        }
+        tensors[name] = stored
       case .failure(let failure):
         throw TensorRuntimeError.invalidTensorEntry(path: path, tensor: name, reason: failure.reason)
       }
     }
     self.tensors = tensors
     descriptors = tensors.mapValues { TensorDescriptor(dataType: $0.dataType, shape: $0.shape) }
+  }
+
+  /// The bytes of a float32 tensor of `shape`, or nil when the count overflows.
+  private static func float32ByteCount(of shape: [Int]) -> Int? {
+    var bytes = MemoryLayout<Float>.size
+    for extent in shape {
+      let (product, overflow) = bytes.multipliedReportingOverflow(by: extent)
+      if overflow { return nil }
+      bytes = product
+    }
+    return bytes
   }
 
   /// The tensor `name` as a contiguous float32 tensor.

@@ -20,16 +20,17 @@ public final class ShardedArchive: TensorArchive, @unchecked Sendable {
   private let shards: [String: any TensorArchive]
   private let weightMap: [String: String]
 
-  /// Reads the index at `path` and opens every shard it names.
+  /// Reads the index at `path` and opens every shard it names, each within `limits`.
   ///
   /// - Throws: ``TensorRuntimeError/invalidIndex(path:reason:)`` for a malformed index, an unsafe or missing
   ///   shard name, or shards that disagree with the index; any error of opening a shard.
-  public init(indexPath path: String) throws(TensorRuntimeError) {
+  public init(indexPath path: String, limits: ModelFileLimits = .standard) throws(TensorRuntimeError) {
     self.path = path
     func fail(_ reason: String) -> TensorRuntimeError { .invalidIndex(path: path, reason: reason) }
     let index = try MappedFile(path: path)
-    guard index.length <= 256 << 20 else {
-      throw fail("the index has \(index.length) bytes, more than the 256 MiB an index of names can need")
+    guard index.length <= limits.maximumTextBytes else {
+      throw .readLimitExceeded(
+        path: path, field: "the index", claimedBytes: index.length, limitBytes: limits.maximumTextBytes)
     }
     guard index.length > 0,
       let root = try? JSONSerialization.jsonObject(with: Data(index.bytes(0..<index.length))) as? [String: Any]
@@ -53,7 +54,7 @@ public final class ShardedArchive: TensorArchive, @unchecked Sendable {
       guard FileManager.default.fileExists(atPath: shardPath) else {
         throw fail("shard '\(shard)' (holding '\(tensor)') is missing from \(folder)")
       }
-      shards[shard] = try Checkpoint.open(file: shardPath)
+      shards[shard] = try Checkpoint.open(file: shardPath, limits: limits)
       order.append(shard)
     }
     var descriptors: [String: TensorDescriptor] = [:]

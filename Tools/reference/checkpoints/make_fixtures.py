@@ -292,6 +292,8 @@ def runtime_fixtures():
     hostile("offset-past-end", {"weight": FakeTensor(one, 5, (2,), (1,))})
     hostile("stride-past-end", {"weight": FakeTensor(one, 0, (2, 3), (3, 2))})
     hostile("shape-overflow", {"weight": FakeTensor(one, 0, (2**40, 2**40), (2**40, 1))})
+    # Inside its 6-element storage (stride 0), but 6 · 2⁴⁰ float32 values once copied: refused by the tensor limit.
+    hostile("expanded-past-limit", {"weight": FakeTensor(one, 0, (2**20, 2**20, 6), (0, 0, 1))})
     hostile("unknown-storage", {"weight": FakeTensor(FakeStorage("0", torch.ComplexFloatStorage, 3), 0, (3,), (1,))})
     hostile("not-a-state-dict", [good, good])
     hostile("compressed", {"weight": good}, compress=True)
