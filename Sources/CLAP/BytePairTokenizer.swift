@@ -50,7 +50,7 @@ public struct BytePairTokenizer: Sendable {
   ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on each file's size.
   /// - Throws: ``CLAPError/unreadableFile(path:reason:)``, ``CLAPError/fileTooLarge(path:bytes:limitBytes:)`` or
   ///   ``CLAPError/invalidTokenizer(path:reason:)``.
-  public init(directory: String, limits: ModelFileLimits = .standard) throws {
+  public init(directory: String, limits: ModelFileLimits = .standard) throws(CLAPError) {
     let vocabularyPath = (directory as NSString).appendingPathComponent("vocab.json")
     let mergesPath = (directory as NSString).appendingPathComponent("merges.txt")
     let vocabularyData = try JSONObject.readText(vocabularyPath, limits: limits)
@@ -80,7 +80,7 @@ public struct BytePairTokenizer: Sendable {
       let pair = Pair(first: String(parts[0]), second: String(parts[1]))
       if ranks[pair] == nil { ranks[pair] = ranks.count }
     }
-    func special(_ symbol: String) throws -> Int {
+    func special(_ symbol: String) throws(CLAPError) -> Int {
       guard let id = vocabulary[symbol] else {
         throw CLAPError.invalidTokenizer(path: vocabularyPath, reason: "the special token \(symbol) is missing")
       }

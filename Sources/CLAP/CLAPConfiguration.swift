@@ -39,7 +39,7 @@ public struct HTSATConfiguration: Sendable, Hashable {
   /// Channels of stage `index`: `patchEmbeddingWidth · 2^index`.
   public func width(ofStage index: Int) -> Int { patchEmbeddingWidth << index }
 
-  init(json: JSONObject) throws {
+  init(json: JSONObject) throws(CLAPError) {
     specSize = try json.int("spec_size", default: 256, minimum: 1)
     melBinCount = try json.int("num_mel_bins", default: 64, minimum: 1)
     windowSize = try json.int("window_size", default: 8, minimum: 1)
@@ -124,7 +124,7 @@ public struct RobertaConfiguration: Sendable, Hashable {
   /// The feed-forward activation.
   public var activation: Activation
 
-  init(json: JSONObject) throws {
+  init(json: JSONObject) throws(CLAPError) {
     vocabularySize = try json.int("vocab_size", default: 50265, minimum: 1)
     hiddenSize = try json.int("hidden_size", default: 768, minimum: 1)
     layerCount = try json.int("num_hidden_layers", default: 12)
@@ -164,7 +164,7 @@ public struct CLAPConfiguration: Sendable, Hashable {
   ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on the file's size.
   /// - Throws: ``CLAPError/unreadableFile(path:reason:)``, ``CLAPError/fileTooLarge(path:bytes:limitBytes:)``,
   ///   ``CLAPError/invalidConfiguration(path:key:reason:)`` or ``CLAPError/unsupportedConfiguration(path:reason:)``.
-  public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws {
+  public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws(CLAPError) {
     let json = try JSONObject(contentsOf: path, limits: limits)
     projectionDimension = try json.int("projection_dim", default: 512, minimum: 1)
     projectionActivation = try CLAPConfiguration.activation(json, key: "projection_hidden_act", default: "relu")
@@ -191,7 +191,9 @@ public struct CLAPConfiguration: Sendable, Hashable {
     ]
   }
 
-  static func activation(_ json: JSONObject, key: String, default fallback: String = "gelu") throws -> Activation {
+  static func activation(_ json: JSONObject, key: String, default fallback: String = "gelu") throws(CLAPError)
+    -> Activation
+  {
     let name = try json.string(key, default: fallback)
     switch name {
     case "gelu": return .gelu

@@ -31,7 +31,7 @@ public struct FeatureExtractorConfiguration: Sendable, Hashable {
   ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on the file's size.
   /// - Throws: ``CLAPError`` for unreadable or oversized files, bad values and fused (`truncation: "fusion"`)
   ///   extractors.
-  public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws {
+  public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws(CLAPError) {
     let json = try JSONObject(contentsOf: path, limits: limits)
     melBinCount = try json.int("feature_size", default: 64, minimum: 1)
     sampleRate = try json.int("sampling_rate", default: 48000, minimum: 1)
@@ -125,7 +125,7 @@ public struct CLAPFeatureExtractor: Sendable {
   /// The log-mel features `(frames, mels)` of one mono waveform at the configured rate.
   ///
   /// - Throws: ``CLAPError/invalidAudio(index:reason:)`` (with `index` 0) for an empty or non-finite waveform.
-  public func features(of waveform: [Float], seed: UInt64 = 0) throws -> Tensor {
+  public func features(of waveform: [Float], seed: UInt64 = 0) throws(CLAPError) -> Tensor {
     try validate(waveform, index: 0)
     let fitted = fittedWaveform(waveform, seed: seed)
     let power = spectrogram.power(of: fitted)
@@ -135,7 +135,7 @@ public struct CLAPFeatureExtractor: Sendable {
     return Tensor(shape: [frames, configuration.melBinCount], elements: mel.map(Float.init))
   }
 
-  func validate(_ waveform: [Float], index: Int) throws {
+  func validate(_ waveform: [Float], index: Int) throws(CLAPError) {
     guard !waveform.isEmpty else { throw CLAPError.invalidAudio(index: index, reason: "it has no samples") }
     if let bad = waveform.firstIndex(where: { !$0.isFinite }) {
       throw CLAPError.invalidAudio(index: index, reason: "sample \(bad) is \(waveform[bad])")

@@ -15,16 +15,19 @@ public struct CLAPModel: Sendable {
   public let configuration: CLAPConfiguration
   /// The audio preprocessing.
   public let featureExtractor: CLAPFeatureExtractor
-  /// The tokenizer.
-  public let tokenizer: BytePairTokenizer
   /// The audio tower.
   public let audioEncoder: HTSATAudioEncoder
-  /// The text tower.
-  public let textEncoder: RobertaTextEncoder
   /// The audio projection head.
   public let audioProjection: ProjectionHead
+  /// The text half: tokenizer, RoBERTa encoder and text projection head.
+  public let textTower: CLAPTextTower
+
+  /// The tokenizer.
+  public var tokenizer: BytePairTokenizer { textTower.tokenizer }
+  /// The text tower's encoder.
+  public var textEncoder: RobertaTextEncoder { textTower.encoder }
   /// The text projection head.
-  public let textProjection: ProjectionHead
+  public var textProjection: ProjectionHead { textTower.projection }
 
   /// Checkpoint buffers that are recomputed rather than read.
   static func isIgnoredBuffer(_ name: String) -> Bool {
@@ -37,12 +40,12 @@ public struct CLAPModel: Sendable {
   ///
   /// - Throws: ``CLAPError`` naming the file and key or tensor at fault; weight problems are wrapped in
   ///   ``CLAPError/invalidWeights(_:)`` and list every missing, unexpected and mis-shaped tensor.
-  public init(directory: String) throws {
+  public init(directory: String) throws(CLAPError) {
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
     configuration = try CLAPConfiguration(contentsOf: path("config.json"))
     featureExtractor = CLAPFeatureExtractor(
       configuration: try FeatureExtractorConfiguration(contentsOf: path("preprocessor_config.json")))
-    tokenizer = try BytePairTokenizer(directory: directory)
+    let tokenizer = try BytePairTokenizer(directory: directory)
     guard featureExtractor.configuration.melBinCount == configuration.audio.melBinCount else {
       throw CLAPError.invalidConfiguration(
         path: path("preprocessor_config.json"), key: "feature_size",
@@ -66,13 +69,16 @@ public struct CLAPModel: Sendable {
     }
     audioEncoder = try HTSATAudioEncoder(
       loader: loader, prefix: "audio_model.audio_encoder", configuration: configuration.audio)
-    textEncoder = RobertaTextEncoder(loader: loader, prefix: "text_model", configuration: configuration.text)
     audioProjection = ProjectionHead(
       loader: loader, prefix: "audio_projection", inputSize: configuration.audio.hiddenSize,
       outputSize: configuration.projectionDimension, activation: configuration.projectionActivation)
-    textProjection = ProjectionHead(
-      loader: loader, prefix: "text_projection", inputSize: configuration.text.hiddenSize,
-      outputSize: configuration.projectionDimension, activation: configuration.projectionActivation)
+    textTower = CLAPTextTower(
+      tokenizer: tokenizer,
+      encoder: RobertaTextEncoder(loader: loader, prefix: "text_model", configuration: configuration.text),
+      projection: ProjectionHead(
+        loader: loader, prefix: "text_projection", inputSize: configuration.text.hiddenSize,
+        outputSize: configuration.projectionDimension, activation: configuration.projectionActivation),
+      vocabularyPath: path("vocab.json"))
     do {
       try loader.finish(ignoring: CLAPModel.isIgnoredBuffer)
     } catch {
@@ -90,13 +96,13 @@ public struct CLAPModel: Sendable {
   ///   - seed: clip `i` longer than the window is cropped at
   ///     ``CLAPFeatureExtractor/cropOffset(sampleCount:seed:)`` with seed `seed + i`.
   /// - Throws: ``CLAPError/invalidAudio(index:reason:)`` for an empty or non-finite clip.
-  public func audioEmbedding(_ waveforms: [[Float]], seed: UInt64 = 0) throws -> Tensor {
+  public func audioEmbedding(_ waveforms: [[Float]], seed: UInt64 = 0) throws(CLAPError) -> Tensor {
     let features = try audioFeatures(waveforms, seed: seed)
     return try audioEmbedding(features: features)
   }
 
   /// The log-mel features `(B, 1, frames, mels)` of a batch of clips (see ``audioEmbedding(_:seed:)``).
-  public func audioFeatures(_ waveforms: [[Float]], seed: UInt64 = 0) throws -> Tensor {
+  public func audioFeatures(_ waveforms: [[Float]], seed: UInt64 = 0) throws(CLAPError) -> Tensor {
     var rows: [Tensor] = []
     for (index, waveform) in waveforms.enumerated() {
       try featureExtractor.validate(waveform, index: index)
@@ -113,7 +119,7 @@ public struct CLAPModel: Sendable {
   ///
   /// - Throws: ``CLAPError/invalidAudio(index:reason:)`` when the features do not fit the encoder (wrong mel
   ///   count, or more frames than `spec_size · r`).
-  public func audioEmbedding(features: Tensor) throws -> Tensor {
+  public func audioEmbedding(features: Tensor) throws(CLAPError) -> Tensor {
     let audio = configuration.audio
     guard features.rank == 4, features.shape[1] == 1, features.shape[3] <= audio.specSize / audio.frequencyRatio,
       features.shape[3] == audio.melBinCount, features.shape[2] <= audio.specSize * audio.frequencyRatio
@@ -130,39 +136,10 @@ public struct CLAPModel: Sendable {
 
   /// The token ids a caption is embedded with: `<s> … </s>`, truncated to the model's limit
   /// (`min(model_max_length, max_position_embeddings − pad − 1)`).
-  public func tokenIDs(_ text: String) -> [Int] {
-    tokenizer.encode(text, maximumLength: Swift.min(tokenizer.modelMaximumLength, textEncoder.maximumTokenCount))
-  }
+  public func tokenIDs(_ text: String) -> [Int] { textTower.tokenIDs(text) }
 
-  /// L2-normalised text embeddings `(texts.count, projection_dim)`, rows in input order.
+  /// L2-normalised text embeddings `(texts.count, projection_dim)`, rows in input order (``CLAPTextTower/embed(_:)``).
   ///
-  /// Captions are encoded unpadded and packed end to end (the pooled output does not depend on padding), so
-  /// each layer's weights are read once per batch of up to 4096 tokens.
   /// - Throws: ``CLAPError/invalidTokenizer(path:reason:)`` if a token id falls outside the embedding table.
-  public func textEmbedding(_ texts: [String]) throws -> Tensor {
-    guard !texts.isEmpty else { return Tensor(shape: [0, configuration.projectionDimension]) }
-    let sequences = texts.map(tokenIDs)
-    for ids in sequences {
-      if let bad = ids.first(where: { $0 >= configuration.text.vocabularySize }) {
-        throw CLAPError.invalidTokenizer(
-          path: "vocab.json",
-          reason: "token id \(bad) exceeds the model's vocabulary of \(configuration.text.vocabularySize)")
-      }
-    }
-    // Captions are packed without padding, a bounded number of tokens at a time.
-    var pooled: [Tensor] = []
-    var batch: [[Int]] = []
-    var tokens = 0
-    for ids in sequences {
-      if tokens + ids.count > 4096 && !batch.isEmpty {
-        pooled.append(textEncoder.encode(batch: batch).pooled)
-        batch.removeAll()
-        tokens = 0
-      }
-      batch.append(ids)
-      tokens += ids.count
-    }
-    pooled.append(textEncoder.encode(batch: batch).pooled)
-    return textProjection(Tensor.concatenated(pooled, axis: 0)).l2Normalized()
-  }
+  public func textEmbedding(_ texts: [String]) throws(CLAPError) -> Tensor { try textTower.embed(texts) }
 }

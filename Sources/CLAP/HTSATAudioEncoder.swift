@@ -20,7 +20,7 @@ public struct HTSATAudioEncoder: Sendable {
   let finalNorm: LayerNorm
 
   /// Builds the encoder, requesting every parameter under `prefix` (normally `audio_model.audio_encoder`).
-  public init(loader: ParameterLoader, prefix: String, configuration: HTSATConfiguration) throws {
+  public init(loader: ParameterLoader, prefix: String, configuration: HTSATConfiguration) throws(CLAPError) {
     self.configuration = configuration
     batchNorm = BatchNorm(loader: loader, prefix: "\(prefix).batch_norm", channels: configuration.melBinCount)
     let padding = (
@@ -45,7 +45,7 @@ public struct HTSATAudioEncoder: Sendable {
     for (index, depth) in configuration.depths.enumerated() {
       let resolution = (grid.0 >> index, grid.1 >> index)
       let width = configuration.width(ofStage: index)
-      let blocks = try (0..<depth).map { block in
+      let blocks = try (0..<depth).map { (block) throws(CLAPError) in
         try SwinBlock(
           loader: loader, prefix: "\(prefix).layers.\(index).blocks.\(block)", configuration: configuration,
           width: width, heads: configuration.headCounts[index], resolution: resolution, shifted: block % 2 == 1)

@@ -12,7 +12,7 @@ struct JSONObject {
   }
 
   /// Reads and parses a JSON object file of at most `limits.maximumTextBytes`.
-  init(contentsOf path: String, limits: ModelFileLimits) throws {
+  init(contentsOf path: String, limits: ModelFileLimits) throws(CLAPError) {
     let data = try JSONObject.readText(path, limits: limits)
     guard let object = try? JSONSerialization.jsonObject(with: data), let dictionary = object as? [String: Any] else {
       throw CLAPError.invalidConfiguration(path: path, key: "(root)", reason: "the file is not a JSON object")
@@ -20,7 +20,7 @@ struct JSONObject {
     self.init(path: path, values: dictionary)
   }
 
-  func object(_ key: String) throws -> JSONObject {
+  func object(_ key: String) throws(CLAPError) -> JSONObject {
     guard let value = values[key], !(value is NSNull) else { return JSONObject(path: path, values: [:]) }
     guard let dictionary = value as? [String: Any] else {
       throw CLAPError.invalidConfiguration(path: path, key: key, reason: "expected an object")
@@ -34,7 +34,7 @@ struct JSONObject {
   /// The longest integer list (per-stage depths, head counts).
   static let maximumListLength = 64
 
-  func int(_ key: String, default fallback: Int, minimum: Int = 0) throws -> Int {
+  func int(_ key: String, default fallback: Int, minimum: Int = 0) throws(CLAPError) -> Int {
     guard let value = values[key], !(value is NSNull) else { return fallback }
     guard let number = value as? NSNumber, let integer = Int(exactly: number.doubleValue), integer >= minimum,
       integer <= Self.maximumInteger
@@ -45,7 +45,7 @@ struct JSONObject {
     return integer
   }
 
-  func double(_ key: String, default fallback: Double) throws -> Double {
+  func double(_ key: String, default fallback: Double) throws(CLAPError) -> Double {
     guard let value = values[key], !(value is NSNull) else { return fallback }
     guard let number = value as? NSNumber, number.doubleValue.isFinite else {
       throw CLAPError.invalidConfiguration(path: path, key: key, reason: "expected a finite number, got \(value)")
@@ -53,7 +53,7 @@ struct JSONObject {
     return number.doubleValue
   }
 
-  func bool(_ key: String, default fallback: Bool) throws -> Bool {
+  func bool(_ key: String, default fallback: Bool) throws(CLAPError) -> Bool {
     guard let value = values[key], !(value is NSNull) else { return fallback }
     guard let flag = value as? Bool else {
       throw CLAPError.invalidConfiguration(path: path, key: key, reason: "expected true or false, got \(value)")
@@ -61,7 +61,7 @@ struct JSONObject {
     return flag
   }
 
-  func string(_ key: String, default fallback: String) throws -> String {
+  func string(_ key: String, default fallback: String) throws(CLAPError) -> String {
     guard let value = values[key], !(value is NSNull) else { return fallback }
     guard let text = value as? String else {
       throw CLAPError.invalidConfiguration(path: path, key: key, reason: "expected a string, got \(value)")
@@ -75,7 +75,7 @@ struct JSONObject {
 
   /// An integer list of positive values up to ``maximumInteger``, at most ``maximumListLength`` long; a single
   /// integer is accepted and repeated `count` times.
-  func ints(_ key: String, default fallback: [Int], repeating count: Int? = nil) throws -> [Int] {
+  func ints(_ key: String, default fallback: [Int], repeating count: Int? = nil) throws(CLAPError) -> [Int] {
     guard let value = values[key], !(value is NSNull) else { return fallback }
     func valid(_ item: Any) -> Int? {
       guard let number = item as? NSNumber, let integer = Int(exactly: number.doubleValue), integer > 0,
@@ -90,7 +90,7 @@ struct JSONObject {
       throw CLAPError.invalidConfiguration(
         path: path, key: key, reason: "expected a list of at most \(Self.maximumListLength) integers, got \(value)")
     }
-    return try list.map { item in
+    return try list.map { (item) throws(CLAPError) in
       guard let integer = valid(item) else {
         throw CLAPError.invalidConfiguration(
           path: path, key: key, reason: "expected integers from 1 to \(Self.maximumInteger), got \(item)")
@@ -101,7 +101,7 @@ struct JSONObject {
 
   /// The bytes of a model text file, or ``CLAPError/unreadableFile(path:reason:)`` /
   /// ``CLAPError/fileTooLarge(path:bytes:limitBytes:)``.
-  static func readText(_ path: String, limits: ModelFileLimits) throws -> Data {
+  static func readText(_ path: String, limits: ModelFileLimits) throws(CLAPError) -> Data {
     switch limits.readText(path) {
     case .contents(let data): return data
     case .unreadable: throw CLAPError.unreadableFile(path: path, reason: "the file is missing or unreadable")

@@ -125,9 +125,12 @@ public struct ProjectionHead: Sendable {
   let first: Linear
   let second: Linear
   let activation: Activation
+  /// Width of the projected rows.
+  public let outputSize: Int
 
   /// Loads `prefix.linear1` (`input → output`) and `prefix.linear2` (`output → output`).
   public init(loader: ParameterLoader, prefix: String, inputSize: Int, outputSize: Int, activation: Activation) {
+    self.outputSize = outputSize
     first = Linear(loader: loader, prefix: "\(prefix).linear1", inFeatures: inputSize, outFeatures: outputSize)
     second = Linear(loader: loader, prefix: "\(prefix).linear2", inFeatures: outputSize, outFeatures: outputSize)
     self.activation = activation

@@ -29,7 +29,7 @@ struct SwinBlock: Sendable {
   init(
     loader: ParameterLoader, prefix: String, configuration: HTSATConfiguration, width: Int, heads: Int,
     resolution: (Int, Int), shifted: Bool
-  ) throws {
+  ) throws(CLAPError) {
     self.width = width
     self.heads = heads
     (height, gridWidth) = resolution

@@ -5,14 +5,13 @@ import TensorRuntime
 /// MusicLDM's prompt encoder: the text tower of the CLAP model in `text_encoder/` with the byte-level BPE
 /// tokenizer in `tokenizer/`, giving L2-normalised 512-d embeddings (`ClapModel.get_text_features`).
 ///
-/// Only the text half of the checkpoint is loaded; the audio tower's tensors in the file are skipped.
+/// Only the text half of the checkpoint is loaded; the audio tower's tensors in the file are skipped. Prompts are
+/// embedded by CLAP's own text path (``CLAP/CLAPTextTower``).
 public struct MusicLDMTextEncoder: Sendable {
-  let tokenizer: BytePairTokenizer
-  let encoder: RobertaTextEncoder
-  let projection: ProjectionHead
-  let vocabularySize: Int
+  /// The CLAP text tower: tokenizer, RoBERTa encoder and projection head.
+  public let tower: CLAPTextTower
   /// Width of the embeddings (`projection_dim`).
-  public let dimension: Int
+  public var dimension: Int { tower.dimension }
 
   /// Loads `text_encoder/config.json`, the text encoder's weights (`model.safetensors`, `pytorch_model.bin` or
   /// either sharded, float32/16 or bfloat16) and `tokenizer/{vocab.json,merges.txt}`.
@@ -29,6 +28,7 @@ public struct MusicLDMTextEncoder: Sendable {
       throw .missingComponent(folder: folder.path, file: file)
     }
     let configuration: CLAPConfiguration
+    let tokenizer: BytePairTokenizer
     do {
       configuration = try CLAPConfiguration(contentsOf: textFolder.appendingPathComponent("config.json").path)
       tokenizer = try BytePairTokenizer(directory: tokenizerFolder.path)
@@ -52,9 +52,9 @@ public struct MusicLDMTextEncoder: Sendable {
             outputSize: configuration.projectionDimension, activation: configuration.projectionActivation)
         )
       })
-    (encoder, projection) = parts
-    vocabularySize = configuration.text.vocabularySize
-    dimension = configuration.projectionDimension
+    tower = CLAPTextTower(
+      tokenizer: tokenizer, encoder: parts.0, projection: parts.1,
+      vocabularyPath: tokenizerFolder.appendingPathComponent("vocab.json").path)
   }
 
   /// L2-normalised embeddings `(texts.count, dimension)`; `""` gives the unconditional embedding.
@@ -62,16 +62,8 @@ public struct MusicLDMTextEncoder: Sendable {
   /// - Throws: ``MusicLDMError/invalidConfiguration(path:reason:)`` when the tokenizer produces an id outside
   ///   the model's vocabulary (tokenizer and model do not belong together).
   public func embed(_ texts: [String]) throws(MusicLDMError) -> Tensor {
-    var pooled: [Tensor] = []
-    for text in texts {
-      let ids = tokenizer.encode(text, maximumLength: min(tokenizer.modelMaximumLength, encoder.maximumTokenCount))
-      if let bad = ids.first(where: { $0 >= vocabularySize }) {
-        throw .invalidConfiguration(
-          path: "tokenizer/vocab.json", reason: "token id \(bad) is outside the text model's \(vocabularySize) tokens")
-      }
-      pooled.append(encoder.encode(ids).pooled.reshaped([1, encoder.configuration.hiddenSize]))
+    do { return try tower.embed(texts) } catch {
+      throw .invalidConfiguration(path: tower.vocabularyPath, reason: error.description)
     }
-    guard !pooled.isEmpty else { return Tensor(shape: [0, dimension]) }
-    return projection(Tensor.concatenated(pooled, axis: 0)).l2Normalized()
   }
 }

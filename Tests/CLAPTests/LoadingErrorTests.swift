@@ -26,7 +26,11 @@ struct LoadingErrorTests {
     do {
       _ = try CLAPModel(directory: directory)
       return nil
-    } catch CLAPError.invalidWeights(.weightsMismatch(let path, let missing, let unexpected, let mismatched)) {
+    } catch {
+      // (A `catch` pattern on the typed error here crashes Swift 6.3.1's ownership verifier.)
+      guard case .invalidWeights(.weightsMismatch(let path, let missing, let unexpected, let mismatched)) = error else {
+        throw error
+      }
       #expect(path.hasSuffix("model.safetensors"))
       return (missing, unexpected, mismatched)
     }
