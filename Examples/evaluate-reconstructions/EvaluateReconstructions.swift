@@ -153,8 +153,17 @@ struct EvaluateReconstructions: ParsableCommand {
     do {
       let inputs = try loadInputs()
       let m = inputs.originals.rows
+      let topKList = try parseList(topK, name: "--top-k", items: m)
+      // Like N-way levels above M (listed in skippedWays), top-k values above M are left out; say so.
+      let skippedTopK = Array(Set(topKList.filter { $0 > m })).sorted()
+      if !skippedTopK.isEmpty {
+        FileHandle.standardError.write(
+          Data(
+            "evaluate-reconstructions: top-\(skippedTopK.map(String.init).joined(separator: ", ")) skipped: only \(m) items\n"
+              .utf8))
+      }
       let evaluation = ReconstructionEvaluation(
-        ways: try parseList(ways, name: "--ways", items: m), topK: try parseList(topK, name: "--top-k", items: m),
+        ways: try parseList(ways, name: "--ways", items: m), topK: topKList,
         permutations: permutations, bootstrapResamples: bootstrap, level: level, seed: seed,
         similarity: similarity == "cosine" ? .cosine : similarity == "euclidean" ? .negativeEuclidean : .pearson)
       let captions = try captionEmbeddings.map { try readMatrix($0) }

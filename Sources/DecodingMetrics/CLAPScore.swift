@@ -49,8 +49,9 @@ public enum CLAPScore {
     if let row = b.firstZeroRow() {
       throw .undefined(operation: operation, what: otherName, index: row, reason: "is all zeros")
     }
-    let left = a.inDouble().scalars
-    let right = b.inDouble().scalars
+    // Rows rescaled by powers of two (exact; cosines unchanged) so that tiny or huge rows cannot under- or overflow.
+    let left = a.inDoubleWithRowMagnitudesNormalized().scalars
+    let right = b.inDoubleWithRowMagnitudesNormalized().scalars
     let d = a.columns
     let perItem = (0..<a.rows).map { i in
       var dot = 0.0

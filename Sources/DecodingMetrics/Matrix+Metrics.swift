@@ -23,6 +23,30 @@ extension Matrix {
     return try! Matrix<Double>(rows: rows, columns: columns, scalars: scalars.map { Double($0) })
   }
 
+  /// The matrix in double precision with each row multiplied by the power of two that brings its largest magnitude
+  /// into [1, 2).
+  ///
+  /// Multiplying by a power of two is exact, so correlations and cosines of ordinary rows come out bit for bit as
+  /// without it; rows of 1e-200 or 1e200, whose squares would underflow to 0 or overflow to infinity, keep their
+  /// true correlations and cosines instead of silently becoming 0, 1 or NaN. All-zero rows are left as they are.
+  func inDoubleWithRowMagnitudesNormalized() -> Matrix<Double> {
+    var result = inDouble()
+    let width = columns
+    result.withUnsafeMutableBufferPointer { buffer in
+      for i in 0..<rows {
+        let row = UnsafeMutableBufferPointer(rebasing: buffer[(i * width)..<((i + 1) * width)])
+        let largest = row.reduce(0.0) { Swift.max($0, Swift.abs($1)) }
+        guard largest > 0, largest.isFinite else { continue }
+        // Two steps, so that a factor beyond Double's exponent range (rows near the subnormal limit) stays exact.
+        let shift = -Int(largest.exponent)
+        let half = Double(sign: .plus, exponent: shift / 2, significand: 1)
+        let rest = Double(sign: .plus, exponent: shift - shift / 2, significand: 1)
+        for j in row.indices { row[j] = row[j] * half * rest }
+      }
+    }
+    return result
+  }
+
   /// The rows at `indices` (each in range), in that order.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)

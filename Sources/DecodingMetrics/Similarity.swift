@@ -31,8 +31,13 @@ public enum Similarity {
     let t = targets.inDouble()
     do {
       switch measure {
-      case .pearson: return try p.rowCorrelationMatrix(with: t)
-      case .cosine: return try p.rowCosineSimilarityMatrix(with: t)
+      // Row magnitudes are normalised by powers of two (exact) so that tiny or huge rows cannot under- or overflow.
+      case .pearson:
+        return try predictions.inDoubleWithRowMagnitudesNormalized().rowCorrelationMatrix(
+          with: targets.inDoubleWithRowMagnitudesNormalized())
+      case .cosine:
+        return try predictions.inDoubleWithRowMagnitudesNormalized().rowCosineSimilarityMatrix(
+          with: targets.inDoubleWithRowMagnitudesNormalized())
       case .negativeEuclidean:
         var cross = try p.multiplied(by: t, transposeOther: .transpose)
         let pn = (0..<p.rows).map { i in p.row(i).reduce(0) { $0 + $1 * $1 } }

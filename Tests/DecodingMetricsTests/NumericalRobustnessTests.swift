@@ -35,6 +35,45 @@ struct MetricsRobustnessTests {
     }
   }
 
+  @Test(
+    "rows of 1e-200 or 1e200 keep their correlations and cosines (found by the independent check: a 1e-165 row scored a cosine of exactly 1)",
+    arguments: [1e-200, 1e-165, 1e-3, 1e150, 1e200])
+  func extremeRowScales(scale: Double) throws {
+    let targets = Self.targets.inDouble()
+    var predictions = try Matrix<Double>(rowArrays: [[2, 1, 0, 4], [1, 2, 1, 0], [3, 0, 1, 1], [1, 3, 4, 1]])
+    let plain = try (
+      Similarity.matrix(predictions: predictions, targets: targets, measure: .pearson),
+      Similarity.matrix(predictions: predictions, targets: targets, measure: .cosine),
+      CLAPScore.paired(reconstructions: predictions, originals: targets)
+    )
+    for j in 0..<4 { predictions[1, j] *= scale }
+    let scaled = try (
+      Similarity.matrix(predictions: predictions, targets: targets, measure: .pearson),
+      Similarity.matrix(predictions: predictions, targets: targets, measure: .cosine),
+      CLAPScore.paired(reconstructions: predictions, originals: targets)
+    )
+    // Correlation and cosine do not depend on a row's scale; 1e-12 allows the rounding of scaling the row itself.
+    for (a, b) in [(plain.0, scaled.0), (plain.1, scaled.1)] {
+      for i in 0..<4 {
+        for j in 0..<4 { #expect(Swift.abs(a[i, j] - b[i, j]) < 1e-12, "scale \(scale): [\(i), \(j)]") }
+      }
+    }
+    #expect(zip(plain.2.perItem, scaled.2.perItem).allSatisfy { Swift.abs($0 - $1) < 1e-12 })
+  }
+
+  @Test("normalising row magnitudes is exact: ordinary rows give bit-identical similarities")
+  func rowScalingIsExact() throws {
+    let rows = try Matrix<Double>(rowArrays: [[0.1, -0.7, 0.3, 0.25], [3e-3, 1e-3, -2e-3, 7e-3]])
+    let normalized = rows.inDoubleWithRowMagnitudesNormalized()
+    // Each row's largest magnitude lands in [1, 2), and dividing back by the same power of two restores every bit.
+    for i in 0..<2 {
+      let largest = (0..<4).map { Swift.abs(normalized[i, $0]) }.max()!
+      #expect(largest >= 1 && largest < 2)
+      let factor = largest / (0..<4).map { Swift.abs(rows[i, $0]) }.max()!
+      for j in 0..<4 { #expect(normalized[i, j] / factor == rows[i, j]) }
+    }
+  }
+
   @Test("non-finite predictions, similarities and bootstrap values are refused")
   func nonFinite() throws {
     var predictions = Self.targets
