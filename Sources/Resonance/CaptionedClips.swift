@@ -132,7 +132,7 @@ public struct CaptionedClips: Sendable {
         rows += try model.audioEmbedding([audio.samples], seed: seed &+ UInt64(index)).elements
       } catch {
         throw .clap(
-          model: modelFolder.path, stimulus: clip.file.lastPathComponent, .wrapping(error, path: modelFolder.path))
+          model: modelFolder.path, stimulus: clip.file.lastPathComponent, error)
       }
       progress("CLAP \(index + 1)/\(clips.count): \(clip.file.lastPathComponent)")
     }

@@ -111,13 +111,3 @@ public enum PipelineError: Error, Sendable, CustomStringConvertible {
     }
   }
 }
-
-extension CLAPError {
-  /// The CLAP error behind an error thrown by the (untyped) CLAP API: CLAP's own errors as they are, weight-file
-  /// errors as ``CLAPError/invalidWeights(_:)``, anything else as an unreadable `path`.
-  static func wrapping(_ error: any Error, path: String) -> CLAPError {
-    if let error = error as? CLAPError { return error }
-    if let error = error as? TensorRuntimeError { return .invalidWeights(error) }
-    return .unreadableFile(path: path, reason: "\(error)")
-  }
-}

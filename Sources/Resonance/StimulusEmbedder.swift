@@ -27,7 +27,7 @@ public struct StimulusEmbedder {
     do {
       model = try CLAPModel(directory: modelFolder.path)
     } catch {
-      throw .clap(model: modelFolder.path, stimulus: nil, .wrapping(error, path: modelFolder.path))
+      throw .clap(model: modelFolder.path, stimulus: nil, error)
     }
     self.modelFolder = modelFolder
     self.stimuliFolder = stimuliFolder
@@ -77,7 +77,7 @@ public struct StimulusEmbedder {
       return try model.audioEmbedding([audio.samples], seed: cropSeed).elements
     } catch {
       throw .clap(
-        model: modelFolder.path, stimulus: stimulus.identifier, .wrapping(error, path: modelFolder.path))
+        model: modelFolder.path, stimulus: stimulus.identifier, error)
     }
   }
 }

@@ -119,7 +119,7 @@ public struct AudioEvaluationStage: PipelineStage {
       do {
         rows += try model.audioEmbedding([audio.samples], seed: configuration.seed).elements
       } catch {
-        throw .clap(model: clap.path, stimulus: kept.file, .wrapping(error, path: clap.path))
+        throw .clap(model: clap.path, stimulus: kept.file, error)
       }
     }
     do {

@@ -235,8 +235,8 @@ struct BrainScorer {
     self.model = model
     clapFolder = folder
     clap = try context.model("clap-model:\(folder.path)") { () throws(PipelineError) in
-      do { return try CLAPModel(directory: folder.path) } catch {
-        throw .clap(model: folder.path, stimulus: nil, .wrapping(error, path: folder.path))
+      do throws(CLAPError) { return try CLAPModel(directory: folder.path) } catch {
+        throw .clap(model: folder.path, stimulus: nil, error)
       }
     }
     let columns = try VoxelSelectionStage.selection(in: directory).columns
@@ -259,7 +259,7 @@ struct BrainScorer {
     do {
       embedding = try clap.audioEmbedding([audio.samples], seed: seed)
     } catch {
-      throw .clap(model: clapFolder.path, stimulus: name, .wrapping(error, path: clapFolder.path))
+      throw .clap(model: clapFolder.path, stimulus: name, error)
     }
     let features: Matrix<Float>
     do {
