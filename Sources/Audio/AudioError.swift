@@ -31,6 +31,8 @@ public enum AudioError: Error, Equatable, Sendable, CustomStringConvertible {
   case invalidClipParameter(name: String, value: Double, reason: String)
   /// The clip is silent, so it cannot be normalised to a root-mean-square level.
   case silentClip(startSeconds: Double)
+  /// Sample `index` of the clip starting at `startSeconds` is NaN or infinite (a float file holding them).
+  case nonFiniteSample(startSeconds: Double, index: Int, value: Float)
 
   /// A full sentence naming the file, value or operation involved.
   public var description: String {
@@ -66,6 +68,8 @@ public enum AudioError: Error, Equatable, Sendable, CustomStringConvertible {
       return "The clip parameter \(name) = \(value) is invalid: \(reason)."
     case .silentClip(let start):
       return "The clip starting at \(start) s is silent, so it cannot be normalised to an RMS level."
+    case .nonFiniteSample(let start, let index, let value):
+      return "Sample \(index) of the clip starting at \(start) s is \(value); audio samples must be finite numbers."
     }
   }
 }

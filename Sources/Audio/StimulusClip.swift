@@ -52,7 +52,8 @@ public struct StimulusClip: Sendable, Equatable {
   /// - Returns: A mono buffer of `round(durationSeconds · rate)` samples at the track's rate.
   /// - Throws: ``AudioError/invalidClipParameter(name:value:reason:)`` for a non-positive duration, negative or
   ///   too long fades, or a non-positive target level; ``AudioError/clipOutOfRange(startSeconds:durationSeconds:availableSeconds:)``
-  ///   when the window leaves the track; ``AudioError/silentClip(startSeconds:)`` when the clip is all zeros and
+  ///   when the window leaves the track; ``AudioError/nonFiniteSample(startSeconds:index:value:)`` for a NaN or
+  ///   infinite sample; ``AudioError/silentClip(startSeconds:)`` when the clip is all zeros and
   ///   a level is requested.
   public func extract(from track: AudioBuffer, startSeconds: Double) throws(AudioError) -> AudioBuffer {
     try cut(from: track, startSeconds: startSeconds, padding: false).audio
@@ -123,6 +124,9 @@ public struct StimulusClip: Sendable, Equatable {
     let available = min(count, mono.frameCount - first)
     let fadeCount = Int((fadeSeconds * rate).rounded())
     var clip = Array(mono.samples[first..<(first + available)])
+    if let bad = clip.firstIndex(where: { !$0.isFinite }) {
+      throw .nonFiniteSample(startSeconds: startSeconds, index: bad, value: clip[bad])
+    }
     clip += [Float](repeating: 0, count: count - available)
     for index in 0..<count {
       clip[index] *= StimulusClip.fadeGain(index: index, count: count, fadeCount: fadeCount)

@@ -14,6 +14,10 @@ public enum MusicLDMError: Error, Equatable, Sendable, CustomStringConvertible {
   case missingComponent(folder: String, file: String)
   /// A weight file does not match its configuration; `reason` lists every missing, unexpected or mis-shaped tensor.
   case invalidWeights(path: String, reason: String)
+  /// The requested length is not finite or lies outside `minimum … maximum` seconds.
+  case invalidLength(seconds: Double, minimum: Double, maximum: Double)
+  /// The guidance scale is not a finite number.
+  case invalidGuidance(scale: Double)
   /// A generation was cancelled before it finished.
   case cancelled
 
@@ -35,6 +39,11 @@ public enum MusicLDMError: Error, Equatable, Sendable, CustomStringConvertible {
         "The model folder \(folder) has no \(file); a MusicLDM checkpoint needs unet/, vae/, vocoder/ and scheduler/."
     case .invalidWeights(let path, let reason):
       return "The weights in \(path) cannot be used: \(reason)"
+    case .invalidLength(let seconds, let minimum, let maximum):
+      return
+        "The requested length of \(seconds) s is outside what the model can generate: at least \(minimum) s (one latent frame) and at most \(maximum) s."
+    case .invalidGuidance(let scale):
+      return "The guidance scale must be a finite number, got \(scale)."
     case .cancelled:
       return "The generation was cancelled."
     }

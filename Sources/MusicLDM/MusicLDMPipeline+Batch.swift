@@ -117,6 +117,7 @@ extension MusicLDMPipeline {
 
   /// Checks a request and draws (or takes) its initial latents.
   func prepare(_ request: GenerationRequest) throws(MusicLDMError) -> PreparedRows {
+    try validate(seconds: request.seconds, guidanceScale: Double(request.guidanceScale))
     let dimension = unet.configuration.classEmbeddingInputDimension
     guard request.conditioning.rank == 2, request.conditioning.shape[1] == dimension,
       request.conditioning.shape[0] >= 1

@@ -108,6 +108,26 @@ public struct MusicLDMPipeline: Sendable {
     Double(unet.configuration.sampleSize * decoder.configuration.downsamplingFactor) * secondsPerFrame
   }
 
+  /// The longest clip ``generate(_:progress:)`` accepts, in seconds (ten minutes; MusicLDM was trained on 10 s
+  /// clips, and the latents, UNet activations and waveform grow linearly with the length).
+  public static let maximumSeconds: Double = 600
+
+  /// The shortest clip the model can generate, in seconds: one latent frame, `secondsPerFrame · f` (diffusers'
+  /// `vocoder_upsample_factor · vae_scale_factor`).
+  public var minimumSeconds: Double { secondsPerFrame * Double(decoder.configuration.downsamplingFactor) }
+
+  /// Checks a requested length (nil: the model's default) and guidance scale before any work.
+  ///
+  /// - Throws: ``MusicLDMError/invalidLength(seconds:minimum:maximum:)`` or
+  ///   ``MusicLDMError/invalidGuidance(scale:)``.
+  public func validate(seconds: Double?, guidanceScale: Double) throws(MusicLDMError) {
+    guard guidanceScale.isFinite else { throw .invalidGuidance(scale: guidanceScale) }
+    guard let seconds else { return }
+    guard seconds.isFinite, seconds >= minimumSeconds, seconds <= Self.maximumSeconds else {
+      throw .invalidLength(seconds: seconds, minimum: minimumSeconds, maximum: Self.maximumSeconds)
+    }
+  }
+
   /// The latent shape `(B, channels, frames/f, mels/f)` and the trimmed sample count for `seconds`, as diffusers
   /// computes them: `frames = ⌊seconds / secondsPerFrame⌋` rounded up to a multiple of the VAE factor `f`.
   public func latentShape(batch: Int, seconds: Double?) -> (shape: [Int], samples: Int) {
@@ -128,7 +148,8 @@ public struct MusicLDMPipeline: Sendable {
   ///   - request: Conditioning, guidance, steps, length, seed or initial latents.
   ///   - progress: Called after every step; return `false` to cancel.
   /// - Throws: ``MusicLDMError/shapeMismatch(what:expected:actual:)`` for badly shaped inputs,
-  ///   ``MusicLDMError/invalidStepCount(steps:trainingSteps:)``, or ``MusicLDMError/cancelled``.
+  ///   ``MusicLDMError/invalidStepCount(steps:trainingSteps:)``, ``MusicLDMError/invalidLength(seconds:minimum:maximum:)``,
+  ///   ``MusicLDMError/invalidGuidance(scale:)``, or ``MusicLDMError/cancelled``.
   public func generate(
     _ request: GenerationRequest, progress: (GenerationProgress) -> Bool = { _ in true }
   ) throws(MusicLDMError) -> GeneratedAudio {

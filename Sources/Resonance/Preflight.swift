@@ -169,7 +169,10 @@ extension Reconstructor {
       passed("MusicLDM text encoder", "\(inputs.musicLDM.path): every tensor present with its configured shape")
     }
     if options.generation.enabled {
-      do { _ = try MusicLDMPipeline(folder: inputs.musicLDM) } catch {
+      do {
+        let pipeline = try MusicLDMPipeline(folder: inputs.musicLDM)
+        try pipeline.validate(seconds: options.generation.seconds, guidanceScale: options.generation.guidance)
+      } catch {
         throw .musicLDM(checkpoint: inputs.musicLDM.path, item: nil, error)
       }
       passed("MusicLDM", "UNet, VAE decoder and vocoder: every tensor present with its configured shape")

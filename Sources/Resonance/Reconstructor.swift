@@ -60,6 +60,7 @@ public struct Reconstructor: Sendable {
   ///   options, ``PipelineError/io(path:reason:)`` for a missing input file, ``PipelineError/dataset(_:)`` for a
   ///   dataset that cannot be read, and stimulus errors naming the first unusable stimulus.
   public func plan() throws(PipelineError) -> Plan {
+    try specification.options.validate()
     let inputs = specification.inputs
     for (what, url) in [
       ("The BIDS root", Optional(inputs.bids)), ("The voxel mask", inputs.voxelMask), ("The bridge", inputs.bridge),

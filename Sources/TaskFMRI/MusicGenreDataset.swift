@@ -205,7 +205,24 @@ public struct MusicGenreDataset: Sendable {
       guard let genre = genres[row], let track = tracks[row], track == track.rounded() else {
         throw .invalidEvent(path: table.path, row: row + 1, reason: "no genre, or a track that is not an integer")
       }
+      guard track >= 0, track <= 99_999 else {
+        throw .invalidEvent(path: table.path, row: row + 1, reason: "track \(track) is not a GTZAN index (0–99999)")
+      }
       let cleaned = genre.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
+      // The genre names the stimulus folder and file: a plain name only, never a path.
+      guard let first = cleaned.unicodeScalars.first, first != "-",
+        cleaned.unicodeScalars.allSatisfy({
+          $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_".unicodeScalars.contains($0))
+        })
+      else {
+        throw .invalidEvent(
+          path: table.path, row: row + 1,
+          reason:
+            "genre '\(cleaned)' is not a plain name (ASCII letters, digits, '-' and '_'); it names the stimulus folder")
+      }
+      if table.durations[row] < 0 {
+        throw .invalidEvent(path: table.path, row: row + 1, reason: "duration \(table.durations[row]) is negative")
+      }
       return StimulusEvent(
         onsetSeconds: table.onsets[row], durationSeconds: table.durations[row],
         stimulus: Stimulus(genre: cleaned, track: Int(track)), clipStartSeconds: starts[row] ?? 0)

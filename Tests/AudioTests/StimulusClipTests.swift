@@ -51,6 +51,16 @@ struct StimulusClipTests {
     #expect(throws: AudioError.silentClip(startSeconds: 1)) {
       try StimulusClip().extract(from: silence, startSeconds: 1)
     }
+    // NaN is not silence: a float file holding NaN is named as such (found by the independent check).
+    var samples = [Float](repeating: 0.1, count: 20 * 1_000)
+    samples[2_500] = .nan
+    let broken = try AudioBuffer(samples: samples, sampleRate: 1_000)
+    #expect {
+      try StimulusClip().extract(from: broken, startSeconds: 2)
+    } throws: { error in
+      guard case .nonFiniteSample(2, 500, let value) = error as? AudioError else { return false }
+      return value.isNaN
+    }
     #expect(try StimulusClip().extract(from: track, startSeconds: 5).frameCount == 15_000)
   }
 }

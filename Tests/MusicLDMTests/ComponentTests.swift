@@ -117,6 +117,33 @@ struct PipelineTests {
     #expect(throws: MusicLDMError.self) { try pipeline.generate(badLatents) }
   }
 
+  @Test(
+    "lengths below one latent frame or above ten minutes and a NaN guidance are refused before any work (they trapped in a convolution or in an allocation)"
+  )
+  func lengthAndGuidanceLimits() throws {
+    let pipeline = try MusicLDMPipeline(folder: TinyMusicLDM.folder)
+    let request = GenerationRequest(
+      conditioning: TinyMusicLDM.tensor("pipeline.prompt_embeds"),
+      unconditional: TinyMusicLDM.tensor("pipeline.negative_prompt_embeds"), steps: 1, seed: 5)
+    for seconds in [0.001, 0, -1, .nan, .infinity, 1e9, 100_000] {
+      var bad = request
+      bad.seconds = seconds
+      #expect(throws: MusicLDMError.self, "\(seconds) s") { try pipeline.generate(bad) }
+      #expect(throws: MusicLDMError.self, "\(seconds) s, batched") { try pipeline.generate([bad], batchSize: 1) }
+    }
+    var shortest = request
+    shortest.seconds = pipeline.minimumSeconds
+    #expect(try pipeline.generate(shortest).waveforms.count == 1)
+    var nanGuidance = request
+    nanGuidance.guidanceScale = .nan
+    #expect {
+      try pipeline.generate(nanGuidance)
+    } throws: { error in
+      guard case .invalidGuidance(let scale) = error as? MusicLDMError else { return false }
+      return scale.isNaN
+    }
+  }
+
   @Test("a checkpoint folder without a component names what is missing")
   func missingComponent() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("musicldm-\(UUID().uuidString)")

@@ -54,6 +54,31 @@ enum RealLayout {
 
 @Suite("BIDS as it is: inherited sidecars, entity lookup, confounds")
 struct BIDSRealLayoutTests {
+  @Test(
+    "a RepetitionTime that cannot be seconds is refused naming the sidecar that sets it (found by the independent check)",
+    arguments: ["1e308", "0", "-1.5", #""1.5s""#, "null", "150"])
+  func invalidRepetitionTime(value: String) throws {
+    let root = try RealLayout.make()
+    let sidecar = root + "/sub-001/func/sub-001_task-Listening_run-02_bold.json"
+    try #"{"RepetitionTime": \#(value)}"#.write(toFile: sidecar, atomically: true, encoding: .utf8)
+    let dataset = try BIDSDataset(root: root)
+    let file = try dataset.uniqueFile(
+      suffix: "bold", fileExtensions: [".nii.gz"], entities: ["sub": "001", "task": "Listening"], run: 2)
+    #expect {
+      try dataset.repetitionTime(for: file)
+    } throws: { error in
+      guard case .invalidMetadata(let path, "RepetitionTime", let written, _) = error as? BIDSError else {
+        return false
+      }
+      // As written in the message: numbers as Swift prints them, strings quoted.
+      return path == sidecar && written == (value == "1e308" ? "1e+308" : value)
+    }
+    // Run 1 takes the subject level's valid value, untouched by run 2's sidecar.
+    let first = try dataset.uniqueFile(
+      suffix: "bold", fileExtensions: [".nii.gz"], entities: ["sub": "001", "task": "Listening"], run: 1)
+    #expect(try dataset.repetitionTime(for: first) == 2.0)
+  }
+
   @Test("RepetitionTime follows BIDS inheritance: top level, subject, session, file; the nearest wins")
   func inheritedRepetitionTime() throws {
     let dataset = try BIDSDataset(root: try RealLayout.make())

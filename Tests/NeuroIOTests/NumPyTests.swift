@@ -83,5 +83,7 @@ struct NumPyTests {
       try TSVTable.parse("a\tb\n1\t2\n3\n")
     }
     #expect(throws: ArrayFileError.self) { try TSVTable.parse("") }
+    // A spreadsheet's byte-order mark is not part of the first column's name (found by the independent check).
+    #expect(try TSVTable.parse("\u{FEFF}onset\tduration\n1\t2\n").columns == ["onset", "duration"])
   }
 }

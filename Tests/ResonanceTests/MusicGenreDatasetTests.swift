@@ -41,6 +41,34 @@ struct MusicGenreDatasetTests {
     #expect(events.allSatisfy { $0.clipStartSeconds >= 0 && $0.clipStartSeconds <= 15 })
   }
 
+  @Test(
+    "an events row whose genre is a path, whose track is no GTZAN index or whose duration is negative is refused by row",
+    arguments: [
+      ("'../../../../tmp/outside'", "48", "15.0", "is not a plain name"),
+      ("'jazz/..'", "48", "15.0", "is not a plain name"),
+      ("'jazz'", "1e300", "15.0", "is not a GTZAN index"),
+      ("'jazz'", "-1", "15.0", "is not a GTZAN index"),
+      ("'jazz'", "48", "-15.0", "is negative"),
+    ])
+  func hostileEventRows(genre: String, track: String, duration: String, reason: String) throws {
+    let copy = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-events-\(UUID().uuidString)")
+    try FileManager.default.copyItem(at: TinyDataset.root, to: copy)
+    defer { try? FileManager.default.removeItem(at: copy) }
+    let events = copy.appendingPathComponent("sub-001/func/sub-001_task-Training_run-01_events.tsv")
+    var lines = try String(contentsOf: events, encoding: .utf8).split(separator: "\n").map(String.init)
+    var cells = lines[2].split(separator: "\t").map(String.init)
+    (cells[1], cells[2], cells[3]) = (duration, genre, track)
+    lines[2] = cells.joined(separator: "\t")
+    try (lines.joined(separator: "\n") + "\n").write(to: events, atomically: true, encoding: .utf8)
+    let dataset = try MusicGenreDataset(root: copy)
+    #expect {
+      try dataset.events(subject: "001", task: "Training", run: 1)
+    } throws: { error in
+      guard case .invalidEvent(let path, 2, let why) = error as? DatasetError else { return false }
+      return path.hasSuffix("sub-001_task-Training_run-01_events.tsv") && why.contains(reason)
+    }
+  }
+
   @Test("every subject loads into the template's voxels with the same sorted stimuli")
   func subjects() throws {
     for strategy in [MaskStrategy.derivativesBrainMask, .epiFromFirstRun] {

@@ -115,3 +115,54 @@ struct ResumeTests {
     #expect(first.generatedClips == second.generatedClips)
   }
 }
+
+@Suite("run directories: what a failed start leaves, and settings checked before any work")
+struct RunDirectoryStartTests {
+  @Test(
+    "a directory with another specification but no finished task is taken over (a failed plan never blocks the fix)")
+  func failedStartIsReplaced() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("start-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let directory = RunDirectory(folder)
+    let inputs = ReconstructionTests().inputs()
+    var first = PipelineConfiguration()
+    first.dataset.resolution = nil
+    var second = first
+    second.dataset.resolution = "2"
+    #expect(try directory.prepare(for: RunSpecification(inputs: inputs, options: first)) == false)
+    try directory.writeJSON(["stale": true], to: ExperimentDesign.file)
+    // Nothing finished: the new options replace the old, and the design derived from them is dropped.
+    #expect(try directory.prepare(for: RunSpecification(inputs: inputs, options: second)) == false)
+    #expect(try directory.specification().options.dataset.resolution == "2")
+    #expect(!directory.exists(ExperimentDesign.file))
+    // Once a task has finished, other options are refused by name.
+    try directory.recordFinished(stage: .templateMask, task: "template", seconds: 0)
+    let mismatch = #expect(throws: PipelineError.self) {
+      try directory.prepare(for: RunSpecification(inputs: inputs, options: first))
+    }
+    #expect("\(mismatch!)".contains("options.dataset.resolution"), "\(mismatch!)")
+  }
+
+  @Test(
+    "settings that can never work stop the run before the run directory is written",
+    arguments: [
+      ("steps", "generation.steps is -5"), ("guidance", "generation.guidance is nan"),
+      ("seconds", "generation.seconds is 1000000000"), ("ways", "evaluation.ways is [1]"),
+    ])
+  func invalidSettings(name: String, message: String) throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("invalid-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var options = ResumeTests().options()
+    switch name {
+    case "steps": options.generation.steps = -5
+    case "guidance": options.generation.guidance = .nan
+    case "seconds": options.generation.seconds = 1e9
+    default: options.evaluation.ways = [1]
+    }
+    let error = #expect(throws: PipelineError.self) {
+      try Reconstructor(inputs: ReconstructionTests().inputs(), options: options, output: folder).plan()
+    }
+    #expect("\(error!)".contains(message), "\(name): \(error!)")
+    #expect(!RunDirectory(folder).exists(RunDirectory.specificationFile))
+  }
+}

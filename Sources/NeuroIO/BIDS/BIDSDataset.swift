@@ -144,14 +144,25 @@ public struct BIDSDataset: Sendable {
     return merged
   }
 
-  /// `RepetitionTime` (seconds) of a BOLD run from its inherited sidecars.
+  /// `RepetitionTime` (seconds) of a BOLD run from its inherited sidecars: the value of the most specific sidecar
+  /// that sets it.
   ///
-  /// - Throws: ``BIDSError/missingField(path:field:)`` when no sidecar gives a positive number.
+  /// - Throws: ``BIDSError/missingField(path:field:)`` when no sidecar sets it, or
+  ///   ``BIDSError/invalidMetadata(path:field:value:reason:)`` naming the sidecar when its value is not a number of
+  ///   seconds in (0, 100] (a BIDS `RepetitionTime` is in seconds; fMRI repetition times lie between about 0.1 and
+  ///   20 s, so a larger value is a unit or typing error).
   public func repetitionTime(for file: BIDSFile) throws(BIDSError) -> Double {
-    guard let value = try metadata(for: file)["RepetitionTime"]?.number, value > 0, value.isFinite else {
-      throw .missingField(path: file.path, field: "RepetitionTime")
+    let sidecars = applicableFiles(for: file, suffix: file.entities.suffix, fileExtension: ".json")
+    for sidecar in sidecars.reversed() {
+      guard let value = try JSONValue.readObject(sidecar.path)["RepetitionTime"] else { continue }
+      guard let seconds = value.number, seconds.isFinite, seconds > 0, seconds <= 100 else {
+        throw .invalidMetadata(
+          path: sidecar.path, field: "RepetitionTime", value: value.jsonText,
+          reason: "is not a repetition time in seconds (a number above 0 and at most 100)")
+      }
+      return seconds
     }
-    return value
+    throw .missingField(path: file.path, field: "RepetitionTime")
   }
 
   /// The events table of a run: the applicable `*_events.tsv` closest to it.

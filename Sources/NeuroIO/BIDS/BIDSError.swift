@@ -30,6 +30,8 @@ public enum BIDSError: Error, Sendable, Equatable, CustomStringConvertible {
   case missingValue(path: String, line: Int, column: String)
   /// A metadata field differs between files that must share it (e.g. `RepetitionTime` across runs).
   case inconsistentMetadata(field: String, values: [String])
+  /// A sidecar gives `field` a value that cannot be right (`value` as written, `reason` what it must be).
+  case invalidMetadata(path: String, field: String, value: String, reason: String)
 
   /// A full sentence describing the error.
   public var description: String {
@@ -67,6 +69,8 @@ public enum BIDSError: Error, Sendable, Equatable, CustomStringConvertible {
       return "Line \(line) of '\(path)' has no value in column '\(column)', where a number is required."
     case .inconsistentMetadata(let field, let values):
       return "\(field) differs between files that must share it: \(values.joined(separator: "; "))."
+    case .invalidMetadata(let path, let field, let value, let reason):
+      return "The sidecar '\(path)' gives \(field) = \(value), which \(reason)."
     }
   }
 }

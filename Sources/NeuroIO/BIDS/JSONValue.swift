@@ -82,3 +82,18 @@ public enum JSONValue: Sendable, Hashable, Decodable {
     }
   }
 }
+
+extension JSONValue {
+  /// The value written as JSON (for messages): `1.5`, `"1.5s"`, `[1, 2]`, `null`.
+  public var jsonText: String {
+    switch self {
+    case .null: return "null"
+    case .bool(let value): return value ? "true" : "false"
+    case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
+    case .string(let value): return "\"\(value)\""
+    case .array(let values): return "[" + values.map(\.jsonText).joined(separator: ", ") + "]"
+    case .object(let members):
+      return "{" + members.keys.sorted().map { "\"\($0)\": \(members[$0]!.jsonText)" }.joined(separator: ", ") + "}"
+    }
+  }
+}

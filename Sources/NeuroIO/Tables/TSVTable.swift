@@ -18,11 +18,13 @@ public struct TSVTable: Sendable, Hashable {
     self.rows = rows
   }
 
-  /// Parses TSV text (LF or CRLF line ends; a trailing empty line is ignored).
+  /// Parses TSV text (LF or CRLF line ends, an optional UTF-8 byte-order mark; a trailing empty line is ignored).
   ///
   /// - Throws: ``ArrayFileError/invalidFormat(path:reason:)`` when the text is empty, or
   ///   ``ArrayFileError/raggedRow(path:line:expected:actual:)``.
   public static func parse(_ text: String, path: String = "<memory>") throws(ArrayFileError) -> TSVTable {
+    // A UTF-8 byte-order mark (spreadsheet exports write one) is not part of the first column's name.
+    let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
     // "\r\n" is a single Character in Swift, so both line ends are separators.
     var lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
     while let last = lines.last, last.isEmpty { lines.removeLast() }

@@ -1,4 +1,5 @@
 import Foundation
+import MusicLDM
 import Regression
 import TaskFMRI
 import VoxelEncoding
@@ -235,4 +236,31 @@ public struct EvaluationConfiguration: Sendable, Codable, Equatable {
 
   /// The default settings.
   public init() {}
+}
+
+extension PipelineConfiguration {
+  /// Checks the settings that need no input file, so that a bad value stops a run before any work (and
+  /// `reconstruct --check` reports it) instead of failing hours later in the stage that uses it.
+  ///
+  /// - Throws: ``PipelineError/invalidConfiguration(reason:)`` naming the setting, its value and what it must be.
+  public func validate() throws(PipelineError) {
+    func require(_ condition: Bool, _ reason: @autoclosure () -> String) throws(PipelineError) {
+      if !condition { throw .invalidConfiguration(reason: reason()) }
+    }
+    let g = generation
+    try require(g.steps >= 1, "generation.steps is \(g.steps); it must be at least 1")
+    try require(g.guidance.isFinite, "generation.guidance is \(g.guidance); it must be a finite number")
+    try require(
+      g.seconds.isFinite && g.seconds > 0 && g.seconds <= MusicLDMPipeline.maximumSeconds,
+      "generation.seconds is \(g.seconds); it must be above 0 and at most \(MusicLDMPipeline.maximumSeconds)")
+    try require(g.candidateSeeds >= 1, "generation.candidateSeeds is \(g.candidateSeeds); it must be at least 1")
+    try require(g.clipsPerTask >= 1, "generation.clipsPerTask is \(g.clipsPerTask); it must be at least 1")
+    try require(g.batchSize >= 1, "generation.batchSize is \(g.batchSize); it must be at least 1")
+    let e = evaluation
+    try require(e.permutations >= 1, "evaluation.permutations is \(e.permutations); it must be at least 1")
+    try require(
+      e.bootstrapResamples >= 1, "evaluation.bootstrapResamples is \(e.bootstrapResamples); it must be at least 1")
+    try require(e.ways.allSatisfy { $0 >= 2 }, "evaluation.ways is \(e.ways); every N-way level must be at least 2")
+    try require(e.topK.allSatisfy { $0 >= 1 }, "evaluation.topK is \(e.topK); every k must be at least 1")
+  }
 }

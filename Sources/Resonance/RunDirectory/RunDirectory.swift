@@ -157,21 +157,31 @@ extension RunDirectory {
 
   /// Writes `specification` into a new run directory, or checks that an existing one was made with the same.
   ///
+  /// A directory whose saved specification differs but which holds no finished task (a run that failed while
+  /// planning, for example on an ambiguous BOLD lookup that a changed option fixes) has nothing to protect: its
+  /// specification and design are replaced.
+  ///
   /// - Returns: `true` when the directory already held this specification (the run resumes).
-  /// - Throws: ``PipelineError/runSpecificationMismatch(directory:differences:)`` naming every differing key.
+  /// - Throws: ``PipelineError/runSpecificationMismatch(directory:differences:)`` naming every differing key, when
+  ///   some task already finished under the saved specification.
   @discardableResult
   public func prepare(for specification: RunSpecification) throws(PipelineError) -> Bool {
     if exists(Self.specificationFile) {
       let saved = try readJSON(RunSpecification.self, from: Self.specificationFile)
       let differences = Self.differences(saved, specification)
-      guard differences.isEmpty else {
+      if differences.isEmpty { return true }
+      guard !hasFinishedTasks else {
         throw .runSpecificationMismatch(directory: root.path, differences: differences)
       }
-      return true
+      // The design was derived from the old specification.
+      try? FileManager.default.removeItem(at: url(ExperimentDesign.file))
     }
     try writeJSON(specification, to: Self.specificationFile)
     return false
   }
+
+  /// Whether any task of any stage has finished in this directory.
+  public var hasFinishedTasks: Bool { StageName.allCases.contains { !records(stage: $0).isEmpty } }
 
   /// The run's saved specification.
   public func specification() throws(PipelineError) -> RunSpecification {
