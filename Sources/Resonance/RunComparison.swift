@@ -1,5 +1,6 @@
 import DecodingMetrics
 import Foundation
+import Plotting
 
 /// Several finished runs side by side — for example the same subjects decoded into different feature spaces — with
 /// their null models: which feature space the brain predicts, and how far each stands above what no brain data gives.
@@ -73,13 +74,57 @@ public struct RunComparison: Sendable, Codable, Equatable {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// Writes `comparison.json`, `comparison.tsv` and `comparison.html` into `folder`.
+  /// The comparison as one figure: each run's N-way identification against N (mean over subjects, 95 % interval
+  /// over subjects, solid, in the run's colour), its strongest null model at each N (dashed, same colour), and chance.
   ///
-  /// - Throws: ``PipelineError/io(path:reason:)`` when a file cannot be written.
+  /// - Throws: ``PlottingError`` when there are fewer than two N values in common.
+  public func figure() throws(PlottingError) -> LinePlot {
+    let ways = self.ways
+    let x = ways.map(Double.init)
+    var series: [LinePlot.Series] = []
+    for (index, entry) in entries.enumerated() {
+      let color = LinePlot.palette[index % LinePlot.palette.count]
+      let brain = ways.compactMap { entry.nWayAcrossSubjects[String($0)] }
+      guard brain.count == ways.count else { continue }
+      series.append(
+        .init(
+          name: "\(entry.label): brain", x: x, y: brain.map(\.mean), lower: brain.map(\.interval.lower),
+          upper: brain.map(\.interval.upper), color: color))
+      if !entry.nullModels.isEmpty {
+        let strongest = ways.map { n in entry.nullModels.values.compactMap { $0[String(n)] }.max() ?? .nan }
+        series.append(
+          .init(
+            name: "\(entry.label): strongest null model", x: x, y: strongest, color: color, style: .dashed,
+            showsMarkers: false))
+      }
+    }
+    series.append(
+      .init(name: "chance (1/N)", x: x, y: x.map { 1 / $0 }, color: .grey, style: .dashed, showsMarkers: false))
+    return try LinePlot(
+      title: "Brain-driven decoding against null models", xCaption: "N (alternatives)",
+      yCaption: "N-way identification", series: series, xScale: .logarithmic, xTicks: x, yRange: 0...1)
+  }
+
+  /// Writes `comparison.json`, `comparison.tsv`, the figure (`comparison.png`, `comparison.svg`; left out when the
+  /// runs share fewer than two N values) and `comparison.html` into `folder`.
+  ///
+  /// - Throws: ``PipelineError/io(path:reason:)`` when a file cannot be written, ``PipelineError/figure(name:_:)``
+  ///   when the figure cannot be drawn.
   public func write(to folder: URL) throws(PipelineError) {
     let directory = RunDirectory(folder)
     try directory.writeJSON(self, to: "comparison.json")
     try directory.write(Data(table.utf8), to: "comparison.tsv")
+    var image = ""
+    if ways.count >= 2 {
+      do {
+        let plot = try figure()
+        try PNGFile.write(plot.render(), to: directory.url("comparison.png"))
+        try SVGFile.write(try plot.svg(), to: directory.url("comparison.svg"))
+      } catch {
+        throw .figure(name: "comparison", error)
+      }
+      image = "<p><img src=comparison.svg alt='N-way identification against N per run, with null models' width=800></p>"
+    }
     let rows = table.split(separator: "\n").map { line in
       "<tr>" + line.split(separator: "\t", omittingEmptySubsequences: false).map { "<td>\($0)</td>" }.joined() + "</tr>"
     }.joined()
@@ -89,7 +134,7 @@ public struct RunComparison: Sendable, Codable, Equatable {
       <h1>Runs compared: brain-driven decoding against null models</h1>
       <p>N-way identification of the decoded embeddings (exact, ties count against), mean over subjects; null models
       made without brain data from the template subject's predictions.</p>
-      <table>\(rows)</table></body></html>
+      <table>\(rows)</table>\(image)</body></html>
       """
     try directory.write(Data(html.utf8), to: "comparison.html")
   }

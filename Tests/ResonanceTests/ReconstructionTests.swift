@@ -78,6 +78,20 @@ struct ReconstructionTests {
     #expect(comparison.entries[0].nWayAcrossSubjects == comparison.entries[1].nWayAcrossSubjects)
     try comparison.write(to: folder.appendingPathComponent("comparison"))
     #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("comparison/comparison.html").path))
+    // One figure: per run its brain curve (with interval) and strongest null model, and chance.
+    let plot = try comparison.figure()
+    #expect(
+      plot.series.map(\.name) == [
+        "first: brain", "first: strongest null model", "second: brain", "second: strongest null model", "chance (1/N)",
+      ])
+    let strongest = comparison.ways.map { n in
+      comparison.entries[0].nullModels.values.compactMap { $0[String(n)] }.max()!
+    }
+    #expect(plot.series[1].y == strongest)
+    let svg = try String(contentsOf: folder.appendingPathComponent("comparison/comparison.svg"), encoding: .utf8)
+    #expect(svg.contains("<svg") && svg.contains("strongest null model"))
+    let html = try String(contentsOf: folder.appendingPathComponent("comparison/comparison.html"), encoding: .utf8)
+    #expect(html.contains("<img src=comparison.svg"))
   }
 
   @Test("a missing template subject or audio folder stops with a message naming it")
