@@ -9,7 +9,7 @@
 import Foundation
 import FunctionalAlignment
 import LinearAlgebra
-import Regression
+@_spi(Benchmarks) import Regression
 
 struct Options {
   var task = "encoding"
