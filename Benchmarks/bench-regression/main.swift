@@ -1,6 +1,7 @@
 // bench-regression: voxel-wise cross-validated ridge (480 × 512 → V voxels, 10 alphas, 5 folds) and ridge
 // functional alignment (480 × 3433 → 3433, 5 folds), timed with an SGEMM probe, GFLOP/s against the exact
-// FLOP count, and peak memory. Prints one JSON object; `run.sh` runs himalaya on the same data beside it.
+// FLOP count, CPU seconds per fit, and peak memory. Prints one JSON object; `run.sh` runs himalaya on the same
+// data beside it.
 //
 // Usage: bench-regression [--task encoding|alignment] [--voxels V] [--data DIR] [--repeats R] [--json PATH]
 //   --data DIR reads DIR/X.f32 (480 × 512) and DIR/Y_<V>.f32 (480 × V), raw little-endian float32, as
@@ -9,7 +10,7 @@
 import Foundation
 import FunctionalAlignment
 import LinearAlgebra
-import Regression
+@_spi(Benchmarks) import Regression
 
 struct Options {
   var task = "encoding"
@@ -137,6 +138,13 @@ func encodingFlops(samples n: Int, features p: Int, alphas: Int, folds: Int, vox
   return perVoxel * Double(voxels)
 }
 
+/// CPU seconds this process has used so far, all threads (user + system).
+func processCPUSeconds() -> Double {
+  var time = timespec()
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+  return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
 func median(_ values: [Double]) -> Double {
   let sorted = values.sorted()
   return sorted[sorted.count / 2]
@@ -150,6 +158,8 @@ func run() throws {
     "sgemm_probe_gflops_before": sgemmProbe(),
   ]
   var times: [Double] = []
+  /// CPU seconds of each encoding fit (both cores busy: up to twice the wall time).
+  var cpuTimes: [Double] = []
   switch options.task {
   case "encoding":
     let (x, y): (Matrix<Float>, Matrix<Float>)
@@ -166,13 +176,16 @@ func run() throws {
     for _ in 0..<options.repeats {
       last = nil  // release the previous result first: peak memory is that of one fit
       let start = DispatchTime.now().uptimeNanoseconds
+      let cpuStart = processCPUSeconds()
       last = try configuration.fit(features: x, targets: y)
       times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+      cpuTimes.append(processCPUSeconds() - cpuStart)
     }
     let flops = encodingFlops(
       samples: x.rows, features: x.columns, alphas: configuration.alphas.count, folds: 5, voxels: y.columns)
     let seconds = median(times)
     report["voxels"] = y.columns
+    report["cpu_seconds"] = cpuTimes
     report["gflop"] = flops / 1e9
     report["gflops_achieved"] = flops / seconds / 1e9
     if let result = last {

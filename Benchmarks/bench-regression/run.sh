@@ -35,6 +35,8 @@ kept = [run["all_seconds"][-1] for run in runs]
 merged["all_seconds"] = kept
 merged["warmup_seconds"] = [run["all_seconds"][0] for run in runs]
 merged["seconds"] = statistics.median(kept)
+if all("cpu_seconds" in run for run in runs):
+    merged["cpu_seconds"] = [run["cpu_seconds"][-1] for run in runs]
 merged["peak_rss_mib"] = max(run["peak_rss_mib"] for run in runs)
 if "gflop" in merged:
     merged["gflops_achieved"] = merged["gflop"] / merged["seconds"]
@@ -58,7 +60,7 @@ ours="$("$binary" --task alignment --repeats "$repeats")"
 theirs="$("$python" "$here/himalaya_side.py" alignment 1)"
 results="$results{\"task\":\"alignment\",\"swift\":$ours,\"sklearn_cv5_r2\":$theirs}]"
 "$python" - "$results" "$output" <<'PY'
-import json, sys
+import json, statistics, sys
 rows = json.loads(sys.argv[1])
 summary = []
 for row in rows:
@@ -75,6 +77,7 @@ for row in rows:
         line = dict(task=f"encoding V={row['voxels']}", swift_s=row["swift"]["seconds"],
                     himalaya_s=row["himalaya"]["seconds"], speedup=ratio,
                     swift_fastest_s=min(row["swift"]["all_seconds"]),
+                    swift_cpu_s=statistics.median(row["swift"].get("cpu_seconds", [float("nan")])),
                     himalaya_fastest_s=min(row["himalaya"]["all_seconds"]), speedup_fastest=fastest,
                     swift_peak_mib=row["swift"]["peak_rss_mib"], himalaya_peak_mib=row["himalaya"]["peak_rss_mib"],
                     swift_gflops=row["swift"]["gflops_achieved"], gflop=row["swift"]["gflop"],

@@ -24,7 +24,9 @@ public enum SelectionMetric: Sendable, Hashable {
 
 /// Which kernels run the K-fold products of single-precision ridge cross-validation
 /// (``RidgeCrossValidation/fusedTiles``): the fused kernels' register tiles or OpenBLAS. Every choice gives the
-/// same alphas and scores up to float rounding; it exists to measure the kernels against each other.
+/// same alphas and scores up to float rounding; it exists to measure the kernels against each other, so it is a
+/// benchmark knob outside the public API (`@_spi(Benchmarks) import Regression`).
+@_spi(Benchmarks)
 public enum FusedTiles: Sendable, Hashable {
   /// The fused kernels with AVX-512 tiles where the CPU has AVX-512F, else OpenBLAS (the default).
   case automatic
@@ -101,9 +103,11 @@ public struct RidgeCrossValidation: Sendable {
   /// alphas are needed (for example the folds of a threshold sweep): the refit's second GEMM (≈ 10 % of the
   /// work) and the `p × V` matrix are skipped, and the result's model has no targets (`p × 0` weights).
   public var computesWeights: Bool
-  /// Which tiles of the fused kernels (`CRidgeKernels`) the fold scoring and the grouped refit's products use.
-  /// Default ``FusedTiles/automatic``: the AVX-512 tiles where the CPU has AVX-512F and OpenBLAS otherwise (on
-  /// AVX2-only CPUs the AVX2 tiles did not beat OpenBLAS where measured). Only single precision uses the tiles.
+  /// Which tiles of the fused kernels (`CRidgeKernels`) the fold scoring and the grouped refit's products use
+  /// (a benchmark knob: `@_spi(Benchmarks) import Regression`). Default ``FusedTiles/automatic``: the AVX-512
+  /// tiles where the CPU has AVX-512F and OpenBLAS otherwise (on AVX2-only CPUs the AVX2 tiles did not beat
+  /// OpenBLAS where measured). Only single precision uses the tiles.
+  @_spi(Benchmarks)
   public var fusedTiles = FusedTiles.automatic
 
   /// `logspace(-2, 3, 10)`: `10^(-2 + 5k/9)` for `k = 0…9`, the contract's default grid.
@@ -151,9 +155,8 @@ public struct RidgeCrossValidation: Sendable {
   ) throws(RegressionError) -> RidgeCrossValidationResult<Scalar> {
     try validate(features: features, targets: targets)
     var clock = PhaseClock()
-    var engine = try RidgeCrossValidationEngine(configuration: self, features: features, targets: targets)
-    engine.timings.setupSeconds = clock.lap()
-    return try engine.run()
+    let engine = try RidgeCrossValidationEngine(configuration: self, features: features, targets: targets)
+    return engine.run(setupSeconds: clock.lap())
   }
 
   func validate<Scalar: LinearAlgebraScalar>(

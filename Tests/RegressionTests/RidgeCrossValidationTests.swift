@@ -2,7 +2,7 @@ import Foundation
 import LinearAlgebra
 import Testing
 
-@testable import Regression
+@_spi(Benchmarks) @testable import Regression
 
 /// A seeded design with planted signal for property tests.
 func plantedProblem(samples n: Int, features p: Int, targets v: Int, seed: UInt64) -> (Matrix<Float>, Matrix<Float>) {
@@ -112,11 +112,9 @@ struct RidgeCrossValidationTests {
     if narrowTiles { grouped.fusedTiles = .avx2 }
     let spectral = RidgeCrossValidation(fitIntercept: intercept, targetChunkSize: 64, computesInSampleScores: true)
     #expect(
-      RidgeCrossValidationEngine<Float>.usesRefitOperators(
-        configuration: grouped, samples: 60, features: p, targets: targets))
+      RefitStrategy<Float>.groupsByAlpha(configuration: grouped, samples: 60, features: p, targets: targets))
     #expect(
-      !RidgeCrossValidationEngine<Float>.usesRefitOperators(
-        configuration: spectral, samples: 60, features: p, targets: targets))
+      !RefitStrategy<Float>.groupsByAlpha(configuration: spectral, samples: 60, features: p, targets: targets))
     let a = try grouped.fit(features: x, targets: y)
     let b = try spectral.fit(features: x, targets: y)
     #expect(a.bestAlphaIndices == b.bestAlphaIndices)
@@ -237,7 +235,7 @@ struct FusedScoringTests {
   /// The BLAS path (GEMM, then a scoring pass, correlation sums in double at the chosen alpha) is the reference.
   @Test(
     "the fused kernel's AVX-512 tiles give the BLAS path's scores, alphas and correlations",
-    .enabled(if: RidgeCrossValidationEngine<Float>.hasAVX512Tiles, "the CPU lacks AVX-512F"),
+    .enabled(if: TileKernels.hasAVX512Tiles, "the CPU lacks AVX-512F"),
     arguments: [(9, false), (9, true), (75, false), (75, true)])
   func wideTilesEqualBLAS(features p: Int, intercept: Bool) throws {
     try fusedEqualsBLAS(features: p, intercept: intercept, narrowTiles: false)
@@ -245,7 +243,7 @@ struct FusedScoringTests {
 
   @Test(
     "the fused kernel's AVX2 tiles give the BLAS path's scores, alphas and correlations",
-    .enabled(if: RidgeCrossValidationEngine<Float>.hasAVX2Tiles, "the CPU lacks AVX2/FMA"),
+    .enabled(if: TileKernels.hasAVX2Tiles, "the CPU lacks AVX2/FMA"),
     arguments: [(9, false), (75, true)])
   func narrowTilesEqualBLAS(features p: Int, intercept: Bool) throws {
     try fusedEqualsBLAS(features: p, intercept: intercept, narrowTiles: true)
@@ -273,8 +271,8 @@ struct FusedScoringTests {
     fused.fusedTiles = narrowTiles ? .avx2 : .automatic
     var blas = fused
     blas.fusedTiles = .none
-    #expect(RidgeCrossValidationEngine<Float>.usesFusedScoring(configuration: fused))
-    #expect(!RidgeCrossValidationEngine<Float>.usesFusedScoring(configuration: blas))
+    #expect(FusedTileScorer<Float>.isUsed(by: fused))
+    #expect(!FusedTileScorer<Float>.isUsed(by: blas))
     let a = try fused.fit(features: x, targets: y)
     let b = try blas.fit(features: x, targets: y)
     // Scores: float32 predictions from two GEMM orders, errors summed alike (rtol 1e-5 of the score).

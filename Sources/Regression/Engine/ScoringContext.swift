@@ -24,7 +24,7 @@ struct ScoringContext: Sendable {
   let usesDetermination: Bool
   let equalFolds: Bool
   /// Whether the correlation sums are accumulated for every alpha (shared alpha) or left to
-  /// ``RidgeCrossValidationEngine/accumulateBestSums(start:width:best:buffers:)`` (per-target alpha).
+  /// ``PredictionBlockScoring/accumulateChosenSums(_:best:in:)`` (per-target alpha).
   let computesSums: Bool
   let tables: ScoreTables
 
