@@ -98,7 +98,7 @@ extension Reconstructor {
         + "and \(design.testStimuli.count) test stimuli from the template's events")
     // Runs: grids and repetition times.
     let dataset = try ExperimentLocation(bids: inputs.bids, derivatives: inputs.derivatives).open(options.dataset)
-    var grid: (shape: [Int], file: String)?
+    var grid: (shape: [Int], affine: Affine, file: String)?
     var runCount = 0
     var repetitionTimes = Set<Double>()
     for subject in design.subjects {
@@ -108,13 +108,14 @@ extension Reconstructor {
         let header: NIfTIHeader
         do { header = try NIfTIVolumeReader(path: file.path).header } catch { throw .image(error) }
         let shape = Array(header.dimensions.prefix(3))
-        if let grid, grid.shape != shape {
+        // The same grid: shape and voxel-to-world affine (the loader compares masks the same way).
+        if let grid, grid.shape != shape || !header.affine.isApproximatelyEqual(to: grid.affine, tolerance: 1e-4) {
           throw .dataset(
             .gridMismatch(
               subject: subject, template: design.subjects[0], shape: shape + [header.volumeCount],
               templateShape: grid.shape))
         }
-        if grid == nil { grid = (shape, file.path) }
+        if grid == nil { grid = (shape, header.affine, file.path) }
         let tr: Double
         do { tr = try dataset.repetitionTime(subject: subject, task: task, run: run) } catch { throw .dataset(error) }
         repetitionTimes.insert(tr)
@@ -130,10 +131,17 @@ extension Reconstructor {
         do { _ = try dataset.confounds(for: file) } catch { throw .dataset(error) }
         runCount += 1
       }
+      // Each subject's brain mask on the runs' grid.
+      let mask: BrainMask
+      do { mask = try dataset.brainMask(subject: subject) } catch { throw .dataset(error) }
+      if let grid, mask.shape != grid.shape || !mask.affine.isApproximatelyEqual(to: grid.affine, tolerance: 1e-4) {
+        throw .dataset(
+          .gridMismatch(subject: subject, template: design.subjects[0], shape: mask.shape, templateShape: grid.shape))
+      }
     }
     passed(
       "runs",
-      "\(runCount) preprocessed runs on one grid \(grid?.shape ?? []), repetition time "
+      "\(runCount) preprocessed runs and \(design.subjects.count) brain masks on one grid \(grid?.shape ?? []), repetition time "
         + repetitionTimes.sorted().map { "\($0) s" }.joined(separator: ", ")
         + (options.dataset.confounds.isEmpty ? "" : ", confounds \(options.dataset.confounds)"))
     // Stimuli: readable (plan() opened each header), long enough for the presented clip.

@@ -239,6 +239,36 @@ struct PreflightTests {
     }
     #expect("\(error!)".contains((victim as NSString).lastPathComponent), "\(error!)")
   }
+
+  @Test("a run of another subject on a shifted grid (same shape, other affine) stops the check, naming the subject")
+  func shiftedGrid() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("check-grid-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let copy = folder.appendingPathComponent("dataset")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(at: TinyDataset.root, to: copy)
+    let func2 = copy.appendingPathComponent("derivatives/fmriprep/sub-002/func")
+    for name in try FileManager.default.contentsOfDirectory(atPath: func2.path) where name.hasSuffix(".nii.gz") {
+      let path = func2.appendingPathComponent(name).path
+      var image = try NIfTIImage<Float>.read(path)
+      // Shift the grid by 2 mm along x (found by the independent check: --check said "one grid").
+      for keyPath in [\NIfTIHeader.sformAffine, \NIfTIHeader.qformAffine] {
+        image.header[keyPath: keyPath].elements[3] += 2
+      }
+      try image.write(to: path)
+    }
+    let tests = ReconstructionTests()
+    var inputs = tests.inputs()
+    inputs.bids = copy
+    inputs.stimuli = copy.appendingPathComponent("stimuli")
+    let error = #expect(throws: PipelineError.self) {
+      try Reconstructor(
+        inputs: inputs, options: tests.options(audio: false), output: folder.appendingPathComponent("run")
+      )
+      .check()
+    }
+    #expect("\(error!)".contains("sub-002") && "\(error!)".contains("grid"), "\(error!)")
+  }
 }
 
 @Suite("batched generation in the pipeline")

@@ -32,10 +32,12 @@ build_and_dump() {
 import sys
 path = sys.argv[1]
 text = open(path).read()
-target = ('targets += [\n  .executableTarget(\n    name: "ridge-identity", dependencies: ["Regression", "LinearAlgebra"],\n'
-          '    path: "Tools/ridge-identity", exclude: ["compare.sh"])\n]\n')
-anchor = text.index("let package = Package(")
-open(path, "w").write(text[:anchor] + target + text[anchor:])
+# Prepend the tool to the target list of the Package(...) call, whatever the manifest's layout.
+target = ('[.executableTarget(name: "ridge-identity", dependencies: ["Regression", "LinearAlgebra"], '
+          'path: "Tools/ridge-identity", exclude: ["compare.sh"])] + ')
+start = text.index("let package = Package(")
+at = text.index("\n  targets: ", start) + len("\n  targets: ")  # the Package(...) argument, not a product's
+open(path, "w").write(text[:at] + target + text[at:])
 PY
   (cd "$tree" && swift build --quiet -c release --product ridge-identity && .build/release/ridge-identity "$dump" >/dev/null)
 }
