@@ -115,6 +115,13 @@ struct SettingOptions: ParsableArguments {
   var skipUnreadableStimuli = false
   @Option(help: "Seed of every random choice.")
   var seed: UInt64?
+  @Option(
+    help: """
+      OpenBLAS threads of every stage task, whatever executor runs it (default: the usable cores, or SLURM's \
+      --cpus-per-task). OpenBLAS sums in another order with another thread count, so byte-identical results \
+      across machines and executors need the same value.
+      """)
+  var blasThreads: Int?
   // Stimulus features.
   @Option(help: "Audio CLAP embeds: presentedClip (default) or wholeTrack (the authors' code, seeded crops).")
   var clipWindow: ClipWindow?
@@ -190,6 +197,7 @@ struct SettingOptions: ParsableArguments {
     if !confounds.isEmpty { options.dataset.confounds = confounds }
     if dropOnsetZero { options.dataset.epoching.dropOnsetZeroEvents = true }
     if let seed { options.seed = seed }
+    if let blasThreads { options.blasThreads = blasThreads }
     if skipUnreadableStimuli { options.skipsUnreadableStimuli = true }
     if let clipWindow { options.stimulusEmbedding.window = clipWindow }
     if let stimuliPerTask { options.stimulusEmbedding.stimuliPerTask = stimuliPerTask }

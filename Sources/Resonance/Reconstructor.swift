@@ -187,6 +187,8 @@ public struct Reconstructor: Sendable {
           "blasKernelReason": BLASRuntime.kernelChoice.reason,
           "blasSelfCheck": BLASRuntime.kernelChoice.selfCheck.rawValue,
           "blasConfiguration": BLASRuntime.configuration, "cores": String(BLASRuntime.coreCount),
+          "blasThreads": options.blasThreads.map { "\($0) (blasThreads)" }
+            ?? "\(BLASRuntime.threadCount) (default: usable cores or --cpus-per-task)",
         ]),
     ]
   }
@@ -203,6 +205,7 @@ public struct Reconstructor: Sendable {
     progress: @escaping (String) -> Void = { _ in }, isCancelled: @escaping () -> Bool = { false }
   ) throws(PipelineError) -> ReconstructionProducts {
     let plan = try plan()
+    applyRuntimeSettings()
     let context = StageContext(progress: progress, isCancelled: isCancelled)
     try LocalExecutor().run(plan.stages, in: directory, context: context)
     return try products(plan)
@@ -216,6 +219,7 @@ public struct Reconstructor: Sendable {
     _ name: StageName, task: Int? = nil, progress: @escaping (String) -> Void = { _ in }
   ) throws(PipelineError) {
     let plan = try plan()
+    applyRuntimeSettings()
     let stage = plan.stage(name)
     let context = StageContext(progress: progress)
     if let task {
@@ -226,6 +230,12 @@ public struct Reconstructor: Sendable {
     } else {
       try LocalExecutor().run([stage], in: directory, context: context)
     }
+  }
+
+  /// Applies the process-wide settings of the run's specification before any stage task
+  /// (``PipelineConfiguration/blasThreads``).
+  func applyRuntimeSettings() {
+    if let threads = specification.options.blasThreads { BLASRuntime.setThreadCount(threads) }
   }
 
   /// The products of a finished run, read back from the run directory.

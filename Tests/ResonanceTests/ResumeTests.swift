@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 import Testing
 
 @testable import Resonance
@@ -164,5 +165,23 @@ struct RunDirectoryStartTests {
     }
     #expect("\(error!)".contains(message), "\(name): \(error!)")
     #expect(!RunDirectory(folder).exists(RunDirectory.specificationFile))
+  }
+
+  @Test("blasThreads is applied in the task's own process and recorded; an impossible count is refused")
+  func blasThreads() throws {
+    var options = PipelineConfiguration()
+    options.blasThreads = 0
+    #expect(throws: PipelineError.self) { try options.validate() }
+    options.blasThreads = 1
+    try options.validate()
+    let saved = BLASRuntime.threadCount
+    defer { BLASRuntime.setThreadCount(saved) }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("threads-\(UUID().uuidString)")
+    Reconstructor(inputs: ReconstructionTests().inputs(), options: options, output: folder).applyRuntimeSettings()
+    #expect(BLASRuntime.threadCount == 1)
+    // Stored in the specification, so a resumed run or a SLURM task reads the same count.
+    let data = try JSONEncoder().encode(options)
+    #expect(try JSONDecoder().decode(PipelineConfiguration.self, from: data).blasThreads == 1)
+    #expect(try JSONDecoder().decode(PipelineConfiguration.self, from: Data("{}".utf8)).blasThreads == nil)
   }
 }

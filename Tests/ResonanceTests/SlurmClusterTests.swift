@@ -41,7 +41,9 @@ func shardedRunArguments(dataset: URL, out: URL) -> [String] {
     "--musicldm", resources.appendingPathComponent("MusicLDMTests/Resources/tiny-musicldm").path,
     "--demo-models", "--minimum-cluster-size", "5", "--seed", "3", "--steps", "2", "--seconds", "0.4",
     "--stimuli-per-task", "20", "--clips-per-task", "5", "--generate-subjects", "all", "--candidate-seeds", "2",
-    "--out", out.path,
+    // The same OpenBLAS thread count for local and SLURM tasks (whatever --cpus-per-task grants): byte identity
+    // across executors holds for one thread count (OpenBLAS sums in another order with another).
+    "--blas-threads", "2", "--out", out.path,
   ]
 }
 

@@ -38,13 +38,20 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
   public var generation = GenerationConfiguration()
   /// Evaluation of the decoded embeddings and of the generated audio, with null models.
   public var evaluation = EvaluationConfiguration()
+  /// OpenBLAS threads per call in every stage task (`nil`: the usable cores locally, `--cpus-per-task` on SLURM).
+  ///
+  /// OpenBLAS splits a product's sums differently with another thread count (a 480 × 3000 GEMM differs in its last
+  /// bits between 1 and 2 threads), so a run is byte-for-byte reproducible across machines and executors only with
+  /// the same count. It is part of the run's specification, and a task applies it in its own process, so a SLURM
+  /// element runs with it whatever `--cpus-per-task` grants.
+  public var blasThreads: Int?
 
   /// The default configuration: the authors' code, minus anything chosen on test data.
   public init() {}
 
   private enum CodingKeys: String, CodingKey {
     case dataset, subjects, seed, skipsUnreadableStimuli, stimulusEmbedding, bridge, voxelSelection, alignment, decoder,
-      generation, evaluation
+      generation, evaluation, blasThreads
   }
 
   /// Decodes a configuration; absent keys take their defaults.
@@ -66,6 +73,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
     self.decoder = try container.decodeIfPresent(DecoderConfiguration.self, forKey: .decoder) ?? defaults.decoder
     generation = try container.decodeIfPresent(GenerationConfiguration.self, forKey: .generation) ?? defaults.generation
     evaluation = try container.decodeIfPresent(EvaluationConfiguration.self, forKey: .evaluation) ?? defaults.evaluation
+    blasThreads = try container.decodeIfPresent(Int.self, forKey: .blasThreads)
   }
 }
 
@@ -262,5 +270,8 @@ extension PipelineConfiguration {
       e.bootstrapResamples >= 1, "evaluation.bootstrapResamples is \(e.bootstrapResamples); it must be at least 1")
     try require(e.ways.allSatisfy { $0 >= 2 }, "evaluation.ways is \(e.ways); every N-way level must be at least 2")
     try require(e.topK.allSatisfy { $0 >= 1 }, "evaluation.topK is \(e.topK); every k must be at least 1")
+    if let threads = blasThreads {
+      try require(threads >= 1 && threads <= 1024, "blasThreads is \(threads); it must be between 1 and 1024")
+    }
   }
 }
