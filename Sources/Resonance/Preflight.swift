@@ -117,7 +117,13 @@ extension Reconstructor {
         }
         if grid == nil { grid = (shape, header.affine, file.path) }
         let tr: Double
-        do { tr = try dataset.repetitionTime(subject: subject, task: task, run: run) } catch { throw .dataset(error) }
+        do {
+          tr = try dataset.repetitionTime(subject: subject, task: task, run: run)
+          // Every event's epoch window inside the run (from the header's volume count and the events file).
+          try Epocher(options: options.dataset.epoching, repetitionTimeSeconds: tr).checkWindows(
+            events: try dataset.events(subject: subject, task: task, run: run), volumeCount: header.volumeCount,
+            runName: file.path)
+        } catch { throw .dataset(error) }
         repetitionTimes.insert(tr)
         if let headerTR = header.repetitionTime, abs(headerTR - tr) > 1e-3 {
           warnings.append("\(file.path): the header's repetition time is \(headerTR) s, epoching uses \(tr) s")

@@ -176,6 +176,15 @@ public struct Epocher: Sendable {
     }
   }
 
+  /// Checks, without any image data, that every kept event of a run of `volumeCount` volumes has a window inside
+  /// it (what a preflight can check from the header and the events file alone).
+  ///
+  /// - Throws: ``DatasetError/epochOutsideRun(run:onsetSeconds:startVolume:volumeCount:)`` or
+  ///   ``DatasetError/noEvents(run:)``, as ``epochs(of:events:runName:)`` would.
+  public func checkWindows(events: [StimulusEvent], volumeCount: Int, runName: String) throws(DatasetError) {
+    _ = try windows(events: events, volumeCount: volumeCount, runName: runName)
+  }
+
   /// The kept events and their volume windows `start ..< min(start + window, volumeCount)`.
   func windows(
     events: [StimulusEvent], volumeCount: Int, runName: String
