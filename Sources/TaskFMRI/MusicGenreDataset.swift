@@ -223,6 +223,10 @@ public struct MusicGenreDataset: Sendable {
       if table.durations[row] < 0 {
         throw .invalidEvent(path: table.path, row: row + 1, reason: "duration \(table.durations[row]) is negative")
       }
+      if let start = starts[row], !(start >= 0 && start.isFinite) {
+        throw .invalidEvent(
+          path: table.path, row: row + 1, reason: "clip start \(start) s is not a time inside the track (start ≥ 0)")
+      }
       return StimulusEvent(
         onsetSeconds: table.onsets[row], durationSeconds: table.durations[row],
         stimulus: Stimulus(genre: cleaned, track: Int(track)), clipStartSeconds: starts[row] ?? 0)

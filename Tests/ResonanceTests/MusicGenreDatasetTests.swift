@@ -49,6 +49,7 @@ struct MusicGenreDatasetTests {
       ("'jazz'", "1e300", "15.0", "is not a GTZAN index"),
       ("'jazz'", "-1", "15.0", "is not a GTZAN index"),
       ("'jazz'", "48", "-15.0", "is negative"),
+      ("'jazz'", "48", "start:-3", "is not a time inside the track"),
     ])
   func hostileEventRows(genre: String, track: String, duration: String, reason: String) throws {
     let copy = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-events-\(UUID().uuidString)")
@@ -57,7 +58,9 @@ struct MusicGenreDatasetTests {
     let events = copy.appendingPathComponent("sub-001/func/sub-001_task-Training_run-01_events.tsv")
     var lines = try String(contentsOf: events, encoding: .utf8).split(separator: "\n").map(String.init)
     var cells = lines[2].split(separator: "\t").map(String.init)
-    (cells[1], cells[2], cells[3]) = (duration, genre, track)
+    (cells[2], cells[3]) = (genre, track)
+    // "start:X" changes the clip start column instead of the duration.
+    if duration.hasPrefix("start:") { cells[4] = String(duration.dropFirst(6)) } else { cells[1] = duration }
     lines[2] = cells.joined(separator: "\t")
     try (lines.joined(separator: "\n") + "\n").write(to: events, atomically: true, encoding: .utf8)
     let dataset = try MusicGenreDataset(root: copy)
