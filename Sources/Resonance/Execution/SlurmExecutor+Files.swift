@@ -176,7 +176,8 @@ extension SlurmExecutor {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// Writes `slurm/timeline.tsv`: submitted, started and ended per job element, from the cluster's records.
+  /// Writes `slurm/timeline.tsv`: submitted, started and ended per job element of `jobs`, from the cluster's records
+  /// (jobs the cluster has forgotten are left out).
   func writeTimeline(jobs: [String], in directory: RunDirectory) throws(SlurmError) {
     let entries = controller.timeline(of: jobs)
     guard !entries.isEmpty else { return }

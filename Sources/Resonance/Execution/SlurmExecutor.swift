@@ -121,7 +121,9 @@ public struct SlurmExecutor: Sendable {
         isFirstLook = false
       }
       if finished.allSatisfy({ name, tasks in tasks.count == stages.first { $0.name == name }!.tasks.count }) {
-        try writeTimeline(jobs: session.jobsTouched, in: directory)
+        // Every job of the run, from earlier invocations too (a resumed run's timeline shows the whole history).
+        let recorded = try SlurmLedger.read(from: directory).jobs.map(\.jobID)
+        try writeTimeline(jobs: recorded + session.jobsTouched.filter { !recorded.contains($0) }, in: directory)
         return .finished(jobs: session.jobsTouched)
       }
       // Jobs whose dependencies can never be satisfied (an earlier job failed) are cancelled and planned again.
