@@ -14,7 +14,7 @@ struct IntegerOrList: Decodable, Sendable, Hashable {
     }
   }
 
-  /// The value for block `index` of `count` blocks: a single value repeats.
+  /// The value for block `index`: a single value repeats (callers check that a list has one value per block).
   func value(at index: Int) -> Int { values.count == 1 ? values[0] : values[index] }
 }
 
@@ -120,6 +120,13 @@ public struct UNetConfiguration: Decodable, Sendable, Hashable {
     let heads =
       try c.decodeIfPresent(IntegerOrList.self, forKey: .numberOfAttentionHeads)
       ?? c.decodeIfPresent(IntegerOrList.self, forKey: .attentionHeadDimension)
+    // One value for every block, or one per block (a shorter or empty list trapped here; found by fuzz-hf-config).
+    if let heads, heads.values.count != 1, heads.values.count != blockOutChannels.count {
+      throw DecodingError.dataCorruptedError(
+        forKey: c.contains(.numberOfAttentionHeads) ? .numberOfAttentionHeads : .attentionHeadDimension, in: c,
+        debugDescription:
+          "\(heads.values) must be one value or one per block (\(blockOutChannels.count) blocks in block_out_channels)")
+    }
     attentionHeads = (0..<blockOutChannels.count).map { heads?.value(at: $0) ?? 8 }
     classEmbeddingInputDimension = try c.decode(Int.self, forKey: .classEmbeddingInputDimension)
     flipSinToCos = try c.decodeIfPresent(Bool.self, forKey: .flipSinToCos) ?? true

@@ -30,6 +30,29 @@ struct HostileConfigurationTests {
     }
   }
 
+  @Test(
+    "an attention_head_dim list shorter than block_out_channels (or empty) is refused instead of trapping (found by fuzz-hf-config's 10-minute run)"
+  )
+  func attentionHeadsPerBlock() throws {
+    let url = Bundle.module.url(forResource: "Resources", withExtension: nil)!.appendingPathComponent(
+      "tiny-musicldm/unet/config.json")
+    var json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    json["num_attention_heads"] = nil
+    let blocks = (json["block_out_channels"] as! [Int]).count
+    for heads in [[2], Array(repeating: 2, count: blocks)] {
+      json["attention_head_dim"] = heads
+      let configuration = try JSONDecoder().decode(
+        UNetConfiguration.self, from: JSONSerialization.data(withJSONObject: json))
+      #expect(configuration.attentionHeads == Array(repeating: 2, count: blocks))
+    }
+    for heads in [[Int](), [2, 2], Array(repeating: 2, count: blocks + 1)] {
+      json["attention_head_dim"] = heads
+      #expect(throws: DecodingError.self, "\(heads)") {
+        try JSONDecoder().decode(UNetConfiguration.self, from: JSONSerialization.data(withJSONObject: json))
+      }
+    }
+  }
+
   @Test("vocoder upsampling rates whose product overflows Int are refused")
   func vocoderHop() throws {
     #expect(throws: DecodingError.self) {
