@@ -136,6 +136,12 @@ struct RunDirectoryStartTests {
     #expect(try directory.prepare(for: RunSpecification(inputs: inputs, options: second)) == false)
     #expect(try directory.specification().options.dataset.resolution == "2")
     #expect(!directory.exists(ExperimentDesign.file))
+    // Jobs submitted to SLURM under the saved options protect it too.
+    try directory.writeJSON(SlurmLedger(), to: SlurmLedger.file)
+    #expect(throws: PipelineError.self) {
+      try directory.prepare(for: RunSpecification(inputs: inputs, options: first))
+    }
+    try FileManager.default.removeItem(at: directory.url(SlurmLedger.file))
     // Once a task has finished, other options are refused by name.
     try directory.recordFinished(stage: .templateMask, task: "template", seconds: 0)
     let mismatch = #expect(throws: PipelineError.self) {

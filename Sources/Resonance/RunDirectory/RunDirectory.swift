@@ -157,9 +157,9 @@ extension RunDirectory {
 
   /// Writes `specification` into a new run directory, or checks that an existing one was made with the same.
   ///
-  /// A directory whose saved specification differs but which holds no finished task (a run that failed while
-  /// planning, for example on an ambiguous BOLD lookup that a changed option fixes) has nothing to protect: its
-  /// specification and design are replaced.
+  /// A directory whose saved specification differs but which holds no finished task and no submitted SLURM job (a
+  /// run that failed while planning, for example on an ambiguous BOLD lookup that a changed option fixes) has
+  /// nothing to protect: its specification and design are replaced.
   ///
   /// - Returns: `true` when the directory already held this specification (the run resumes).
   /// - Throws: ``PipelineError/runSpecificationMismatch(directory:differences:)`` naming every differing key, when
@@ -170,7 +170,8 @@ extension RunDirectory {
       let saved = try readJSON(RunSpecification.self, from: Self.specificationFile)
       let differences = Self.differences(saved, specification)
       if differences.isEmpty { return true }
-      guard !hasFinishedTasks else {
+      // Finished tasks, or SLURM jobs submitted under the saved specification (they read it when they start).
+      guard !hasFinishedTasks, !exists(SlurmLedger.file) else {
         throw .runSpecificationMismatch(directory: root.path, differences: differences)
       }
       // The design was derived from the old specification.
