@@ -27,8 +27,6 @@ public enum Similarity {
     }
     try predictions.requireFiniteForMetrics("Similarity.matrix (predictions)")
     try targets.requireFiniteForMetrics("Similarity.matrix (targets)")
-    let p = predictions.inDouble()
-    let t = targets.inDouble()
     do {
       switch measure {
       // Row magnitudes are normalised by powers of two (exact) so that tiny or huge rows cannot under- or overflow.
@@ -39,6 +37,8 @@ public enum Similarity {
         return try predictions.inDoubleWithRowMagnitudesNormalized().rowCosineSimilarityMatrix(
           with: targets.inDoubleWithRowMagnitudesNormalized())
       case .negativeEuclidean:
+        let p = predictions.inDouble()
+        let t = targets.inDouble()
         var cross = try p.multiplied(by: t, transposeOther: .transpose)
         let pn = (0..<p.rows).map { i in p.row(i).reduce(0) { $0 + $1 * $1 } }
         let tn = (0..<t.rows).map { j in t.row(j).reduce(0) { $0 + $1 * $1 } }

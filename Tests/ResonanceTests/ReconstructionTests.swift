@@ -240,58 +240,52 @@ struct PreflightTests {
     #expect("\(error!)".contains((victim as NSString).lastPathComponent), "\(error!)")
   }
 
-  @Test("an event whose epoch starts past its run's end stops the check, naming the run (not only the later run)")
-  func eventPastRunEnd() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("check-events-\(UUID().uuidString)")
+  /// The error `reconstruct --check` gives on a copy of the tiny dataset after `damage` changed it.
+  func checkError(damaging damage: (URL) throws -> Void) throws -> PipelineError? {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
     let copy = folder.appendingPathComponent("dataset")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     try FileManager.default.copyItem(at: TinyDataset.root, to: copy)
-    let events = copy.appendingPathComponent("sub-002/func/sub-002_task-Training_run-01_events.tsv")
-    var lines = try String(contentsOf: events, encoding: .utf8).split(separator: "\n").map(String.init)
-    var cells = lines[1].split(separator: "\t").map(String.init)
-    cells[0] = "9000.0"
-    lines.append(cells.joined(separator: "\t"))
-    try (lines.joined(separator: "\n") + "\n").write(to: events, atomically: true, encoding: .utf8)
+    try damage(copy)
     let tests = ReconstructionTests()
     var inputs = tests.inputs()
     inputs.bids = copy
     inputs.stimuli = copy.appendingPathComponent("stimuli")
-    let error = #expect(throws: PipelineError.self) {
+    return #expect(throws: PipelineError.self) {
       try Reconstructor(
         inputs: inputs, options: tests.options(audio: false), output: folder.appendingPathComponent("run")
       )
       .check()
+    }
+  }
+
+  @Test("an event whose epoch starts past its run's end stops the check, naming the run (not only the later run)")
+  func eventPastRunEnd() throws {
+    let error = try checkError { copy in
+      let events = copy.appendingPathComponent("sub-002/func/sub-002_task-Training_run-01_events.tsv")
+      var lines = try String(contentsOf: events, encoding: .utf8).split(separator: "\n").map(String.init)
+      var cells = lines[1].split(separator: "\t").map(String.init)
+      cells[0] = "9000.0"
+      lines.append(cells.joined(separator: "\t"))
+      try (lines.joined(separator: "\n") + "\n").write(to: events, atomically: true, encoding: .utf8)
     }
     #expect("\(error!)".contains("sub-002_task-Training_run-01") && "\(error!)".contains("9000"), "\(error!)")
   }
 
   @Test("a run of another subject on a shifted grid (same shape, other affine) stops the check, naming the subject")
   func shiftedGrid() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("check-grid-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let copy = folder.appendingPathComponent("dataset")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try FileManager.default.copyItem(at: TinyDataset.root, to: copy)
-    let func2 = copy.appendingPathComponent("derivatives/fmriprep/sub-002/func")
-    for name in try FileManager.default.contentsOfDirectory(atPath: func2.path) where name.hasSuffix(".nii.gz") {
-      let path = func2.appendingPathComponent(name).path
-      var image = try NIfTIImage<Float>.read(path)
-      // Shift the grid by 2 mm along x (found by the independent check: --check said "one grid").
-      for keyPath in [\NIfTIHeader.sformAffine, \NIfTIHeader.qformAffine] {
-        image.header[keyPath: keyPath].elements[3] += 2
+    let error = try checkError { copy in
+      let func2 = copy.appendingPathComponent("derivatives/fmriprep/sub-002/func")
+      for name in try FileManager.default.contentsOfDirectory(atPath: func2.path) where name.hasSuffix(".nii.gz") {
+        let path = func2.appendingPathComponent(name).path
+        var image = try NIfTIImage<Float>.read(path)
+        // Shift the grid by 2 mm along x (found by the independent check: --check said "one grid").
+        for keyPath in [\NIfTIHeader.sformAffine, \NIfTIHeader.qformAffine] {
+          image.header[keyPath: keyPath].elements[3] += 2
+        }
+        try image.write(to: path)
       }
-      try image.write(to: path)
-    }
-    let tests = ReconstructionTests()
-    var inputs = tests.inputs()
-    inputs.bids = copy
-    inputs.stimuli = copy.appendingPathComponent("stimuli")
-    let error = #expect(throws: PipelineError.self) {
-      try Reconstructor(
-        inputs: inputs, options: tests.options(audio: false), output: folder.appendingPathComponent("run")
-      )
-      .check()
     }
     #expect("\(error!)".contains("sub-002") && "\(error!)".contains("grid"), "\(error!)")
   }
