@@ -63,7 +63,9 @@ struct EmbedAudio: ParsableCommand {
         let embeddings: Tensor
         do {
           embeddings = try clap.audioEmbedding(waveforms, seed: seed &+ UInt64(start))
-        } catch CLAPError.invalidAudio(let index, let reason) {
+        } catch {
+          // A `catch` pattern on the typed error crashes Swift 6.3's optimiser (OSSA lifetime completion).
+          guard case .invalidAudio(let index, let reason) = error else { throw error }
           try fail("cannot embed \(batch[start + index]): \(reason)")
         }
         width = embeddings.shape[1]
