@@ -159,7 +159,7 @@ extension FrechetDistance {
       } else {
         values = try SignificanceTests.bootstrapValues(items: a.rows, level: level, resamples: resamples, seed: seed) {
           indices throws(MetricsError) in
-          try distance(a.gatheredRows(indices), b.gatheredRows(indices))
+          try distance(a.rows(at: indices), b.rows(at: indices))
         }
       }
       let bias = values.reduce(0, +) / Double(values.count) - estimate

@@ -1,26 +1,19 @@
 import LinearAlgebra
 
-/// Element loops of this module, written over `scalars` so that they are specialised here: LinearAlgebra's generic
-/// helpers (`converted(to:)`, `rows(at:)`, `firstNonFiniteIndex()`) are not, and cost a witness call per element
-/// when a Fréchet bootstrap calls them thousands of times.
+/// Element loops of this module, written over `scalars` and specialised for `Float` and `Double`; the generic
+/// whole-matrix helpers come from LinearAlgebra, whose element loops are inlinable (specialised here too).
 extension Matrix {
   /// Throws ``MetricsError/nonFiniteInput(operation:row:column:)`` at the first NaN or infinity.
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
   func requireFiniteForMetrics(_ operation: String) throws(MetricsError) {
-    let values = scalars
-    for index in values.indices where !values[index].isFinite {
-      let width = Swift.max(columns, 1)
-      throw .nonFiniteInput(operation: operation, row: index / width, column: index % width)
+    if let position = firstNonFiniteIndex() {
+      throw .nonFiniteInput(operation: operation, row: position.row, column: position.column)
     }
   }
 
   /// The same matrix in double precision (no copy when it already is).
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
   func inDouble() -> Matrix<Double> {
     if let same = self as? Matrix<Double> { return same }
-    return try! Matrix<Double>(rows: rows, columns: columns, scalars: scalars.map { Double($0) })
+    return converted(to: Double.self)
   }
 
   /// The matrix in double precision with each row multiplied by the power of two that brings its largest magnitude
@@ -45,17 +38,6 @@ extension Matrix {
       }
     }
     return result
-  }
-
-  /// The rows at `indices` (each in range), in that order.
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
-  func gatheredRows(_ indices: [Int]) -> Matrix {
-    let values = scalars
-    var result = [Scalar]()
-    result.reserveCapacity(indices.count * columns)
-    for index in indices { result.append(contentsOf: values[(index * columns)..<((index + 1) * columns)]) }
-    return try! Matrix(rows: indices.count, columns: columns, scalars: result)
   }
 
   /// The first row whose values are all equal, if any (`columns ≥ 1`).

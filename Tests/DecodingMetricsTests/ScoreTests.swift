@@ -47,14 +47,14 @@ struct ScoreTests {
     let resampler = try FrechetDistance.GramResampler(first: a, second: b)
     for draw in 0..<20 {
       let indices = draw == 0 ? Array(0..<25) : (0..<25).map { _ in Int(generator.next() % 25) }
-      let direct = try FrechetDistance.distance(a.gatheredRows(indices), b.gatheredRows(indices))
+      let direct = try FrechetDistance.distance(a.rows(at: indices), b.rows(at: indices))
       // Different summation orders over the same double-precision Gram entries: 1e-9 relative.
       #expect(isClose(try resampler.distance(indices), direct, rtol: 1e-9), "draw \(draw)")
     }
     let fast = try FrechetDistance.pairedBootstrapInterval(a, b, resamples: 300, seed: 2)
     let slow = try SignificanceTests.bootstrapValues(items: 25, level: 0.95, resamples: 300, seed: 2) {
       indices throws(MetricsError) in
-      try FrechetDistance.distance(a.gatheredRows(indices), b.gatheredRows(indices))
+      try FrechetDistance.distance(a.rows(at: indices), b.rows(at: indices))
     }
     let estimate = try FrechetDistance.distance(a, b)
     // 25 items in 40 dimensions: the resamples' distances are biased upwards, so the plain percentile interval
