@@ -57,3 +57,9 @@ with open(output + ".tmp", "w") as handle:
 import os
 os.replace(output + ".tmp", output)
 PY
+# The whole-process comparison (model loading, audio reading, features, embedding) when embed-audio is built beside
+# this benchmark and the larger variant was made.
+embed_audio="$(dirname "$binary")/embed-audio"
+if [ -x "$embed_audio" ] && [ -f "$work/larger/model.safetensors" ]; then
+  Benchmarks/bench-clap/whole_process.sh "$embed_audio" "${output%.json}-whole-process.json"
+fi
