@@ -3,7 +3,9 @@ import Dispatch
 /// The one parallel map of the project: runs independent work items on the cores and returns their results in
 /// order.
 ///
-/// Use it instead of `DispatchQueue.concurrentPerform` with hand-made result slots. Items run on
+/// Every parallel loop of the library goes through it (``forEach(count:_:)`` for loops that write disjoint
+/// memory, ``map(count:_:)`` for results) instead of `DispatchQueue.concurrentPerform` with hand-made result
+/// slots. Items run on
 /// `concurrentPerform`'s threads; results (or the first error, by item order) come back once every item has
 /// finished. Numeric kernels that call BLAS from the items should do so inside
 /// ``BLASRuntime/withSingleThreadedCalls(_:)`` so the cores are not oversubscribed.

@@ -32,7 +32,7 @@ extension LinearAlgebraScalar {
           b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
       }
-      DispatchQueue.concurrentPerform(iterations: blocks) { block in
+      ParallelMap.forEach(count: blocks) { block in
         // Block boundaries on multiples of 16 elements keep the kernels' vector loads aligned.
         let start = (extent * block / blocks) / 16 * 16
         let end = block == blocks - 1 ? extent : (extent * (block + 1) / blocks) / 16 * 16

@@ -36,7 +36,7 @@ struct RunCleaner {
     let scale = 1 / Double(rows)
     run.withUnsafeBufferPointer { source in
       nonisolated(unsafe) let source = source
-      DispatchQueue.concurrentPerform(iterations: blocks) { blockIndex in
+      ParallelMap.forEach(count: blocks) { blockIndex in
         let first = blockIndex * Self.blockWidth
         let width = min(Self.blockWidth, columns - first)
         let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * width)

@@ -6,7 +6,7 @@ import LinearAlgebra
 /// Large products go through `splitGEMM` (LinearAlgebra), which splits them over the cores as single-threaded
 /// BLAS calls, so OpenBLAS's worker threads never busy-wait between layers; the element-wise, normalisation and
 /// attention loops of this module split their work into ``workerCount`` contiguous chunks run with
-/// `DispatchQueue.concurrentPerform`. The two never nest: loops that call BLAS from their chunks do it inside
+/// LinearAlgebra's `ParallelMap.forEach`. The two never nest: loops that call BLAS from their chunks do it inside
 /// `BLASRuntime.withSingleThreadedCalls`.
 public enum TensorParallelism {
   /// The number of chunks a large loop is split into: the cores the process may use (`BLASRuntime.coreCount`:
@@ -25,7 +25,7 @@ public enum TensorParallelism {
     }
     withoutActuallyEscaping(body) { body in
       let box = UncheckedBody(body: body)
-      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      ParallelMap.forEach(count: chunks) { chunk in
         let start = count * chunk / chunks
         let end = count * (chunk + 1) / chunks
         if start < end { box.body(start..<end) }
@@ -34,7 +34,7 @@ public enum TensorParallelism {
   }
 }
 
-/// Lets a non-`Sendable` closure cross into `concurrentPerform`; every chunk writes disjoint memory.
+/// Lets a non-`Sendable` closure cross into the parallel loop; every chunk writes disjoint memory.
 private struct UncheckedBody: @unchecked Sendable {
   let body: (Range<Int>) -> Void
 }

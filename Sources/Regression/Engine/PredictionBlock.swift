@@ -76,7 +76,7 @@ struct PredictionBlockScoring: Sendable {
         context.score(columns: 0..<width, folds: folds, pointers)
       } else {
         let half = (width / 2 + 15) / 16 * 16
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
+        ParallelMap.forEach(count: 2) { part in
           context.score(columns: part == 0 ? 0..<half : half..<width, folds: folds, pointers)
         }
       }

@@ -162,14 +162,14 @@ extension RidgeCrossValidationEngine {
       }
     } else {
       BLASRuntime.withSingleThreadedCalls {
-        DispatchQueue.concurrentPerform(iterations: schedule.workers) { worker in
+        ParallelMap.forEach(count: schedule.workers) { worker in
           crossValidateChunks(
             scorer, schedule: schedule, claiming: chunks, worker: worker, splitsScoring: false, outputs: outputs,
             keeping: keeping)
         }
         // The grouped refit needs every chunk's chosen alphas: it runs after the chunks.
         guard let grouped else { return }
-        DispatchQueue.concurrentPerform(iterations: schedule.workers) { worker in
+        ParallelMap.forEach(count: schedule.workers) { worker in
           outputs.timings[worker].refitSeconds += refitPieces(
             grouped, width: pieceWidth, claiming: pieces, outputs: outputs)
         }

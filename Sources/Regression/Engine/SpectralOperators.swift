@@ -59,7 +59,7 @@ struct SpectralOperators<Scalar: LinearAlgebraScalar> {
     let foldCount = plan.foldCount
     let slots = SetupSlots<Scalar>(count: foldCount)
     BLASRuntime.withSingleThreadedCalls {
-      DispatchQueue.concurrentPerform(iterations: foldCount + 1) { task in
+      ParallelMap.forEach(count: foldCount + 1) { task in
         do throws(RegressionError) {
           if task == 0 {
             let spectrum = try Self.fullSpectrum(
