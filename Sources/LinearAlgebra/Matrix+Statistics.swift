@@ -181,14 +181,7 @@ extension Matrix {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func rowCorrelationMatrix(with other: Matrix) throws(LinearAlgebraError) -> Matrix {
-    guard columns == other.columns else {
-      throw .shapeMismatch(operation: "rowCorrelationMatrix (n×d with m×d)", left: shape, right: other.shape)
-    }
-    try checkFinite(operation: "rowCorrelationMatrix (first matrix)")
-    try other.checkFinite(operation: "rowCorrelationMatrix (second matrix)")
-    let a = normalizedRows(centred: true)
-    let b = other.normalizedRows(centred: true)
-    return try a.multiplied(by: b, transposeOther: .transpose)
+    try rowSimilarityMatrix(with: other, centred: true, operation: "rowCorrelationMatrix")
   }
 
   /// The cosine similarity between every row of `self` (`n × d`) and every row of `other` (`m × d`).
@@ -199,13 +192,21 @@ extension Matrix {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func rowCosineSimilarityMatrix(with other: Matrix) throws(LinearAlgebraError) -> Matrix {
+    try rowSimilarityMatrix(with: other, centred: false, operation: "rowCosineSimilarityMatrix")
+  }
+
+  /// Every row of `self` against every row of `other` after ``normalizedRows(centred:)``: one GEMM of the
+  /// unit rows (Pearson correlations when `centred`, cosines otherwise).
+  private func rowSimilarityMatrix(
+    with other: Matrix, centred: Bool, operation: String
+  ) throws(LinearAlgebraError) -> Matrix {
     guard columns == other.columns else {
-      throw .shapeMismatch(operation: "rowCosineSimilarityMatrix (n×d with m×d)", left: shape, right: other.shape)
+      throw .shapeMismatch(operation: "\(operation) (n×d with m×d)", left: shape, right: other.shape)
     }
-    try checkFinite(operation: "rowCosineSimilarityMatrix (first matrix)")
-    try other.checkFinite(operation: "rowCosineSimilarityMatrix (second matrix)")
-    let a = normalizedRows(centred: false)
-    let b = other.normalizedRows(centred: false)
+    try checkFinite(operation: "\(operation) (first matrix)")
+    try other.checkFinite(operation: "\(operation) (second matrix)")
+    let a = normalizedRows(centred: centred)
+    let b = other.normalizedRows(centred: centred)
     return try a.multiplied(by: b, transposeOther: .transpose)
   }
 
