@@ -125,9 +125,10 @@ extension KeyedDecodingContainer {
     // within ±2⁵³ converts exactly, and a range is always checked.
     guard let number = try decodeIfPresent(Double.self, forKey: key) else { return nil }
     guard let value = Int(exactly: number), range.contains(value) else {
+      let shown = Int(exactly: number).map(String.init) ?? "\(number)"
       throw DecodingError.dataCorruptedError(
         forKey: key, in: self,
-        debugDescription: "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(number)")
+        debugDescription: "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(shown)")
     }
     return value
   }

@@ -145,6 +145,9 @@ struct ModelConfigurationFileTests {
     #expect(error.path == path)
     #expect(error.keyPath == keyPath, "\(error)")
     #expect(error.description.contains(path))
+    if case .invalidValue(_, _, let reason) = error, text.contains("65") {
+      #expect(reason == "expected an integer from 1 to 64, got 65")
+    }
     if !keyPath.isEmpty { #expect(error.description.contains("'\(keyPath)'"), "\(error.description)") }
   }
 
