@@ -42,18 +42,19 @@ public struct BytePairTokenizer: Sendable {
     let second: String
   }
 
-  /// Reads `vocab.json` and `merges.txt` from `directory` (and `model_max_length` from `tokenizer_config.json`
-  /// when present).
+  /// Reads `vocab.json` and `merges.txt` from `directory` (and `model_max_length` and the added tokens from
+  /// `tokenizer_config.json` when present, through ``TensorRuntime/ModelConfigurationFile``).
   ///
   /// - Parameters:
   ///   - directory: the tokenizer folder.
   ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on each file's size.
   /// - Throws: ``CLAPError/unreadableFile(path:reason:)``, ``CLAPError/fileTooLarge(path:bytes:limitBytes:)`` or
-  ///   ``CLAPError/invalidTokenizer(path:reason:)``.
+  ///   ``CLAPError/invalidTokenizer(path:reason:)`` for the vocabulary and merges, ``CLAPError/configuration(_:)``
+  ///   for `tokenizer_config.json`.
   public init(directory: String, limits: ModelFileLimits = .standard) throws(CLAPError) {
     let vocabularyPath = (directory as NSString).appendingPathComponent("vocab.json")
     let mergesPath = (directory as NSString).appendingPathComponent("merges.txt")
-    let vocabularyData = try JSONObject.readText(vocabularyPath, limits: limits)
+    let vocabularyData = try BytePairTokenizer.readDataFile(vocabularyPath, limits: limits)
     guard let object = try? JSONSerialization.jsonObject(with: vocabularyData), let table = object as? [String: Any]
     else { throw CLAPError.invalidTokenizer(path: vocabularyPath, reason: "it is not a JSON object") }
     var vocabulary: [String: Int] = [:]
@@ -64,7 +65,7 @@ public struct BytePairTokenizer: Sendable {
       }
       vocabulary[symbol] = id
     }
-    let mergesData = try JSONObject.readText(mergesPath, limits: limits)
+    let mergesData = try BytePairTokenizer.readDataFile(mergesPath, limits: limits)
     guard let mergesText = String(data: mergesData, encoding: .utf8) else {
       throw CLAPError.unreadableFile(path: mergesPath, reason: "the file is not UTF-8")
     }
@@ -91,28 +92,22 @@ public struct BytePairTokenizer: Sendable {
     padID = try special("<pad>")
     unknownID = try special("<unk>")
     let configPath = (directory as NSString).appendingPathComponent("tokenizer_config.json")
-    var maximum = 512
     var specials: [String: (lstrip: Bool, rstrip: Bool)] = [
       "<s>": (false, false), "</s>": (false, false), "<pad>": (false, false), "<unk>": (false, false),
       "<mask>": (true, false),
     ]
-    let configData =
-      FileManager.default.fileExists(atPath: configPath)
-      ? try JSONObject.readText(configPath, limits: limits) : nil
-    if let data = configData,
-      let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-    {
-      if let value = config["model_max_length"] as? NSNumber, value.doubleValue >= 2, value.doubleValue < 1e9 {
-        maximum = value.intValue
-      }
-      if let added = config["added_tokens_decoder"] as? [String: Any] {
-        for case let token as [String: Any] in added.values {
-          guard let content = token["content"] as? String, !content.isEmpty else { continue }
-          specials[content] = ((token["lstrip"] as? Bool) ?? false, (token["rstrip"] as? Bool) ?? false)
-        }
+    var configuration = TokenizerConfiguration()
+    if FileManager.default.fileExists(atPath: configPath) {
+      do {
+        configuration = try ModelConfigurationFile.read(TokenizerConfiguration.self, at: configPath, limits: limits)
+      } catch {
+        throw .configuration(error)
       }
     }
-    modelMaximumLength = maximum
+    for token in configuration.addedTokens.values where !token.content.isEmpty {
+      specials[token.content] = (token.stripsLeft, token.stripsRight)
+    }
+    modelMaximumLength = configuration.modelMaximumLength
     specialTokens = specials.compactMap { content, strip in
       vocabulary[content].map {
         SpecialToken(
@@ -122,6 +117,16 @@ public struct BytePairTokenizer: Sendable {
     self.vocabulary = vocabulary
     self.ranks = ranks
     byteSymbols = BytePairTokenizer.byteToUnicode()
+  }
+
+  /// The bytes of a tokenizer data file (`vocab.json`, `merges.txt`) of at most `limits.maximumTextBytes`.
+  static func readDataFile(_ path: String, limits: ModelFileLimits) throws(CLAPError) -> Data {
+    switch limits.readText(path) {
+    case .contents(let data): return data
+    case .unreadable: throw CLAPError.unreadableFile(path: path, reason: "the file is missing or unreadable")
+    case .tooLarge(let bytes):
+      throw CLAPError.fileTooLarge(path: path, bytes: bytes, limitBytes: limits.maximumTextBytes)
+    }
   }
 
   /// GPT-2's `bytes_to_unicode`: bytes 33–126, 161–172 and 174–255 map to themselves; the other 68 bytes map to
@@ -286,5 +291,51 @@ public struct BytePairTokenizer: Sendable {
       emit(position + 1)  // unreachable for valid scalars; keeps the loop total
     }
     return pieces
+  }
+}
+
+/// The settings of `tokenizer_config.json` the tokenizer reads; every other key is ignored.
+struct TokenizerConfiguration: Decodable {
+  /// `model_max_length`: 512 when absent, and when outside 2 ..< 10⁹ (transformers writes 10³⁰ for "no limit").
+  var modelMaximumLength = 512
+  /// `added_tokens_decoder`: id (as a string) → token.
+  var addedTokens: [String: AddedToken] = [:]
+
+  /// One entry of `added_tokens_decoder`.
+  struct AddedToken: Decodable {
+    /// The token's text.
+    var content: String
+    /// Whether whitespace before the token is absorbed into it (`lstrip`, default `false`).
+    var stripsLeft: Bool
+    /// Whether whitespace after the token is absorbed into it (`rstrip`, default `false`).
+    var stripsRight: Bool
+
+    enum CodingKeys: String, CodingKey {
+      case content
+      case stripsLeft = "lstrip"
+      case stripsRight = "rstrip"
+    }
+
+    init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      content = try c.decode(String.self, forKey: .content)
+      stripsLeft = try c.decodeIfPresent(Bool.self, forKey: .stripsLeft) ?? false
+      stripsRight = try c.decodeIfPresent(Bool.self, forKey: .stripsRight) ?? false
+    }
+  }
+
+  init() {}
+
+  enum CodingKeys: String, CodingKey {
+    case modelMaximumLength = "model_max_length"
+    case addedTokens = "added_tokens_decoder"
+  }
+
+  init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    if let length = try c.decodeFiniteIfPresent(.modelMaximumLength), length >= 2, length < 1e9 {
+      modelMaximumLength = Int(length)
+    }
+    addedTokens = try c.decodeIfPresent([String: AddedToken].self, forKey: .addedTokens) ?? addedTokens
   }
 }

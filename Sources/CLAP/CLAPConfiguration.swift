@@ -2,174 +2,272 @@ import TensorRuntime
 
 /// The HTSAT audio encoder's configuration (`audio_config` in a CLAP `config.json`).
 ///
-/// Missing keys take transformers' `ClapAudioConfig` defaults, which are the `laion/clap-htsat-unfused` values
-/// (spec 256, 64 mels, window 8, patch 4, widths 96…768, depths 2/2/6/2, heads 4/8/16/32).
-public struct HTSATConfiguration: Sendable, Hashable {
-  /// Side of the square spectrogram image (`spec_size`).
-  public var specSize: Int
-  /// Mel bins of the input features (`num_mel_bins`).
-  public var melBinCount: Int
-  /// Swin window side (`window_size`).
-  public var windowSize: Int
-  /// Patch embedding kernel (`patch_size`), `(rows, columns)`.
-  public var patchSize: [Int]
-  /// Patch embedding stride (`patch_stride`), `(rows, columns)`.
-  public var patchStride: [Int]
-  /// Channels after patch embedding (`patch_embeds_hidden_size`); doubles at every stage.
-  public var patchEmbeddingWidth: Int
-  /// Width of the final stage, the projection's input (`hidden_size`).
-  public var hiddenSize: Int
-  /// Blocks per stage (`depths`).
-  public var depths: [Int]
-  /// Attention heads per stage (`num_attention_heads`).
-  public var headCounts: [Int]
-  /// MLP expansion (`mlp_ratio`).
-  public var mlpRatio: Double
-  /// Whether query/key/value projections have biases (`qkv_bias`).
-  public var hasQKVBias: Bool
-  /// LayerNorm epsilon (`layer_norm_eps`).
-  public var layerNormEpsilon: Float
-  /// Whether patch embedding is followed by a LayerNorm (`enable_patch_layer_norm`).
-  public var hasPatchLayerNorm: Bool
-  /// The MLP activation (`hidden_act`).
-  public var activation: Activation
+/// Absent keys (and `null`) take transformers' `ClapAudioConfig` defaults, which are the `laion/clap-htsat-unfused`
+/// values (spec 256, 64 mels, window 8, patch 4, widths 96…768, depths 2/2/6/2, heads 4/8/16/32); ``init()`` is
+/// that configuration. Sizes and counts lie between their minimum and 2²⁰, lists hold at most 64 values.
+public struct HTSATConfiguration: Sendable, Hashable, Decodable {
+  /// Side of the square spectrogram image (`spec_size`, default 256).
+  public var specSize = 256
+  /// Mel bins of the input features (`num_mel_bins`, default 64).
+  public var melBinCount = 64
+  /// Swin window side (`window_size`, default 8).
+  public var windowSize = 8
+  /// Patch embedding kernel (`patch_size`, default 4), `(rows, columns)`; a single integer means a square kernel.
+  public var patchSize = [4, 4]
+  /// Patch embedding stride (`patch_stride`, default `[4, 4]`), `(rows, columns)`; a single integer means both.
+  public var patchStride = [4, 4]
+  /// Channels after patch embedding (`patch_embeds_hidden_size`, default 96); doubles at every stage.
+  public var patchEmbeddingWidth = 96
+  /// Width of the final stage, the projection's input (`hidden_size`, default 768).
+  public var hiddenSize = 768
+  /// Blocks per stage (`depths`, default `[2, 2, 6, 2]`).
+  public var depths = [2, 2, 6, 2]
+  /// Attention heads per stage (`num_attention_heads`, default `[4, 8, 16, 32]`).
+  public var headCounts = [4, 8, 16, 32]
+  /// MLP expansion (`mlp_ratio`, default 4.0).
+  public var mlpRatio = 4.0
+  /// Whether query/key/value projections have biases (`qkv_bias`, default `true`).
+  public var hasQKVBias = true
+  /// LayerNorm epsilon (`layer_norm_eps`, default 1e-5).
+  public var layerNormEpsilon: Float = 1e-5
+  /// Whether patch embedding is followed by a LayerNorm (`enable_patch_layer_norm`, default `true`).
+  public var hasPatchLayerNorm = true
+  /// The MLP activation (`hidden_act`, default `"gelu"`).
+  public var activation = Activation.gelu
+
+  /// transformers' `ClapAudioConfig()`: the `laion/clap-htsat-unfused` audio tower.
+  public init() {}
 
   /// `spec_size / num_mel_bins`: how many time chunks are stacked into the image.
   public var frequencyRatio: Int { specSize / melBinCount }
   /// Channels of stage `index`: `patchEmbeddingWidth · 2^index`.
   public func width(ofStage index: Int) -> Int { patchEmbeddingWidth << index }
 
-  init(json: JSONObject) throws(CLAPError) {
-    specSize = try json.int("spec_size", default: 256, minimum: 1)
-    melBinCount = try json.int("num_mel_bins", default: 64, minimum: 1)
-    windowSize = try json.int("window_size", default: 8, minimum: 1)
-    patchSize = try json.ints("patch_size", default: [4, 4], repeating: 2)
-    patchStride = try json.ints("patch_stride", default: [4, 4], repeating: 2)
-    patchEmbeddingWidth = try json.int("patch_embeds_hidden_size", default: 96, minimum: 1)
-    hiddenSize = try json.int("hidden_size", default: 768, minimum: 1)
-    depths = try json.ints("depths", default: [2, 2, 6, 2])
-    headCounts = try json.ints("num_attention_heads", default: [4, 8, 16, 32])
-    mlpRatio = try json.double("mlp_ratio", default: 4.0)
-    hasQKVBias = try json.bool("qkv_bias", default: true)
-    layerNormEpsilon = Float(try json.double("layer_norm_eps", default: 1e-5))
-    hasPatchLayerNorm = try json.bool("enable_patch_layer_norm", default: true)
-    activation = try CLAPConfiguration.activation(json, key: "hidden_act")
-    let path = json.path
-    if try json.bool("enable_fusion", default: false) {
-      throw CLAPError.unsupportedConfiguration(
-        path: path, reason: "fused HTSAT models (enable_fusion) are not implemented")
+  enum CodingKeys: String, CodingKey {
+    case specSize = "spec_size"
+    case melBinCount = "num_mel_bins"
+    case windowSize = "window_size"
+    case patchSize = "patch_size"
+    case patchStride = "patch_stride"
+    case patchEmbeddingWidth = "patch_embeds_hidden_size"
+    case hiddenSize = "hidden_size"
+    case depths
+    case headCounts = "num_attention_heads"
+    case mlpRatio = "mlp_ratio"
+    case hasQKVBias = "qkv_bias"
+    case layerNormEpsilon = "layer_norm_eps"
+    case hasPatchLayerNorm = "enable_patch_layer_norm"
+    case activation = "hidden_act"
+    case enableFusion = "enable_fusion"
+    case patchEmbedInputChannels = "patch_embed_input_channels"
+    case flattenPatchEmbeds = "flatten_patch_embeds"
+  }
+
+  /// Decodes `audio_config`, giving absent keys transformers' defaults (``init()``).
+  ///
+  /// - Throws: `DecodingError` for a value of the wrong type, out of range or inconsistent with another key
+  ///   (heads that do not divide a stage's width, a `hidden_size` that is not the last stage's width), and
+  ///   ``TensorRuntime/UnsupportedConfigurationValue`` for fused models, several input channels or unflattened
+  ///   patch embeddings; ``TensorRuntime/ModelConfigurationFile`` names the file and key path of either.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let sizes = CLAPConfiguration.sizeRange
+    specSize = try c.decodeIfPresent(Int.self, forKey: .specSize, in: sizes) ?? specSize
+    melBinCount = try c.decodeIfPresent(Int.self, forKey: .melBinCount, in: sizes) ?? melBinCount
+    windowSize = try c.decodeIfPresent(Int.self, forKey: .windowSize, in: sizes) ?? windowSize
+    patchSize = try c.decodeSizes(.patchSize, repeating: 2) ?? patchSize
+    patchStride = try c.decodeSizes(.patchStride, repeating: 2) ?? patchStride
+    patchEmbeddingWidth =
+      try c.decodeIfPresent(Int.self, forKey: .patchEmbeddingWidth, in: sizes) ?? patchEmbeddingWidth
+    hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize, in: sizes) ?? hiddenSize
+    depths = try c.decodeSizes(.depths) ?? depths
+    headCounts = try c.decodeSizes(.headCounts) ?? headCounts
+    mlpRatio = try c.decodeFiniteIfPresent(.mlpRatio) ?? mlpRatio
+    hasQKVBias = try c.decodeIfPresent(Bool.self, forKey: .hasQKVBias) ?? hasQKVBias
+    layerNormEpsilon = try c.decodeFiniteIfPresent(.layerNormEpsilon).map(Float.init) ?? layerNormEpsilon
+    hasPatchLayerNorm = try c.decodeIfPresent(Bool.self, forKey: .hasPatchLayerNorm) ?? hasPatchLayerNorm
+    activation = try c.decodeActivation(.activation) ?? activation
+    if try c.decodeIfPresent(Bool.self, forKey: .enableFusion) ?? false {
+      throw UnsupportedConfigurationValue(
+        forKey: .enableFusion, in: c, reason: "fused HTSAT models (enable_fusion) are not implemented")
     }
-    if try json.int("patch_embed_input_channels", default: 1) != 1 {
-      throw CLAPError.unsupportedConfiguration(path: path, reason: "patch_embed_input_channels must be 1")
+    if try c.decodeIfPresent(Int.self, forKey: .patchEmbedInputChannels, in: 0...sizes.upperBound) ?? 1 != 1 {
+      throw UnsupportedConfigurationValue(
+        forKey: .patchEmbedInputChannels, in: c, reason: "patch_embed_input_channels must be 1")
     }
-    if !(try json.bool("flatten_patch_embeds", default: true)) {
-      throw CLAPError.unsupportedConfiguration(path: path, reason: "flatten_patch_embeds must be true")
+    if !(try c.decodeIfPresent(Bool.self, forKey: .flattenPatchEmbeds) ?? true) {
+      throw UnsupportedConfigurationValue(
+        forKey: .flattenPatchEmbeds, in: c, reason: "flatten_patch_embeds must be true")
     }
-    guard patchSize.count == 2, patchStride.count == 2 else {
-      throw CLAPError.invalidConfiguration(path: path, key: "patch_size", reason: "expected two values")
+    for (key, pair) in [(CodingKeys.patchSize, patchSize), (.patchStride, patchStride)] where pair.count != 2 {
+      throw DecodingError.dataCorruptedError(
+        forKey: key, in: c, debugDescription: "expected two values, got \(pair)")
     }
     guard depths.count == headCounts.count, !depths.isEmpty else {
-      throw CLAPError.invalidConfiguration(
-        path: path, key: "num_attention_heads", reason: "\(headCounts.count) entries for \(depths.count) stages")
+      throw DecodingError.dataCorruptedError(
+        forKey: .headCounts, in: c, debugDescription: "\(headCounts.count) entries for \(depths.count) stages")
     }
     // Bounds past any real checkpoint (laion's: spec 256, window 8, MLP ratio 4) that keep the attention tables
     // (heads · window⁴) and the shifted-window masks (spec²) small and `Int(width · ratio)` defined.
     guard mlpRatio > 0, mlpRatio <= 64 else {
-      throw CLAPError.invalidConfiguration(path: path, key: "mlp_ratio", reason: "\(mlpRatio) is not in (0, 64]")
+      throw DecodingError.dataCorruptedError(
+        forKey: .mlpRatio, in: c, debugDescription: "\(mlpRatio) is not in (0, 64]")
     }
     guard specSize <= 8192 else {
-      throw CLAPError.invalidConfiguration(path: path, key: "spec_size", reason: "\(specSize) is larger than 8192")
+      throw DecodingError.dataCorruptedError(
+        forKey: .specSize, in: c, debugDescription: "\(specSize) is larger than 8192")
     }
     guard windowSize <= 64 else {
-      throw CLAPError.invalidConfiguration(path: path, key: "window_size", reason: "\(windowSize) is larger than 64")
+      throw DecodingError.dataCorruptedError(
+        forKey: .windowSize, in: c, debugDescription: "\(windowSize) is larger than 64")
     }
     guard specSize % melBinCount == 0, frequencyRatio >= 1 else {
-      throw CLAPError.invalidConfiguration(
-        path: path, key: "spec_size", reason: "\(specSize) is not a multiple of \(melBinCount) mel bins")
+      throw DecodingError.dataCorruptedError(
+        forKey: .specSize, in: c, debugDescription: "\(specSize) is not a multiple of \(melBinCount) mel bins")
     }
     for (stage, heads) in headCounts.enumerated() where width(ofStage: stage) % heads != 0 {
-      throw CLAPError.invalidConfiguration(
-        path: path, key: "num_attention_heads",
-        reason: "stage \(stage) width \(width(ofStage: stage)) is not divisible by \(heads) heads")
+      throw DecodingError.dataCorruptedError(
+        forKey: .headCounts, in: c,
+        debugDescription: "stage \(stage) width \(width(ofStage: stage)) is not divisible by \(heads) heads")
     }
     guard width(ofStage: depths.count - 1) == hiddenSize else {
-      throw CLAPError.invalidConfiguration(
-        path: path, key: "hidden_size",
-        reason: "\(hiddenSize) differs from the last stage width \(width(ofStage: depths.count - 1))")
+      throw DecodingError.dataCorruptedError(
+        forKey: .hiddenSize, in: c,
+        debugDescription: "\(hiddenSize) differs from the last stage width \(width(ofStage: depths.count - 1))")
     }
   }
 }
 
-/// The RoBERTa text encoder's configuration (`text_config`); defaults are transformers' `ClapTextConfig` values
-/// (RoBERTa-base with LayerNorm epsilon 1e-12).
-public struct RobertaConfiguration: Sendable, Hashable {
-  /// Vocabulary size.
-  public var vocabularySize: Int
-  /// Model width.
-  public var hiddenSize: Int
-  /// Number of layers.
-  public var layerCount: Int
-  /// Attention heads per layer.
-  public var headCount: Int
-  /// Feed-forward width.
-  public var intermediateSize: Int
-  /// Number of position embeddings.
-  public var maximumPositions: Int
-  /// Number of token-type embeddings.
-  public var typeVocabularySize: Int
-  /// LayerNorm epsilon.
-  public var layerNormEpsilon: Float
-  /// The padding token id (also the position-embedding padding index).
-  public var padTokenID: Int
-  /// The feed-forward activation.
-  public var activation: Activation
+/// The RoBERTa text encoder's configuration (`text_config`).
+///
+/// Absent keys (and `null`) take transformers' `ClapTextConfig` defaults, RoBERTa-base with LayerNorm epsilon
+/// 1e-12; ``init()`` is that configuration.
+public struct RobertaConfiguration: Sendable, Hashable, Decodable {
+  /// Vocabulary size (`vocab_size`, default 50265).
+  public var vocabularySize = 50265
+  /// Model width (`hidden_size`, default 768).
+  public var hiddenSize = 768
+  /// Number of layers (`num_hidden_layers`, default 12).
+  public var layerCount = 12
+  /// Attention heads per layer (`num_attention_heads`, default 12).
+  public var headCount = 12
+  /// Feed-forward width (`intermediate_size`, default 3072).
+  public var intermediateSize = 3072
+  /// Number of position embeddings (`max_position_embeddings`, default 514).
+  public var maximumPositions = 514
+  /// Number of token-type embeddings (`type_vocab_size`, default 1).
+  public var typeVocabularySize = 1
+  /// LayerNorm epsilon (`layer_norm_eps`, default 1e-12).
+  public var layerNormEpsilon: Float = 1e-12
+  /// The padding token id, also the position-embedding padding index (`pad_token_id`, default 1).
+  public var padTokenID = 1
+  /// The feed-forward activation (`hidden_act`, default `"gelu"`).
+  public var activation = Activation.gelu
 
-  init(json: JSONObject) throws(CLAPError) {
-    vocabularySize = try json.int("vocab_size", default: 50265, minimum: 1)
-    hiddenSize = try json.int("hidden_size", default: 768, minimum: 1)
-    layerCount = try json.int("num_hidden_layers", default: 12)
-    headCount = try json.int("num_attention_heads", default: 12, minimum: 1)
-    intermediateSize = try json.int("intermediate_size", default: 3072, minimum: 1)
-    maximumPositions = try json.int("max_position_embeddings", default: 514, minimum: 3)
-    typeVocabularySize = try json.int("type_vocab_size", default: 1, minimum: 1)
-    layerNormEpsilon = Float(try json.double("layer_norm_eps", default: 1e-12))
-    padTokenID = try json.int("pad_token_id", default: 1)
-    activation = try CLAPConfiguration.activation(json, key: "hidden_act")
+  /// transformers' `ClapTextConfig()`.
+  public init() {}
+
+  enum CodingKeys: String, CodingKey {
+    case vocabularySize = "vocab_size"
+    case hiddenSize = "hidden_size"
+    case layerCount = "num_hidden_layers"
+    case headCount = "num_attention_heads"
+    case intermediateSize = "intermediate_size"
+    case maximumPositions = "max_position_embeddings"
+    case typeVocabularySize = "type_vocab_size"
+    case layerNormEpsilon = "layer_norm_eps"
+    case padTokenID = "pad_token_id"
+    case activation = "hidden_act"
+    case positionEmbeddingType = "position_embedding_type"
+  }
+
+  /// Decodes `text_config`, giving absent keys transformers' defaults (``init()``).
+  ///
+  /// - Throws: `DecodingError` for a value of the wrong type or out of range, or a width the heads do not
+  ///   divide, and ``TensorRuntime/UnsupportedConfigurationValue`` for relative position embeddings;
+  ///   ``TensorRuntime/ModelConfigurationFile`` names the file and key path of either.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let maximum = CLAPConfiguration.sizeRange.upperBound
+    vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize, in: 1...maximum) ?? vocabularySize
+    hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize, in: 1...maximum) ?? hiddenSize
+    layerCount = try c.decodeIfPresent(Int.self, forKey: .layerCount, in: 0...maximum) ?? layerCount
+    headCount = try c.decodeIfPresent(Int.self, forKey: .headCount, in: 1...maximum) ?? headCount
+    intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize, in: 1...maximum) ?? intermediateSize
+    maximumPositions = try c.decodeIfPresent(Int.self, forKey: .maximumPositions, in: 3...maximum) ?? maximumPositions
+    typeVocabularySize =
+      try c.decodeIfPresent(Int.self, forKey: .typeVocabularySize, in: 1...maximum) ?? typeVocabularySize
+    layerNormEpsilon = try c.decodeFiniteIfPresent(.layerNormEpsilon).map(Float.init) ?? layerNormEpsilon
+    padTokenID = try c.decodeIfPresent(Int.self, forKey: .padTokenID, in: 0...maximum) ?? padTokenID
+    activation = try c.decodeActivation(.activation) ?? activation
     guard hiddenSize % headCount == 0 else {
-      throw CLAPError.invalidConfiguration(
-        path: json.path, key: "num_attention_heads", reason: "\(hiddenSize) is not divisible by \(headCount) heads")
+      throw DecodingError.dataCorruptedError(
+        forKey: .headCount, in: c, debugDescription: "\(hiddenSize) is not divisible by \(headCount) heads")
     }
-    let positionType = try json.string("position_embedding_type", default: "absolute")
+    let positionType = try c.decodeIfPresent(String.self, forKey: .positionEmbeddingType) ?? "absolute"
     guard positionType == "absolute" else {
-      throw CLAPError.unsupportedConfiguration(path: json.path, reason: "position_embedding_type \(positionType)")
+      throw UnsupportedConfigurationValue(
+        forKey: .positionEmbeddingType, in: c, reason: "position_embedding_type '\(positionType)'")
     }
   }
 }
 
 /// A CLAP model's `config.json`: audio and text towers and their shared projection size.
-public struct CLAPConfiguration: Sendable, Hashable {
-  /// The audio tower.
-  public var audio: HTSATConfiguration
-  /// The text tower.
-  public var text: RobertaConfiguration
-  /// Output size of both projections (`projection_dim`).
-  public var projectionDimension: Int
-  /// Activation between the two projection layers (`projection_hidden_act`).
-  public var projectionActivation: Activation
+///
+/// Absent keys (and `null`) take transformers' `ClapConfig` defaults: an absent `audio_config` or `text_config`
+/// is ``HTSATConfiguration/init()`` or ``RobertaConfiguration/init()``, `projection_dim` 512,
+/// `projection_hidden_act` `"relu"`. Unknown keys are ignored.
+public struct CLAPConfiguration: Sendable, Hashable, Decodable {
+  /// The audio tower (`audio_config`).
+  public var audio = HTSATConfiguration()
+  /// The text tower (`text_config`).
+  public var text = RobertaConfiguration()
+  /// Output size of both projections (`projection_dim`, default 512).
+  public var projectionDimension = 512
+  /// Activation between the two projection layers (`projection_hidden_act`, default `"relu"`).
+  public var projectionActivation = Activation.relu
 
-  /// Reads `config.json`. Every size and count must lie between its minimum and 2²⁰, lists hold at most 64 values.
+  /// The range of every size and count in a CLAP configuration, 1 to 2²⁰: larger values describe no real
+  /// checkpoint, and products of a few of them would overflow `Int` when shapes are formed.
+  static let sizeRange = 1...(1 << 20)
+  /// The longest integer list (per-stage depths, head counts).
+  static let maximumListLength = 64
+
+  /// transformers' `ClapConfig()`: the `laion/clap-htsat-unfused` architecture.
+  public init() {}
+
+  enum CodingKeys: String, CodingKey {
+    case audio = "audio_config"
+    case text = "text_config"
+    case projectionDimension = "projection_dim"
+    case projectionActivation = "projection_hidden_act"
+  }
+
+  /// Decodes a CLAP `config.json`, giving absent keys transformers' defaults (``init()``).
+  ///
+  /// - Throws: the errors of ``HTSATConfiguration/init(from:)`` and ``RobertaConfiguration/init(from:)``, and
+  ///   `DecodingError` for a bad projection size or activation.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    projectionDimension =
+      try c.decodeIfPresent(Int.self, forKey: .projectionDimension, in: Self.sizeRange) ?? projectionDimension
+    projectionActivation = try c.decodeActivation(.projectionActivation) ?? projectionActivation
+    audio = try c.decodeIfPresent(HTSATConfiguration.self, forKey: .audio) ?? audio
+    text = try c.decodeIfPresent(RobertaConfiguration.self, forKey: .text) ?? text
+  }
+
+  /// Reads `config.json` through ``TensorRuntime/ModelConfigurationFile``.
   ///
   /// - Parameters:
   ///   - path: the file.
   ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on the file's size.
-  /// - Throws: ``CLAPError/unreadableFile(path:reason:)``, ``CLAPError/fileTooLarge(path:bytes:limitBytes:)``,
-  ///   ``CLAPError/invalidConfiguration(path:key:reason:)`` or ``CLAPError/unsupportedConfiguration(path:reason:)``.
+  /// - Throws: ``CLAPError/configuration(_:)`` naming the file and, for a bad value, its key path.
   public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws(CLAPError) {
-    let json = try JSONObject(contentsOf: path, limits: limits)
-    projectionDimension = try json.int("projection_dim", default: 512, minimum: 1)
-    projectionActivation = try CLAPConfiguration.activation(json, key: "projection_hidden_act", default: "relu")
-    audio = try HTSATConfiguration(json: try json.object("audio_config"))
-    text = try RobertaConfiguration(json: try json.object("text_config"))
+    do {
+      self = try ModelConfigurationFile.read(CLAPConfiguration.self, at: path, limits: limits)
+    } catch {
+      throw .configuration(error)
+    }
   }
 
   /// The largest weight tensors the configuration implies, as `(config key, element count)`, for the check
@@ -190,18 +288,40 @@ public struct CLAPConfiguration: Sendable, Hashable {
       ("projection_dim", Swift.max(t.hiddenSize, a.hiddenSize, projectionDimension) * projectionDimension),
     ]
   }
+}
 
-  static func activation(_ json: JSONObject, key: String, default fallback: String = "gelu") throws(CLAPError)
-    -> Activation
-  {
-    let name = try json.string(key, default: fallback)
+extension KeyedDecodingContainer {
+  /// The activation named at `key` (`gelu`, `relu`, `tanh`, `silu` or `swish`), or `nil` when it is absent.
+  ///
+  /// - Throws: ``TensorRuntime/UnsupportedConfigurationValue`` for another name, `DecodingError` for a value that
+  ///   is not a string.
+  func decodeActivation(_ key: Key) throws -> Activation? {
+    guard let name = try decodeIfPresent(String.self, forKey: key) else { return nil }
     switch name {
     case "gelu": return .gelu
     case "relu": return .relu
     case "tanh": return .tanh
     case "silu", "swish": return .silu
-    default:
-      throw CLAPError.unsupportedConfiguration(path: json.path, reason: "activation '\(name)' for \(key)")
+    default: throw UnsupportedConfigurationValue(forKey: key, in: self, reason: "activation '\(name)'")
     }
+  }
+
+  /// The positive sizes at `key` (each at most 2²⁰, at most 64 of them), or `nil` when the key is absent; with
+  /// `count`, a single integer stands for `count` copies of itself.
+  ///
+  /// - Throws: `DecodingError` for a value that is not such a list.
+  func decodeSizes(_ key: Key, repeating count: Int? = nil) throws -> [Int]? {
+    guard let decoded = try decodeIfPresent(IntegerOrList.self, forKey: key) else { return nil }
+    let values: [Int]
+    switch (decoded.isSingle, count) {
+    case (true, let count?): values = [Int](repeating: decoded.values[0], count: count)
+    case (true, nil):
+      throw DecodingError.dataCorruptedError(
+        forKey: key, in: self, debugDescription: "expected a list of integers, got \(decoded.values[0])")
+    case (false, _): values = decoded.values
+    }
+    try requireSizes(
+      values, in: CLAPConfiguration.sizeRange, maximumCount: CLAPConfiguration.maximumListLength, forKey: key)
+    return values
   }
 }

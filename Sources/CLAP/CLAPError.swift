@@ -2,13 +2,15 @@ import TensorRuntime
 
 /// Errors thrown by the `CLAP` module. Each description is a full sentence naming the file, key or value.
 public enum CLAPError: Error, Equatable, Sendable, CustomStringConvertible {
-  /// A model file could not be read.
+  /// A tokenizer data file (`vocab.json`, `merges.txt`) could not be read.
   case unreadableFile(path: String, reason: String)
-  /// A configuration or tokenizer file is larger than ``TensorRuntime/ModelFileLimits/maximumTextBytes``.
+  /// A tokenizer data file is larger than ``TensorRuntime/ModelFileLimits/maximumTextBytes``.
   case fileTooLarge(path: String, bytes: Int, limitBytes: Int)
-  /// A configuration value is missing, of the wrong type or out of range.
-  case invalidConfiguration(path: String, key: String, reason: String)
-  /// The configuration describes a model variant this runtime does not implement.
+  /// A configuration file (`config.json`, `preprocessor_config.json`, `tokenizer_config.json`) cannot be read, or
+  /// a value in it is of the wrong type, out of range, inconsistent with another file, or describes a variant this
+  /// runtime does not implement; the cause names the file and the key path.
+  case configuration(ModelConfigurationError)
+  /// The model as configured cannot be built (a Swin stage's grid is smaller than its window).
   case unsupportedConfiguration(path: String, reason: String)
   /// The tokenizer files are malformed.
   case invalidTokenizer(path: String, reason: String)
@@ -25,8 +27,8 @@ public enum CLAPError: Error, Equatable, Sendable, CustomStringConvertible {
     case .fileTooLarge(let path, let bytes, let limit):
       return
         "Cannot read \(path): it holds \(bytes) bytes, more than the limit of \(limit) bytes for a model's text files."
-    case .invalidConfiguration(let path, let key, let reason):
-      return "The configuration \(path) has an invalid value for '\(key)': \(reason)."
+    case .configuration(let error):
+      return error.description
     case .unsupportedConfiguration(let path, let reason):
       return "The model described by \(path) is not supported: \(reason)."
     case .invalidTokenizer(let path, let reason):

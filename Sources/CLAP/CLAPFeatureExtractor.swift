@@ -2,58 +2,93 @@ import Audio
 import TensorRuntime
 
 /// The settings of `preprocessor_config.json` (transformers' `ClapFeatureExtractor`, unfused models).
-public struct FeatureExtractorConfiguration: Sendable, Hashable {
-  /// Mel bins (`feature_size`).
-  public var melBinCount: Int
-  /// Expected sampling rate in hertz (`sampling_rate`).
-  public var sampleRate: Int
-  /// Hop between frames (`hop_length`).
-  public var hopLength: Int
-  /// FFT and window length (`fft_window_size`).
-  public var fftLength: Int
-  /// Clip length in seconds (`max_length_s`).
-  public var maximumSeconds: Int
-  /// Lowest filter edge in hertz (`frequency_min`).
-  public var minimumHertz: Double
-  /// Highest filter edge in hertz (`frequency_max`).
-  public var maximumHertz: Double
-  /// Whether shorter clips are tiled before zero padding (`padding == "repeatpad"`); `"repeat"` tiles to fill
-  /// exactly, `"pad"` only zero-pads.
-  public var padding: String
+///
+/// Absent keys (and `null`) take the `ClapFeatureExtractor` constructor's defaults, the `laion/clap-htsat-unfused`
+/// values, except `truncation`, whose default `"fusion"` is refused (only `"rand_trunc"` is implemented); ``init()``
+/// is that configuration with `rand_trunc`. Sizes lie between their minimum and 2²⁰. `top_db` is ignored: the
+/// reference's unfused path calls `power_to_db` without a range limit.
+public struct FeatureExtractorConfiguration: Sendable, Hashable, Decodable {
+  /// Mel bins (`feature_size`, default 64).
+  public var melBinCount = 64
+  /// Expected sampling rate in hertz (`sampling_rate`, default 48000).
+  public var sampleRate = 48000
+  /// Hop between frames (`hop_length`, default 480).
+  public var hopLength = 480
+  /// FFT and window length (`fft_window_size`, default 1024).
+  public var fftLength = 1024
+  /// Clip length in seconds (`max_length_s`, default 10).
+  public var maximumSeconds = 10
+  /// Lowest filter edge in hertz (`frequency_min`, default 0).
+  public var minimumHertz = 0.0
+  /// Highest filter edge in hertz (`frequency_max`, default 14000).
+  public var maximumHertz = 14000.0
+  /// Whether shorter clips are tiled before zero padding (`padding`, default `"repeatpad"`: tiled, then
+  /// zero-padded); `"repeat"` tiles to fill exactly, `"pad"` only zero-pads.
+  public var padding = "repeatpad"
 
   /// The clip length in samples, `maximumSeconds × sampleRate`.
   public var maximumSamples: Int { maximumSeconds * sampleRate }
 
-  /// Reads `preprocessor_config.json`; missing keys take the `laion/clap-htsat-unfused` values.
+  /// The `laion/clap-htsat-unfused` extractor: transformers' defaults with `truncation: "rand_trunc"`.
+  public init() {}
+
+  enum CodingKeys: String, CodingKey {
+    case melBinCount = "feature_size"
+    case sampleRate = "sampling_rate"
+    case hopLength = "hop_length"
+    case fftLength = "fft_window_size"
+    case maximumSeconds = "max_length_s"
+    case minimumHertz = "frequency_min"
+    case maximumHertz = "frequency_max"
+    case padding
+    case truncation
+  }
+
+  /// Decodes `preprocessor_config.json`, giving absent keys transformers' defaults.
+  ///
+  /// - Throws: ``TensorRuntime/UnsupportedConfigurationValue`` for fused extractors (`truncation` other than
+  ///   `"rand_trunc"`, including the default `"fusion"`), `DecodingError` for a bad value, an unknown padding mode
+  ///   or a band that does not fit below the Nyquist frequency.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let maximum = CLAPConfiguration.sizeRange.upperBound
+    melBinCount = try c.decodeIfPresent(Int.self, forKey: .melBinCount, in: 1...maximum) ?? melBinCount
+    sampleRate = try c.decodeIfPresent(Int.self, forKey: .sampleRate, in: 1...maximum) ?? sampleRate
+    hopLength = try c.decodeIfPresent(Int.self, forKey: .hopLength, in: 1...maximum) ?? hopLength
+    fftLength = try c.decodeIfPresent(Int.self, forKey: .fftLength, in: 2...maximum) ?? fftLength
+    maximumSeconds = try c.decodeIfPresent(Int.self, forKey: .maximumSeconds, in: 1...maximum) ?? maximumSeconds
+    minimumHertz = try c.decodeFiniteIfPresent(.minimumHertz) ?? minimumHertz
+    maximumHertz = try c.decodeFiniteIfPresent(.maximumHertz) ?? maximumHertz
+    padding = try c.decodeIfPresent(String.self, forKey: .padding) ?? padding
+    let truncation = try c.decodeIfPresent(String.self, forKey: .truncation) ?? "fusion"
+    guard truncation == "rand_trunc" else {
+      throw UnsupportedConfigurationValue(
+        forKey: .truncation, in: c,
+        reason: "truncation '\(truncation)' (only unfused 'rand_trunc' extractors are implemented)")
+    }
+    guard ["repeatpad", "repeat", "pad"].contains(padding) else {
+      throw DecodingError.dataCorruptedError(
+        forKey: .padding, in: c, debugDescription: "unknown mode '\(padding)'")
+    }
+    guard minimumHertz >= 0, maximumHertz > minimumHertz, maximumHertz <= Double(sampleRate) / 2 else {
+      throw DecodingError.dataCorruptedError(
+        forKey: .maximumHertz, in: c,
+        debugDescription: "the band \(minimumHertz)–\(maximumHertz) Hz does not fit \(sampleRate) Hz")
+    }
+  }
+
+  /// Reads `preprocessor_config.json` through ``TensorRuntime/ModelConfigurationFile``.
   ///
   /// - Parameters:
   ///   - path: the file.
   ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on the file's size.
-  /// - Throws: ``CLAPError`` for unreadable or oversized files, bad values and fused (`truncation: "fusion"`)
-  ///   extractors.
+  /// - Throws: ``CLAPError/configuration(_:)`` naming the file and, for a bad value, its key path; fused
+  ///   (`truncation: "fusion"`) extractors are ``TensorRuntime/ModelConfigurationError/unsupportedValue(path:keyPath:reason:)``.
   public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws(CLAPError) {
-    let json = try JSONObject(contentsOf: path, limits: limits)
-    melBinCount = try json.int("feature_size", default: 64, minimum: 1)
-    sampleRate = try json.int("sampling_rate", default: 48000, minimum: 1)
-    hopLength = try json.int("hop_length", default: 480, minimum: 1)
-    fftLength = try json.int("fft_window_size", default: 1024, minimum: 2)
-    maximumSeconds = try json.int("max_length_s", default: 10, minimum: 1)
-    minimumHertz = try json.double("frequency_min", default: 0)
-    maximumHertz = try json.double("frequency_max", default: 14000)
-    padding = try json.string("padding", default: "repeatpad")
-    let truncation = try json.string("truncation", default: "fusion")
-    guard truncation == "rand_trunc" else {
-      throw CLAPError.unsupportedConfiguration(
-        path: path, reason: "truncation '\(truncation)' (only unfused 'rand_trunc' extractors are implemented)")
-    }
-    guard ["repeatpad", "repeat", "pad"].contains(padding) else {
-      throw CLAPError.invalidConfiguration(path: path, key: "padding", reason: "unknown mode '\(padding)'")
-    }
-    // `top_db` is ignored: the reference's unfused path calls power_to_db without a range limit.
-    guard minimumHertz >= 0, maximumHertz > minimumHertz, maximumHertz <= Double(sampleRate) / 2 else {
-      throw CLAPError.invalidConfiguration(
-        path: path, key: "frequency_max",
-        reason: "the band \(minimumHertz)–\(maximumHertz) Hz does not fit \(sampleRate) Hz")
+    do {
+      self = try ModelConfigurationFile.read(FeatureExtractorConfiguration.self, at: path, limits: limits)
+    } catch {
+      throw .configuration(error)
     }
   }
 }

@@ -47,11 +47,12 @@ public struct CLAPModel: Sendable {
       configuration: try FeatureExtractorConfiguration(contentsOf: path("preprocessor_config.json")))
     let tokenizer = try BytePairTokenizer(directory: directory)
     guard featureExtractor.configuration.melBinCount == configuration.audio.melBinCount else {
-      throw CLAPError.invalidConfiguration(
-        path: path("preprocessor_config.json"), key: "feature_size",
-        reason:
-          "\(featureExtractor.configuration.melBinCount) differs from the model's \(configuration.audio.melBinCount) mel bins"
-      )
+      throw CLAPError.configuration(
+        .invalidValue(
+          path: path("preprocessor_config.json"), keyPath: "feature_size",
+          reason:
+            "\(featureExtractor.configuration.melBinCount) differs from the model's \(configuration.audio.melBinCount) mel bins"
+        ))
     }
     let loader: ParameterLoader
     do {
@@ -63,9 +64,10 @@ public struct CLAPModel: Sendable {
     // before the modules are built, since a mismatched tensor gets a zero placeholder of the configured shape.
     let stored = loader.archive.storedElementCount
     for (key, elements) in configuration.largestImpliedTensors where elements > stored {
-      throw CLAPError.invalidConfiguration(
-        path: path("config.json"), key: key,
-        reason: "it implies a tensor of \(elements) values, more than \(loader.path) holds (\(stored) values)")
+      throw CLAPError.configuration(
+        .invalidValue(
+          path: path("config.json"), keyPath: key,
+          reason: "it implies a tensor of \(elements) values, more than \(loader.path) holds (\(stored) values)"))
     }
     audioEncoder = try HTSATAudioEncoder(
       loader: loader, prefix: "audio_model.audio_encoder", configuration: configuration.audio)

@@ -90,7 +90,7 @@ public struct DDIMSchedulerConfiguration: Codable, Sendable, Hashable {
 
   /// Reads `scheduler_config.json`.
   ///
-  /// - Throws: ``MusicLDMError/invalidConfiguration(path:reason:)`` for a missing or malformed file.
+  /// - Throws: ``MusicLDMError/configuration(_:)`` for a missing or malformed file.
   public static func load(from url: URL) throws(MusicLDMError) -> DDIMSchedulerConfiguration {
     try decodeConfiguration(DDIMSchedulerConfiguration.self, at: url)
   }

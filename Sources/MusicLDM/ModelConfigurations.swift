@@ -1,52 +1,15 @@
 import Foundation
 import TensorRuntime
 
-/// An integer or a list of integers in a diffusers `config.json` (`attention_head_dim: 8` or `[8, 8, 8, 8]`).
-struct IntegerOrList: Decodable, Sendable, Hashable {
-  var values: [Int]
-
-  init(from decoder: any Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    if let single = try? container.decode(Int.self) {
-      values = [single]
-    } else {
-      values = try container.decode([Int].self)
-    }
-  }
-
-  /// The value for block `index`: a single value repeats (callers check that a list has one value per block).
-  func value(at index: Int) -> Int { values.count == 1 ? values[0] : values[index] }
-}
-
-/// Reads a component's `config.json` (at most `limits.maximumTextBytes`), turning I/O and decoding failures into
-/// ``MusicLDMError``.
+/// Reads a component's `config.json` through ``TensorRuntime/ModelConfigurationFile`` (at most
+/// `limits.maximumTextBytes`), wrapping its error in ``MusicLDMError/configuration(_:)``.
 func decodeConfiguration<T: Decodable>(
   _ type: T.Type, at url: URL, limits: ModelFileLimits = .standard
 ) throws(MusicLDMError) -> T {
-  let data: Data
-  switch limits.readText(url.path) {
-  case .contents(let contents): data = contents
-  case .unreadable: throw .invalidConfiguration(path: url.path, reason: "it could not be read")
-  case .tooLarge(let bytes): throw .fileTooLarge(path: url.path, bytes: bytes, limitBytes: limits.maximumTextBytes)
-  }
   do {
-    return try JSONDecoder().decode(T.self, from: data)
+    return try ModelConfigurationFile.read(type, at: url, limits: limits)
   } catch {
-    throw .invalidConfiguration(path: url.path, reason: "it does not hold the expected keys (\(error))")
-  }
-}
-
-/// Throws a decoding error unless every value of `values` lies in `range` and there are at most `maximumCount`
-/// of them: sizes in a configuration are bounded so that the shapes and products formed from them cannot
-/// overflow `Int` and describe no more than a real checkpoint could hold.
-func requireSizes<Key: CodingKey>(
-  _ values: [Int], in range: ClosedRange<Int>, count maximumCount: Int = 1, key: Key,
-  container: KeyedDecodingContainer<Key>
-) throws {
-  guard values.count <= maximumCount, values.allSatisfy(range.contains) else {
-    throw DecodingError.dataCorruptedError(
-      forKey: key, in: container,
-      debugDescription: "\(key.stringValue) = \(values) must be at most \(maximumCount) value(s) in \(range)")
+    throw .configuration(error)
   }
 }
 
@@ -107,6 +70,11 @@ public struct UNetConfiguration: Decodable, Sendable, Hashable {
   }
 
   /// Decodes the configuration and rejects settings that MusicLDM does not use.
+  ///
+  /// - Throws: `DecodingError` for a missing required key or a bad value, and
+  ///   ``TensorRuntime/UnsupportedConfigurationValue`` for a setting other than MusicLDM's (block types, class
+  ///   embedding, projection, time embedding, mid block); ``TensorRuntime/ModelConfigurationFile`` names the file
+  ///   and key path of either.
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     inChannels = try c.decode(Int.self, forKey: .inChannels)
@@ -134,8 +102,8 @@ public struct UNetConfiguration: Decodable, Sendable, Hashable {
     sampleSize = try c.decodeIfPresent(Int.self, forKey: .sampleSize) ?? 256
     func require(_ condition: Bool, _ key: CodingKeys, _ value: String) throws {
       guard condition else {
-        throw DecodingError.dataCorruptedError(
-          forKey: key, in: c, debugDescription: "\(key.rawValue) = \(value) is not a MusicLDM UNet setting")
+        throw UnsupportedConfigurationValue(
+          forKey: key, in: c, reason: "\(key.rawValue) = \(value) is not a MusicLDM UNet setting")
       }
     }
     let classEmbedType = try c.decodeIfPresent(String.self, forKey: .classEmbedType) ?? "none"
@@ -158,16 +126,15 @@ public struct UNetConfiguration: Decodable, Sendable, Hashable {
     try require(
       downBlockTypes.count == blockOutChannels.count && upBlockTypes.count == blockOutChannels.count,
       .blockOutChannels, "\(blockOutChannels)")
-    try requireSizes([inChannels], in: 1...4096, key: .inChannels, container: c)
-    try requireSizes([outChannels], in: 1...4096, key: .outChannels, container: c)
-    try requireSizes(blockOutChannels, in: 1...maximumChannels, count: 8, key: .blockOutChannels, container: c)
+    try c.requireSizes([inChannels], in: 1...4096, forKey: .inChannels)
+    try c.requireSizes([outChannels], in: 1...4096, forKey: .outChannels)
+    try c.requireSizes(blockOutChannels, in: 1...maximumChannels, maximumCount: 8, forKey: .blockOutChannels)
     try require(!blockOutChannels.isEmpty, .blockOutChannels, "[]")
-    try requireSizes([layersPerBlock], in: 1...64, key: .layersPerBlock, container: c)
-    try requireSizes([normGroups], in: 1...maximumChannels, key: .normGroups, container: c)
-    try requireSizes(attentionHeads, in: 1...4096, count: 8, key: .attentionHeadDimension, container: c)
-    try requireSizes(
-      [classEmbeddingInputDimension], in: 1...maximumChannels, key: .classEmbeddingInputDimension, container: c)
-    try requireSizes([sampleSize], in: 1...maximumChannels, key: .sampleSize, container: c)
+    try c.requireSizes([layersPerBlock], in: 1...64, forKey: .layersPerBlock)
+    try c.requireSizes([normGroups], in: 1...maximumChannels, forKey: .normGroups)
+    try c.requireSizes(attentionHeads, in: 1...4096, maximumCount: 8, forKey: .attentionHeadDimension)
+    try c.requireSizes([classEmbeddingInputDimension], in: 1...maximumChannels, forKey: .classEmbeddingInputDimension)
+    try c.requireSizes([sampleSize], in: 1...maximumChannels, forKey: .sampleSize)
   }
 }
 
@@ -204,12 +171,12 @@ public struct AutoencoderConfiguration: Decodable, Sendable, Hashable {
     layersPerBlock = try c.decodeIfPresent(Int.self, forKey: .layersPerBlock) ?? 1
     normGroups = try c.decodeIfPresent(Int.self, forKey: .normGroups) ?? 32
     scalingFactor = try c.decodeIfPresent(Double.self, forKey: .scalingFactor) ?? 0.18215
-    try requireSizes([outChannels], in: 1...4096, key: .outChannels, container: c)
-    try requireSizes([latentChannels], in: 1...4096, key: .latentChannels, container: c)
-    try requireSizes(blockOutChannels, in: 1...maximumChannels, count: 8, key: .blockOutChannels, container: c)
-    try requireSizes([blockOutChannels.count], in: 1...8, key: .blockOutChannels, container: c)
-    try requireSizes([layersPerBlock], in: 1...64, key: .layersPerBlock, container: c)
-    try requireSizes([normGroups], in: 1...maximumChannels, key: .normGroups, container: c)
+    try c.requireSizes([outChannels], in: 1...4096, forKey: .outChannels)
+    try c.requireSizes([latentChannels], in: 1...4096, forKey: .latentChannels)
+    try c.requireSizes(blockOutChannels, in: 1...maximumChannels, maximumCount: 8, forKey: .blockOutChannels)
+    try c.requireSizes([blockOutChannels.count], in: 1...8, forKey: .blockOutChannels)
+    try c.requireSizes([layersPerBlock], in: 1...64, forKey: .layersPerBlock)
+    try c.requireSizes([normGroups], in: 1...maximumChannels, forKey: .normGroups)
     guard scalingFactor.isFinite, scalingFactor != 0 else {
       throw DecodingError.dataCorruptedError(
         forKey: .scalingFactor, in: c, debugDescription: "scaling_factor = \(scalingFactor) must be finite and non-zero"
@@ -267,15 +234,15 @@ public struct VocoderConfiguration: Decodable, Sendable, Hashable {
       try c.decodeIfPresent([[Int]].self, forKey: .residualDilations) ?? [[1, 3, 5], [1, 3, 5], [1, 3, 5]]
     leakyReLUSlope = try c.decodeIfPresent(Double.self, forKey: .leakyReLUSlope) ?? 0.1
     normalizeBefore = try c.decodeIfPresent(Bool.self, forKey: .normalizeBefore) ?? true
-    try requireSizes([melBins], in: 1...4096, key: .melBins, container: c)
-    try requireSizes([samplingRate], in: 1...768_000, key: .samplingRate, container: c)
-    try requireSizes([initialChannels], in: 1...maximumChannels, key: .initialChannels, container: c)
-    try requireSizes(upsampleRates, in: 1...64, count: 16, key: .upsampleRates, container: c)
-    try requireSizes(upsampleKernelSizes, in: 1...1024, count: 16, key: .upsampleKernelSizes, container: c)
-    try requireSizes(residualKernelSizes, in: 1...1024, count: 16, key: .residualKernelSizes, container: c)
-    try requireSizes([residualDilations.count], in: 0...16, key: .residualDilations, container: c)
+    try c.requireSizes([melBins], in: 1...4096, forKey: .melBins)
+    try c.requireSizes([samplingRate], in: 1...768_000, forKey: .samplingRate)
+    try c.requireSizes([initialChannels], in: 1...maximumChannels, forKey: .initialChannels)
+    try c.requireSizes(upsampleRates, in: 1...64, maximumCount: 16, forKey: .upsampleRates)
+    try c.requireSizes(upsampleKernelSizes, in: 1...1024, maximumCount: 16, forKey: .upsampleKernelSizes)
+    try c.requireSizes(residualKernelSizes, in: 1...1024, maximumCount: 16, forKey: .residualKernelSizes)
+    try c.requireSizes([residualDilations.count], in: 0...16, forKey: .residualDilations)
     for dilations in residualDilations {
-      try requireSizes(dilations, in: 1...1024, count: 16, key: .residualDilations, container: c)
+      try c.requireSizes(dilations, in: 1...1024, maximumCount: 16, forKey: .residualDilations)
     }
     // The hop (their product) stays at most 2^24, far from overflow, allowing any real vocoder (MusicLDM's is 160).
     var hop = 1

@@ -1,9 +1,14 @@
+import CLAP
+import TensorRuntime
+
 /// Errors thrown by the `MusicLDM` module.
 public enum MusicLDMError: Error, Equatable, Sendable, CustomStringConvertible {
-  /// A configuration file could not be read or decoded.
-  case invalidConfiguration(path: String, reason: String)
-  /// A configuration file is larger than ``TensorRuntime/ModelFileLimits/maximumTextBytes``.
-  case fileTooLarge(path: String, bytes: Int, limitBytes: Int)
+  /// A component's configuration file cannot be read (missing, over ``TensorRuntime/ModelFileLimits/maximumTextBytes``,
+  /// not JSON) or holds a value of the wrong type, out of range or not MusicLDM's; the cause names the file and the
+  /// key path.
+  case configuration(ModelConfigurationError)
+  /// The text encoder (`text_encoder/`, `tokenizer/`) cannot be loaded or cannot encode a prompt.
+  case textEncoder(CLAPError)
   /// A configuration value is outside what this implementation supports.
   case unsupportedConfiguration(path: String, key: String, value: String)
   /// A tensor handed to the pipeline has the wrong number of elements for its stated shape.
@@ -24,10 +29,10 @@ public enum MusicLDMError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A full sentence naming the file, key or shape involved.
   public var description: String {
     switch self {
-    case .invalidConfiguration(let path, let reason):
-      return "The configuration file \(path) is invalid: \(reason)."
-    case .fileTooLarge(let path, let bytes, let limit):
-      return "The configuration file \(path) holds \(bytes) bytes, more than the limit of \(limit) bytes."
+    case .configuration(let error):
+      return error.description
+    case .textEncoder(let error):
+      return error.description
     case .unsupportedConfiguration(let path, let key, let value):
       return "The configuration file \(path) sets \(key) = \(value), which is not supported."
     case .shapeMismatch(let what, let expected, let actual):

@@ -16,7 +16,7 @@ public struct MusicLDMTextEncoder: Sendable {
   /// Loads `text_encoder/config.json`, the text encoder's weights (`model.safetensors`, `pytorch_model.bin` or
   /// either sharded, float32/16 or bfloat16) and `tokenizer/{vocab.json,merges.txt}`.
   ///
-  /// - Throws: ``MusicLDMError/missingComponent(folder:file:)``, ``MusicLDMError/invalidConfiguration(path:reason:)``
+  /// - Throws: ``MusicLDMError/missingComponent(folder:file:)``, ``MusicLDMError/textEncoder(_:)``
   ///   or ``MusicLDMError/invalidWeights(path:reason:)``.
   public init(checkpoint folder: URL) throws(MusicLDMError) {
     let textFolder = folder.appendingPathComponent("text_encoder")
@@ -33,7 +33,7 @@ public struct MusicLDMTextEncoder: Sendable {
       configuration = try CLAPConfiguration(contentsOf: textFolder.appendingPathComponent("config.json").path)
       tokenizer = try BytePairTokenizer(directory: tokenizerFolder.path)
     } catch {
-      throw .invalidConfiguration(path: textFolder.path, reason: "\(error)")
+      throw .textEncoder(error)
     }
     let text = configuration.text
     let largest = text.hiddenSize * Swift.max(text.vocabularySize, text.maximumPositions, text.intermediateSize)
@@ -59,11 +59,11 @@ public struct MusicLDMTextEncoder: Sendable {
 
   /// L2-normalised embeddings `(texts.count, dimension)`; `""` gives the unconditional embedding.
   ///
-  /// - Throws: ``MusicLDMError/invalidConfiguration(path:reason:)`` when the tokenizer produces an id outside
+  /// - Throws: ``MusicLDMError/textEncoder(_:)`` when the tokenizer produces an id outside
   ///   the model's vocabulary (tokenizer and model do not belong together).
   public func embed(_ texts: [String]) throws(MusicLDMError) -> Tensor {
     do { return try tower.embed(texts) } catch {
-      throw .invalidConfiguration(path: tower.vocabularyPath, reason: error.description)
+      throw .textEncoder(error)
     }
   }
 }

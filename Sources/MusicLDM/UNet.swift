@@ -38,7 +38,7 @@ public struct UNet: Sendable {
   /// Loads the UNet from a diffusers folder holding `config.json` and the weights in any hub form
   /// (`diffusion_pytorch_model.safetensors`, `.bin`, sharded, float32/16, bfloat16).
   ///
-  /// - Throws: ``MusicLDMError/invalidConfiguration(path:reason:)`` for an unreadable or non-MusicLDM config,
+  /// - Throws: ``MusicLDMError/configuration(_:)`` for an unreadable or non-MusicLDM config,
   ///   ``MusicLDMError/missingComponent(folder:file:)``, or ``MusicLDMError/invalidWeights(path:reason:)``
   ///   listing every missing, unexpected or mis-shaped tensor.
   public init(folder: URL) throws(MusicLDMError) {

@@ -8,9 +8,10 @@ import Foundation
 /// `scheduler_config.json`, `vocab.json`, `merges.txt`, `tokenizer_config.json`), and the float32 copy of one
 /// tensor, which a `torch.save` view can make larger than the storage it reads (a stride-0 expansion of a few
 /// stored values to any size stays inside its storage). Readers that exceed a limit
-/// throw their module's typed error naming the file, what was too large and the limit
-/// (``TensorRuntimeError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` here, `CLAPError.fileTooLarge`
-/// and `MusicLDMError.fileTooLarge` in the model modules).
+/// throw a typed error naming the file, what was too large and the limit
+/// (``TensorRuntimeError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` for weights,
+/// ``ModelConfigurationError/fileTooLarge(path:bytes:limitBytes:)`` for configuration files read by
+/// ``ModelConfigurationFile``, `CLAPError.fileTooLarge` for the tokenizer's `vocab.json` and `merges.txt`).
 public struct ModelFileLimits: Sendable, Hashable {
   /// The largest safetensors JSON header, in bytes (100 MB, the safetensors format's own limit).
   public var maximumHeaderBytes: Int

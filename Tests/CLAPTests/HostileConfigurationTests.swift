@@ -18,11 +18,14 @@ struct HostileConfigurationTests {
   @Test(
     "sizes beyond 2^20 and over-long lists are refused with the key",
     arguments: [
-      ("{\"text_config\": {\"hidden_size\": 4294967296}}", "hidden_size"),
-      ("{\"text_config\": {\"vocab_size\": 1e300}}", "vocab_size"),
-      ("{\"audio_config\": {\"window_size\": 1048577}}", "window_size"),
-      ("{\"audio_config\": {\"depths\": [\(Array(repeating: "1", count: 65).joined(separator: ","))]}}", "depths"),
-      ("{\"audio_config\": {\"patch_size\": 9223372036854775807}}", "patch_size"),
+      ("{\"text_config\": {\"hidden_size\": 4294967296}}", "text_config.hidden_size"),
+      ("{\"text_config\": {\"vocab_size\": 1e300}}", "text_config.vocab_size"),
+      ("{\"audio_config\": {\"window_size\": 1048577}}", "audio_config.window_size"),
+      (
+        "{\"audio_config\": {\"depths\": [\(Array(repeating: "1", count: 65).joined(separator: ","))]}}",
+        "audio_config.depths"
+      ),
+      ("{\"audio_config\": {\"patch_size\": 9223372036854775807}}", "audio_config.patch_size"),
     ])
   func oversizedValues(config: String, key: String) throws {
     let directory = try folder(config: config)
@@ -30,8 +33,8 @@ struct HostileConfigurationTests {
     #expect {
       try CLAPConfiguration(contentsOf: directory + "/config.json")
     } throws: { error in
-      guard case .invalidConfiguration(_, let badKey, _) = error as? CLAPError else { return false }
-      return badKey == key
+      guard case .configuration(let cause) = error as? CLAPError else { return false }
+      return cause.keyPath == key && cause.path == directory + "/config.json"
     }
   }
 
@@ -52,7 +55,7 @@ struct HostileConfigurationTests {
     #expect {
       try CLAPModel(directory: directory)
     } throws: { error in
-      guard case .invalidConfiguration(config, key, let reason) = error as? CLAPError else { return false }
+      guard case .configuration(.invalidValue(config, key, let reason)) = error as? CLAPError else { return false }
       return reason.contains("more than") && reason.contains("model.safetensors holds")
     }
   }
@@ -60,16 +63,16 @@ struct HostileConfigurationTests {
   @Test("an MLP ratio of 1e300, a window of 1000 or a spectrogram of 2^20 is refused with its key")
   func audioBounds() throws {
     for (json, key) in [
-      ("{\"audio_config\": {\"mlp_ratio\": 1e300}}", "mlp_ratio"),
-      ("{\"audio_config\": {\"window_size\": 1000}}", "window_size"),
-      ("{\"audio_config\": {\"spec_size\": 1048576, \"num_mel_bins\": 64}}", "spec_size"),
+      ("{\"audio_config\": {\"mlp_ratio\": 1e300}}", "audio_config.mlp_ratio"),
+      ("{\"audio_config\": {\"window_size\": 1000}}", "audio_config.window_size"),
+      ("{\"audio_config\": {\"spec_size\": 1048576, \"num_mel_bins\": 64}}", "audio_config.spec_size"),
     ] {
       let directory = try folder(config: json)
       defer { try? FileManager.default.removeItem(atPath: directory) }
       #expect {
         try CLAPConfiguration(contentsOf: directory + "/config.json")
       } throws: { error in
-        guard case .invalidConfiguration(_, let badKey, _) = error as? CLAPError else { return false }
+        guard case .configuration(.invalidValue(_, let badKey, _)) = error as? CLAPError else { return false }
         return badKey == key
       }
     }
@@ -82,7 +85,7 @@ struct HostileConfigurationTests {
     let limits = ModelFileLimits(maximumTextBytes: 1000)
     let config = directory + "/config.json"
     let size = try #require(try FileManager.default.attributesOfItem(atPath: config)[.size] as? Int)
-    #expect(throws: CLAPError.fileTooLarge(path: config, bytes: size, limitBytes: 1000)) {
+    #expect(throws: CLAPError.configuration(.fileTooLarge(path: config, bytes: size, limitBytes: 1000))) {
       try CLAPConfiguration(contentsOf: config, limits: limits)
     }
     let vocabulary = directory + "/vocab.json"

@@ -93,8 +93,10 @@ struct LoadingErrorTests {
     #expect {
       try CLAPModel(directory: fused)
     } throws: { error in
-      guard case CLAPError.unsupportedConfiguration = error else { return false }
-      return true
+      guard case CLAPError.configuration(.unsupportedValue(let path, "audio_config.enable_fusion", _)) = error else {
+        return false
+      }
+      return path.hasSuffix("config.json")
     }
   }
 

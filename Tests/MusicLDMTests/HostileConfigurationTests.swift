@@ -1,4 +1,5 @@
 import Foundation
+import TensorRuntime
 import Testing
 
 @testable import MusicLDM
@@ -7,7 +8,19 @@ import Testing
 @Suite("hostile MusicLDM configurations give typed errors, never traps or huge tables")
 struct HostileConfigurationTests {
   func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
-    try JSONDecoder().decode(T.self, from: Data(json.utf8))
+    try ModelConfigurationFile.decode(T.self, from: Data(json.utf8), path: "config.json")
+  }
+
+  /// Expects `json` to be refused as `type` with an invalid value at `keyPath` of `config.json`.
+  func expectInvalid<T: Decodable>(
+    _ type: T.Type, _ json: String, at keyPath: String, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    #expect(sourceLocation: sourceLocation) {
+      try decode(type, json)
+    } throws: { error in
+      guard case .invalidValue("config.json", keyPath, _) = error as? ModelConfigurationError else { return false }
+      return true
+    }
   }
 
   @Test("a component whose configured widths could not fit in its weight file is refused before it is built")
@@ -41,33 +54,36 @@ struct HostileConfigurationTests {
     let blocks = (json["block_out_channels"] as! [Int]).count
     for heads in [[2], Array(repeating: 2, count: blocks)] {
       json["attention_head_dim"] = heads
-      let configuration = try JSONDecoder().decode(
-        UNetConfiguration.self, from: JSONSerialization.data(withJSONObject: json))
+      let configuration = try ModelConfigurationFile.decode(
+        UNetConfiguration.self, from: JSONSerialization.data(withJSONObject: json), path: url.path)
       #expect(configuration.attentionHeads == Array(repeating: 2, count: blocks))
     }
     for heads in [[Int](), [2, 2], Array(repeating: 2, count: blocks + 1)] {
       json["attention_head_dim"] = heads
-      #expect(throws: DecodingError.self, "\(heads)") {
-        try JSONDecoder().decode(UNetConfiguration.self, from: JSONSerialization.data(withJSONObject: json))
+      let data = try JSONSerialization.data(withJSONObject: json)
+      #expect("\(heads)") {
+        try ModelConfigurationFile.decode(UNetConfiguration.self, from: data, path: url.path)
+      } throws: { error in
+        guard case .invalidValue(url.path, "attention_head_dim", _) = error as? ModelConfigurationError else {
+          return false
+        }
+        return true
       }
     }
   }
 
   @Test("vocoder upsampling rates whose product overflows Int are refused")
   func vocoderHop() throws {
-    #expect(throws: DecodingError.self) {
-      try decode(VocoderConfiguration.self, "{\"upsample_rates\": [4294967296, 4294967296, 4294967296]}")
-    }
-    #expect(throws: DecodingError.self) {
-      try decode(VocoderConfiguration.self, "{\"upsample_rates\": [64, 64, 64, 64, 64]}")
-    }
+    expectInvalid(
+      VocoderConfiguration.self, "{\"upsample_rates\": [4294967296, 4294967296, 4294967296]}", at: "upsample_rates")
+    expectInvalid(VocoderConfiguration.self, "{\"upsample_rates\": [64, 64, 64, 64, 64]}", at: "upsample_rates")
     #expect(try decode(VocoderConfiguration.self, "{\"upsample_rates\": [5, 4, 2, 2, 2]}").hopLength == 160)
   }
 
   @Test("an autoencoder with no levels or a zero scaling factor is refused")
   func autoencoder() throws {
-    #expect(throws: DecodingError.self) { try decode(AutoencoderConfiguration.self, "{\"block_out_channels\": []}") }
-    #expect(throws: DecodingError.self) { try decode(AutoencoderConfiguration.self, "{\"scaling_factor\": 0}") }
+    expectInvalid(AutoencoderConfiguration.self, "{\"block_out_channels\": []}", at: "block_out_channels")
+    expectInvalid(AutoencoderConfiguration.self, "{\"scaling_factor\": 0}", at: "scaling_factor")
     #expect(try decode(AutoencoderConfiguration.self, "{}").downsamplingFactor == 1)
   }
 
