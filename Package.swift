@@ -186,7 +186,7 @@ if Context.environment["RESONANCE_FUZZ"] != nil {
     ("fuzz-nifti", ["NeuroIO"]), ("fuzz-nifti-gz", ["NeuroIO"]), ("fuzz-npy", ["NeuroIO"]), ("fuzz-npz", ["NeuroIO"]),
     ("fuzz-events-tsv", ["NeuroIO"]), ("fuzz-bids-json", ["NeuroIO"]), ("fuzz-safetensors", ["TensorRuntime"]),
     ("fuzz-pytorch", ["TensorRuntime"]), ("fuzz-sharded", ["TensorRuntime"]),
-    ("fuzz-audio", ["Audio"]), ("fuzz-hf-config", ["CLAP", "MusicLDM"]), ("fuzz-bpe", ["CLAP"]),
+    ("fuzz-audio", ["Audio"]), ("fuzz-hf-config", ["TensorRuntime", "CLAP", "MusicLDM"]), ("fuzz-bpe", ["CLAP"]),
     ("fuzz-listening-form", ["ListeningTest"]),
   ]
   for surface in surfaces {
