@@ -49,7 +49,7 @@ func peakResidentMegabytes() -> Double { statusMegabytes("VmHWM:") }
 func residentMegabytes() -> Double { statusMegabytes("VmRSS:") }
 
 func load(_ folder: URL, _ name: String) throws -> Tensor {
-  let array = try NumPyArray.read(folder.appendingPathComponent("\(name).npy").path)
+  let array = try NumPyArray.read(folder.appendingPathComponent("\(name).npy"))
   return Tensor(shape: array.shape, elements: array.doubles.map(Float.init))
 }
 

@@ -38,7 +38,7 @@ struct EmbedText: ParsableCommand {
       let clap = try CLAPModel(directory: model)
       let embeddings = try clap.textEmbedding(texts)
       let array = try NumPyArray(shape: embeddings.shape, values: .float32(embeddings.elements))
-      try array.write(to: out)
+      try array.write(to: URL(fileURLWithPath: out))
       print("wrote \(embeddings.shape[0]) × \(embeddings.shape[1]) text embeddings to \(out)")
     } catch let error as CLAPError {
       FileHandle.standardError.write(Data("embed-text: \(error.description)\n".utf8))

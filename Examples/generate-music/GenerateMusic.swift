@@ -103,7 +103,7 @@ struct GenerateMusic: ParsableCommand {
     let unconditional = try textEncoder.map { try $0.embed([negativePrompt]) }
     var latents: Tensor?
     if let initialLatents {
-      let array = try NumPyArray.read(initialLatents)
+      let array = try NumPyArray.read(URL(fileURLWithPath: initialLatents))
       latents = Tensor(shape: array.shape, elements: array.doubles.map(Float.init))
       guard latents?.shape.first == clips.count else {
         throw ValidationError("\(initialLatents) has shape \(array.shape); its first axis must be \(clips.count).")
@@ -140,7 +140,7 @@ struct GenerateMusic: ParsableCommand {
 
   /// The rows of an (N, D) or (D,) embedding file as an (N, D) tensor.
   static func embeddingRows(path: String) throws -> Tensor {
-    let array = try NumPyArray.read(path)
+    let array = try NumPyArray.read(URL(fileURLWithPath: path))
     let values = array.doubles.map(Float.init)
     switch array.shape.count {
     case 1: return Tensor(shape: [1, values.count], elements: values)

@@ -99,14 +99,14 @@ public struct NumPyArray: Sendable, Hashable {
   /// Reads a `.npy` file.
   ///
   /// - Parameters:
-  ///   - path: the file.
+  ///   - url: the file (a file URL; errors name its path).
   ///   - limits: the allocation ceilings (``ReadLimits/standard`` by default): the file and the decoded array
   ///     must each fit `maximumDataBytes`.
   /// - Throws: ``ArrayFileError`` for unreadable files, bad magic or header, unsupported dtypes, a file
   ///   shorter than its header declares, or an array larger than `limits`.
-  public static func read(_ path: String, limits: ReadLimits = .standard) throws(ArrayFileError) -> NumPyArray {
-    let bytes = try readWhole(path, limits: limits)
-    return try parse(bytes, path: path, limits: limits)
+  public static func read(_ url: URL, limits: ReadLimits = .standard) throws(ArrayFileError) -> NumPyArray {
+    let bytes = try readWhole(url.path, limits: limits)
+    return try parse(bytes, path: url.path, limits: limits)
   }
 
   /// The bytes of the file at `path`, after checking its size against `limits.maximumDataBytes`.
@@ -279,10 +279,11 @@ public struct NumPyArray: Sendable, Hashable {
 
   /// Writes a `.npy` file atomically (temporary file, then rename).
   ///
+  /// - Parameter url: the destination (a file URL), usually ending in `.npy`.
   /// - Throws: ``ArrayFileError/io(path:reason:)`` when the file cannot be written.
-  public func write(to path: String) throws(ArrayFileError) {
-    do { try Data(npyBytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-      throw .io(path: path, reason: "writing failed (\(error.localizedDescription))")
+  public func write(to url: URL) throws(ArrayFileError) {
+    do { try Data(npyBytes).write(to: url, options: .atomic) } catch {
+      throw .io(path: url.path, reason: "writing failed (\(error.localizedDescription))")
     }
   }
 }

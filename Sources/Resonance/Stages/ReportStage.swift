@@ -112,7 +112,7 @@ public struct ReportStage: PipelineStage {
     }
     let similarity: Matrix<Double>
     do {
-      similarity = try NumPyArray.read(directory.url("evaluation/similarity-sub-\(template).npy").path)
+      similarity = try NumPyArray.read(directory.url("evaluation/similarity-sub-\(template).npy"))
         .matrix(of: Double.self)
     } catch {
       throw .table(error)
