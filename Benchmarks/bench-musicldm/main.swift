@@ -50,7 +50,7 @@ func residentMegabytes() -> Double { statusMegabytes("VmRSS:") }
 
 func load(_ folder: URL, _ name: String) throws -> Tensor {
   let array = try NumPyArray.read(folder.appendingPathComponent("\(name).npy"))
-  return Tensor(shape: array.shape, elements: array.doubles.map(Float.init))
+  return Tensor(array)
 }
 
 let arguments = CommandLine.arguments

@@ -32,9 +32,9 @@ struct AlignSubjects: ParsableCommand {
   var out: String
 
   func run() throws {
-    let template = try NumPyArray.read(URL(fileURLWithPath: templateTrain)).matrix(of: Float.self)
-    let source = try NumPyArray.read(URL(fileURLWithPath: sourceTrain)).matrix(of: Float.self)
-    let test = try NumPyArray.read(URL(fileURLWithPath: sourceTest)).matrix(of: Float.self)
+    let template = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: templateTrain)))
+    let source = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: sourceTrain)))
+    let test = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: sourceTest)))
     let map: AlignmentMap
     switch method {
     case "authorsRidge": map = try RidgeAlignment().fit(source: source, template: template)

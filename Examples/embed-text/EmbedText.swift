@@ -3,6 +3,7 @@ import CLAP
 import Foundation
 import LinearAlgebra
 import NeuroIO
+import TensorRuntime
 
 /// `embed-text --model DIR --out E.npy TEXT…`: CLAP text embeddings of captions.
 ///
@@ -37,7 +38,7 @@ struct EmbedText: ParsableCommand {
     do {
       let clap = try CLAPModel(directory: model)
       let embeddings = try clap.textEmbedding(texts)
-      let array = try NumPyArray(shape: embeddings.shape, values: .float32(embeddings.elements))
+      let array = NumPyArray(embeddings)
       try array.write(to: URL(fileURLWithPath: out))
       print("wrote \(embeddings.shape[0]) × \(embeddings.shape[1]) text embeddings to \(out)")
     } catch let error as CLAPError {

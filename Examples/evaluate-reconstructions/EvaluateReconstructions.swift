@@ -254,7 +254,7 @@ struct EvaluateReconstructions: ParsableCommand {
       throw ProgramFailure("\(path) is empty (shape \(array.shape)).")
     }
     do {
-      let matrix = try array.matrix(of: Double.self)
+      let matrix = try Matrix<Double>(array)
       if let position = matrix.firstNonFiniteIndex() {
         throw ProgramFailure("\(path) holds NaN or infinity at row \(position.row), column \(position.column).")
       }

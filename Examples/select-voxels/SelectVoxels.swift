@@ -42,14 +42,14 @@ struct SelectVoxels: ParsableCommand {
     guard let kind = EncodingScore(rawValue: score) else {
       throw ValidationError("Unknown --score \(score); use \(EncodingScore.allCases.map(\.rawValue)).")
     }
-    let x = try NumPyArray.read(URL(fileURLWithPath: features)).matrix(of: Float.self)
-    let y = try NumPyArray.read(URL(fileURLWithPath: responses)).matrix(of: Float.self)
+    let x = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: features)))
+    let y = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: responses)))
     let masker = Masker(mask: try BrainMask.read(URL(fileURLWithPath: mask)))
     let maps = try VoxelEncoder().fit(features: x, responses: y, masker: masker)
     var chosen = threshold
     if chosen == nil {
       let decodingTargets =
-        try targets.map { try NumPyArray.read(URL(fileURLWithPath: $0)).matrix(of: Float.self) } ?? x
+        try targets.map { try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: $0))) } ?? x
       let sweep = try ThresholdSweep(score: kind, smoothingFWHM: fwhm, minimumClusterSize: minimumClusterSize).run(
         features: x, responses: y, decodingTargets: decodingTargets, masker: masker)
       for (value, accuracy) in zip(sweep.thresholds, sweep.meanAccuracy) {

@@ -196,7 +196,7 @@ extension EmbeddingBridge {
         reason: "\(url.path) needs members `weight` (input × output) and `bias` (output) of matching sizes")
     }
     let weights: Matrix<Float>
-    do { weights = try weight.matrix(of: Float.self) } catch { throw .table(error) }
+    do { weights = try Matrix<Float>(weight) } catch { throw .table(error) }
     return try EmbeddingBridge(weights: weights, bias: bias.doubles.map(Float.init))
   }
 }

@@ -167,7 +167,7 @@ struct ReportFigures {
       let file = "evaluation/similarity-sub-\(subject).npy"
       guard directory.exists(file) else { continue }
       let similarity: Matrix<Double>
-      do { similarity = try NumPyArray.read(directory.url(file)).matrix(of: Double.self) } catch {
+      do { similarity = try Matrix<Double>(NumPyArray.read(directory.url(file))) } catch {
         throw .table(error)
       }
       let stem = "similarity-sub-\(subject)"

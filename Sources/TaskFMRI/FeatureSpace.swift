@@ -49,7 +49,7 @@ public struct FeatureSpace: Sendable {
   public static func read(name: String, features path: URL, identifiers: URL) throws(DatasetError) -> FeatureSpace {
     let matrix: Matrix<Float>
     do {
-      matrix = try NumPyArray.read(path).matrix(of: Float.self)
+      matrix = try Matrix<Float>(NumPyArray.read(path))
     } catch {
       throw .table(error)
     }

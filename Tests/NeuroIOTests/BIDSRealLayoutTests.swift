@@ -175,7 +175,7 @@ struct BIDSRealLayoutTests {
 @Suite("confound regression against nilearn 0.11.1")
 struct ConfoundRegressionTests {
   static func array(_ name: String) throws -> Matrix<Double> {
-    try NumPyArray.read(TestSupport.fixture("confounds/\(name).npy")).matrix(of: Double.self)
+    try Matrix<Double>(NumPyArray.read(TestSupport.fixture("confounds/\(name).npy")))
   }
 
   static func columns() throws -> [String] {

@@ -50,7 +50,7 @@ struct NumPyTests {
       #expect(try NumPyArchive.read(TestSupport.url(path)) == arrays)
     }
     let matrix = try Matrix<Float>(rows: 2, columns: 2, scalars: [1, 2, 3, 4])
-    #expect(try NumPyArray(matrix).matrix(of: Float.self) == matrix)
+    #expect(try Matrix<Float>(NumPyArray(matrix)) == matrix)
   }
 
   @Test("bad .npy/.npz input throws ArrayFileError")

@@ -1,5 +1,4 @@
 import Foundation
-import LinearAlgebra
 
 /// An n-dimensional array read from or written to NumPy's `.npy` format, stored in C (row-major) order.
 ///
@@ -60,16 +59,6 @@ public struct NumPyArray: Sendable, Hashable {
     self.values = values
   }
 
-  /// A 2-D `float32`/`float64` array holding a matrix.
-  public init<S: LinearAlgebraScalar>(_ matrix: Matrix<S>) {
-    shape = [matrix.rows, matrix.columns]
-    if S.self == Float.self {
-      values = .float32(matrix.withUnsafeBufferPointer { $0.map { Float($0) } })
-    } else {
-      values = .float64(matrix.withUnsafeBufferPointer { $0.map { Double($0) } })
-    }
-  }
-
   /// The elements converted to `Double` (`true` → 1).
   public var doubles: [Double] {
     switch values {
@@ -79,19 +68,6 @@ public struct NumPyArray: Sendable, Hashable {
     case .int64(let v): return v.map(Double.init)
     case .bool(let v): return v.map { $0 ? 1 : 0 }
     }
-  }
-
-  /// The array as a matrix (2-D arrays; a 1-D array becomes one row).
-  ///
-  /// - Throws: ``ArrayFileError/invalidArgument(operation:reason:)`` for other ranks.
-  public func matrix<S: LinearAlgebraScalar>(of _: S.Type = Float.self) throws(ArrayFileError) -> Matrix<S> {
-    guard shape.count == 1 || shape.count == 2 else {
-      throw .invalidArgument(operation: "NumPyArray.matrix", reason: "shape \(shape) is not 1-D or 2-D")
-    }
-    let rows = shape.count == 2 ? shape[0] : 1
-    let columns = shape.last!
-    // The count matches by construction.
-    return try! Matrix(rows: rows, columns: columns, scalars: doubles.map { S($0) })
   }
 
   // MARK: Reading

@@ -97,7 +97,7 @@ public struct RunDirectory: Sendable {
 
   /// Reads a 2-D `.npy` matrix.
   public func readMatrix(_ relativePath: String) throws(PipelineError) -> Matrix<Float> {
-    do { return try NumPyArray.read(url(relativePath)).matrix(of: Float.self) } catch { throw .table(error) }
+    do { return try Matrix<Float>(NumPyArray.read(url(relativePath))) } catch { throw .table(error) }
   }
 
   /// Writes a list of stimulus identifiers (one per line) that names the rows of a matrix.

@@ -178,7 +178,7 @@ public struct SubjectLoadingStage: PipelineStage {
         guard let array = members[key] else {
           throw .invalidFormat(path: directory.url(file).path, reason: "the member \(key).npy is missing")
         }
-        let full = try array.matrix(of: Float.self)
+        let full = try Matrix<Float>(array)
         return columns.map { full.columns(at: $0) } ?? full
       }
       func counts(_ key: String) -> [Int] { members[key]?.doubles.map { Int($0) } ?? [] }

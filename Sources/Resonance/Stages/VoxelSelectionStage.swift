@@ -284,7 +284,7 @@ public struct VoxelSelectionStage: PipelineStage {
       guard let weight = members["weight"], let intercept = members["intercept"] else {
         throw ArrayFileError.invalidFormat(path: directory.url(file).path, reason: "weight or intercept is missing")
       }
-      return try RidgeModel(weights: weight.matrix(of: Float.self), intercept: intercept.doubles.map { Float($0) })
+      return try RidgeModel(weights: Matrix<Float>(weight), intercept: intercept.doubles.map { Float($0) })
     } catch let error as ArrayFileError {
       throw .table(error)
     } catch let error as RegressionError {
