@@ -1,3 +1,4 @@
+import LinearAlgebra
 import NeuroIO
 
 /// Checks what a parsed array promises (one value per element of its shape) and converts it the ways callers do.
