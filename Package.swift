@@ -67,7 +67,7 @@ let statistics: [Target] = [
 // MARK: - Models: the CPU tensor runtime, CLAP, MusicLDM
 
 let models: [Target] = [
-  .target(name: "TensorRuntime", dependencies: ["LinearAlgebra"]),
+  .target(name: "TensorRuntime", dependencies: ["LinearAlgebra", "NeuroIO"]),
   .target(name: "CLAP", dependencies: ["TensorRuntime", "Audio"]),
   .target(name: "MusicLDM", dependencies: ["TensorRuntime", "CLAP", "LinearAlgebra"]),
 ]
@@ -109,7 +109,7 @@ let examples: [Target] = [
   example(
     "evaluate-reconstructions", ["DecodingMetrics", "CLAP", "TensorRuntime", "Audio", "NeuroIO", "LinearAlgebra"]),
   example("embed-audio", ["CLAP", "TensorRuntime", "Audio", "NeuroIO", "LinearAlgebra"]),
-  example("embed-text", ["CLAP", "NeuroIO", "LinearAlgebra"]),
+  example("embed-text", ["CLAP", "TensorRuntime", "NeuroIO", "LinearAlgebra"]),
   example("generate-music", ["MusicLDM", "TensorRuntime", "Audio", "NeuroIO", "LinearAlgebra"]),
   example("reconstruct", ["Resonance", "VoxelEncoding", "LinearAlgebra"]),
   example("fit-bridge", ["Resonance", "CLAP", "MusicLDM"]),
@@ -153,7 +153,9 @@ let tests: [Target] = [
     resources: [.copy("Resources")]),
   .testTarget(name: "FunctionalAlignmentTests", dependencies: ["FunctionalAlignment"], resources: [.copy("Resources")]),
   .testTarget(name: "VoxelEncodingTests", dependencies: ["VoxelEncoding"]),
-  .testTarget(name: "TensorRuntimeTests", dependencies: ["TensorRuntime"], resources: [.copy("Resources")]),
+  .testTarget(
+    name: "TensorRuntimeTests", dependencies: ["TensorRuntime", "NeuroIO", "LinearAlgebra"],
+    resources: [.copy("Resources")]),
   .testTarget(name: "CLAPTests", dependencies: ["CLAP", "TensorRuntime", "Audio"], resources: [.copy("Resources")]),
   .testTarget(name: "MusicLDMTests", dependencies: ["MusicLDM", "TensorRuntime"], resources: [.copy("Resources")]),
   .testTarget(

@@ -62,10 +62,10 @@ let training = Matrix<Double>.randomNormal(rows: 480, columns: 512, using: &gene
 let similarity = try Similarity.definedMatrix(reconstructions: reconstructions, originals: originals)
 if let dataFolder {
   try FileManager.default.createDirectory(atPath: dataFolder, withIntermediateDirectories: true)
-  try NumPyArray(originals).write(to: dataFolder + "/originals.npy")
-  try NumPyArray(reconstructions).write(to: dataFolder + "/reconstructions.npy")
-  try NumPyArray(training).write(to: dataFolder + "/training.npy")
-  try NumPyArray(similarity).write(to: dataFolder + "/similarity.npy")
+  try NumPyArray(originals).write(to: URL(fileURLWithPath: dataFolder + "/originals.npy"))
+  try NumPyArray(reconstructions).write(to: URL(fileURLWithPath: dataFolder + "/reconstructions.npy"))
+  try NumPyArray(training).write(to: URL(fileURLWithPath: dataFolder + "/training.npy"))
+  try NumPyArray(similarity).write(to: URL(fileURLWithPath: dataFolder + "/similarity.npy"))
 }
 
 var measurements: [Measurement] = []

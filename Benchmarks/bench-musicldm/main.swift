@@ -49,8 +49,8 @@ func peakResidentMegabytes() -> Double { statusMegabytes("VmHWM:") }
 func residentMegabytes() -> Double { statusMegabytes("VmRSS:") }
 
 func load(_ folder: URL, _ name: String) throws -> Tensor {
-  let array = try NumPyArray.read(folder.appendingPathComponent("\(name).npy").path)
-  return Tensor(shape: array.shape, elements: array.doubles.map(Float.init))
+  let array = try NumPyArray.read(folder.appendingPathComponent("\(name).npy"))
+  return Tensor(array)
 }
 
 let arguments = CommandLine.arguments

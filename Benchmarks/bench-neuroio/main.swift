@@ -48,9 +48,10 @@ func generate(directory: String, small: Bool) throws {
       }
     }
   }
-  try BrainMask(shape: shape, affine: affine, voxels: inside).write(to: directory + "/mask.nii.gz")
+  try BrainMask(shape: shape, affine: affine, voxels: inside).write(
+    to: URL(fileURLWithPath: directory + "/mask.nii.gz"))
   let header = NIfTIHeader(dimensions: shape + [volumes], affine: affine, repetitionTime: 1.5)
-  let writer = try NIfTIVolumeWriter(path: directory + "/bold.nii.gz", header: header)
+  let writer = try NIfTIVolumeWriter(url: URL(fileURLWithPath: directory + "/bold.nii.gz"), header: header)
   var generator = SplitMix64(state: 20_240_601)
   var volume = [Float](repeating: 0, count: inside.count)
   for _ in 0..<volumes {
@@ -72,8 +73,8 @@ func mask(directory: String, repeats: Int) throws -> String {
   var checksum = 0.0
   for _ in 0..<repeats {
     let start = Date()
-    let masker = Masker(mask: try BrainMask.read(directory + "/mask.nii.gz"))
-    let matrix: Matrix<Float> = try masker.transform(path: directory + "/bold.nii.gz")
+    let masker = Masker(mask: try BrainMask.read(URL(fileURLWithPath: directory + "/mask.nii.gz")))
+    let matrix: Matrix<Float> = try masker.transform(url: URL(fileURLWithPath: directory + "/bold.nii.gz"))
     times.append(Date().timeIntervalSince(start))
     shape = (matrix.rows, matrix.columns)
     checksum = matrix.withUnsafeBufferPointer { $0.reduce(0.0) { $0 + Double($1) } }

@@ -32,9 +32,9 @@ struct AlignSubjects: ParsableCommand {
   var out: String
 
   func run() throws {
-    let template = try NumPyArray.read(templateTrain).matrix(of: Float.self)
-    let source = try NumPyArray.read(sourceTrain).matrix(of: Float.self)
-    let test = try NumPyArray.read(sourceTest).matrix(of: Float.self)
+    let template = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: templateTrain)))
+    let source = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: sourceTrain)))
+    let test = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: sourceTest)))
     let map: AlignmentMap
     switch method {
     case "authorsRidge": map = try RidgeAlignment().fit(source: source, template: template)
@@ -53,8 +53,8 @@ struct AlignSubjects: ParsableCommand {
     }
     let folder = URL(fileURLWithPath: out)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try NumPyArray(train).write(to: folder.appendingPathComponent("train.npy").path)
-    try NumPyArray(aligned).write(to: folder.appendingPathComponent("test.npy").path)
+    try NumPyArray(train).write(to: folder.appendingPathComponent("train.npy"))
+    try NumPyArray(aligned).write(to: folder.appendingPathComponent("test.npy"))
     print("aligned \(source.rows) + \(test.rows) rows into \(template.columns) template voxels → \(out)")
   }
 }

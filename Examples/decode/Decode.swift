@@ -31,19 +31,19 @@ struct Decode: ParsableCommand {
   var out: String
 
   func run() throws {
-    let activity = try NumPyArray.read(trainActivity).matrix(of: Float.self)
-    let targets = try NumPyArray.read(trainTargets).matrix(of: Float.self)
-    let test = try NumPyArray.read(testActivity).matrix(of: Float.self)
+    let activity = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: trainActivity)))
+    let targets = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: trainTargets)))
+    let test = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: testActivity)))
     let decoder = RidgeDecoder(
       alpha: alpha > 0
         ? .fixed(alpha)
         : .crossValidated(RidgeCrossValidation(alphas: RidgeDecoder.authorsAlphaGrid, alphaScope: .shared)))
     let (model, alphas) = try decoder.fit(activity: activity, embeddings: targets)
     let predictions = try model.predict(test)
-    try NumPyArray(predictions).write(to: out)
+    try NumPyArray(predictions).write(to: URL(fileURLWithPath: out))
     print("decoder alpha \(alphas.first ?? alpha); predictions \(predictions.rows) × \(predictions.columns) → \(out)")
     if let testTargets {
-      let truth = try NumPyArray.read(testTargets).matrix(of: Float.self)
+      let truth = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: testTargets)))
       let result = try Identification.accuracy(predictions: predictions, targets: truth)
       print(String(format: "identification accuracy (strict): %.4f", result.accuracy))
     }

@@ -72,7 +72,7 @@ struct EmbedAudio: ParsableCommand {
         rows.append(contentsOf: embeddings.elements)
       }
       let array = try NumPyArray(shape: [files.count, width], values: .float32(rows))
-      try array.write(to: out)
+      try array.write(to: URL(fileURLWithPath: out))
       print("wrote \(files.count) × \(width) audio embeddings to \(out)")
     } catch let error as CLAPError {
       try fail(error.description)

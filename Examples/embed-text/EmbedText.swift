@@ -3,6 +3,7 @@ import CLAP
 import Foundation
 import LinearAlgebra
 import NeuroIO
+import TensorRuntime
 
 /// `embed-text --model DIR --out E.npy TEXT…`: CLAP text embeddings of captions.
 ///
@@ -37,8 +38,8 @@ struct EmbedText: ParsableCommand {
     do {
       let clap = try CLAPModel(directory: model)
       let embeddings = try clap.textEmbedding(texts)
-      let array = try NumPyArray(shape: embeddings.shape, values: .float32(embeddings.elements))
-      try array.write(to: out)
+      let array = NumPyArray(embeddings)
+      try array.write(to: URL(fileURLWithPath: out))
       print("wrote \(embeddings.shape[0]) × \(embeddings.shape[1]) text embeddings to \(out)")
     } catch let error as CLAPError {
       FileHandle.standardError.write(Data("embed-text: \(error.description)\n".utf8))

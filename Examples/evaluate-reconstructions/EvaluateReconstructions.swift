@@ -243,7 +243,7 @@ struct EvaluateReconstructions: ParsableCommand {
   func readMatrix(_ path: String) throws(ProgramFailure) -> Matrix<Double> {
     let array: NumPyArray
     do {
-      array = try NumPyArray.read(path)
+      array = try NumPyArray.read(URL(fileURLWithPath: path))
     } catch {
       throw ProgramFailure(error.description)
     }
@@ -254,7 +254,7 @@ struct EvaluateReconstructions: ParsableCommand {
       throw ProgramFailure("\(path) is empty (shape \(array.shape)).")
     }
     do {
-      let matrix = try array.matrix(of: Double.self)
+      let matrix = try Matrix<Double>(array)
       if let position = matrix.firstNonFiniteIndex() {
         throw ProgramFailure("\(path) holds NaN or infinity at row \(position.row), column \(position.column).")
       }
@@ -284,7 +284,7 @@ struct EvaluateReconstructions: ParsableCommand {
 
   func write(_ matrix: Matrix<Double>, to path: String) throws(ProgramFailure) {
     do {
-      try NumPyArray(matrix.converted(to: Float.self)).write(to: path)
+      try NumPyArray(matrix.converted(to: Float.self)).write(to: URL(fileURLWithPath: path))
     } catch {
       throw ProgramFailure(error.description)
     }

@@ -103,8 +103,8 @@ struct GenerateMusic: ParsableCommand {
     let unconditional = try textEncoder.map { try $0.embed([negativePrompt]) }
     var latents: Tensor?
     if let initialLatents {
-      let array = try NumPyArray.read(initialLatents)
-      latents = Tensor(shape: array.shape, elements: array.doubles.map(Float.init))
+      let array = try NumPyArray.read(URL(fileURLWithPath: initialLatents))
+      latents = Tensor(array)
       guard latents?.shape.first == clips.count else {
         throw ValidationError("\(initialLatents) has shape \(array.shape); its first axis must be \(clips.count).")
       }
@@ -140,11 +140,10 @@ struct GenerateMusic: ParsableCommand {
 
   /// The rows of an (N, D) or (D,) embedding file as an (N, D) tensor.
   static func embeddingRows(path: String) throws -> Tensor {
-    let array = try NumPyArray.read(path)
-    let values = array.doubles.map(Float.init)
+    let array = try NumPyArray.read(URL(fileURLWithPath: path))
     switch array.shape.count {
-    case 1: return Tensor(shape: [1, values.count], elements: values)
-    case 2: return Tensor(shape: array.shape, elements: values)
+    case 1: return Tensor(array).reshaped([1, array.shape[0]])
+    case 2: return Tensor(array)
     default:
       throw ValidationError("\(path) must hold an (N, D) or (D,) array, found shape \(array.shape).")
     }

@@ -39,8 +39,8 @@ struct IdentificationCommand: ParsableCommand {
     default: fail("--measure must be pearson, cosine or euclidean, got \(measure)")
     }
     do {
-      let p = try NumPyArray.read(predictions).matrix(of: Double.self)
-      let t = try NumPyArray.read(targets).matrix(of: Double.self)
+      let p = try Matrix<Double>(NumPyArray.read(URL(fileURLWithPath: predictions)))
+      let t = try Matrix<Double>(NumPyArray.read(URL(fileURLWithPath: targets)))
       let result = try Identification.accuracy(
         predictions: p, targets: t, measure: similarity, rule: inclusiveCountingSelf ? .inclusiveCountingSelf : .strict)
       if json {

@@ -19,7 +19,7 @@ struct NIfTIInfo: ParsableCommand {
 
   func run() throws {
     do {
-      let reader = try NIfTIVolumeReader(path: file)
+      let reader = try NIfTIVolumeReader(url: URL(fileURLWithPath: file))
       let header = reader.header
       let statistics = try VolumeStatistics(reader: reader)
       print(json ? jsonText(header, statistics) : text(header, statistics))

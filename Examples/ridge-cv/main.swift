@@ -51,8 +51,8 @@ struct RidgeCV: ParsableCommand {
 
   func run() throws {
     do {
-      let featureArray = try NumPyArray.read(features)
-      let targetArray = try NumPyArray.read(targets)
+      let featureArray = try NumPyArray.read(URL(fileURLWithPath: features))
+      let targetArray = try NumPyArray.read(URL(fileURLWithPath: targets))
       let grid = try alphaGrid()
       let configuration = RidgeCrossValidation(
         alphas: grid, scheme: loo ? .leaveOneOut : .kFold(folds), alphaScope: shared ? .shared : .perTarget,
@@ -76,16 +76,17 @@ struct RidgeCV: ParsableCommand {
     guard x.shape.count == 2, y.shape.count == 2 else {
       fail("--features and --targets must be 2-D arrays, got shapes \(x.shape) and \(y.shape)")
     }
-    let result = try configuration.fit(features: try x.matrix(of: S.self), targets: try y.matrix(of: S.self))
+    let result = try configuration.fit(features: try Matrix<S>(x), targets: try Matrix<S>(y))
     let count = result.bestAlphas.count
-    try NumPyArray(shape: [count], values: .float64(result.bestAlphas)).write(to: "\(out)/alphas.npy")
+    try NumPyArray(shape: [count], values: .float64(result.bestAlphas)).write(
+      to: URL(fileURLWithPath: out).appendingPathComponent("alphas.npy"))
     try NumPyArray(shape: [count], values: .float64(result.crossValidatedCorrelation))
-      .write(to: "\(out)/cv_scores.npy")
+      .write(to: URL(fileURLWithPath: out).appendingPathComponent("cv_scores.npy"))
     if let predict {
-      let newFeatures = try NumPyArray.read(predict)
+      let newFeatures = try NumPyArray.read(URL(fileURLWithPath: predict))
       guard newFeatures.shape.count == 2 else { fail("--predict must be a 2-D array, got shape \(newFeatures.shape)") }
-      let predictions = try result.model.predict(try newFeatures.matrix(of: S.self))
-      try NumPyArray(predictions).write(to: "\(out)/predictions.npy")
+      let predictions = try result.model.predict(try Matrix<S>(newFeatures))
+      try NumPyArray(predictions).write(to: URL(fileURLWithPath: out).appendingPathComponent("predictions.npy"))
     }
     let meanR = result.crossValidatedCorrelation.reduce(0, +) / Double(max(count, 1))
     let edges = result.gridEdgeCounts

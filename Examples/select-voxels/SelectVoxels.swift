@@ -42,13 +42,14 @@ struct SelectVoxels: ParsableCommand {
     guard let kind = EncodingScore(rawValue: score) else {
       throw ValidationError("Unknown --score \(score); use \(EncodingScore.allCases.map(\.rawValue)).")
     }
-    let x = try NumPyArray.read(features).matrix(of: Float.self)
-    let y = try NumPyArray.read(responses).matrix(of: Float.self)
-    let masker = Masker(mask: try BrainMask.read(mask))
+    let x = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: features)))
+    let y = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: responses)))
+    let masker = Masker(mask: try BrainMask.read(URL(fileURLWithPath: mask)))
     let maps = try VoxelEncoder().fit(features: x, responses: y, masker: masker)
     var chosen = threshold
     if chosen == nil {
-      let decodingTargets = try targets.map { try NumPyArray.read($0).matrix(of: Float.self) } ?? x
+      let decodingTargets =
+        try targets.map { try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: $0))) } ?? x
       let sweep = try ThresholdSweep(score: kind, smoothingFWHM: fwhm, minimumClusterSize: minimumClusterSize).run(
         features: x, responses: y, decodingTargets: decodingTargets, masker: masker)
       for (value, accuracy) in zip(sweep.thresholds, sweep.meanAccuracy) {
@@ -60,12 +61,12 @@ struct SelectVoxels: ParsableCommand {
       kind, threshold: chosen!, smoothingFWHM: fwhm, minimumClusterSize: minimumClusterSize)
     let folder = URL(fileURLWithPath: out)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try selection.mask.write(to: folder.appendingPathComponent("voxels.nii.gz").path)
-    try maps.image(kind).write(to: folder.appendingPathComponent("score.nii.gz").path)
+    try selection.mask.write(to: folder.appendingPathComponent("voxels.nii.gz"))
+    try maps.image(kind).write(to: folder.appendingPathComponent("score.nii.gz"))
     try NumPyArray(shape: [selection.columns.count], values: .int64(selection.columns.map(Int64.init)))
-      .write(to: folder.appendingPathComponent("columns.npy").path)
+      .write(to: folder.appendingPathComponent("columns.npy"))
     try NumPyArray(shape: [maps.alphas.count], values: .float64(maps.alphas))
-      .write(to: folder.appendingPathComponent("alphas.npy").path)
+      .write(to: folder.appendingPathComponent("alphas.npy"))
     print("selected \(selection.columns.count) of \(masker.mask.count) voxels at threshold \(chosen!) → \(out)")
   }
 }

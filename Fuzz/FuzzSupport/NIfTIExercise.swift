@@ -1,9 +1,11 @@
+import Foundation
 import NeuroIO
 
 /// Reads the image at `path` whole and streamed, and checks what a successful read promises: one value per
 /// voxel, the same values both ways, and header quantities that can be computed without trapping.
 public func exerciseNIfTI(path: String, limits: ReadLimits) {
-  guard let image = try? NIfTIImage<Float>.read(path, limits: limits) else { return }
+  let url = URL(fileURLWithPath: path)
+  guard let image = try? NIfTIImage<Float>.read(url, limits: limits) else { return }
   let header = image.header
   precondition(image.data.count == header.voxelsPerVolume * header.volumeCount, "value count differs from dim")
   _ = header.affine
@@ -11,7 +13,7 @@ public func exerciseNIfTI(path: String, limits: ReadLimits) {
   _ = header.repetitionTime
   _ = header.effectiveScaling
   _ = header.dataByteCount
-  guard let reader = try? NIfTIVolumeReader(path: path, limits: limits) else {
+  guard let reader = try? NIfTIVolumeReader(url: url, limits: limits) else {
     preconditionFailure("the file read whole but not streamed")
   }
   var offset = 0

@@ -12,7 +12,7 @@ private let limits = ReadLimits(maximumDataBytes: fuzzReadLimitBytes, maximumTex
 public func fuzzSidecar(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let bytes = UnsafeRawBufferPointer(start: data, count: size)
   let path = scratch.write(bytes, named: "task-x_bold.json")
-  if let object = try? JSONValue.readObject(path, limits: limits) {
+  if let object = try? JSONValue.readObject(URL(fileURLWithPath: path), limits: limits) {
     for value in object.values {
       _ = value.number
       _ = value.string

@@ -10,7 +10,8 @@ private let limits = ReadLimits(maximumDataBytes: fuzzReadLimitBytes, maximumTex
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzEvents(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let path = scratch.write(UnsafeRawBufferPointer(start: data, count: size), named: "sub-01_task-x_run-01_events.tsv")
-  guard let table = try? TSVTable.read(path, limits: limits) else { return 0 }
+  let url = URL(fileURLWithPath: path)
+  guard let table = try? TSVTable.read(url, limits: limits) else { return 0 }
   for row in table.rows { precondition(row.count == table.columns.count, "a ragged row was accepted") }
   for column in table.columns { precondition(table.column(column)?.count == table.rows.count, "column length") }
   // The text written back parses to the same table when no cell holds a line break (TSV has no quoting).
@@ -20,7 +21,7 @@ public func fuzzEvents(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   {
     precondition((try? TSVTable.parse(table.text)) == table, "a table does not survive writing and re-reading")
   }
-  guard let events = try? EventsTable.read(path, limits: limits) else { return 0 }
+  guard let events = try? EventsTable.read(url, limits: limits) else { return 0 }
   precondition(events.onsets.count == events.count && events.durations.count == events.count, "event columns")
   precondition(events.onsets.allSatisfy(\.isFinite), "a non-finite onset was accepted")
   for column in events.columns {

@@ -16,6 +16,8 @@ public enum LinearAlgebraError: Error, Equatable, Sendable, CustomStringConverti
   case nonFiniteInput(operation: String, row: Int, column: Int)
   /// The operation needs at least `minimum` rows (samples) but got `actual`.
   case tooFewRows(operation: String, minimum: Int, actual: Int)
+  /// A conversion needs another rank: `operation` takes `expected` (`"rank 2"`), the source has `shape`.
+  case rankMismatch(operation: String, expected: String, shape: [Int])
 
   /// A full sentence naming the operation and the offending shapes, routine or value.
   public var description: String {
@@ -30,6 +32,8 @@ public enum LinearAlgebraError: Error, Equatable, Sendable, CustomStringConverti
       return "\(operation): the input holds a non-finite value (NaN or infinity) at row \(row), column \(column)."
     case .tooFewRows(let operation, let minimum, let actual):
       return "\(operation): needs at least \(minimum) rows, but the matrix has \(actual)."
+    case .rankMismatch(let operation, let expected, let shape):
+      return "\(operation): needs \(expected), but the source has shape \(shape) (rank \(shape.count))."
     }
   }
 }

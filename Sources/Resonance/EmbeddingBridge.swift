@@ -172,7 +172,7 @@ extension EmbeddingBridge {
   public func write(to url: URL) throws(PipelineError) {
     do {
       let bias = try NumPyArray(shape: [self.bias.count], values: .float32(self.bias))
-      try NumPyArchive.write(["weight": NumPyArray(weights), "bias": bias], to: url.path)
+      try NumPyArchive.write(["weight": NumPyArray(weights), "bias": bias], to: url)
     } catch {
       throw .table(error)
     }
@@ -185,7 +185,7 @@ extension EmbeddingBridge {
   public static func read(from url: URL) throws(PipelineError) -> EmbeddingBridge {
     let members: [String: NumPyArray]
     do {
-      members = try NumPyArchive.read(url.path)
+      members = try NumPyArchive.read(url)
     } catch {
       throw .table(error)
     }
@@ -196,7 +196,7 @@ extension EmbeddingBridge {
         reason: "\(url.path) needs members `weight` (input × output) and `bias` (output) of matching sizes")
     }
     let weights: Matrix<Float>
-    do { weights = try weight.matrix(of: Float.self) } catch { throw .table(error) }
+    do { weights = try Matrix<Float>(weight) } catch { throw .table(error) }
     return try EmbeddingBridge(weights: weights, bias: bias.doubles.map(Float.init))
   }
 }

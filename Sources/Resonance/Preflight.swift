@@ -106,7 +106,7 @@ extension Reconstructor {
       do { runs = try dataset.preprocessedRuns(subject: subject) } catch { throw .dataset(error) }
       for (task, run, file) in runs {
         let header: NIfTIHeader
-        do { header = try NIfTIVolumeReader(path: file.path).header } catch { throw .image(error) }
+        do { header = try NIfTIVolumeReader(url: file.url).header } catch { throw .image(error) }
         let shape = Array(header.dimensions.prefix(3))
         // The same grid: shape and voxel-to-world affine (the loader compares masks the same way).
         if let grid, grid.shape != shape || !header.affine.isApproximatelyEqual(to: grid.affine, tolerance: 1e-4) {
@@ -115,18 +115,18 @@ extension Reconstructor {
               subject: subject, template: design.subjects[0], shape: shape + [header.volumeCount],
               templateShape: grid.shape))
         }
-        if grid == nil { grid = (shape, header.affine, file.path) }
+        if grid == nil { grid = (shape, header.affine, file.url.path) }
         let tr: Double
         do {
           tr = try dataset.repetitionTime(subject: subject, task: task, run: run)
           // Every event's epoch window inside the run (from the header's volume count and the events file).
           try Epocher(options: options.dataset.epoching, repetitionTimeSeconds: tr).checkWindows(
             events: try dataset.events(subject: subject, task: task, run: run), volumeCount: header.volumeCount,
-            runName: file.path)
+            runName: file.url.path)
         } catch { throw .dataset(error) }
         repetitionTimes.insert(tr)
         if let headerTR = header.repetitionTime, abs(headerTR - tr) > 1e-3 {
-          warnings.append("\(file.path): the header's repetition time is \(headerTR) s, epoching uses \(tr) s")
+          warnings.append("\(file.url.path): the header's repetition time is \(headerTR) s, epoching uses \(tr) s")
         }
         if let confounds = try? dataset.confounds(for: file), confounds.rows != header.volumeCount {
           throw .dataset(

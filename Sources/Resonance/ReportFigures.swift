@@ -167,7 +167,7 @@ struct ReportFigures {
       let file = "evaluation/similarity-sub-\(subject).npy"
       guard directory.exists(file) else { continue }
       let similarity: Matrix<Double>
-      do { similarity = try NumPyArray.read(directory.url(file).path).matrix(of: Double.self) } catch {
+      do { similarity = try Matrix<Double>(NumPyArray.read(directory.url(file))) } catch {
         throw .table(error)
       }
       let stem = "similarity-sub-\(subject)"
@@ -196,7 +196,7 @@ struct ReportFigures {
     let shape = products.templateMask.shape
     var background = products.templateMask.voxels.map { $0 ? Float(1) : 0 }
     if directory.exists(TemplateMaskStage.meanEPIFile),
-      let image = try? NIfTIImage<Float>.read(directory.url(TemplateMaskStage.meanEPIFile).path),
+      let image = try? NIfTIImage<Float>.read(directory.url(TemplateMaskStage.meanEPIFile)),
       image.data.count == background.count
     {
       background = image.data

@@ -23,7 +23,7 @@ struct ReportWriter {
     for genre in results.perGenre.keys.sorted() { genres += "\(genre)\t\(results.perGenre[genre]!)\n" }
     try directory.write(Data(genres.utf8), to: "genre_accuracy.tsv")
     // Figures (PNG and SVG) and the selected voxels as NIfTI.
-    do { try products.selection.write(to: directory.url("voxels.nii.gz").path) } catch { throw .image(error) }
+    do { try products.selection.write(to: directory.url("voxels.nii.gz")) } catch { throw .image(error) }
     let figures = try ReportFigures(directory: directory).write(products)
 
     results.figures = figures.flatMap { ["figures/\($0.stem).png", "figures/\($0.stem).svg"] }

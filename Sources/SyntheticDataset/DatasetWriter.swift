@@ -209,7 +209,7 @@ extension DatasetGenerator {
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
       let values = mask.map { $0 ? Float(1) : 0 }
       try NIfTIImage<Float>(header: header(volumes: nil, dataType: .uint8), data: values)
-        .write(to: url.path, dataType: .uint8, options: NIfTIWriteOptions(scaling: .fixed(slope: 1, intercept: 0)))
+        .write(to: url, dataType: .uint8, options: NIfTIWriteOptions(scaling: .fixed(slope: 1, intercept: 0)))
     } catch {
       throw .imageWriteFailed(path: url.path, reason: "\(error)")
     }
@@ -233,7 +233,7 @@ extension DatasetGenerator {
     do {
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
       try NIfTIImage<Float>(header: header(volumes: nil, dataType: .int16), data: values)
-        .write(to: url.path, dataType: .int16, options: NIfTIWriteOptions(scaling: .fixed(slope: 1, intercept: 0)))
+        .write(to: url, dataType: .int16, options: NIfTIWriteOptions(scaling: .fixed(slope: 1, intercept: 0)))
     } catch {
       throw .imageWriteFailed(path: url.path, reason: "\(error)")
     }
@@ -250,7 +250,7 @@ extension DatasetGenerator {
     header.scaleSlope = DatasetGenerator.boldScaleSlope
     do {
       try FileManager.default.createDirectory(at: first.deletingLastPathComponent(), withIntermediateDirectories: true)
-      let writer = try NIfTIVolumeWriter(path: first.path, header: header, compressionLevel: 1)
+      let writer = try NIfTIVolumeWriter(url: first, header: header, compressionLevel: 1)
       var volume = [Float](repeating: 0, count: geometry.grid.voxelCount)
       for t in 0..<volumes {
         series.withUnsafeBufferPointer { values in

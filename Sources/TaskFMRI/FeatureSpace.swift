@@ -49,7 +49,7 @@ public struct FeatureSpace: Sendable {
   public static func read(name: String, features path: URL, identifiers: URL) throws(DatasetError) -> FeatureSpace {
     let matrix: Matrix<Float>
     do {
-      matrix = try NumPyArray.read(path.path).matrix(of: Float.self)
+      matrix = try Matrix<Float>(NumPyArray.read(path))
     } catch {
       throw .table(error)
     }
@@ -73,7 +73,7 @@ public struct FeatureSpace: Sendable {
   ///   written.
   public func write(to path: URL) throws(DatasetError) {
     do {
-      try NumPyArray(features).write(to: path.path)
+      try NumPyArray(features).write(to: path)
     } catch {
       throw .table(error)
     }
@@ -117,7 +117,7 @@ extension FeatureSpace {
     let url = file
     let table: TSVTable
     do {
-      table = try TSVTable.read(url.path)
+      table = try TSVTable.read(url)
     } catch {
       throw .table(error)
     }

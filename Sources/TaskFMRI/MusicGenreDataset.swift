@@ -153,7 +153,7 @@ public struct MusicGenreDataset: Sendable {
     throws(DatasetError)
   {
     do {
-      raw = try BIDSDataset(root: root.path)
+      raw = try BIDSDataset(root: root)
     } catch {
       throw .bids(error)
     }
@@ -161,7 +161,7 @@ public struct MusicGenreDataset: Sendable {
       derivatives.map { [$0] } ?? ["derivatives/fmriprep", "derivatives"].map(root.appendingPathComponent)
     var found: BIDSDataset?
     for candidate in candidates {
-      if let dataset = try? BIDSDataset(root: candidate.path, requireDescription: false),
+      if let dataset = try? BIDSDataset(root: candidate, requireDescription: false),
         dataset.files.contains(where: { $0.entities["desc"] == "preproc" })
       {
         found = dataset
@@ -186,7 +186,7 @@ public struct MusicGenreDataset: Sendable {
   ///   or with a non-integer track.
   public func events(subject: String, task: String, run: Int) throws(DatasetError) -> [StimulusEvent] {
     guard let bold = raw.boldRuns(subject: subject, task: task).first(where: { $0.entities.run == run }) else {
-      throw .missingRun(subject: subject, task: task, run: run, root: raw.root)
+      throw .missingRun(subject: subject, task: task, run: run, root: raw.root.path)
     }
     let table: EventsTable
     let genres: [String?]
@@ -203,10 +203,10 @@ public struct MusicGenreDataset: Sendable {
     let excluded = Set(options.excludedStimuli)
     return try (0..<table.count).map { (row) throws(DatasetError) -> StimulusEvent in
       guard let genre = genres[row], let track = tracks[row], track == track.rounded() else {
-        throw .invalidEvent(path: table.path, row: row + 1, reason: "no genre, or a track that is not an integer")
+        throw .invalidEvent(path: table.url.path, row: row + 1, reason: "no genre, or a track that is not an integer")
       }
       guard track >= 0, track <= 99_999 else {
-        throw .invalidEvent(path: table.path, row: row + 1, reason: "track \(track) is not a GTZAN index (0–99999)")
+        throw .invalidEvent(path: table.url.path, row: row + 1, reason: "track \(track) is not a GTZAN index (0–99999)")
       }
       let cleaned = genre.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
       // The genre names the stimulus folder and file: a plain name only, never a path.
@@ -216,16 +216,17 @@ public struct MusicGenreDataset: Sendable {
         })
       else {
         throw .invalidEvent(
-          path: table.path, row: row + 1,
+          path: table.url.path, row: row + 1,
           reason:
             "genre '\(cleaned)' is not a plain name (ASCII letters, digits, '-' and '_'); it names the stimulus folder")
       }
       if table.durations[row] < 0 {
-        throw .invalidEvent(path: table.path, row: row + 1, reason: "duration \(table.durations[row]) is negative")
+        throw .invalidEvent(path: table.url.path, row: row + 1, reason: "duration \(table.durations[row]) is negative")
       }
       if let start = starts[row], !(start >= 0 && start.isFinite) {
         throw .invalidEvent(
-          path: table.path, row: row + 1, reason: "clip start \(start) s is not a time inside the track (start ≥ 0)")
+          path: table.url.path, row: row + 1, reason: "clip start \(start) s is not a time inside the track (start ≥ 0)"
+        )
       }
       return StimulusEvent(
         onsetSeconds: table.onsets[row], durationSeconds: table.durations[row],
@@ -241,7 +242,7 @@ public struct MusicGenreDataset: Sendable {
   public func repetitionTime(subject: String, task: String, run: Int) throws(DatasetError) -> Double {
     if case .fixed(let seconds) = options.repetitionTime { return seconds }
     guard let bold = raw.boldRuns(subject: subject, task: task).first(where: { $0.entities.run == run }) else {
-      throw .missingRun(subject: subject, task: task, run: run, root: raw.root)
+      throw .missingRun(subject: subject, task: task, run: run, root: raw.root.path)
     }
     do { return try raw.repetitionTime(for: bold) } catch { throw .bids(error) }
   }
@@ -264,13 +265,13 @@ public struct MusicGenreDataset: Sendable {
     switch options.maskStrategy {
     case .derivativesBrainMask:
       guard let file = derivatives.brainMask(subject: subject, space: options.space) else {
-        throw .missingBrainMask(subject: subject, space: options.space, folder: derivatives.root)
+        throw .missingBrainMask(subject: subject, space: options.space, folder: derivatives.root.path)
       }
-      do { return try BrainMask.read(file.path) } catch { throw .image(error) }
+      do { return try BrainMask.read(file.url) } catch { throw .image(error) }
     case .epiFromFirstRun:
       // preprocessedRuns(subject:) never returns an empty list: it needs runs of both tasks.
       let first = try preprocessedRuns(subject: subject)[0]
-      do { return try BrainMask.computeEPIMask(path: first.file.path) } catch { throw .image(error) }
+      do { return try BrainMask.computeEPIMask(url: first.file.url) } catch { throw .image(error) }
     }
   }
 
@@ -281,11 +282,11 @@ public struct MusicGenreDataset: Sendable {
   ///   ``DatasetError/missingPreprocessedRun(subject:task:run:space:folder:)`` for a raw run without its
   ///   preprocessed counterpart, ``DatasetError/missingTask(subject:task:root:)`` when a task has no runs.
   public func preprocessedRuns(subject: String) throws(DatasetError) -> [(task: String, run: Int, file: BIDSFile)] {
-    guard raw.subjects.contains(subject) else { throw .unknownSubject(subject: subject, root: raw.root) }
+    guard raw.subjects.contains(subject) else { throw .unknownSubject(subject: subject, root: raw.root.path) }
     var result: [(task: String, run: Int, file: BIDSFile)] = []
     for task in [options.testTask, options.trainingTask].sorted() {
       let runs = raw.runs(subject: subject, task: task)
-      guard !runs.isEmpty else { throw .missingTask(subject: subject, task: task, root: raw.root) }
+      guard !runs.isEmpty else { throw .missingTask(subject: subject, task: task, root: raw.root.path) }
       for run in runs {
         do {
           let file = try derivatives.preprocessedBoldRun(
@@ -293,7 +294,7 @@ public struct MusicGenreDataset: Sendable {
           result.append((task, run, file))
         } catch .noMatchingFile {
           throw .missingPreprocessedRun(
-            subject: subject, task: task, run: run, space: options.space, folder: derivatives.root)
+            subject: subject, task: task, run: run, space: options.space, folder: derivatives.root.path)
         } catch {
           throw .bids(error)
         }
@@ -341,7 +342,7 @@ public struct MusicGenreDataset: Sendable {
         let name = "sub-\(subject) task-\(task) run-\(run)"
         let matrix: Matrix<Float>
         do throws(NIfTIError) {
-          matrix = try masker.transform(path: file.path)
+          matrix = try masker.transform(url: file.url)
         } catch {
           throw .image(error)
         }
@@ -350,7 +351,7 @@ public struct MusicGenreDataset: Sendable {
           return RunEpochs(events: epochs.events, responses: epochs.responses, volumes: matrix.rows)
         } catch .nonFiniteValue(let run, _, let volume, let voxel) {
           // NaN or infinity in the BOLD data: name the file it came from.
-          throw .nonFiniteValue(run: run, file: file.path, volume: volume, voxel: voxel)
+          throw .nonFiniteValue(run: run, file: file.url.path, volume: volume, voxel: voxel)
         }
       }
       for ((task, run, _, _, _, _), epochs) in zip(batch, loaded) {

@@ -41,8 +41,8 @@ struct EvaluateReconstructionsProgramTests {
     let reconstructions = originals + 1.2 * Matrix<Double>.randomNormal(rows: 30, columns: 16, using: &generator)
     let o = folder.appendingPathComponent("O.npy").path
     let r = folder.appendingPathComponent("R.npy").path
-    try NumPyArray(originals).write(to: o)
-    try NumPyArray(reconstructions).write(to: r)
+    try NumPyArray(originals).write(to: URL(fileURLWithPath: o))
+    try NumPyArray(reconstructions).write(to: URL(fileURLWithPath: r))
     let result = try run([
       "--original-embeddings", o, "--reconstructed-embeddings", r, "--ways", "2,5,10,50", "--json",
       "--permutations", "10000", "--bootstrap", "300", "--seed", "7",
@@ -84,15 +84,15 @@ struct EvaluateReconstructionsProgramTests {
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
     var generator = SeededRandomNumberGenerator(seed: 2)
     let good = Matrix<Double>.randomNormal(rows: 6, columns: 5, using: &generator)
-    try NumPyArray(good).write(to: path("good.npy"))
-    try NumPyArray(good.rows(0..<5)).write(to: path("short.npy"))
+    try NumPyArray(good).write(to: URL(fileURLWithPath: path("good.npy")))
+    try NumPyArray(good.rows(0..<5)).write(to: URL(fileURLWithPath: path("short.npy")))
     var nan = good
     nan[2, 3] = .nan
-    try NumPyArray(nan).write(to: path("nan.npy"))
+    try NumPyArray(nan).write(to: URL(fileURLWithPath: path("nan.npy")))
     var constant = good
     for j in 0..<5 { constant[4, j] = 1 }
-    try NumPyArray(constant).write(to: path("constant.npy"))
-    try NumPyArray(shape: [6], values: .float64([1, 2, 3, 4, 5, 6])).write(to: path("vector.npy"))
+    try NumPyArray(constant).write(to: URL(fileURLWithPath: path("constant.npy")))
+    try NumPyArray(shape: [6], values: .float64([1, 2, 3, 4, 5, 6])).write(to: URL(fileURLWithPath: path("vector.npy")))
     func fails(_ other: String, _ fragments: [String]) throws {
       let result = try run(["--original-embeddings", path("good.npy"), "--reconstructed-embeddings", other, "--json"])
       #expect(result.status != 0)
@@ -153,7 +153,7 @@ struct EvaluateReconstructionsProgramTests {
     #expect((object["nWayIdentification"] as? [String: Double])?.keys.sorted() == ["2", "3", "4"])
     // 4! = 24 ≤ 100: every pairing was enumerated.
     #expect(object["permutationsExact"] as? Bool == true && object["permutations"] as? Int == 24)
-    let written = try NumPyArray.read(folder.appendingPathComponent("e-originals.npy").path)
+    let written = try NumPyArray.read(folder.appendingPathComponent("e-originals.npy"))
     #expect(written.shape == [4, 16])
 
     try AudioFile.write(

@@ -61,7 +61,7 @@ struct BIDSRealLayoutTests {
     let root = try RealLayout.make()
     let sidecar = root + "/sub-001/func/sub-001_task-Listening_run-02_bold.json"
     try #"{"RepetitionTime": \#(value)}"#.write(toFile: sidecar, atomically: true, encoding: .utf8)
-    let dataset = try BIDSDataset(root: root)
+    let dataset = try BIDSDataset(root: TestSupport.url(root))
     let file = try dataset.uniqueFile(
       suffix: "bold", fileExtensions: [".nii.gz"], entities: ["sub": "001", "task": "Listening"], run: 2)
     #expect {
@@ -81,7 +81,7 @@ struct BIDSRealLayoutTests {
 
   @Test("RepetitionTime follows BIDS inheritance: top level, subject, session, file; the nearest wins")
   func inheritedRepetitionTime() throws {
-    let dataset = try BIDSDataset(root: try RealLayout.make())
+    let dataset = try BIDSDataset(root: TestSupport.url(try RealLayout.make()))
     func tr(_ subject: String, run: Int?, session: String? = nil, task: String = "Listening") throws -> Double {
       let file = try dataset.uniqueFile(
         suffix: "bold", fileExtensions: [".nii.gz"], entities: ["sub": subject, "ses": session, "task": task],
@@ -108,7 +108,7 @@ struct BIDSRealLayoutTests {
   @Test("tasks, runs, spaces and resolutions are enumerated from the files, nothing hard-coded")
   func enumeration() throws {
     let root = try RealLayout.make()
-    let dataset = try BIDSDataset(root: root)
+    let dataset = try BIDSDataset(root: TestSupport.url(root))
     #expect(dataset.tasks == ["Listening", "Rest"])
     #expect(dataset.entityValues("task", suffix: "bold", entities: ["sub": "002"]) == ["Listening"])
     #expect(
@@ -120,7 +120,7 @@ struct BIDSRealLayoutTests {
 
   @Test("an ambiguous res lookup lists every candidate and the entity that tells them apart")
   func ambiguousResolution() throws {
-    let derivatives = try BIDSDataset(root: try RealLayout.make()).derivatives("derivatives/fmriprep")
+    let derivatives = try BIDSDataset(root: TestSupport.url(try RealLayout.make())).derivatives("derivatives/fmriprep")
     let prefix = "sub-001/func/sub-001_task-Listening_run-01_space-\(RealLayout.space)"
     #expect {
       try derivatives.preprocessedBoldRun(subject: "001", task: "Listening", run: 1, space: RealLayout.space)
@@ -151,11 +151,11 @@ struct BIDSRealLayoutTests {
 
   @Test("the confounds table of a run: columns by name, first-row n/a filled from the second row, other gaps refused")
   func confoundsParsing() throws {
-    let derivatives = try BIDSDataset(root: try RealLayout.make()).derivatives("derivatives/fmriprep")
+    let derivatives = try BIDSDataset(root: TestSupport.url(try RealLayout.make())).derivatives("derivatives/fmriprep")
     let bold = try derivatives.preprocessedBoldRun(
       subject: "001", task: "Listening", run: 2, space: RealLayout.space, resolution: "2")
     let table = try derivatives.confounds(for: bold)
-    #expect(table.path.hasSuffix("sub-001_task-Listening_run-02_desc-confounds_timeseries.tsv"))
+    #expect(table.url.path.hasSuffix("sub-001_task-Listening_run-02_desc-confounds_timeseries.tsv"))
     #expect(table.columns == ["trans_x", "trans_x_derivative1", "framewise_displacement", "global_signal"])
     #expect(table.rowCount == 3)
     let matrix = try table.matrix(columns: ["trans_x_derivative1", "trans_x", "framewise_displacement"])
@@ -163,10 +163,10 @@ struct BIDSRealLayoutTests {
     #expect(matrix.row(0) == [0.2, 0.1, 0.05])  // derivative and FD copied from row 2, trans_x as read
     #expect(matrix.row(2) == [-0.1, 0.2, 0.04])
     #expect(try table.values("global_signal") == [100, 101, nil])
-    #expect(throws: BIDSError.missingValue(path: table.path, line: 4, column: "global_signal")) {
+    #expect(throws: BIDSError.missingValue(path: table.url.path, line: 4, column: "global_signal")) {
       try table.matrix(columns: ["global_signal"])
     }
-    #expect(throws: BIDSError.missingColumn(path: table.path, column: "white_matter")) {
+    #expect(throws: BIDSError.missingColumn(path: table.url.path, column: "white_matter")) {
       try table.matrix(columns: ["white_matter"])
     }
   }
@@ -175,11 +175,11 @@ struct BIDSRealLayoutTests {
 @Suite("confound regression against nilearn 0.11.1")
 struct ConfoundRegressionTests {
   static func array(_ name: String) throws -> Matrix<Double> {
-    try NumPyArray.read(TestSupport.fixture("confounds/\(name).npy")).matrix(of: Double.self)
+    try Matrix<Double>(NumPyArray.read(TestSupport.fixture("confounds/\(name).npy")))
   }
 
   static func columns() throws -> [String] {
-    let data = try Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("confounds/reference.json")))
+    let data = try Data(contentsOf: TestSupport.fixture("confounds/reference.json"))
     return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["columns"] as? [String] ?? []
   }
 

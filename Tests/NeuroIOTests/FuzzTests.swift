@@ -44,7 +44,7 @@ struct FuzzTests {
           "a": try NumPyArray(shape: [2, 2], values: .int32([1, 2, 3, 4])),
           "b": try NumPyArray(shape: [1], values: .bool([true])),
         ],
-        to: path, compressed: compressed)
+        to: TestSupport.url(path), compressed: compressed)
       sources.append([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
     }
     var generator = TestSupport.SeededGenerator(seed: 12)
@@ -54,7 +54,7 @@ struct FuzzTests {
       let bytes = Self.mutate(source, &generator, focus: source.count)
       let path = "\(directory)/mutant.npz"
       try Data(bytes).write(to: URL(fileURLWithPath: path))
-      do { _ = try NumPyArchive.read(path) } catch { rejected += 1 }
+      do { _ = try NumPyArchive.read(TestSupport.url(path)) } catch { rejected += 1 }
     }
     #expect(rejected > 0)
   }
@@ -74,7 +74,7 @@ struct FuzzTests {
       }
       let path = "\(directory)/x_events.tsv"
       try Data(bytes).write(to: URL(fileURLWithPath: path))
-      if let events = try? EventsTable.read(path) {
+      if let events = try? EventsTable.read(TestSupport.url(path)) {
         #expect(events.onsets.count == events.durations.count)
         valid += 1
       }

@@ -59,8 +59,8 @@ struct HostileFileTests {
     let path = directory + "/offset.nii"
     try Self.write(Self.nifti1(voxelOffset: offset, data: (0..<256).map { UInt8($0) }), path)
     let expected = NIfTIError.invalidHeaderField(path: path, field: "vox_offset", value: message)
-    #expect(throws: expected) { try NIfTIImage<Float>.read(path) }
-    #expect(throws: expected) { try NIfTIVolumeReader(path: path) }
+    #expect(throws: expected) { try NIfTIImage<Float>.read(TestSupport.url(path)) }
+    #expect(throws: expected) { try NIfTIVolumeReader(url: TestSupport.url(path)) }
   }
 
   @Test(
@@ -81,7 +81,7 @@ struct HostileFileTests {
       #expect(
         throws: NIfTIError.invalidHeaderField(
           path: path, field: "vox_offset", value: "\(Double(offset)): not a whole, non-negative number of bytes")
-      ) { try NIfTIImage<Float>.read(path) }
+      ) { try NIfTIImage<Float>.read(TestSupport.url(path)) }
     }
   }
 
@@ -92,7 +92,7 @@ struct HostileFileTests {
     let path = directory + "/offset.nii.gz"
     try Self.gzip(Self.nifti1(voxelOffset: 2e9, data: (0..<256).map { UInt8($0) }), path)
     #expect {
-      try NIfTIImage<Float>.read(path)
+      try NIfTIImage<Float>.read(TestSupport.url(path))
     } throws: { error in
       guard case .invalidHeaderField(path, "vox_offset", let value) = error as? NIfTIError else { return false }
       return value.hasPrefix("2000000000: it points past what the")
@@ -100,7 +100,7 @@ struct HostileFileTests {
     // Within what deflate could hold but past the real stream: the data cannot be read.
     let short = directory + "/short.nii.gz"
     try Self.gzip(Self.nifti1(voxelOffset: 4096, data: (0..<256).map { UInt8($0) }), short)
-    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(short) }
+    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(TestSupport.url(short)) }
   }
 
   @Test("a valid single file still reads, with the data found at vox_offset")
@@ -111,23 +111,23 @@ struct HostileFileTests {
     let values = (0..<64).map { Float($0) * 0.5 }
     let data = values.withUnsafeBytes { [UInt8]($0) }
     try Self.write(Self.nifti1(voxelOffset: 368, data: [UInt8](repeating: 0, count: 16) + data), path)
-    let image = try NIfTIImage<Float>.read(path)
+    let image = try NIfTIImage<Float>.read(TestSupport.url(path))
     #expect(image.data == values)
     #expect(image.header.voxelOffset == 368)
   }
 
   @Test("an image larger than the read limit is refused before allocation, naming the file, field and size")
   func imageReadLimit() throws {
-    let path = TestSupport.fixture("example4d.nii.gz")  // 128 × 96 × 24 × 2 int16
+    let path = TestSupport.fixture("example4d.nii.gz").path  // 128 × 96 × 24 × 2 int16
     let limits = ReadLimits(maximumDataBytes: 2 << 20)
     // The whole image as Float is 2 × 294,912 × 4 bytes.
     #expect(
       throws: NIfTIError.readLimitExceeded(
         path: path, field: "dim [128, 96, 24, 2] (2 volumes of 294912 4-byte values)", claimedBytes: 2_359_296,
         limitBytes: 2 << 20)
-    ) { try NIfTIImage<Float>.read(path, limits: limits) }
+    ) { try NIfTIImage<Float>.read(TestSupport.url(path), limits: limits) }
     // One volume of Float fits (1.125 MiB), but one volume of Double (2.25 MiB) does not.
-    let reader = try NIfTIVolumeReader(path: path, limits: limits)
+    let reader = try NIfTIVolumeReader(url: TestSupport.url(path), limits: limits)
     #expect(
       throws: NIfTIError.readLimitExceeded(
         path: path, field: "dim [128, 96, 24, 2] (one volume of 294912 8-byte values)", claimedBytes: 2_359_296,
@@ -139,8 +139,8 @@ struct HostileFileTests {
       throws: NIfTIError.readLimitExceeded(
         path: path, field: "dim [128, 96, 24, 2] (one volume of 294912 2-byte values)", claimedBytes: 589_824,
         limitBytes: 500_000)
-    ) { try NIfTIVolumeReader(path: path, limits: ReadLimits(maximumDataBytes: 500_000)) }
-    let image = try NIfTIImage<Float>.read(path, limits: ReadLimits(maximumDataBytes: 8 << 20))
+    ) { try NIfTIVolumeReader(url: TestSupport.url(path), limits: ReadLimits(maximumDataBytes: 500_000)) }
+    let image = try NIfTIImage<Float>.read(TestSupport.url(path), limits: ReadLimits(maximumDataBytes: 8 << 20))
     #expect(image.data.count == 589_824)
   }
 
@@ -151,7 +151,7 @@ struct HostileFileTests {
     let path = directory + "/big.nii.gz"
     // 32767³ float32 voxels is 140 TB; the 1032:1 bound of deflate refuses it from the file size.
     try Self.gzip(Self.nifti1(dims: [3, 32767, 32767, 32767], voxelOffset: 352, data: [1, 2, 3, 4]), path)
-    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(path) }
+    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(TestSupport.url(path)) }
     // 1024² float32 voxels (4 MiB) is within deflate's bound for the file, so the read limit decides.
     let medium = directory + "/medium.nii.gz"
     try Self.gzip(Self.nifti1(dims: [2, 1024, 1024], voxelOffset: 352, data: [1, 2, 3, 4]), medium)
@@ -159,9 +159,9 @@ struct HostileFileTests {
       throws: NIfTIError.readLimitExceeded(
         path: medium, field: "dim [1024, 1024] (one volume of 1048576 4-byte values)", claimedBytes: 4 << 20,
         limitBytes: 1 << 20)
-    ) { try NIfTIImage<Float>.read(medium, limits: ReadLimits(maximumDataBytes: 1 << 20)) }
+    ) { try NIfTIImage<Float>.read(TestSupport.url(medium), limits: ReadLimits(maximumDataBytes: 1 << 20)) }
     #expect(throws: NIfTIError.truncatedData(path: medium, expectedBytes: 4 << 20, availableBytes: 4)) {
-      try NIfTIImage<Float>.read(medium)
+      try NIfTIImage<Float>.read(TestSupport.url(medium))
     }
   }
 
@@ -199,13 +199,13 @@ struct HostileFileTests {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let path = directory + "/a.npz"
     let zeros = try NumPyArray(shape: [100_000], values: .float64([Double](repeating: 0, count: 100_000)))
-    try NumPyArchive.write(["zeros": zeros], to: path, compressed: true)
+    try NumPyArchive.write(["zeros": zeros], to: TestSupport.url(path), compressed: true)
     let size = zeros.npyBytes.count
     #expect(
       throws: ArrayFileError.readLimitExceeded(
         path: path, field: "the uncompressed size of member 'zeros.npy'", claimedBytes: size, limitBytes: 100_000)
-    ) { try NumPyArchive.read(path, limits: ReadLimits(maximumDataBytes: 100_000)) }
-    #expect(try NumPyArchive.read(path)["zeros"] == zeros)
+    ) { try NumPyArchive.read(TestSupport.url(path), limits: ReadLimits(maximumDataBytes: 100_000)) }
+    #expect(try NumPyArchive.read(TestSupport.url(path))["zeros"] == zeros)
   }
 
   @Test("TSV and JSON files larger than the text limit are refused before they are read")
@@ -218,19 +218,19 @@ struct HostileFileTests {
     #expect(
       throws: ArrayFileError.readLimitExceeded(
         path: tsv, field: "the table's size", claimedBytes: 815, limitBytes: 100)
-    ) { try TSVTable.read(tsv, limits: limits) }
+    ) { try TSVTable.read(TestSupport.url(tsv), limits: limits) }
     #expect(
       throws: BIDSError.readLimitExceeded(path: tsv, field: "the table's size", claimedBytes: 815, limitBytes: 100)
-    ) { try EventsTable.read(tsv, limits: limits) }
-    #expect(try EventsTable.read(tsv).count == 100)
+    ) { try EventsTable.read(TestSupport.url(tsv), limits: limits) }
+    #expect(try EventsTable.read(TestSupport.url(tsv)).count == 100)
     let json = directory + "/task-x_bold.json"
     let text = Array("{\"RepetitionTime\": 1.5, \"TaskName\": \"\(String(repeating: "x", count: 200))\"}".utf8)
     try Self.write(text, json)
     #expect(
       throws: BIDSError.readLimitExceeded(
         path: json, field: "the JSON file's size", claimedBytes: text.count, limitBytes: 100)
-    ) { try JSONValue.readObject(json, limits: limits) }
-    #expect(try JSONValue.readObject(json)["RepetitionTime"] == .number(1.5))
+    ) { try JSONValue.readObject(TestSupport.url(json), limits: limits) }
+    #expect(try JSONValue.readObject(TestSupport.url(json))["RepetitionTime"] == .number(1.5))
   }
 
   @Test("empty files give typed errors (fuzz-bids-json: Foundation leaked a 4 KiB buffer reading them)")
@@ -243,15 +243,15 @@ struct HostileFileTests {
     #expect(
       throws: ArrayFileError.invalidFormat(
         path: directory + "/empty.npy", reason: "it does not start with the NumPy magic string")
-    ) { try NumPyArray.read(directory + "/empty.npy") }
+    ) { try NumPyArray.read(TestSupport.url(directory + "/empty.npy")) }
     #expect(
       throws: ArrayFileError.invalidFormat(
         path: directory + "/empty.npz", reason: "it is too short to be a zip archive")
-    ) { try NumPyArchive.read(directory + "/empty.npz") }
+    ) { try NumPyArchive.read(TestSupport.url(directory + "/empty.npz")) }
     #expect(throws: ArrayFileError.invalidFormat(path: directory + "/empty_events.tsv", reason: "the table is empty")) {
-      try TSVTable.read(directory + "/empty_events.tsv")
+      try TSVTable.read(TestSupport.url(directory + "/empty_events.tsv"))
     }
-    #expect(throws: BIDSError.self) { try JSONValue.readObject(directory + "/empty.json") }
+    #expect(throws: BIDSError.self) { try JSONValue.readObject(TestSupport.url(directory + "/empty.json")) }
   }
 
   @Test("RESONANCE_MAX_READ_BYTES sizes parse as binary multiples; anything else is ignored")

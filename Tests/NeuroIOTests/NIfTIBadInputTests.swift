@@ -6,7 +6,7 @@ import Testing
 @Suite("Bad NIfTI input throws NIfTIError")
 struct NIfTIBadInputTests {
   static func bytes(_ name: String) throws -> [UInt8] {
-    [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture(name))))
+    [UInt8](try Data(contentsOf: TestSupport.fixture(name)))
   }
 
   static func write(_ bytes: [UInt8], _ path: String) throws {
@@ -20,21 +20,21 @@ struct NIfTIBadInputTests {
     let original = try Self.bytes("functional.nii")
 
     #expect(throws: NIfTIError.cannotOpen(path: directory + "/none.nii", reason: "the file does not exist")) {
-      try NIfTIImage<Float>.read(directory + "/none.nii")
+      try NIfTIImage<Float>.read(TestSupport.url(directory + "/none.nii"))
     }
     try Self.write([], directory + "/empty.nii")
     #expect(throws: NIfTIError.invalidHeader(path: directory + "/empty.nii", reason: "the file is empty")) {
-      try NIfTIImage<Float>.read(directory + "/empty.nii")
+      try NIfTIImage<Float>.read(TestSupport.url(directory + "/empty.nii"))
     }
     try Self.write(Array(original.prefix(200)), directory + "/short-header.nii")
-    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(directory + "/short-header.nii") }
+    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(TestSupport.url(directory + "/short-header.nii")) }
 
     try Self.write(Array(original.prefix(original.count - 100)), directory + "/truncated.nii")
     #expect(
       throws: NIfTIError.truncatedData(
         path: directory + "/truncated.nii", expectedBytes: original.count - 352,
         availableBytes: original.count - 452)
-    ) { try NIfTIImage<Float>.read(directory + "/truncated.nii") }
+    ) { try NIfTIImage<Float>.read(TestSupport.url(directory + "/truncated.nii")) }
 
     var magic = original
     magic[344] = UInt8(ascii: "x")
@@ -42,7 +42,7 @@ struct NIfTIBadInputTests {
     #expect(
       throws: NIfTIError.invalidHeader(path: directory + "/magic.nii", reason: "the magic string is not 'n+1' or 'n+2'")
     ) {
-      try NIfTIImage<Float>.read(directory + "/magic.nii")
+      try NIfTIImage<Float>.read(TestSupport.url(directory + "/magic.nii"))
     }
 
     var complex = original
@@ -50,22 +50,22 @@ struct NIfTIBadInputTests {
     complex[72] = 64
     try Self.write(complex, directory + "/complex.nii")
     #expect(throws: NIfTIError.unsupportedDataType(path: directory + "/complex.nii", code: 32)) {
-      try NIfTIImage<Float>.read(directory + "/complex.nii")
+      try NIfTIImage<Float>.read(TestSupport.url(directory + "/complex.nii"))
     }
 
     var big = original
     big[42] = 0xFF  // dim[1] = 32767: far more data than the file holds
     big[43] = 0x7F
     try Self.write(big, directory + "/big.nii")
-    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(directory + "/big.nii") }
+    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(TestSupport.url(directory + "/big.nii")) }
 
     var gzip = try Self.bytes("example4d.nii.gz")
     for index in stride(from: 2000, to: 2400, by: 7) { gzip[index] ^= 0x5A }
     try Self.write(gzip, directory + "/corrupt.nii.gz")
-    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(directory + "/corrupt.nii.gz") }
+    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(TestSupport.url(directory + "/corrupt.nii.gz")) }
     let gzipTruncated = Array(try Self.bytes("example4d.nii.gz").prefix(100_000))
     try Self.write(gzipTruncated, directory + "/short.nii.gz")
-    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(directory + "/short.nii.gz") }
+    #expect(throws: NIfTIError.self) { try NIfTIImage<Float>.read(TestSupport.url(directory + "/short.nii.gz")) }
   }
 
   @Test("hundreds of seeded header mutations give only NIfTIError or a consistent image")
@@ -99,7 +99,7 @@ struct NIfTIBadInputTests {
       let path = directory + "/mutant\(iteration)" + (plain ? ".nii" : ".nii.gz")
       try Self.write(bytes, path)
       do {
-        let image = try NIfTIImage<Float>.read(path)
+        let image = try NIfTIImage<Float>.read(TestSupport.url(path))
         #expect(image.data.count == image.dimensions.reduce(1, *))
         #expect((1...7).contains(image.dimensions.count))
         valid += 1

@@ -17,7 +17,7 @@ struct NIfTIInfoTests {
       Self.executable, "nifti-info is not built next to the tests; run `swift build --build-tests`")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = [TestSupport.fixture("functional.nii"), "--json"]
+    process.arguments = [TestSupport.fixture("functional.nii").path, "--json"]
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()

@@ -52,10 +52,10 @@ struct NIfTIParityTests {
 
   @Test("repetition time follows pixdim[4] and the temporal unit")
   func repetitionTime() throws {
-    let functional = try NIfTIVolumeReader(path: TestSupport.fixture("functional.nii")).header
+    let functional = try NIfTIVolumeReader(url: TestSupport.fixture("functional.nii")).header
     #expect(functional.temporalUnit == .second)
     #expect(functional.repetitionTime == 2)
-    let anatomical = try NIfTIVolumeReader(path: TestSupport.fixture("anatomical.nii")).header
+    let anatomical = try NIfTIVolumeReader(url: TestSupport.fixture("anatomical.nii")).header
     #expect(anatomical.repetitionTime == nil)
   }
 
@@ -63,7 +63,7 @@ struct NIfTIParityTests {
   func streaming() throws {
     let path = TestSupport.fixture("example4d.nii.gz")
     let whole = try NIfTIImage<Float>.read(path)
-    let reader = try NIfTIVolumeReader(path: path)
+    let reader = try NIfTIVolumeReader(url: path)
     let first: [Float] = try reader.readVolume()
     let second: [Float] = try reader.readVolume()
     #expect(first + second == whole.data)
@@ -75,7 +75,7 @@ struct VolumeParityTests {
   @Test("compute_epi_mask matches nilearn", arguments: Reference.shared.epi_mask.indices)
   func epiMask(index: Int) throws {
     let expected = Reference.shared.epi_mask[index]
-    let mask = try BrainMask.computeEPIMask(path: TestSupport.fixture(expected.file), opening: expected.opening)
+    let mask = try BrainMask.computeEPIMask(url: TestSupport.fixture(expected.file), opening: expected.opening)
     let reference = try BrainMask.read(TestSupport.fixture(expected.output))
     #expect(reference.count == expected.count)
     // The threshold is a midpoint between two sorted means, so float32 (nilearn) and float64 (ours) means
@@ -87,7 +87,7 @@ struct VolumeParityTests {
   func masker() throws {
     let expected = Reference.shared.masker
     let mask = try BrainMask.read(TestSupport.fixture("nilearn_epi_mask_example4d_opening2.nii.gz"))
-    let matrix: Matrix<Float> = try Masker(mask: mask).transform(path: TestSupport.fixture(expected.file))
+    let matrix: Matrix<Float> = try Masker(mask: mask).transform(url: TestSupport.fixture(expected.file))
     #expect([matrix.rows, matrix.columns] == expected.shape)
     for entry in expected.entries {
       #expect(matrix[Int(entry[0]), Int(entry[1])] == Float(entry[2]))

@@ -23,8 +23,8 @@ struct NIfTIRoundTripTests {
     }
     let image = try NIfTIImage(dimensions: dimensions, affine: Self.affine, data: data, repetitionTime: 1.5)
     let path = directory + "/image" + suffix
-    try image.write(to: path, dataType: dataType)
-    let back = try NIfTIImage<Float>.read(path)
+    try image.write(to: TestSupport.url(path), dataType: dataType)
+    let back = try NIfTIImage<Float>.read(TestSupport.url(path))
     #expect(back.dimensions == dimensions)
     #expect(back.header.dataType == dataType)
     #expect(back.header.repetitionTime == 1.5)
@@ -44,7 +44,7 @@ struct NIfTIRoundTripTests {
     var header = NIfTIHeader(dimensions: [6, 5, 4, 7], affine: Self.affine, dataType: .int16, repetitionTime: 2)
     header.scaleSlope = 0.01
     let path = directory + "/bold.nii.gz"
-    let writer = try NIfTIVolumeWriter(path: path, header: header)
+    let writer = try NIfTIVolumeWriter(url: TestSupport.url(path), header: header)
     var expected: [Float] = []
     for t in 0..<7 {
       let volume = (0..<120).map { Float($0) * 0.37 - Float(t) }
@@ -53,7 +53,7 @@ struct NIfTIRoundTripTests {
     }
     #expect(!FileManager.default.fileExists(atPath: path))
     try writer.finish()
-    let reader = try NIfTIVolumeReader(path: path)
+    let reader = try NIfTIVolumeReader(url: TestSupport.url(path))
     #expect(reader.header.scaleSlope == Double(Float(0.01)))
     for t in 0..<7 {
       let volume: [Float] = try reader.readVolume()
@@ -69,14 +69,22 @@ struct NIfTIRoundTripTests {
     let directory = TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let tooBig = NIfTIHeader(dimensions: [40_000, 1, 1], affine: .identity)
-    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/a.nii", header: tooBig) }
+    #expect(throws: NIfTIError.self) {
+      try NIfTIVolumeWriter(url: TestSupport.url(directory + "/a.nii"), header: tooBig)
+    }
     let uint16 = NIfTIHeader(dimensions: [2, 2, 2], affine: .identity, dataType: .uint16)
-    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/b.nii", header: uint16) }
+    #expect(throws: NIfTIError.self) {
+      try NIfTIVolumeWriter(url: TestSupport.url(directory + "/b.nii"), header: uint16)
+    }
     let plain = NIfTIHeader(dimensions: [2, 2, 2], affine: .identity)
-    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/c.img", header: plain) }
+    #expect(throws: NIfTIError.self) {
+      try NIfTIVolumeWriter(url: TestSupport.url(directory + "/c.img"), header: plain)
+    }
     var zeroSlope = NIfTIHeader(dimensions: [2, 2, 2], affine: .identity, dataType: .int16)
     zeroSlope.scaleSlope = 0
-    #expect(throws: NIfTIError.self) { try NIfTIVolumeWriter(path: directory + "/d.nii", header: zeroSlope) }
+    #expect(throws: NIfTIError.self) {
+      try NIfTIVolumeWriter(url: TestSupport.url(directory + "/d.nii"), header: zeroSlope)
+    }
     let image = try NIfTIImage<Float>(dimensions: [2, 2], affine: .identity, data: [1, 2, 3, 4])
     #expect(throws: NIfTIError.self) { try image.with(data: [Float](repeating: 0, count: 3)) }
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
@@ -88,7 +96,7 @@ struct NIfTIRoundTripTests {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     do {
       let writer = try NIfTIVolumeWriter(
-        path: directory + "/x.nii", header: NIfTIHeader(dimensions: [2, 2, 2], affine: .identity))
+        url: TestSupport.url(directory + "/x.nii"), header: NIfTIHeader(dimensions: [2, 2, 2], affine: .identity))
       try writer.append([Float](repeating: 1, count: 4))
       #expect(throws: NIfTIError.self) { try writer.finish() }
     }
@@ -109,8 +117,9 @@ struct NIfTIExportTests {
     let image = try NIfTIImage<Float>(dimensions: [5, 4, 3, 2], affine: affine, data: data, repetitionTime: 1.5)
     for dataType in [NIfTIDataType.uint8, .int16, .int32, .float32, .float64] {
       let values = dataType == .uint8 ? data.map { abs($0) } : data
-      try image.with(data: values).write(to: "\(directory)/\(dataType.name).nii.gz", dataType: dataType)
-      try image.with(data: values).write(to: "\(directory)/\(dataType.name).nii", dataType: dataType)
+      try image.with(data: values).write(
+        to: TestSupport.url("\(directory)/\(dataType.name).nii.gz"), dataType: dataType)
+      try image.with(data: values).write(to: TestSupport.url("\(directory)/\(dataType.name).nii"), dataType: dataType)
     }
     let arrays: [String: NumPyArray] = [
       "float32": try NumPyArray(shape: [2, 3], values: .float32([1, 2, 3, 4, 5, -6.5])),
@@ -119,7 +128,7 @@ struct NIfTIExportTests {
       "int64": try NumPyArray(shape: [2], values: .int64([Int64.min, 7])),
       "bool": try NumPyArray(shape: [2, 2], values: .bool([true, false, false, true])),
     ]
-    for (name, array) in arrays { try array.write(to: "\(directory)/\(name).npy") }
-    try NumPyArchive.write(arrays, to: "\(directory)/arrays.npz", compressed: true)
+    for (name, array) in arrays { try array.write(to: TestSupport.url("\(directory)/\(name).npy")) }
+    try NumPyArchive.write(arrays, to: TestSupport.url("\(directory)/arrays.npz"), compressed: true)
   }
 }

@@ -77,7 +77,7 @@ struct Reference: Decodable {
 
   /// The decoded `reference.json`.
   static let shared: Reference = {
-    let data = try! Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("reference.json")))
+    let data = try! Data(contentsOf: TestSupport.fixture("reference.json"))
     return try! JSONDecoder().decode(Reference.self, from: data)
   }()
 }

@@ -4,9 +4,14 @@ import Foundation
 
 /// Shared helpers for NeuroIO tests: fixture paths and scratch directories.
 enum TestSupport {
-  /// The path of a committed fixture under `Resources/`.
-  static func fixture(_ name: String) -> String {
-    Bundle.module.resourceURL!.appendingPathComponent(name).path
+  /// The file URL of a committed fixture under `Resources/`.
+  static func fixture(_ name: String) -> URL {
+    Bundle.module.resourceURL!.appendingPathComponent(name)
+  }
+
+  /// The file URL of `path` (the readers and writers take URLs; the tests build paths in scratch folders).
+  static func url(_ path: String) -> URL {
+    URL(fileURLWithPath: path)
   }
 
   /// A fresh temporary directory, unique per call.

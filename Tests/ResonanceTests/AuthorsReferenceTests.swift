@@ -105,8 +105,7 @@ struct AuthorsReferenceTests {
     #expect(pairs.training.presentationCounts == reference.presentationCounts.training)
     #expect(pairs.test.presentationCounts == reference.presentationCounts.test)
     for (split, ours) in [("train", pairs.training.responses), ("test", pairs.test.responses)] {
-      let expected = try NumPyArray.read(fixture("pairs_\(split)_sub-\(reference.detailSubject).npy").path)
-        .matrix(of: Float.self)
+      let expected = try Matrix<Float>(NumPyArray.read(fixture("pairs_\(split)_sub-\(reference.detailSubject).npy")))
       let difference = maximumDifference(ours.columns(at: reference.selectedColumns), expected)
       // Values are means of z-scored volumes (|x| ≲ 3). Ours detrend and z-score raw intensities (~1,000 with
       // a 0.5 % noise s.d.) in float32, nilearn in float64: cancellation costs ~1e-7 · 1000 / 5 per volume
@@ -163,7 +162,7 @@ struct AuthorsReferenceTests {
     #expect(abs(results.identificationAccuracy.std - reference.identificationAccuracy.std) <= 1e-3)
     // Predictions (values of order 1): float32 alignment and decoder (float64 decompositions) vs scikit-learn
     // in float64 (measured 7.2e-7).
-    let expected = try NumPyArray.read(fixture("predictions.npy").path).matrix(of: Float.self)
+    let expected = try Matrix<Float>(NumPyArray.read(fixture("predictions.npy")))
     let stacked = try Matrix.verticallyStacked(results.subjects.map { products.predictions[$0]! })
     let difference = maximumDifference(stacked, expected)
     #expect(difference < 1e-5, "max |prediction difference| \(difference)")

@@ -84,7 +84,7 @@ struct EmbeddingBridgeFileTests {
     try bridge.write(to: url)
     #expect(try EmbeddingBridge.read(from: url) == bridge)
     let broken = url.deletingLastPathComponent().appendingPathComponent("broken-\(UUID().uuidString).npz")
-    try NumPyArchive.write(["weight": NumPyArray(x)], to: broken.path)
+    try NumPyArchive.write(["weight": NumPyArray(x)], to: broken)
     let error = #expect(throws: PipelineError.self) { try EmbeddingBridge.read(from: broken) }
     #expect("\(error!)".contains(broken.lastPathComponent))
   }

@@ -119,7 +119,7 @@ struct MusicGenreDatasetTests {
       try FileManager.default.contentsOfDirectory(atPath: func2.path).first {
         $0.contains("Test_run-01") && $0.contains("preproc_bold.nii")
       })
-    let path = func2.appendingPathComponent(name).path
+    let path = func2.appendingPathComponent(name)
     var image = try NIfTIImage<Float>.read(path)
     // Volume 5 becomes NaN everywhere (written as float32, which can hold it).
     let perVolume = image.voxelsPerVolume

@@ -193,7 +193,7 @@ struct PlantedStructureTests {
     // (0.889 aligned with seed 7).
     #expect(measured > unaligned.results.identificationAccuracy.mean)
     let responsive = try BrainMask.read(
-      TinyDataset.root.appendingPathComponent("derivatives/ground_truth/responsive_mask.nii.gz").path)
+      TinyDataset.root.appendingPathComponent("derivatives/ground_truth/responsive_mask.nii.gz"))
     let template = aligned.templateMask.voxels
     let selected = aligned.selection.voxels
     let hits = zip(selected, responsive.voxels).filter { $0 && $1 }.count
@@ -278,7 +278,7 @@ struct PreflightTests {
     let error = try checkError { copy in
       let func2 = copy.appendingPathComponent("derivatives/fmriprep/sub-002/func")
       for name in try FileManager.default.contentsOfDirectory(atPath: func2.path) where name.hasSuffix(".nii.gz") {
-        let path = func2.appendingPathComponent(name).path
+        let path = func2.appendingPathComponent(name)
         var image = try NIfTIImage<Float>.read(path)
         // Shift the grid by 2 mm along x (found by the independent check: --check said "one grid").
         for keyPath in [\NIfTIHeader.sformAffine, \NIfTIHeader.qformAffine] {

@@ -15,7 +15,7 @@ extension StepProgramsTests {
     let mask = try BrainMask(
       shape: [side, side, side], affine: .scaling([2, 2, 2]), voxels: [Bool](repeating: true, count: side * side * side)
     )
-    try mask.write(to: path("mask.nii.gz"))
+    try mask.write(to: URL(fileURLWithPath: path("mask.nii.gz")))
     let planted = mask.voxelIndices.enumerated().compactMap { column, index -> Int? in
       let (i, j, k) = (index % side, (index / side) % side, index / (side * side))
       return [i, j, k].allSatisfy { (2..<5).contains($0) } ? column : nil
@@ -30,8 +30,8 @@ extension StepProgramsTests {
     let responses = Matrix<Float>(rows: 80, columns: mask.count) { i, j in
       (plantedSet.contains(j) ? signal[i, j] : 0) + 0.5 * noise[i, j]
     }
-    try NumPyArray(features).write(to: path("features.npy"))
-    try NumPyArray(responses).write(to: path("responses.npy"))
+    try NumPyArray(features).write(to: URL(fileURLWithPath: path("features.npy")))
+    try NumPyArray(responses).write(to: URL(fileURLWithPath: path("responses.npy")))
     let common = [
       "--features", path("features.npy"), "--responses", path("responses.npy"), "--mask", path("mask.nii.gz"),
       "--fwhm", "0", "--minimum-cluster-size", "10",
@@ -40,9 +40,9 @@ extension StepProgramsTests {
     // pure-noise voxels stay below 0.5 (|r| ≲ 0.35 at 80 samples) and could not form a 10-voxel cluster anyway.
     let fixed = try run("select-voxels", common + ["--threshold", "0.5", "--out", path("fixed")])
     #expect(fixed.status == 0, "\(fixed.output)")
-    let columns = try NumPyArray.read(path("fixed/columns.npy"))
+    let columns = try NumPyArray.read(URL(fileURLWithPath: path("fixed/columns.npy")))
     #expect(columns.values == .int64(planted.map(Int64.init)), "\(fixed.output)")
-    let written = try BrainMask.read(path("fixed/voxels.nii.gz"))
+    let written = try BrainMask.read(URL(fileURLWithPath: path("fixed/voxels.nii.gz")))
     #expect(written.voxelIndices == planted.map { mask.voxelIndices[$0] })
     for name in ["score.nii.gz", "alphas.npy"] {
       #expect(FileManager.default.fileExists(atPath: path("fixed/\(name)")), "\(name)")
@@ -52,7 +52,7 @@ extension StepProgramsTests {
     let swept = try run("select-voxels", common + ["--out", path("swept")])
     #expect(swept.status == 0, "\(swept.output)")
     #expect(swept.output.contains("CV identification"), "\(swept.output)")
-    guard case .int64(let chosen) = try NumPyArray.read(path("swept/columns.npy")).values else {
+    guard case .int64(let chosen) = try NumPyArray.read(URL(fileURLWithPath: path("swept/columns.npy"))).values else {
       Issue.record("columns.npy is not int64")
       return
     }

@@ -34,11 +34,11 @@ struct StepProgramsTests {
     let activity = try features.multiplied(by: weights) + 0.3 * noise
     let mixing = Matrix<Float>.randomNormal(rows: 24, columns: 24, using: &generator)
     let source = try activity.multiplied(by: mixing)
-    try NumPyArray(activity.rows(0..<50)).write(to: path("template_train.npy"))
-    try NumPyArray(features.rows(0..<50)).write(to: path("train_targets.npy"))
-    try NumPyArray(features.rows(50..<60)).write(to: path("test_targets.npy"))
-    try NumPyArray(source.rows(0..<50)).write(to: path("source_train.npy"))
-    try NumPyArray(source.rows(50..<60)).write(to: path("source_test.npy"))
+    try NumPyArray(activity.rows(0..<50)).write(to: URL(fileURLWithPath: path("template_train.npy")))
+    try NumPyArray(features.rows(0..<50)).write(to: URL(fileURLWithPath: path("train_targets.npy")))
+    try NumPyArray(features.rows(50..<60)).write(to: URL(fileURLWithPath: path("test_targets.npy")))
+    try NumPyArray(source.rows(0..<50)).write(to: URL(fileURLWithPath: path("source_train.npy")))
+    try NumPyArray(source.rows(50..<60)).write(to: URL(fileURLWithPath: path("source_test.npy")))
     let aligned = try run(
       "align-subjects",
       [
@@ -56,7 +56,7 @@ struct StepProgramsTests {
     #expect(decoded.status == 0, "\(decoded.output)")
     // Planted linear responses at SNR ≈ 11 per voxel: the aligned source's test rows identify every stimulus.
     #expect(decoded.output.contains("identification accuracy (strict): 1.0000"), "\(decoded.output)")
-    #expect(try NumPyArray.read(path("predictions.npy")).shape == [10, 6])
+    #expect(try NumPyArray.read(URL(fileURLWithPath: path("predictions.npy"))).shape == [10, 6])
     let missing = try run(
       "decode",
       [

@@ -97,17 +97,17 @@ struct DatasetLayoutTests {
     let stem = "sub-001_task-Training_run-01"
     let preprocessed = dataset.url(
       "derivatives/fmriprep/sub-001/func/\(stem)_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz")
-    let reader = try NIfTIVolumeReader(path: preprocessed.path)
+    let reader = try NIfTIVolumeReader(url: preprocessed)
     #expect(reader.header.dimensions == [16, 19, 17, 410])
     #expect(reader.header.repetitionTime == 1.5)
     #expect(reader.header.dataType == .int16)
     #expect(reader.header.affine.isApproximatelyEqual(to: Affine(rows: dataset.generator.geometry.grid.affine)))
     #expect(try Data(contentsOf: preprocessed) == Data(contentsOf: dataset.url("sub-001/func/\(stem)_bold.nii.gz")))
     let mask = try BrainMask.read(
-      dataset.url("derivatives/fmriprep/sub-001/func/\(stem)_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz").path)
+      dataset.url("derivatives/fmriprep/sub-001/func/\(stem)_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz"))
     #expect(mask.voxels == dataset.generator.geometry.brainMask)
     #expect(mask.count == dataset.generator.geometry.brainVoxels.count)
-    let anatomy = try NIfTIImage<Float>.read(dataset.url("sub-001/anat/sub-001_T1w.nii.gz").path)
+    let anatomy = try NIfTIImage<Float>.read(dataset.url("sub-001/anat/sub-001_T1w.nii.gz"))
     #expect(anatomy.dimensions == [16, 19, 17])
     // Outside the brain the BOLD is exactly 0; inside it is near the 700–1,000 baseline.
     let first = try reader.readVolume(as: Float.self)
@@ -134,7 +134,7 @@ struct DatasetLayoutTests {
       #expect(targets.prefix(sizes[0]).allSatisfy { $0 < sizes[0] })
       if subject == "sub-001" { #expect(targets == Array(0..<targets.count)) }
     }
-    let mask = try BrainMask.read(dataset.url("derivatives/ground_truth/responsive_mask.nii.gz").path)
+    let mask = try BrainMask.read(dataset.url("derivatives/ground_truth/responsive_mask.nii.gz"))
     #expect(mask.count == geometry.responsivePositions.count)
     let json =
       try JSONSerialization.jsonObject(

@@ -9,7 +9,7 @@ struct NeuroIOLoadingTests {
   @Test("subjects, tasks, runs, inherited TR, events with stripped genres, derivatives and masks")
   func bidsLoader() throws {
     let fixture = try TinyDataset.get()
-    let dataset = try BIDSDataset(root: fixture.root.path)
+    let dataset = try BIDSDataset(root: fixture.root)
     #expect(dataset.subjects == ["001", "002"])
     #expect(Set(dataset.tasks) == ["Training", "Test"])
     let runs = dataset.boldRuns(subject: "001", task: "Training")
@@ -27,11 +27,11 @@ struct NeuroIOLoadingTests {
     for task in ["Training", "Test"] {
       let bold = try #require(
         derivatives.preprocessedBold(subject: "002", task: task, run: 1, space: "MNI152NLin2009cAsym"))
-      let header = try NIfTIVolumeReader(path: bold.path).header
+      let header = try NIfTIVolumeReader(url: bold.url).header
       #expect(header.dimensions == [16, 19, 17, 410])
       #expect(try derivatives.repetitionTime(for: bold) == 1.5)
     }
     let mask = try #require(derivatives.brainMask(subject: "001", space: "MNI152NLin2009cAsym", task: "Test", run: 1))
-    #expect(try BrainMask.read(mask.path).count == fixture.generator.geometry.brainVoxels.count)
+    #expect(try BrainMask.read(mask.url).count == fixture.generator.geometry.brainVoxels.count)
   }
 }

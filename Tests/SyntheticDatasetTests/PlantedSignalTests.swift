@@ -55,9 +55,9 @@ struct PlantedSignalTests {
     let model = dataset.summary.model
     let run = generator.schedule.trainingRuns[0]
     let stem = "sub-001_task-Training_run-01_space-MNI152NLin2009cAsym"
-    let mask = try BrainMask.read(dataset.url("derivatives/fmriprep/sub-001/func/\(stem)_desc-brain_mask.nii.gz").path)
+    let mask = try BrainMask.read(dataset.url("derivatives/fmriprep/sub-001/func/\(stem)_desc-brain_mask.nii.gz"))
     let y: Matrix<Float> = try Masker(mask: mask).transform(
-      path: dataset.url("derivatives/fmriprep/sub-001/func/\(stem)_desc-preproc_bold.nii.gz").path)
+      url: dataset.url("derivatives/fmriprep/sub-001/func/\(stem)_desc-preproc_bold.nii.gz"))
     #expect(y.rows == 410 && y.columns == generator.geometry.brainVoxels.count)
     let drive = model.drive(run: run)
     let regressors = (0..<StimulusFeatures.dimension).map { d in drive.map { $0[d] } }
@@ -89,10 +89,10 @@ struct PlantedSignalTests {
     ] {
       let stem = "sub-002_task-\(task)_run-01_space-MNI152NLin2009cAsym"
       let mask = try BrainMask.read(
-        dataset.url("derivatives/fmriprep/sub-002/func/\(stem)_desc-brain_mask.nii.gz").path)
+        dataset.url("derivatives/fmriprep/sub-002/func/\(stem)_desc-brain_mask.nii.gz"))
       let y = try cleanedColumns(
         try Masker(mask: mask).transform(
-          path: dataset.url("derivatives/fmriprep/sub-002/func/\(stem)_desc-preproc_bold.nii.gz").path))
+          url: dataset.url("derivatives/fmriprep/sub-002/func/\(stem)_desc-preproc_bold.nii.gz")))
       var sums = [Stimulus: [Double]]()
       var counts = [Stimulus: Int]()
       for event in run.events {

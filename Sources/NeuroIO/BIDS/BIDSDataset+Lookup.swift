@@ -1,3 +1,5 @@
+import Foundation
+
 extension BIDSDataset {
   /// The sorted distinct values of entity `key` among the files with `suffix` (any when nil) and `entities`:
   /// a subject's tasks (`"task"`), a task's runs (`"run"`), a derivatives folder's spaces (`"space"`) and
@@ -26,13 +28,13 @@ extension BIDSDataset {
     var parts = constraints.sorted { $0.key < $1.key }.map { "\($0.key)-\($0.value)" }
     if let run { parts.append("run-\(run)") }
     let query = "\(parts.joined(separator: "_"))_\(suffix)\(fileExtensions.joined(separator: "|"))"
-    guard let first = matches.first else { throw .noMatchingFile(root: root, query: query) }
+    guard let first = matches.first else { throw .noMatchingFile(root: root.path, query: query) }
     guard matches.count == 1 else {
       let keys = Set(matches.flatMap { $0.entities.pairs.map(\.key) })
       var differing = keys.filter { key in Set(matches.map { $0.entities[key] ?? "" }).count > 1 }.sorted()
       if Set(matches.map(\.entities.fileExtension)).count > 1 { differing.append("extension") }
       throw .ambiguousMatch(
-        root: root, query: query, candidates: matches.map(\.relativePath), differingEntities: differing)
+        root: root.path, query: query, candidates: matches.map(\.relativePath), differingEntities: differing)
     }
     return first
   }
@@ -91,11 +93,12 @@ extension BIDSDataset {
         && candidate.entities.pairs.allSatisfy { $0.key == "desc" || bold.entities[$0.key] == $0.value }
     }
     let query = "the confounds of \(bold.relativePath) (desc-confounds_timeseries.tsv)"
-    guard let first = matches.first else { throw .noMatchingFile(root: root, query: query) }
+    guard let first = matches.first else { throw .noMatchingFile(root: root.path, query: query) }
     guard matches.count == 1 else {
-      throw .ambiguousMatch(root: root, query: query, candidates: matches.map(\.relativePath), differingEntities: [])
+      throw .ambiguousMatch(
+        root: root.path, query: query, candidates: matches.map(\.relativePath), differingEntities: [])
     }
-    return try ConfoundsTable.read(first.path)
+    return try ConfoundsTable.read(first.url)
   }
 
   /// The `RepetitionTime` shared by `runs` (``repetitionTime(for:)``, with BIDS inheritance), checked equal across
@@ -107,7 +110,9 @@ extension BIDSDataset {
   public func commonRepetitionTime(for runs: [BIDSFile]) throws(BIDSError) -> Double {
     var values: [(file: BIDSFile, seconds: Double)] = []
     for run in runs { values.append((run, try repetitionTime(for: run))) }
-    guard let first = values.first else { throw .missingField(path: root, field: "RepetitionTime (no runs given)") }
+    guard let first = values.first else {
+      throw .missingField(path: root.path, field: "RepetitionTime (no runs given)")
+    }
     guard values.allSatisfy({ $0.seconds == first.seconds }) else {
       throw .inconsistentMetadata(
         field: "RepetitionTime", values: values.map { "\($0.file.relativePath): \($0.seconds) s" })

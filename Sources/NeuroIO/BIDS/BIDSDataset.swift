@@ -2,8 +2,8 @@ import Foundation
 
 /// A file of a BIDS dataset with its parsed entities.
 public struct BIDSFile: Sendable, Hashable, CustomStringConvertible {
-  /// The absolute (or root-joined) path.
-  public let path: String
+  /// The file: the dataset root joined with ``relativePath``.
+  public let url: URL
   /// The path relative to the dataset root (`sub-001/func/sub-001_task-Training_run-01_bold.nii`).
   public let relativePath: String
   /// The parsed file-name entities.
@@ -24,8 +24,8 @@ public struct BIDSFile: Sendable, Hashable, CustomStringConvertible {
 /// Discovery lists every file whose name parses as BIDS entities, skipping hidden files and, at the root,
 /// `derivatives/`, `sourcedata/` and `code/` (open derivatives with ``derivatives(_:)``).
 public struct BIDSDataset: Sendable {
-  /// The dataset root.
-  public let root: String
+  /// The dataset root (a file URL of a folder, without a trailing slash in its path).
+  public let root: URL
   /// The parsed `dataset_description.json` (empty for a derivatives folder without one).
   public let datasetDescription: [String: JSONValue]
   /// The files, sorted by relative path.
@@ -34,21 +34,23 @@ public struct BIDSDataset: Sendable {
   /// Opens the dataset at `root`.
   ///
   /// - Parameters:
-  ///   - root: the dataset folder (the one holding `dataset_description.json` and `sub-*`).
+  ///   - root: the dataset folder (a file URL of the folder holding `dataset_description.json` and `sub-*`); errors
+  ///     name its path.
   ///   - requireDescription: whether a missing `dataset_description.json` is an error (raw datasets
   ///     must have one; derivatives folders written by hand often lack it).
   /// - Throws: ``BIDSError/notADirectory(path:)``, ``BIDSError/missingDatasetDescription(root:)`` or
   ///   ``BIDSError/invalidJSON(path:reason:)``.
-  public init(root: String, requireDescription: Bool = true) throws(BIDSError) {
+  public init(root url: URL, requireDescription: Bool = true) throws(BIDSError) {
+    var root = url.path
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
       throw .notADirectory(path: root)
     }
-    let root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
-    self.root = root
+    if root.hasSuffix("/") && root.count > 1 { root.removeLast() }
+    self.root = URL(fileURLWithPath: root, isDirectory: true)
     let descriptionPath = root + "/dataset_description.json"
     if FileManager.default.fileExists(atPath: descriptionPath) {
-      datasetDescription = try JSONValue.readObject(descriptionPath)
+      datasetDescription = try JSONValue.readObject(URL(fileURLWithPath: descriptionPath))
     } else if requireDescription {
       throw .missingDatasetDescription(root: root)
     } else {
@@ -66,7 +68,8 @@ public struct BIDSDataset: Sendable {
       }
       if (enumerator.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { continue }
       guard let entities = try? BIDSEntities(fileName: name) else { continue }
-      files.append(BIDSFile(path: root + "/" + relative, relativePath: relative, entities: entities))
+      let file = URL(fileURLWithPath: root + "/" + relative, isDirectory: false)
+      files.append(BIDSFile(url: file, relativePath: relative, entities: entities))
     }
     self.files = files.sorted { $0.relativePath < $1.relativePath }
   }
@@ -139,7 +142,7 @@ public struct BIDSDataset: Sendable {
   public func metadata(for file: BIDSFile) throws(BIDSError) -> [String: JSONValue] {
     var merged: [String: JSONValue] = [:]
     for sidecar in applicableFiles(for: file, suffix: file.entities.suffix, fileExtension: ".json") {
-      for (key, value) in try JSONValue.readObject(sidecar.path) { merged[key] = value }
+      for (key, value) in try JSONValue.readObject(sidecar.url) { merged[key] = value }
     }
     return merged
   }
@@ -154,15 +157,15 @@ public struct BIDSDataset: Sendable {
   public func repetitionTime(for file: BIDSFile) throws(BIDSError) -> Double {
     let sidecars = applicableFiles(for: file, suffix: file.entities.suffix, fileExtension: ".json")
     for sidecar in sidecars.reversed() {
-      guard let value = try JSONValue.readObject(sidecar.path)["RepetitionTime"] else { continue }
+      guard let value = try JSONValue.readObject(sidecar.url)["RepetitionTime"] else { continue }
       guard let seconds = value.number, seconds.isFinite, seconds > 0, seconds <= 100 else {
         throw .invalidMetadata(
-          path: sidecar.path, field: "RepetitionTime", value: value.jsonText,
+          path: sidecar.url.path, field: "RepetitionTime", value: value.jsonText,
           reason: "is not a repetition time in seconds (a number above 0 and at most 100)")
       }
       return seconds
     }
-    throw .missingField(path: file.path, field: "RepetitionTime")
+    throw .missingField(path: file.url.path, field: "RepetitionTime")
   }
 
   /// The events table of a run: the applicable `*_events.tsv` closest to it.
@@ -170,18 +173,19 @@ public struct BIDSDataset: Sendable {
   /// - Throws: ``BIDSError/missingFile(path:kind:)`` when none applies, or the errors of ``EventsTable/read(_:limits:)``.
   public func events(for file: BIDSFile) throws(BIDSError) -> EventsTable {
     guard let events = applicableFiles(for: file, suffix: "events", fileExtension: ".tsv").last else {
-      throw .missingFile(path: file.path, kind: "events.tsv")
+      throw .missingFile(path: file.url.path, kind: "events.tsv")
     }
-    return try EventsTable.read(events.path)
+    return try EventsTable.read(events.url)
   }
 
   /// The `participants.tsv` table, when present.
   ///
   /// - Throws: ``BIDSError/raggedRow(path:line:expected:actual:)`` for a malformed table.
   public func participants() throws(BIDSError) -> TSVTable? {
-    let path = root + "/participants.tsv"
+    let url = root.appendingPathComponent("participants.tsv", isDirectory: false)
+    let path = url.path
     guard FileManager.default.fileExists(atPath: path) else { return nil }
-    do { return try TSVTable.read(path) } catch {
+    do { return try TSVTable.read(url) } catch {
       if case .raggedRow(_, let line, let expected, let actual) = error {
         throw .raggedRow(path: path, line: line, expected: expected, actual: actual)
       }
@@ -197,7 +201,7 @@ public struct BIDSDataset: Sendable {
   ///
   /// - Throws: ``BIDSError/notADirectory(path:)`` when the folder does not exist.
   public func derivatives(_ relativePath: String = "derivatives") throws(BIDSError) -> BIDSDataset {
-    try BIDSDataset(root: root + "/" + relativePath, requireDescription: false)
+    try BIDSDataset(root: URL(fileURLWithPath: root.path + "/" + relativePath), requireDescription: false)
   }
 
   /// The fMRIPrep-style preprocessed BOLD run

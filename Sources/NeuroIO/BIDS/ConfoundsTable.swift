@@ -1,3 +1,4 @@
+import Foundation
 import LinearAlgebra
 
 /// fMRIPrep's confound regressors of one run (`*_desc-confounds_timeseries.tsv`): one column per regressor
@@ -12,7 +13,9 @@ import LinearAlgebra
 /// `load_confounds`' `demean=True` immaterial.
 public struct ConfoundsTable: Sendable {
   /// The file read.
-  public let path: String
+  public let url: URL
+  /// The file's path, as errors name it.
+  private var path: String { url.path }
   /// The regressor names in file order.
   public var columns: [String] { table.columns }
   /// The number of time points (data rows).
@@ -21,11 +24,13 @@ public struct ConfoundsTable: Sendable {
 
   /// Reads a confounds table.
   ///
+  /// - Parameter url: the `*_desc-confounds_timeseries.tsv` file (a file URL; errors name its path).
   /// - Throws: ``BIDSError/missingFile(path:kind:)`` when the file cannot be read,
   ///   ``BIDSError/raggedRow(path:line:expected:actual:)`` for a malformed table.
-  public static func read(_ path: String) throws(BIDSError) -> ConfoundsTable {
+  public static func read(_ url: URL) throws(BIDSError) -> ConfoundsTable {
+    let path = url.path
     do {
-      return ConfoundsTable(path: path, table: try TSVTable.read(path))
+      return ConfoundsTable(url: url, table: try TSVTable.read(url))
     } catch {
       if case .raggedRow(_, let line, let expected, let actual) = error {
         throw .raggedRow(path: path, line: line, expected: expected, actual: actual)
@@ -34,8 +39,8 @@ public struct ConfoundsTable: Sendable {
     }
   }
 
-  private init(path: String, table: TSVTable) {
-    self.path = path
+  private init(url: URL, table: TSVTable) {
+    self.url = url
     self.table = table
   }
 

@@ -1,12 +1,16 @@
+import Foundation
+
 /// A BIDS `*_events.tsv` file: one row per event with `onset` and `duration` in seconds plus any other columns.
 ///
 /// `n/a` cells are missing values (`nil`); string cells wrapped in matching single or double quotes (ds003720
 /// writes `'blues'`) are returned without them by ``strings(_:)``.
 public struct EventsTable: Sendable, Hashable {
   /// The file the table came from.
-  public let path: String
+  public let url: URL
   /// The raw cells.
   public let table: TSVTable
+  /// The file's path, as errors name it.
+  private var path: String { url.path }
   /// Event onsets in seconds (never `n/a`).
   public let onsets: [Double]
   /// Event durations in seconds (`n/a` reads as NaN).
@@ -15,15 +19,16 @@ public struct EventsTable: Sendable, Hashable {
   /// Reads and checks an events file.
   ///
   /// - Parameters:
-  ///   - path: the `*_events.tsv` file.
+  ///   - url: the `*_events.tsv` file (a file URL; errors name its path).
   ///   - limits: the ceilings (``ReadLimits/standard`` by default): the file must fit `maximumTextBytes`.
   /// - Throws: ``BIDSError/missingFile(path:kind:)`` when absent, ``BIDSError/missingColumn(path:column:)``
   ///   without `onset`/`duration`, ``BIDSError/raggedRow(path:line:expected:actual:)`` for a ragged row,
   ///   ``BIDSError/invalidValue(path:line:column:value:)`` for a non-numeric onset or duration, and
   ///   ``BIDSError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` for a file larger than `limits`.
-  public static func read(_ path: String, limits: ReadLimits = .standard) throws(BIDSError) -> EventsTable {
+  public static func read(_ url: URL, limits: ReadLimits = .standard) throws(BIDSError) -> EventsTable {
+    let path = url.path
     let table: TSVTable
-    do { table = try TSVTable.read(path, limits: limits) } catch {
+    do { table = try TSVTable.read(url, limits: limits) } catch {
       switch error {
       case .raggedRow(_, let line, let expected, let actual):
         throw .raggedRow(path: path, line: line, expected: expected, actual: actual)
@@ -33,14 +38,18 @@ public struct EventsTable: Sendable, Hashable {
       default: throw .missingColumn(path: path, column: "onset")
       }
     }
-    return try EventsTable(path: path, table: table)
+    return try EventsTable(url: url, table: table)
   }
 
   /// Checks a parsed table as an events table.
   ///
+  /// - Parameters:
+  ///   - url: the file the table came from (errors name its path).
+  ///   - table: the parsed cells.
   /// - Throws: ``BIDSError`` as ``read(_:limits:)``.
-  public init(path: String, table: TSVTable) throws(BIDSError) {
-    self.path = path
+  public init(url: URL, table: TSVTable) throws(BIDSError) {
+    self.url = url
+    let path = url.path
     self.table = table
     var onsets: [Double] = []
     var durations: [Double] = []

@@ -55,12 +55,12 @@ public enum JSONValue: Sendable, Hashable, Decodable {
   /// Reads a JSON object from a file.
   ///
   /// - Parameters:
-  ///   - path: the file.
+  ///   - url: the file (a file URL; errors name its path).
   ///   - limits: the ceilings (``ReadLimits/standard`` by default): the file must fit `maximumTextBytes`.
   /// - Throws: ``BIDSError/invalidJSON(path:reason:)`` when the file is unreadable or not a JSON object, and
   ///   ``BIDSError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` when it is larger than `limits`.
-  public static func readObject(_ path: String, limits: ReadLimits = .standard) throws(BIDSError) -> [String: JSONValue]
-  {
+  public static func readObject(_ url: URL, limits: ReadLimits = .standard) throws(BIDSError) -> [String: JSONValue] {
+    let path = url.path
     if let size = fileSize(atPath: path), size > limits.maximumTextBytes {
       throw .readLimitExceeded(
         path: path, field: "the JSON file's size", claimedBytes: size, limitBytes: limits.maximumTextBytes)

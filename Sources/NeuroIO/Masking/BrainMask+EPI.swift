@@ -1,3 +1,4 @@
+import Foundation
 import LinearAlgebra
 
 /// Binary morphology on 3-D grids with scipy's defaults (6-connected cross, border value 0).
@@ -64,7 +65,7 @@ extension BrainMask {
   /// iterations, the largest 6-connected component (when `connected`), dilation by `2 · opening` and erosion
   /// by `opening` (scipy cross structuring element, border 0).
   /// - Parameters:
-  ///   - path: a 3-D or 4-D image, streamed volume by volume.
+  ///   - url: a 3-D or 4-D image (a file URL), streamed volume by volume.
   ///   - lowerCutoff: lower fraction of the sorted histogram searched for the gap (nilearn: 0.2).
   ///   - upperCutoff: upper fraction of the sorted histogram searched for the gap (nilearn: 0.85).
   ///   - connected: keep only the largest 6-connected component.
@@ -73,10 +74,10 @@ extension BrainMask {
   /// - Throws: ``NIfTIError`` for unreadable files, or ``NIfTIError/invalidArgument(operation:reason:)`` when
   ///   the cutoffs are not `0 ≤ lower < upper ≤ 1` or the mask comes out empty.
   public static func computeEPIMask(
-    path: String, lowerCutoff: Double = 0.2, upperCutoff: Double = 0.85, connected: Bool = true,
+    url: URL, lowerCutoff: Double = 0.2, upperCutoff: Double = 0.85, connected: Bool = true,
     opening: Int = 2, excludeZeros: Bool = false
   ) throws(NIfTIError) -> BrainMask {
-    let reader = try NIfTIVolumeReader(path: path)
+    let reader = try NIfTIVolumeReader(url: url)
     try reader.checkLimit(volumes: 2, width: MemoryLayout<Double>.size)
     let n = reader.header.voxelsPerVolume
     var sum = [Double](repeating: 0, count: n)
@@ -97,7 +98,7 @@ extension BrainMask {
       excludeZeros: excludeZeros)
   }
 
-  /// ``computeEPIMask(path:lowerCutoff:upperCutoff:connected:opening:excludeZeros:)`` on an image in memory
+  /// ``computeEPIMask(url:lowerCutoff:upperCutoff:connected:opening:excludeZeros:)`` on an image in memory
   /// (4-D images are averaged over volumes first).
   public static func computeEPIMask<S: LinearAlgebraScalar>(
     image: NIfTIImage<S>, lowerCutoff: Double = 0.2, upperCutoff: Double = 0.85, connected: Bool = true,

@@ -1,3 +1,4 @@
+import Foundation
 import LinearAlgebra
 
 /// A boolean 3-D mask on a voxel grid (shape + affine), with nilearn's voxel order.
@@ -51,9 +52,10 @@ public struct BrainMask: Sendable, Hashable {
 
   /// Reads a mask image (any datatype; non-zero finite voxels are in the mask).
   ///
+  /// - Parameter url: the image file (a file URL; errors name its path).
   /// - Throws: ``NIfTIError`` for unreadable files.
-  public static func read(_ path: String) throws(NIfTIError) -> BrainMask {
-    BrainMask(image: try NIfTIImage<Float>.read(path))
+  public static func read(_ url: URL) throws(NIfTIError) -> BrainMask {
+    BrainMask(image: try NIfTIImage<Float>.read(url))
   }
 
   /// Number of voxels in the mask.
@@ -66,8 +68,10 @@ public struct BrainMask: Sendable, Hashable {
   }
 
   /// Writes the mask as a `uint8` NIfTI-1 image (0 and 1), atomically.
-  public func write(to path: String) throws(NIfTIError) {
-    try image.write(to: path, dataType: .uint8, options: NIfTIWriteOptions(scaling: .fixed(slope: 1, intercept: 0)))
+  ///
+  /// - Parameter url: the destination (a file URL) ending in `.nii` or `.nii.gz`.
+  public func write(to url: URL) throws(NIfTIError) {
+    try image.write(to: url, dataType: .uint8, options: NIfTIWriteOptions(scaling: .fixed(slope: 1, intercept: 0)))
   }
 
   /// Whether `other` is on the same grid: same shape and affines equal within `tolerance` (absolute).

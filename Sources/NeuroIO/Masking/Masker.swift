@@ -1,3 +1,4 @@
+import Foundation
 import LinearAlgebra
 
 /// Turns 4-D images into `time × voxels` matrices through a ``BrainMask`` and back, as nilearn's
@@ -22,16 +23,15 @@ public struct Masker: Sendable {
     }
   }
 
-  /// Streams the image at `path` volume by volume into a `volumes × mask.count` matrix.
+  /// Streams the image at `url` (a file URL) volume by volume into a `volumes × mask.count` matrix.
   ///
   /// Only one volume of raw bytes is held besides the result, so a 77×95×82×410 run needs the matrix plus
   /// about 10 MB. Values are scaled by `scl_slope/scl_inter`.
   /// - Throws: ``NIfTIError`` for unreadable files or an image off the mask's grid.
   @_specialize(where S == Float)
   @_specialize(where S == Double)
-  public func transform<S: LinearAlgebraScalar>(path: String, as _: S.Type = Float.self) throws(NIfTIError) -> Matrix<S>
-  {
-    let reader = try NIfTIVolumeReader(path: path)
+  public func transform<S: LinearAlgebraScalar>(url: URL, as _: S.Type = Float.self) throws(NIfTIError) -> Matrix<S> {
+    let reader = try NIfTIVolumeReader(url: url)
     return try transform(reader: reader)
   }
 

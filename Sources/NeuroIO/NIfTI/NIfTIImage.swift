@@ -1,3 +1,4 @@
+import Foundation
 import LinearAlgebra
 
 /// A NIfTI image in memory: header, affine and voxel values (`Float` or `Double`), scaled as nibabel's
@@ -42,13 +43,13 @@ public struct NIfTIImage<Scalar: LinearAlgebraScalar>: Sendable {
   /// image plus one block.
   ///
   /// - Parameters:
-  ///   - path: the image file.
+  ///   - url: the image file (a file URL; errors name its path).
   ///   - limits: the allocation ceilings (``ReadLimits/standard`` by default): the decoded image must fit
   ///     `maximumDataBytes`.
   /// - Throws: ``NIfTIError`` naming the file for missing, truncated, corrupt or unsupported files, and
   ///   ``NIfTIError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` for images larger than `limits`.
-  public static func read(_ path: String, limits: ReadLimits = .standard) throws(NIfTIError) -> NIfTIImage {
-    let reader = try NIfTIVolumeReader(path: path, limits: limits)
+  public static func read(_ url: URL, limits: ReadLimits = .standard) throws(NIfTIError) -> NIfTIImage {
+    let reader = try NIfTIVolumeReader(url: url, limits: limits)
     let header = reader.header
     try reader.checkLimit(volumes: header.volumeCount, width: MemoryLayout<Scalar>.size)
     var values = [Scalar](repeating: 0, count: header.voxelsPerVolume * header.volumeCount)
@@ -116,12 +117,12 @@ public struct NIfTIImage<Scalar: LinearAlgebraScalar>: Sendable {
   /// Writes the image as NIfTI-1 (`.nii` or `.nii.gz`), atomically (temporary file, then rename).
   ///
   /// - Parameters:
-  ///   - path: destination ending in `.nii` or `.nii.gz`.
+  ///   - url: the destination (a file URL) ending in `.nii` or `.nii.gz`.
   ///   - dataType: the on-disk type (default float32; int16 with a scale factor and uint8 for masks).
   ///   - options: gzip level and integer scaling (``NIfTIScaling/automatic`` by default).
   /// - Throws: ``NIfTIError`` when the type cannot be written or the file cannot be created.
   public func write(
-    to path: String, dataType: NIfTIDataType = .float32, options: NIfTIWriteOptions = NIfTIWriteOptions()
+    to url: URL, dataType: NIfTIDataType = .float32, options: NIfTIWriteOptions = NIfTIWriteOptions()
   ) throws(NIfTIError) {
     var header = header
     header.dataType = dataType
@@ -130,7 +131,7 @@ public struct NIfTIImage<Scalar: LinearAlgebraScalar>: Sendable {
       header.sformCode = NIfTIXformCode.aligned.rawValue
     }
     try data.withUnsafeBufferPointer { (buffer) throws(NIfTIError) in
-      try NIfTIImage.write(buffer, header: header, to: path, options: options)
+      try NIfTIImage.write(buffer, header: header, to: url, options: options)
     }
   }
 
@@ -139,7 +140,7 @@ public struct NIfTIImage<Scalar: LinearAlgebraScalar>: Sendable {
   /// For integer types, `options.scaling` decides `scl_slope/scl_inter` (see ``NIfTIScaling``).
   /// - Throws: ``NIfTIError`` on a count mismatch, an unwritable type, or an I/O failure.
   public static func write(
-    _ values: UnsafeBufferPointer<Scalar>, header: NIfTIHeader, to path: String,
+    _ values: UnsafeBufferPointer<Scalar>, header: NIfTIHeader, to url: URL,
     options: NIfTIWriteOptions = NIfTIWriteOptions()
   ) throws(NIfTIError) {
     var header = header
@@ -158,7 +159,7 @@ public struct NIfTIImage<Scalar: LinearAlgebraScalar>: Sendable {
       header.scaleSlope = scaling.0
       header.scaleIntercept = scaling.1
     }
-    let writer = try NIfTIVolumeWriter(path: path, header: header, compressionLevel: options.compressionLevel)
+    let writer = try NIfTIVolumeWriter(url: url, header: header, compressionLevel: options.compressionLevel)
     try writer.append(values)
     try writer.finish()
   }

@@ -11,8 +11,10 @@ import LinearAlgebra
 public final class NIfTIVolumeReader {
   /// The parsed header.
   public let header: NIfTIHeader
-  /// The header file's path.
-  public let path: String
+  /// The header file.
+  public let url: URL
+  /// The header file's path (C calls and error messages).
+  let path: String
   /// Index of the next volume ``readVolumes(_:into:)`` returns.
   public private(set) var nextVolume = 0
   /// The ceilings every read of this reader checks before allocating.
@@ -22,18 +24,20 @@ public final class NIfTIVolumeReader {
   private var file: gzFile?
   private var rawBuffer: UnsafeMutableRawBufferPointer
 
-  /// Opens `path` and positions the stream at the first voxel.
+  /// Opens `url` and positions the stream at the first voxel.
   ///
   /// - Parameters:
-  ///   - path: a `.nii`, `.nii.gz` or `.hdr` file.
+  ///   - url: a `.nii`, `.nii.gz` or `.hdr` file (a file URL; errors name its path).
   ///   - limits: the allocation ceilings (``ReadLimits/standard`` by default); one volume must fit
   ///     `maximumDataBytes`.
   /// - Throws: ``NIfTIError`` when the file is missing, the header is invalid, a plain file is shorter
   ///   than `vox_offset` plus the data the header declares, a compressed one declares more than it can hold,
   ///   or one volume exceeds the limits.
-  public init(path: String, limits: ReadLimits = .standard) throws(NIfTIError) {
+  public init(url: URL, limits: ReadLimits = .standard) throws(NIfTIError) {
+    let path = url.path
     let (header, location) = try NIfTILibrary.readHeader(path: path, limits: limits)
     self.header = header
+    self.url = url
     self.path = path
     self.location = location
     self.limits = limits

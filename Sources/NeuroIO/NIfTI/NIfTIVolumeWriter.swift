@@ -28,15 +28,17 @@ public struct NIfTIWriteOptions: Sendable, Hashable {
 
 /// Writes a NIfTI-1 single file (`.nii`, or gzip-compressed `.nii.gz`) incrementally, volume by volume.
 ///
-/// The data goes to a temporary file next to `path`, renamed into place by ``finish()``; a writer that is
+/// The data goes to a temporary file next to ``url``, renamed into place by ``finish()``; a writer that is
 /// released without `finish()` deletes its temporary file, so a failed write never leaves a partial image.
 /// The header's ``NIfTIHeader/dataType``, ``NIfTIHeader/scaleSlope`` and ``NIfTIHeader/scaleIntercept`` say
 /// how values are stored (`stored = round((v − scl_inter) / scl_slope)` for integer types). Typical use for a
-/// 4-D run: `let w = try NIfTIVolumeWriter(path:header:)`, then `try w.append(volume)` per volume, then
+/// 4-D run: `let w = try NIfTIVolumeWriter(url:header:)`, then `try w.append(volume)` per volume, then
 /// `try w.finish()`.
 public final class NIfTIVolumeWriter {
-  /// The final path.
-  public let path: String
+  /// The destination file.
+  public let url: URL
+  /// The destination's path (C calls and error messages).
+  let path: String
   /// The header being written (version 1, `vox_offset` 352, the scaling actually stored).
   public let header: NIfTIHeader
   /// Number of voxels appended so far.
@@ -52,12 +54,13 @@ public final class NIfTIVolumeWriter {
   /// Creates the temporary file (and any missing parent folders) and writes the header.
   ///
   /// - Parameters:
-  ///   - path: destination ending in `.nii` or `.nii.gz`.
+  ///   - url: the destination (a file URL) ending in `.nii` or `.nii.gz`; errors name its path.
   ///   - header: dimensions, affine, units and the on-disk type; its scale factors are used for integer types.
   ///   - compressionLevel: gzip level 1–9 for `.nii.gz`.
   /// - Throws: ``NIfTIError/writeFailed(path:reason:)`` when the file cannot be created, or
   ///   ``NIfTIError/invalidArgument(operation:reason:)`` for an unwritable type or a zero slope.
-  public init(path: String, header: NIfTIHeader, compressionLevel: Int = 1) throws(NIfTIError) {
+  public init(url: URL, header: NIfTIHeader, compressionLevel: Int = 1) throws(NIfTIError) {
+    let path = url.path
     guard header.dataType.isWritable else {
       throw .invalidArgument(
         operation: "NIfTIVolumeWriter", reason: "datatype \(header.dataType.name) cannot be written")
@@ -87,11 +90,11 @@ public final class NIfTIVolumeWriter {
       header.scaleSlope = 1
       header.scaleIntercept = 0
     }
+    self.url = url
     self.path = path
     self.header = header
     self.slope = header.scaleSlope
     self.intercept = header.scaleIntercept
-    let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
     self.temporaryPath = directory + "/." + url.lastPathComponent + ".\(UInt64.random(in: 0...UInt64.max)).tmp"
     self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
@@ -166,7 +169,7 @@ public final class NIfTIVolumeWriter {
     try values.withUnsafeBufferPointer { (buffer) throws(NIfTIError) in try append(buffer) }
   }
 
-  /// Flushes, closes and renames the temporary file to ``path``.
+  /// Flushes, closes and renames the temporary file to ``url``.
   ///
   /// - Throws: ``NIfTIError/shapeMismatch(operation:expected:actual:)`` when fewer voxels were appended than
   ///   the header declares (the temporary file is then removed), or a write error.

@@ -13,6 +13,9 @@ public enum ArrayFileError: Error, Sendable, Equatable, CustomStringConvertible 
   case readLimitExceeded(path: String, field: String, claimedBytes: Int, limitBytes: Int)
   /// An argument does not match (shape and count, missing member, …).
   case invalidArgument(operation: String, reason: String)
+  /// A conversion needs an array of another rank: `operation` takes `expected` (`"1-D or 2-D"`), the array has
+  /// `shape`.
+  case rankMismatch(operation: String, expected: String, shape: [Int])
 
   /// A full sentence describing the error.
   public var description: String {
@@ -30,6 +33,8 @@ public enum ArrayFileError: Error, Sendable, Equatable, CustomStringConvertible 
         + "bytes (raise it with ReadLimits or the RESONANCE_MAX_READ_BYTES environment variable if the file is genuine)."
     case .invalidArgument(let operation, let reason):
       return "\(operation) received an invalid argument: \(reason)."
+    case .rankMismatch(let operation, let expected, let shape):
+      return "\(operation) needs a \(expected) array, but the array has shape \(shape) (\(shape.count)-D)."
     }
   }
 }

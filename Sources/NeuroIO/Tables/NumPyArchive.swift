@@ -10,14 +10,13 @@ public enum NumPyArchive {
   /// Reads every array of an `.npz` file, keyed by member name without `.npy`.
   ///
   /// - Parameters:
-  ///   - path: the archive.
+  ///   - url: the archive (a file URL; errors name its path).
   ///   - limits: the allocation ceilings (``ReadLimits/standard`` by default): the file, and the members'
   ///     uncompressed sizes added up, must each fit `maximumDataBytes`.
   /// - Throws: ``ArrayFileError`` for unreadable files, a bad zip structure, a CRC mismatch, a bad member or
   ///   members larger than `limits`.
-  public static func read(_ path: String, limits: ReadLimits = .standard) throws(ArrayFileError) -> [String: NumPyArray]
-  {
-    try parse(try NumPyArray.readWhole(path, limits: limits), path: path, limits: limits)
+  public static func read(_ url: URL, limits: ReadLimits = .standard) throws(ArrayFileError) -> [String: NumPyArray] {
+    try parse(try NumPyArray.readWhole(url.path, limits: limits), path: url.path, limits: limits)
   }
 
   /// Reads every array of the bytes of an `.npz` file, as ``read(_:limits:)``; `path` names it in errors.
@@ -153,11 +152,11 @@ public enum NumPyArchive {
   ///
   /// - Parameters:
   ///   - arrays: the arrays, keyed by member name (without `.npy`).
-  ///   - path: destination, usually ending in `.npz`.
+  ///   - url: the destination (a file URL), usually ending in `.npz`.
   ///   - compressed: deflate members, as `np.savez_compressed`; otherwise store them, as `np.savez`.
   /// - Throws: ``ArrayFileError`` when a member exceeds 4 GiB or the file cannot be written.
   public static func write(
-    _ arrays: [String: NumPyArray], to path: String, compressed: Bool = false
+    _ arrays: [String: NumPyArray], to url: URL, compressed: Bool = false
   ) throws(ArrayFileError) {
     var archive: [UInt8] = []
     var directory: [UInt8] = []
@@ -184,8 +183,8 @@ public enum NumPyArchive {
     archive +=
       le32(0x0605_4b50) + le16(0) + le16(0) + le16(arrays.count) + le16(arrays.count) + le32(directory.count)
       + le32(directoryOffset) + le16(0)
-    do { try Data(archive).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-      throw .io(path: path, reason: "writing failed (\(error.localizedDescription))")
+    do { try Data(archive).write(to: url, options: .atomic) } catch {
+      throw .io(path: url.path, reason: "writing failed (\(error.localizedDescription))")
     }
   }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import LinearAlgebra
 
 /// An n-dimensional array read from or written to NumPy's `.npy` format, stored in C (row-major) order.
 ///
@@ -60,16 +59,6 @@ public struct NumPyArray: Sendable, Hashable {
     self.values = values
   }
 
-  /// A 2-D `float32`/`float64` array holding a matrix.
-  public init<S: LinearAlgebraScalar>(_ matrix: Matrix<S>) {
-    shape = [matrix.rows, matrix.columns]
-    if S.self == Float.self {
-      values = .float32(matrix.withUnsafeBufferPointer { $0.map { Float($0) } })
-    } else {
-      values = .float64(matrix.withUnsafeBufferPointer { $0.map { Double($0) } })
-    }
-  }
-
   /// The elements converted to `Double` (`true` → 1).
   public var doubles: [Double] {
     switch values {
@@ -81,32 +70,19 @@ public struct NumPyArray: Sendable, Hashable {
     }
   }
 
-  /// The array as a matrix (2-D arrays; a 1-D array becomes one row).
-  ///
-  /// - Throws: ``ArrayFileError/invalidArgument(operation:reason:)`` for other ranks.
-  public func matrix<S: LinearAlgebraScalar>(of _: S.Type = Float.self) throws(ArrayFileError) -> Matrix<S> {
-    guard shape.count == 1 || shape.count == 2 else {
-      throw .invalidArgument(operation: "NumPyArray.matrix", reason: "shape \(shape) is not 1-D or 2-D")
-    }
-    let rows = shape.count == 2 ? shape[0] : 1
-    let columns = shape.last!
-    // The count matches by construction.
-    return try! Matrix(rows: rows, columns: columns, scalars: doubles.map { S($0) })
-  }
-
   // MARK: Reading
 
   /// Reads a `.npy` file.
   ///
   /// - Parameters:
-  ///   - path: the file.
+  ///   - url: the file (a file URL; errors name its path).
   ///   - limits: the allocation ceilings (``ReadLimits/standard`` by default): the file and the decoded array
   ///     must each fit `maximumDataBytes`.
   /// - Throws: ``ArrayFileError`` for unreadable files, bad magic or header, unsupported dtypes, a file
   ///   shorter than its header declares, or an array larger than `limits`.
-  public static func read(_ path: String, limits: ReadLimits = .standard) throws(ArrayFileError) -> NumPyArray {
-    let bytes = try readWhole(path, limits: limits)
-    return try parse(bytes, path: path, limits: limits)
+  public static func read(_ url: URL, limits: ReadLimits = .standard) throws(ArrayFileError) -> NumPyArray {
+    let bytes = try readWhole(url.path, limits: limits)
+    return try parse(bytes, path: url.path, limits: limits)
   }
 
   /// The bytes of the file at `path`, after checking its size against `limits.maximumDataBytes`.
@@ -279,10 +255,11 @@ public struct NumPyArray: Sendable, Hashable {
 
   /// Writes a `.npy` file atomically (temporary file, then rename).
   ///
+  /// - Parameter url: the destination (a file URL), usually ending in `.npy`.
   /// - Throws: ``ArrayFileError/io(path:reason:)`` when the file cannot be written.
-  public func write(to path: String) throws(ArrayFileError) {
-    do { try Data(npyBytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-      throw .io(path: path, reason: "writing failed (\(error.localizedDescription))")
+  public func write(to url: URL) throws(ArrayFileError) {
+    do { try Data(npyBytes).write(to: url, options: .atomic) } catch {
+      throw .io(path: url.path, reason: "writing failed (\(error.localizedDescription))")
     }
   }
 }

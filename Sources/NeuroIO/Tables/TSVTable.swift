@@ -49,10 +49,11 @@ public struct TSVTable: Sendable, Hashable {
   /// Reads a `.tsv` file (UTF-8).
   ///
   /// - Parameters:
-  ///   - path: the file.
+  ///   - url: the file (a file URL; errors name its path).
   ///   - limits: the ceilings (``ReadLimits/standard`` by default): the file must fit `maximumTextBytes`.
   /// - Throws: ``ArrayFileError`` when the file is unreadable, empty, ragged or larger than `limits`.
-  public static func read(_ path: String, limits: ReadLimits = .standard) throws(ArrayFileError) -> TSVTable {
+  public static func read(_ url: URL, limits: ReadLimits = .standard) throws(ArrayFileError) -> TSVTable {
+    let path = url.path
     if let size = fileSize(atPath: path), size > limits.maximumTextBytes {
       throw .readLimitExceeded(
         path: path, field: "the table's size", claimedBytes: size, limitBytes: limits.maximumTextBytes)
@@ -70,12 +71,13 @@ public struct TSVTable: Sendable, Hashable {
 
   /// Writes the table atomically (temporary file, then rename).
   ///
+  /// - Parameter url: the destination (a file URL).
   /// - Throws: ``ArrayFileError/io(path:reason:)`` when the file cannot be written.
-  public func write(to path: String) throws(ArrayFileError) {
+  public func write(to url: URL) throws(ArrayFileError) {
     do {
-      try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+      try Data(text.utf8).write(to: url, options: .atomic)
     } catch {
-      throw .io(path: path, reason: "writing failed (\(error.localizedDescription))")
+      throw .io(path: url.path, reason: "writing failed (\(error.localizedDescription))")
     }
   }
 

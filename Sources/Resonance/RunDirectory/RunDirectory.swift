@@ -92,12 +92,12 @@ public struct RunDirectory: Sendable {
     _ matrix: Matrix<Scalar>, to relativePath: String
   ) throws(PipelineError) {
     try createFolder(of: relativePath)
-    do { try NumPyArray(matrix).write(to: url(relativePath).path) } catch { throw .table(error) }
+    do { try NumPyArray(matrix).write(to: url(relativePath)) } catch { throw .table(error) }
   }
 
   /// Reads a 2-D `.npy` matrix.
   public func readMatrix(_ relativePath: String) throws(PipelineError) -> Matrix<Float> {
-    do { return try NumPyArray.read(url(relativePath).path).matrix(of: Float.self) } catch { throw .table(error) }
+    do { return try Matrix<Float>(NumPyArray.read(url(relativePath))) } catch { throw .table(error) }
   }
 
   /// Writes a list of stimulus identifiers (one per line) that names the rows of a matrix.

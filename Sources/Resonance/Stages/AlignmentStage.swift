@@ -123,7 +123,7 @@ public struct AlignmentStage: PipelineStage {
         members["right"] = NumPyArray(right)
         members["scale"] = try NumPyArray(shape: [1], values: .float32([map.scale]))
       }
-      try NumPyArchive.write(members, to: directory.url(file).path)
+      try NumPyArchive.write(members, to: directory.url(file))
     } catch {
       throw .table(error)
     }

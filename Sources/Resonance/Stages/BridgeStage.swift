@@ -69,7 +69,7 @@ public struct BridgeStage: PipelineStage {
       }
       let targets: Matrix<Float>
       do {
-        targets = try Matrix(rows: text.shape[0], columns: text.shape[1], scalars: text.elements)
+        targets = try Matrix(text)
       } catch {
         throw .linearAlgebra(step: "Collecting caption embeddings", error)
       }

@@ -141,7 +141,7 @@ public struct GenerationStage: PipelineStage {
       batchStart += batch.count
       let requests = batch.map { clip in
         GenerationRequest(
-          conditioning: Tensor(shape: [1, predictions.columns], elements: predictions.row(clip)),
+          conditioning: Tensor(predictions.rows(clip..<clip + 1)),
           unconditional: unconditional, steps: settings.steps, guidanceScale: Float(settings.guidance),
           seconds: settings.seconds, seed: seed(clip: clip, candidate: candidate))
       }
@@ -263,7 +263,7 @@ struct BrainScorer {
     }
     let features: Matrix<Float>
     do {
-      features = try Matrix(rows: 1, columns: embedding.count, scalars: embedding.elements)
+      features = try Matrix(embedding)
     } catch {
       throw .linearAlgebra(step: "Brain-guided seed selection for \(name)", error)
     }

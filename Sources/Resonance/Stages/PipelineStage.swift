@@ -162,7 +162,7 @@ public struct ExperimentDesign: Sendable, Codable, Equatable {
     var starts: [String: Double] = [:]
     do throws(DatasetError) {
       for subject in subjects where !dataset.subjects.contains(subject) {
-        throw DatasetError.unknownSubject(subject: subject, root: dataset.raw.root)
+        throw DatasetError.unknownSubject(subject: subject, root: dataset.raw.root.path)
       }
       for (task, run, _) in try dataset.preprocessedRuns(subject: template) {
         let events = try dataset.events(subject: template, task: task, run: run)

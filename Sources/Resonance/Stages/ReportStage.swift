@@ -112,8 +112,7 @@ public struct ReportStage: PipelineStage {
     }
     let similarity: Matrix<Double>
     do {
-      similarity = try NumPyArray.read(directory.url("evaluation/similarity-sub-\(template).npy").path)
-        .matrix(of: Double.self)
+      similarity = try Matrix<Double>(NumPyArray.read(directory.url("evaluation/similarity-sub-\(template).npy")))
     } catch {
       throw .table(error)
     }

@@ -69,7 +69,7 @@ public struct TemplateMaskStage: PipelineStage {
     try directory.createFolder(of: Self.maskFile)
     do {
       let first = try dataset.preprocessedRuns(subject: configuration.templateSubject)[0].file
-      let reader = try NIfTIVolumeReader(path: first.path)
+      let reader = try NIfTIVolumeReader(url: first.url)
       var sum = [Double](repeating: 0, count: reader.header.voxelsPerVolume)
       var count = 0
       while reader.nextVolume < reader.header.volumeCount {
@@ -81,7 +81,7 @@ public struct TemplateMaskStage: PipelineStage {
       header.dimensions = Array(header.dimensions.prefix(3))
       header.pixelDimensions = Array(header.pixelDimensions.prefix(3))
       let mean = try NIfTIImage(header: header, data: sum.map { Float($0 / Double(max(1, count))) })
-      try mean.write(to: directory.url(Self.meanEPIFile).path)
+      try mean.write(to: directory.url(Self.meanEPIFile))
     } catch let error as DatasetError {
       throw .dataset(error)
     } catch let error as NIfTIError {
@@ -89,7 +89,7 @@ public struct TemplateMaskStage: PipelineStage {
     } catch {
       throw .io(path: directory.url(Self.meanEPIFile).path, reason: "\(error)")
     }
-    do { try mask.write(to: directory.url(Self.maskFile).path) } catch { throw .image(error) }
+    do { try mask.write(to: directory.url(Self.maskFile)) } catch { throw .image(error) }
   }
 
   /// The template's mean EPI file.
@@ -100,7 +100,7 @@ public struct TemplateMaskStage: PipelineStage {
     guard directory.exists(maskFile) else {
       throw .missingStageOutput(needs: name, file: directory.url(maskFile).path)
     }
-    do { return try BrainMask.read(directory.url(maskFile).path) } catch { throw .image(error) }
+    do { return try BrainMask.read(directory.url(maskFile)) } catch { throw .image(error) }
   }
 }
 
@@ -156,7 +156,7 @@ public struct SubjectLoadingStage: PipelineStage {
           "training": NumPyArray(pairs.training.responses), "test": NumPyArray(pairs.test.responses),
           "training_presentations": counts(pairs.training.presentationCounts),
           "test_presentations": counts(pairs.test.presentationCounts),
-        ], to: directory.url("\(folder)/pairs.npz").path)
+        ], to: directory.url("\(folder)/pairs.npz"))
     } catch {
       throw .table(error)
     }
@@ -173,12 +173,12 @@ public struct SubjectLoadingStage: PipelineStage {
       throw .missingStageOutput(needs: name, file: directory.url(file).path)
     }
     do {
-      let members = try NumPyArchive.read(directory.url(file).path)
+      let members = try NumPyArchive.read(directory.url(file))
       func matrix(_ key: String) throws(ArrayFileError) -> Matrix<Float> {
         guard let array = members[key] else {
           throw .invalidFormat(path: directory.url(file).path, reason: "the member \(key).npy is missing")
         }
-        let full = try array.matrix(of: Float.self)
+        let full = try Matrix<Float>(array)
         return columns.map { full.columns(at: $0) } ?? full
       }
       func counts(_ key: String) -> [Int] { members[key]?.doubles.map { Int($0) } ?? [] }

@@ -126,7 +126,7 @@ public struct VoxelSelectionStage: PipelineStage {
       ] {
         try directory.createFolder(of: file)
         do {
-          try maps.image(score).write(to: directory.url(file).path)
+          try maps.image(score).write(to: directory.url(file))
         } catch let error as VoxelEncodingError {
           throw .voxelSelection(error)
         } catch let error as NIfTIError {
@@ -143,17 +143,17 @@ public struct VoxelSelectionStage: PipelineStage {
             [
               "weight": NumPyArray(weights),
               "intercept": try NumPyArray(shape: [intercept.count], values: .float32(intercept)),
-            ], to: directory.url("selection/encoding-weights.npz").path)
+            ], to: directory.url("selection/encoding-weights.npz"))
         } catch {
           throw .table(error)
         }
       }
     }
     try directory.createFolder(of: "selection/voxels.nii.gz")
-    do { try selection.mask.write(to: directory.url("selection/voxels.nii.gz").path) } catch { throw .image(error) }
+    do { try selection.mask.write(to: directory.url("selection/voxels.nii.gz")) } catch { throw .image(error) }
     do {
       try NumPyArray(shape: [selection.columns.count], values: .int64(selection.columns.map(Int64.init)))
-        .write(to: directory.url("selection/columns.npy").path)
+        .write(to: directory.url("selection/columns.npy"))
     } catch {
       throw .table(error)
     }
@@ -245,7 +245,7 @@ public struct VoxelSelectionStage: PipelineStage {
   /// The selection from a ready mask file (voxels `> 0` of the template mask).
   static func readyMask(_ url: URL, masker: Masker) throws(PipelineError) -> VoxelSelection {
     let image: NIfTIImage<Float>
-    do { image = try NIfTIImage<Float>.read(url.path) } catch { throw .image(error) }
+    do { image = try NIfTIImage<Float>.read(url) } catch { throw .image(error) }
     do {
       return try VoxelSelection(regionOfInterest: image, masker: masker)
     } catch {
@@ -263,7 +263,7 @@ public struct VoxelSelectionStage: PipelineStage {
     let summary = try directory.readJSON(SelectionSummary.self, from: summaryFile)
     let columns: [Int]
     do {
-      columns = try NumPyArray.read(directory.url("selection/columns.npy").path).doubles.map { Int($0) }
+      columns = try NumPyArray.read(directory.url("selection/columns.npy")).doubles.map { Int($0) }
     } catch {
       throw .table(error)
     }
@@ -272,7 +272,7 @@ public struct VoxelSelectionStage: PipelineStage {
 
   /// The selected voxels as a mask on the template's grid.
   public static func mask(in directory: RunDirectory) throws(PipelineError) -> BrainMask {
-    do { return try BrainMask.read(directory.url("selection/voxels.nii.gz").path) } catch { throw .image(error) }
+    do { return try BrainMask.read(directory.url("selection/voxels.nii.gz")) } catch { throw .image(error) }
   }
 
   /// The encoding model restricted to the selected voxels (brain-guided seed selection), when it was kept.
@@ -280,11 +280,11 @@ public struct VoxelSelectionStage: PipelineStage {
     let file = "selection/encoding-weights.npz"
     guard directory.exists(file) else { return nil }
     do {
-      let members = try NumPyArchive.read(directory.url(file).path)
+      let members = try NumPyArchive.read(directory.url(file))
       guard let weight = members["weight"], let intercept = members["intercept"] else {
         throw ArrayFileError.invalidFormat(path: directory.url(file).path, reason: "weight or intercept is missing")
       }
-      return try RidgeModel(weights: weight.matrix(of: Float.self), intercept: intercept.doubles.map { Float($0) })
+      return try RidgeModel(weights: Matrix<Float>(weight), intercept: intercept.doubles.map { Float($0) })
     } catch let error as ArrayFileError {
       throw .table(error)
     } catch let error as RegressionError {
