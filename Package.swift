@@ -68,7 +68,7 @@ let statistics: [Target] = [
 
 let models: [Target] = [
   .target(name: "TensorRuntime", dependencies: ["LinearAlgebra", "NeuroIO"]),
-  .target(name: "CLAP", dependencies: ["TensorRuntime", "Audio"]),
+  .target(name: "CLAP", dependencies: ["TensorRuntime", "Audio", "LinearAlgebra"]),
   .target(name: "MusicLDM", dependencies: ["TensorRuntime", "CLAP", "LinearAlgebra"]),
 ]
 

@@ -11,10 +11,10 @@ import TensorRuntime
 /// Each file is read with libsndfile and mixed to mono; it is resampled (libsoxr, very high quality) to the
 /// model's `sampling_rate` from `preprocessor_config.json` only when its rate differs. Clips shorter than the
 /// model's window (10 s for the published models) are repeat-padded as the reference does; longer clips are
-/// cropped to the window starting at `splitmix64(S + i) mod (L − M + 1)` for the `i`-th file (0-based, argument
-/// order), `L` its length and `M` the window in samples. The output is a float32 `.npy` of shape
-/// `(files, projection_dim)`, one L2-normalised row per file in argument order, written to a temporary file
-/// and renamed into place.
+/// cropped to the window starting at `SeededRandomNumberGenerator(seed: S + i).integer(below: L − M + 1)` for the
+/// `i`-th file (0-based, argument order), `L` its length and `M` the window in samples. The output is a float32
+/// `.npy` of shape `(files, projection_dim)`, one L2-normalised row per file in argument order, written to a
+/// temporary file and renamed into place.
 @main
 struct EmbedAudio: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import Audio
+import LinearAlgebra
 import TensorRuntime
 
 /// The settings of `preprocessor_config.json` (transformers' `ClapFeatureExtractor`, unfused models).
@@ -123,12 +124,14 @@ public struct CLAPFeatureExtractor: Sendable {
   /// The number of feature frames per clip, `1 + M / hop`.
   public var frameCount: Int { spectrogram.frameCount(sampleCount: configuration.maximumSamples) }
 
-  /// The start of the `M`-sample window kept from a clip of `sampleCount > M` samples:
-  /// `splitmix64(seed) mod (sampleCount − M + 1)`. Clips of at most `M` samples are not cropped (offset 0).
+  /// The start of the `M`-sample window kept from a clip of `sampleCount > M` samples: the first
+  /// `integer(below: sampleCount − M + 1)` of LinearAlgebra's `SeededRandomNumberGenerator(seed: seed)` (the
+  /// library's one seeded generator). Clips of at most `M` samples are not cropped (offset 0).
   public func cropOffset(sampleCount: Int, seed: UInt64) -> Int {
     let overflow = sampleCount - configuration.maximumSamples
     guard overflow > 0 else { return 0 }
-    return Int(SplitMix64.next(seed) % UInt64(overflow + 1))
+    var generator = SeededRandomNumberGenerator(seed: seed)
+    return generator.integer(below: overflow + 1)
   }
 
   /// The fixed-length waveform (`M` samples, in double precision) the spectrogram is computed on.
@@ -175,16 +178,5 @@ public struct CLAPFeatureExtractor: Sendable {
     if let bad = waveform.firstIndex(where: { !$0.isFinite }) {
       throw CLAPError.invalidAudio(index: index, reason: "sample \(bad) is \(waveform[bad])")
     }
-  }
-}
-
-/// The SplitMix64 mixing function (Steele, Lea, Flood 2014): the first output of a SplitMix64 generator
-/// seeded with `seed`.
-enum SplitMix64 {
-  static func next(_ seed: UInt64) -> UInt64 {
-    var z = seed &+ 0x9E37_79B9_7F4A_7C15
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

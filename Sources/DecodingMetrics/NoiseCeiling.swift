@@ -4,8 +4,9 @@ public import LinearAlgebra
 public enum SplitHalfScheme: Sendable, Hashable {
   /// Presentations `0, 2, 4, …` against `1, 3, 5, …` (the first half is one larger for an odd count); one split.
   case oddEven
-  /// `splits` random splits: for every split and stimulus the presentations are shuffled (Fisher–Yates from
-  /// `SeededRandomNumberGenerator(seed:)`) and the first `⌊R/2⌋` form the first half, the rest the second.
+  /// `splits` random splits: for every split and stimulus the presentations are shuffled (`shuffle` of one
+  /// `SeededRandomNumberGenerator(seed:)`, splits then stimuli in order) and the first `⌊R/2⌋` form the first half,
+  /// the rest the second.
   case random(splits: Int, seed: UInt64)
 }
 
@@ -73,9 +74,7 @@ public enum NoiseCeiling {
         var order = Array(0..<matrix.rows)
         var firstCount = (matrix.rows + 1) / 2
         if var random = generator {
-          for i in stride(from: order.count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int(random.next() % UInt64(i + 1)))
-          }
+          random.shuffle(&order)
           generator = random
           firstCount = matrix.rows / 2
         } else {

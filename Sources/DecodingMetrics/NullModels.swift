@@ -17,7 +17,8 @@ public enum NullModel: String, Sendable, Hashable, Codable, CaseIterable {
   ///   - predictions: The brain-driven predictions (`M × d`); only their shape is used except by
   ///     ``shuffledPredictions``.
   ///   - trainingTargets: The decoder's training targets (`n × d`).
-  ///   - seed: Seed of the shuffle or the draws (`SeededRandomNumberGenerator`, Fisher–Yates / `next() % n`).
+  ///   - seed: Seed of the shuffle or the draws (`SeededRandomNumberGenerator(seed:)`: `shuffled(0..<M)` for
+  ///     ``shuffledPredictions``, `integer(below: n)` per item for ``randomTrainingTargets``).
   /// - Throws: ``MetricsError/emptyInput(operation:)`` for empty inputs, or
   ///   ``MetricsError/shapeMismatch(predictions:targets:)`` when the dimensions differ.
   public func embeddings<Scalar: LinearAlgebraScalar>(
@@ -33,15 +34,13 @@ public enum NullModel: String, Sendable, Hashable, Codable, CaseIterable {
     let m = predictions.rows
     switch self {
     case .shuffledPredictions:
-      var order = Array(0..<m)
-      for i in stride(from: m - 1, to: 0, by: -1) { order.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
-      return predictions.rows(at: order)
+      return predictions.rows(at: generator.shuffled(0..<m))
     case .trainingMean:
       let mean = trainingTargets.columnMeans()
       return Matrix(rows: m, columns: predictions.columns) { _, j in mean[j] }
     case .randomTrainingTargets:
-      let n = UInt64(trainingTargets.rows)
-      return trainingTargets.rows(at: (0..<m).map { _ in Int(generator.next() % n) })
+      let n = trainingTargets.rows
+      return trainingTargets.rows(at: (0..<m).map { _ in generator.integer(below: n) })
     }
   }
 }

@@ -52,8 +52,7 @@ extension SignificanceTests {
   /// Examples: the cosine matrix of reconstructions against originals gives the CLAP score's test;
   /// `S[i][j] = 1` when the genre predicted for reconstruction `i` equals the one predicted for original `j`
   /// gives the genre agreement's test. When `M! ≤ permutations` every permutation is enumerated (exact test),
-  /// otherwise `permutations` uniform permutations are drawn by Fisher–Yates from
-  /// `SeededRandomNumberGenerator(seed:)`.
+  /// otherwise `permutations` uniform permutations are drawn by `SeededRandomNumberGenerator(seed:)`'s `shuffle`.
   ///
   /// - Parameters:
   ///   - scores: `S`, `M × M`.
@@ -159,8 +158,8 @@ extension SignificanceTests {
   }
 
   /// Calls `body` with every permutation of `0..<items` when `items! ≤ limit` (Heap's algorithm, the identity
-  /// first), otherwise with `limit` uniform random permutations (Fisher–Yates with `generator.next() % (i + 1)`,
-  /// each shuffling the previous order, from `SeededRandomNumberGenerator(seed:)`).
+  /// first), otherwise with `limit` uniform random permutations (`SeededRandomNumberGenerator(seed:)`'s `shuffle`,
+  /// each shuffling the previous order).
   static func forEachPermutation(
     items m: Int, limit: Int, seed: UInt64, _ body: ([Int]) -> Void
   ) -> (count: Int, exact: Bool) {
@@ -195,16 +194,14 @@ extension SignificanceTests {
     }
     var generator = SeededRandomNumberGenerator(seed: seed)
     for _ in 0..<limit {
-      for i in stride(from: m - 1, to: 0, by: -1) {
-        order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-      }
+      generator.shuffle(&order)
       body(order)
     }
     return (limit, false)
   }
 
   /// Percentile bootstrap interval of any statistic of a resample of `items` indices: `resamples` times, `items`
-  /// indices are drawn uniformly with replacement (`generator.next() % items` from
+  /// indices are drawn uniformly with replacement (`integer(below: items)` of
   /// `SeededRandomNumberGenerator(seed:)`), `statistic` is evaluated on them, and the interval is the
   /// `(1 − level)/2` and `(1 + level)/2` quantiles of those values (linear interpolation, NumPy's default).
   ///
@@ -233,7 +230,7 @@ extension SignificanceTests {
     var indices = [Int](repeating: 0, count: n)
     var values = [Double](repeating: 0, count: resamples)
     for b in 0..<resamples {
-      for k in 0..<n { indices[k] = Int(generator.next() % UInt64(n)) }
+      for k in 0..<n { indices[k] = generator.integer(below: n) }
       values[b] = try statistic(indices)
     }
     return values.sorted()

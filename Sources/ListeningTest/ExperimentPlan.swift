@@ -142,8 +142,9 @@ public struct PresentationPlan: Sendable, Equatable {
 /// Every stream is LinearAlgebra's `SeededRandomNumberGenerator` (xoshiro256**) seeded with a child seed of the
 /// experiment seed (`SeededRandomNumberGenerator.derivedSeed(parent:index:)`): index 0 for the shared distractors,
 /// the participant's number (1, 2, …) for their session, ``bootstrapStreamIndex`` for the results' bootstrap.
-/// Shuffles are the standard library's `shuffle(using:)` on that generator. Everything drawn is also stored, so the
-/// database remains the record even if a later Swift release changed the standard library's shuffle.
+/// Shuffles and coin flips are the generator's own (`shuffle(_:)`, `integer(below:)`), defined by LinearAlgebra and
+/// not by the standard library, so a seed gives the same plan on every Swift version. Everything drawn is also
+/// stored, so the database remains the record of the plans actually served.
 public enum ExperimentPlan {
   /// The child-seed index of the results' bootstrap over raters.
   public static let bootstrapStreamIndex = UInt64.max
@@ -181,7 +182,8 @@ public enum ExperimentPlan {
   }
 
   /// A uniformly random derangement of `0..<count` (a permutation without fixed points), by rejection: shuffle the
-  /// identity until no element stays in place (about e ≈ 2.7 shuffles on average).
+  /// identity (the generator's `shuffle(_:)`) until no element stays in place (about e ≈ 2.7 shuffles on
+  /// average).
   /// - Parameters:
   ///   - count: the number of elements, at least 2.
   ///   - generator: the seeded stream.
@@ -191,15 +193,15 @@ public enum ExperimentPlan {
     var values = Array(0..<count)
     repeat {
       values = Array(0..<count)
-      values.shuffle(using: &generator)
+      generator.shuffle(&values)
     } while values.indices.contains(where: { values[$0] == $0 })
     return values
   }
 
   /// Builds a participant's session. With `g = SeededRandomNumberGenerator(seed: participantSeed)`: the trial order
-  /// is the identity shuffled with `g`; then, unless `sharedDistractors` is given, the distractors are
-  /// ``derangement(count:using:)`` with `g`; then, for each position in order, the top bit of `g.next()` puts the
-  /// target in slot A (0) or B (1).
+  /// is the identity shuffled with `g.shuffle(_:)`; then, unless `sharedDistractors` is given, the distractors are
+  /// ``derangement(count:using:)`` with `g`; then, for each position in order, `g.integer(below: 2)` (the top bit of
+  /// one `g.next()`) puts the target in slot A (0) or B (1).
   /// - Parameters:
   ///   - trialCount: the number of trials of the experiment (at least 2).
   ///   - participantSeed: the participant's recorded seed (``participantSeed(experimentSeed:number:)``).
@@ -209,14 +211,13 @@ public enum ExperimentPlan {
     -> [PresentationPlan]
   {
     var generator = SeededRandomNumberGenerator(seed: participantSeed)
-    var order = Array(0..<trialCount)
-    order.shuffle(using: &generator)
+    let order = generator.shuffled(0..<trialCount)
     let distractors = sharedDistractors ?? derangement(count: trialCount, using: &generator)
     precondition(distractors.count == trialCount, "one distractor per trial")
     return order.enumerated().map { offset, ordinal in
       PresentationPlan(
         position: offset + 1, trialOrdinal: ordinal, distractorOrdinal: distractors[ordinal],
-        targetSlot: generator.next() >> 63 == 0 ? .a : .b)
+        targetSlot: generator.integer(below: 2) == 0 ? .a : .b)
     }
   }
 }

@@ -9,7 +9,8 @@ public enum CrossValidationScheme: Sendable, Hashable, CustomStringConvertible {
   /// the first `n mod K` folds hold `⌊n/K⌋ + 1` samples, the others `⌊n/K⌋`, in sample order.
   case kFold(Int)
   /// `K` folds of the same sizes as ``kFold(_:)`` over a permutation of the samples drawn from `seed`
-  /// (`SeededRandomNumberGenerator` + Fisher–Yates; not NumPy's generator, so the folds differ from scikit-learn's).
+  /// (`SeededRandomNumberGenerator(seed:)`'s `shuffle` of `0..<n`; not NumPy's generator, so the folds differ from
+  /// scikit-learn's).
   case shuffledKFold(Int, seed: UInt64)
   /// One fold per distinct group label (leave-one-group-out, scikit-learn's `LeaveOneGroupOut`): the test
   /// set of fold `g` is every sample whose label is the `g`-th smallest label. Use run numbers to keep
@@ -43,13 +44,7 @@ public enum CrossValidationScheme: Sendable, Hashable, CustomStringConvertible {
       return try Self.contiguousFolds(order: Array(0..<n), folds: k, scheme: description)
     case .shuffledKFold(let k, let seed):
       var generator = SeededRandomNumberGenerator(seed: seed)
-      var order = Array(0..<n)
-      if n > 1 {
-        for i in stride(from: n - 1, to: 0, by: -1) {
-          let j = Int(generator.next() % UInt64(i + 1))
-          order.swapAt(i, j)
-        }
-      }
+      let order = generator.shuffled(0..<n)
       return try Self.contiguousFolds(order: order, folds: k, scheme: description).map { $0.sorted() }
     case .leaveOneGroupOut(let groups):
       guard groups.count == n else {

@@ -113,10 +113,11 @@ public struct EmbeddingBridge: Sendable, Equatable {
     let n = audio.rows
     let inputs = audio.columns
     let outputs = text.columns
-    // PyTorch nn.Linear: weight and bias ~ U(−1/√in, 1/√in).
+    // PyTorch nn.Linear: weight and bias ~ U(−1/√in, 1/√in), drawn in double precision by the seeded generator's
+    // `uniform(_:_:)` (row-major weights, then biases) and rounded to float.
     var generator = SeededRandomNumberGenerator(seed: seed)
-    let bound = 1 / Float(inputs).squareRoot()
-    func uniform() -> Float { Float.random(in: -bound..<bound, using: &generator) }
+    let bound = 1 / Double(inputs).squareRoot()
+    func uniform() -> Float { Float(generator.uniform(-bound, bound)) }
     var w = Matrix<Float>(rows: inputs, columns: outputs) { _, _ in uniform() }
     var b = (0..<outputs).map { _ in uniform() }
     var firstW = Matrix<Float>(rows: inputs, columns: outputs)

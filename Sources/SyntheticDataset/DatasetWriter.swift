@@ -152,7 +152,7 @@ extension DatasetGenerator {
       ],
     ]
     try put(try BIDSText.json(description), "dataset_description.json")
-    var random = SeededGenerator(seed: configuration.seed).derived(0x7061_7274)
+    var random = SeededRandomNumberGenerator(seed: configuration.seed).derived(0x7061_7274)
     let rows = (1...configuration.subjects).map { subject -> [String] in
       [
         DatasetConfiguration.subjectLabel(subject), String(20 + random.integer(below: 16)),
@@ -218,7 +218,7 @@ extension DatasetGenerator {
   /// Writes a T1w-like int16 volume: scalp shell 400, grey matter 700, white-matter core 1,100, N(0, 20) noise.
   func writeAnatomy(subject: Int, to url: URL) throws(SyntheticDatasetError) {
     let grid = geometry.grid
-    var random = SeededGenerator(seed: configuration.seed).derived(0x616E_6174, UInt64(subject))
+    var random = SeededRandomNumberGenerator(seed: configuration.seed).derived(0x616E_6174, UInt64(subject))
     var values = [Float](repeating: 0, count: grid.voxelCount)
     for index in 0..<grid.voxelCount {
       let p = grid.position(ofLinearIndex: index)
@@ -228,7 +228,7 @@ extension DatasetGenerator {
         r += d * d
       }
       let base: Double = r <= 0.36 ? 1100 : r <= 1 ? 700 : r <= 1.25 ? 400 : 0
-      values[index] = base > 0 ? Float((base + 20 * random.gaussian()).rounded()) : 0
+      values[index] = base > 0 ? Float((base + 20 * random.nextGaussian()).rounded()) : 0
     }
     do {
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

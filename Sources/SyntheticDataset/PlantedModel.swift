@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 import TaskFMRI
 
 /// The generative model of the synthetic BOLD data, with its ground truth.
@@ -70,11 +71,13 @@ public struct PlantedModel: Sendable {
     standardizedFeatures = library.features.mapValues { frames in
       frames.map { frame in (0..<dimension).map { (frame[$0] - mean[$0]) / deviation[$0] } }
     }
-    var random = SeededGenerator(seed: configuration.seed).derived(0x706C_616E_74)
-    let clusterBase = geometry.clusters.map { _ in (0..<dimension).map { _ in random.gaussian() } }
+    var random = SeededRandomNumberGenerator(seed: configuration.seed).derived(0x706C_616E_74)
+    let clusterBase = geometry.clusters.map { _ in (0..<dimension).map { _ in random.nextGaussian() } }
     var rawWeights: [[Double]] = []
     for (cluster, slots) in geometry.clusters.enumerated() {
-      for _ in slots { rawWeights.append((0..<dimension).map { clusterBase[cluster][$0] + 0.5 * random.gaussian() }) }
+      for _ in slots {
+        rawWeights.append((0..<dimension).map { clusterBase[cluster][$0] + 0.5 * random.nextGaussian() })
+      }
     }
     var slotOfPosition = [Int32](repeating: -1, count: geometry.brainVoxels.count)
     for (slot, position) in geometry.responsivePositions.enumerated() { slotOfPosition[position] = Int32(slot) }
@@ -82,7 +85,7 @@ public struct PlantedModel: Sendable {
     var gains: [Double] = []
     var permutations: [[Int]] = []
     for subject in 1...configuration.subjects {
-      var subjectRandom = SeededGenerator(seed: configuration.seed).derived(0x7375_626A, UInt64(subject))
+      var subjectRandom = SeededRandomNumberGenerator(seed: configuration.seed).derived(0x7375_626A, UInt64(subject))
       if subject == 1 {
         gains.append(1)
         permutations.append(Array(0..<rawWeights.count))
@@ -177,7 +180,8 @@ public struct PlantedModel: Sendable {
 
   /// The baseline intensity `B_{s,p}` of brain voxel position `position` of `subject`.
   public func baseline(subject: Int, position: Int) -> Double {
-    var random = SeededGenerator(seed: PlantedModel.mix(configuration.seed, 0xBA5E, UInt64(subject), UInt64(position)))
+    var random = SeededRandomNumberGenerator(
+      seed: PlantedModel.mix(configuration.seed, 0xBA5E, UInt64(subject), UInt64(position)))
     return random.uniform(700, 1000)
   }
 
@@ -219,11 +223,11 @@ public struct PlantedModel: Sendable {
     let volumes = configuration.design.volumesPerRun
     precondition(output.count >= volumes, "The output buffer is shorter than a run")
     let runKey = PlantedModel.runKey(subject: subject, run: run)
-    var random = SeededGenerator(
+    var random = SeededRandomNumberGenerator(
       seed: noiseSeed.map { PlantedModel.mix(configuration.seed, 0x6E6F_6973_65, $0, runKey, UInt64(position)) }
         ?? PlantedModel.mix(configuration.seed, runKey, UInt64(position)))
-    let slope = configuration.driftScale * random.gaussian()
-    let cosine = configuration.driftScale * random.gaussian()
+    let slope = configuration.driftScale * random.nextGaussian()
+    let cosine = configuration.driftScale * random.nextGaussian()
     let baseline = self.baseline(subject: subject, position: position)
     let scale = baseline * configuration.noisePercent / 100
     let slot = Int(slotOfPosition[position])
@@ -231,13 +235,18 @@ public struct PlantedModel: Sendable {
     let last = Double(max(1, volumes - 1))
     for t in 0..<volumes {
       let fraction = Double(t) / last
-      var value = slope * (fraction - 0.5) + cosine * cos(Double.pi * fraction) + random.gaussian()
+      var value = slope * (fraction - 0.5) + cosine * cos(Double.pi * fraction) + random.nextGaussian()
       if slot >= 0 { value += responses[t * slots + slot] }
       output[t] = Float(baseline + scale * value)
     }
   }
 
-  /// Mixes 64-bit words into one seed (a SplitMix64-style finaliser per word).
+  /// Mixes 64-bit words into one seed (a SplitMix64-style finaliser per word), for the per-voxel streams (baseline,
+  /// noise and drift of every voxel and run).
+  ///
+  /// Its values differ from both `SeededRandomNumberGenerator.derived(_:)` and
+  /// `SeededRandomNumberGenerator.derivedSeed(parent:index:)`, and the dataset's NIfTI bytes depend on them, so it
+  /// stays the dataset's own rule (a pure function of the words, without seeding a parent generator per voxel).
   static func mix(_ words: UInt64...) -> UInt64 {
     var h: UInt64 = 0x243F_6A88_85A3_08D3
     for word in words {

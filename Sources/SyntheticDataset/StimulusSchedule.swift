@@ -1,3 +1,4 @@
+import LinearAlgebra
 import TaskFMRI
 
 /// One functional run: its task, number and ordered events.
@@ -118,7 +119,7 @@ public struct StimulusSchedule: Sendable, Hashable {
   public init(design: StimulusDesign, seed: UInt64) throws(SyntheticDatasetError) {
     try design.validate()
     self.design = design
-    var random = SeededGenerator(seed: seed).derived(0x7363_6865_6475_6C65)
+    var random = SeededRandomNumberGenerator(seed: seed).derived(0x7363_6865_6475_6C65)
     let trainingPerGenre = design.trainingClips / Genre.allCases.count
     let testPerGenre = design.testClips / Genre.allCases.count
     var training: [Stimulus] = []

@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 /// One synthesized GTZAN-like track: 30 s of mono audio at 22,050 Hz plus what it was made of.
 public struct SynthesizedTrack: Sendable, Equatable {
@@ -60,7 +61,7 @@ public struct TrackSynthesizer: Sendable {
 
   /// Synthesizes track `track` of `genre` from `seed`.
   public func synthesize(genre: Genre, track: Int, seed: UInt64) -> SynthesizedTrack {
-    var random = SeededGenerator(seed: seed).derived(0x7472_6163_6B, UInt64(genre.index), UInt64(track))
+    var random = SeededRandomNumberGenerator(seed: seed).derived(0x7472_6163_6B, UInt64(genre.index), UInt64(track))
     let style = genre.style
     let tempo = random.uniform(style.tempoRange.lowerBound, style.tempoRange.upperBound).rounded()
     let keyOffset = random.integer(below: 12) - 5
@@ -105,7 +106,7 @@ private struct Renderer {
   let style: GenreStyle
   let tempo: Double
   let tonic: Int
-  var random: SeededGenerator
+  var random: SeededRandomNumberGenerator
   var drums: [Float]
   var bass: [Float]
   var chords: [Float]
@@ -115,7 +116,9 @@ private struct Renderer {
   let bassTable: [Float]
   static let tableSize = 2048
 
-  init(count: Int, sampleRate: Double, style: GenreStyle, tempo: Double, tonic: Int, random: SeededGenerator) {
+  init(
+    count: Int, sampleRate: Double, style: GenreStyle, tempo: Double, tonic: Int, random: SeededRandomNumberGenerator
+  ) {
     self.count = count
     self.sampleRate = sampleRate
     self.style = style

@@ -110,6 +110,15 @@ struct ReconstructionEvaluationTests {
     let mean = try NullModel.trainingMean.embeddings(
       predictions: data.reconstructions, trainingTargets: training, seed: 0)
     #expect(mean.row(0) == training.columnMeans() && mean.row(39) == mean.row(0))
+    // The documented draws of the library's seeded generator: a shuffle of the items, one integer per item.
+    var shuffleDraws = SeededRandomNumberGenerator(seed: 5)
+    let shuffled = try NullModel.shuffledPredictions.embeddings(
+      predictions: data.reconstructions, trainingTargets: training, seed: 5)
+    #expect(shuffled == data.reconstructions.rows(at: shuffleDraws.shuffled(0..<40)))
+    var targetDraws = SeededRandomNumberGenerator(seed: 5)
+    let random = try NullModel.randomTrainingTargets.embeddings(
+      predictions: data.reconstructions, trainingTargets: training, seed: 5)
+    #expect(random == training.rows(at: (0..<40).map { _ in targetDraws.integer(below: 120) }))
     #expect(throws: MetricsError.self) {
       try NullModel.shuffledPredictions.embeddings(
         predictions: data.reconstructions, trainingTargets: training.columns(0..<3), seed: 0)

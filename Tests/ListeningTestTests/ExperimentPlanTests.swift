@@ -70,6 +70,18 @@ struct ExperimentPlanTests {
         != ExperimentPlan.participantSeed(experimentSeed: 1, number: 2))
   }
 
+  @Test("a session is the documented draws of the library's seeded generator")
+  func documentedDraws() {
+    let session = ExperimentPlan.presentation(trialCount: 12, participantSeed: 77)
+    var generator = SeededRandomNumberGenerator(seed: 77)
+    let order = generator.shuffled(0..<12)
+    let distractors = ExperimentPlan.derangement(count: 12, using: &generator)
+    let sides = (0..<12).map { _ in generator.integer(below: 2) == 0 ? AnswerSlot.a : .b }
+    #expect(session.map(\.trialOrdinal) == order)
+    #expect(session.map(\.distractorOrdinal) == order.map { distractors[$0] })
+    #expect(session.map(\.targetSlot) == sides)
+  }
+
   @Test("a reference window must start at a finite time >= 0 and last a finite time > 0")
   func windowValidation() throws {
     try ReferenceWindow.authors.validate()

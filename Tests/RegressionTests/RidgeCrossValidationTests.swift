@@ -34,6 +34,10 @@ struct CrossValidationSchemeTests {
     #expect(a != c)
     #expect(a.flatMap { $0 }.sorted() == Array(0..<22))
     #expect(a.map(\.count) == [6, 6, 5, 5])
+    // The documented draw: contiguous K-fold over the library's seeded shuffle of 0..<n.
+    var generator = SeededRandomNumberGenerator(seed: 3)
+    let order = generator.shuffled(0..<22)
+    #expect(a == [order[0..<6], order[6..<12], order[12..<17], order[17..<22]].map { $0.sorted() })
   }
 
   @Test("leave-one-group-out orders folds by label")

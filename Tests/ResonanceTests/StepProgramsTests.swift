@@ -1,3 +1,4 @@
+import DecodingMetrics
 import Foundation
 import LinearAlgebra
 import NeuroIO
@@ -22,7 +23,7 @@ struct StepProgramsTests {
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
   }
 
-  @Test("a rotated copy of the template is aligned back and decoded with perfect identification")
+  @Test("a rotated copy of the template is aligned back and decoded far above chance, as the library scores it")
   func alignThenDecode() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("steps-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -54,9 +55,15 @@ struct StepProgramsTests {
         path("predictions.npy"),
       ])
     #expect(decoded.status == 0, "\(decoded.output)")
-    // Planted linear responses at SNR ≈ 11 per voxel: the aligned source's test rows identify every stimulus.
-    #expect(decoded.output.contains("identification accuracy (strict): 1.0000"), "\(decoded.output)")
-    #expect(try NumPyArray.read(URL(fileURLWithPath: path("predictions.npy"))).shape == [10, 6])
+    let predictions = try Matrix<Float>(NumPyArray.read(URL(fileURLWithPath: path("predictions.npy"))))
+    #expect(predictions.shape == MatrixShape(rows: 10, columns: 6))
+    // The program prints the library's strict identification of its own predictions.
+    let accuracy = try Identification.accuracy(predictions: predictions, targets: features.rows(50..<60)).accuracy
+    #expect(decoded.output.contains(String(format: "identification accuracy (strict): %.4f", accuracy)))
+    // Planted linear responses at SNR ≈ 11 per voxel: the aligned source's test rows identify the stimuli far above
+    // chance (0.5). Not necessarily every one: 10 random 6-d feature vectors can hold a close pair; seed 21's draws
+    // give 0.9778 (88 of the 90 item-versus-other comparisons; the generator's earlier Gaussian draws gave 1.0).
+    #expect(accuracy > 0.95, "\(decoded.output)")
     let missing = try run(
       "decode",
       [
