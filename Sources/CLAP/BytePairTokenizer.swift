@@ -99,7 +99,8 @@ public struct BytePairTokenizer: Sendable {
     var configuration = TokenizerConfiguration()
     if FileManager.default.fileExists(atPath: configPath) {
       do {
-        configuration = try ModelConfigurationFile.read(TokenizerConfiguration.self, at: configPath, limits: limits)
+        configuration = try ModelConfigurationFile.read(
+          TokenizerConfiguration.self, at: URL(fileURLWithPath: configPath), limits: limits)
       } catch {
         throw .configuration(error)
       }
@@ -121,7 +122,7 @@ public struct BytePairTokenizer: Sendable {
 
   /// The bytes of a tokenizer data file (`vocab.json`, `merges.txt`) of at most `limits.maximumTextBytes`.
   static func readDataFile(_ path: String, limits: ModelFileLimits) throws(CLAPError) -> Data {
-    switch limits.readText(path) {
+    switch limits.readText(URL(fileURLWithPath: path)) {
     case .contents(let data): return data
     case .unreadable: throw CLAPError.unreadableFile(path: path, reason: "the file is missing or unreadable")
     case .tooLarge(let bytes):

@@ -1,3 +1,4 @@
+import Foundation
 import TensorRuntime
 
 /// The HTSAT audio encoder's configuration (`audio_config` in a CLAP `config.json`).
@@ -264,7 +265,7 @@ public struct CLAPConfiguration: Sendable, Hashable, Decodable {
   /// - Throws: ``CLAPError/configuration(_:)`` naming the file and, for a bad value, its key path.
   public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws(CLAPError) {
     do {
-      self = try ModelConfigurationFile.read(CLAPConfiguration.self, at: path, limits: limits)
+      self = try ModelConfigurationFile.read(CLAPConfiguration.self, at: URL(fileURLWithPath: path), limits: limits)
     } catch {
       throw .configuration(error)
     }

@@ -1,4 +1,5 @@
 import Audio
+import Foundation
 import TensorRuntime
 
 /// The settings of `preprocessor_config.json` (transformers' `ClapFeatureExtractor`, unfused models).
@@ -86,7 +87,8 @@ public struct FeatureExtractorConfiguration: Sendable, Hashable, Decodable {
   ///   (`truncation: "fusion"`) extractors are ``TensorRuntime/ModelConfigurationError/unsupportedValue(path:keyPath:reason:)``.
   public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws(CLAPError) {
     do {
-      self = try ModelConfigurationFile.read(FeatureExtractorConfiguration.self, at: path, limits: limits)
+      self = try ModelConfigurationFile.read(
+        FeatureExtractorConfiguration.self, at: URL(fileURLWithPath: path), limits: limits)
     } catch {
       throw .configuration(error)
     }

@@ -56,7 +56,7 @@ public struct CLAPModel: Sendable {
     }
     let loader: ParameterLoader
     do {
-      loader = try ParameterLoader(folder: directory, names: .transformers)
+      loader = try ParameterLoader(folder: URL(fileURLWithPath: directory, isDirectory: true), names: .transformers)
     } catch {
       throw CLAPError.invalidWeights(error)
     }
@@ -67,7 +67,7 @@ public struct CLAPModel: Sendable {
       throw CLAPError.configuration(
         .invalidValue(
           path: path("config.json"), keyPath: key,
-          reason: "it implies a tensor of \(elements) values, more than \(loader.path) holds (\(stored) values)"))
+          reason: "it implies a tensor of \(elements) values, more than \(loader.url.path) holds (\(stored) values)"))
     }
     audioEncoder = try HTSATAudioEncoder(
       loader: loader, prefix: "audio_model.audio_encoder", configuration: configuration.audio)

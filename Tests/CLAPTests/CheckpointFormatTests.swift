@@ -33,7 +33,8 @@ struct CheckpointFormatTests {
     // Same float32 weights, same code: bit-identical.
     #expect(try model.audioEmbedding(features: features) == reference.audioEmbedding(features: features))
     #expect(try model.textEmbedding(texts) == reference.textEmbedding(texts))
-    let expected = try SafetensorsFile(path: FormatFixtures.folder("bin") + "/reference.safetensors")
+    let expected = try SafetensorsFile(
+      url: URL(fileURLWithPath: FormatFixtures.folder("bin") + "/reference.safetensors"))
     let agreement = Agreement(try model.audioEmbedding(features: features), try expected.tensor(named: "audio_embeds"))
     // transformers on the same .bin: float32, different summation order; unit vectors.
     #expect(agreement.maximumAbsolute < 1e-5, "\(agreement)")
@@ -43,9 +44,11 @@ struct CheckpointFormatTests {
     "sharded bfloat16 .bin and sharded float16 safetensors hold exactly the rounded weights",
     arguments: [("sharded-bin-bf16", TensorDataType.bfloat16), ("sharded-safetensors-f16", .float16)])
   func halfWeights(variant: String, dataType: TensorDataType) throws {
-    let archive = try Checkpoint.open(folder: FormatFixtures.folder(variant), names: .transformers)
+    let archive = try Checkpoint.open(
+      folder: URL(fileURLWithPath: FormatFixtures.folder(variant)), names: .transformers)
     #expect(archive is ShardedArchive)
-    let original = try SafetensorsFile(path: Fixtures.directory("clap-tiny") + "/model.safetensors")
+    let original = try SafetensorsFile(
+      url: URL(fileURLWithPath: Fixtures.directory("clap-tiny") + "/model.safetensors"))
     #expect(Set(archive.tensorNames) == Set(original.tensorNames))
     var compared = 0
     for name in original.tensorNames where original.descriptors[name]!.dataType == .float32 {
@@ -64,7 +67,8 @@ struct CheckpointFormatTests {
     arguments: ["sharded-bin-bf16", "sharded-safetensors-f16"])
   func halfParity(variant: String) throws {
     let model = try CLAPModel(directory: FormatFixtures.folder(variant))
-    let expected = try SafetensorsFile(path: FormatFixtures.folder(variant) + "/reference.safetensors")
+    let expected = try SafetensorsFile(
+      url: URL(fileURLWithPath: FormatFixtures.folder(variant) + "/reference.safetensors"))
     let features = try Fixtures.tensors("clap-tiny").tensor(named: "input_features")
     let audio = Agreement(try model.audioEmbedding(features: features), try expected.tensor(named: "audio_embeds"))
     let text = Agreement(try model.textEmbedding(try FormatFixtures.texts()), try expected.tensor(named: "text_embeds"))

@@ -12,7 +12,8 @@ enum Fixtures {
   }
 
   static func tensors(_ model: String) throws -> SafetensorsFile {
-    try SafetensorsFile(path: (directory(model) as NSString).appendingPathComponent("fixtures.safetensors"))
+    try SafetensorsFile(
+      url: URL(fileURLWithPath: (directory(model) as NSString).appendingPathComponent("fixtures.safetensors")))
   }
 }
 

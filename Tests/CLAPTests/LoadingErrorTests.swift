@@ -136,7 +136,7 @@ struct HalfPrecisionTests {
     let target = FileManager.default.temporaryDirectory.appendingPathComponent("clap-\(dtype)-\(UUID().uuidString)")
       .path
     try FileManager.default.copyItem(atPath: source, toPath: target)
-    let file = try SafetensorsFile(path: source + "/model.safetensors")
+    let file = try SafetensorsFile(url: URL(fileURLWithPath: source + "/model.safetensors"))
     var header: [String] = []
     var data: [UInt8] = []
     for name in file.tensorNames where file.entries[name]?.dataType == "F32" {

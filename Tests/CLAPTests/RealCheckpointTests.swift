@@ -27,7 +27,7 @@ struct RealCheckpointTests {
     var bytes = withUnsafeBytes(of: UInt64(2).littleEndian, Array.init)
     bytes += Array("{}".utf8)
     try Data(bytes).write(to: emptyPath)
-    let loader = try ParameterLoader(path: emptyPath.path)
+    let loader = try ParameterLoader(url: emptyPath)
     _ = try HTSATAudioEncoder(loader: loader, prefix: "audio_model.audio_encoder", configuration: configuration.audio)
     _ = RobertaTextEncoder(loader: loader, prefix: "text_model", configuration: configuration.text)
     _ = ProjectionHead(
