@@ -7,9 +7,10 @@ import Testing
 /// The tiny CLAP saved as the hub publishes weights (Tools/reference/checkpoints/make_fixtures.py).
 enum FormatFixtures {
   static func folder(_ variant: String) -> String { Fixtures.directory("clap-tiny-formats/\(variant)") }
+  static func url(_ variant: String) -> URL { URL(fileURLWithPath: folder(variant)) }
 
   static func texts() throws -> [String] {
-    let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.directory("clap-tiny/fixtures.json")))
+    let data = try Data(contentsOf: Fixtures.url("clap-tiny/fixtures.json"))
     let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
     return object?["texts"] as? [String] ?? []
   }
@@ -25,8 +26,8 @@ enum FormatFixtures {
 struct CheckpointFormatTests {
   @Test("pytorch_model.bin (float32) gives exactly the safetensors model's embeddings")
   func singleBin() throws {
-    let reference = try CLAPModel(directory: Fixtures.directory("clap-tiny"))
-    let model = try CLAPModel(directory: FormatFixtures.folder("bin"))
+    let reference = try CLAPModel(directory: Fixtures.url("clap-tiny"))
+    let model = try CLAPModel(directory: FormatFixtures.url("bin"))
     let features = try Fixtures.tensors("clap-tiny").tensor(named: "input_features")
     let texts = try FormatFixtures.texts()
     #expect(texts.count == 3)
@@ -45,7 +46,7 @@ struct CheckpointFormatTests {
     arguments: [("sharded-bin-bf16", TensorDataType.bfloat16), ("sharded-safetensors-f16", .float16)])
   func halfWeights(variant: String, dataType: TensorDataType) throws {
     let archive = try Checkpoint.open(
-      folder: URL(fileURLWithPath: FormatFixtures.folder(variant)), names: .transformers)
+      folder: FormatFixtures.url(variant), names: .transformers)
     #expect(archive is ShardedArchive)
     let original = try SafetensorsFile(
       url: URL(fileURLWithPath: Fixtures.directory("clap-tiny") + "/model.safetensors"))
@@ -66,7 +67,7 @@ struct CheckpointFormatTests {
     "half-precision checkpoints give transformers' embeddings of the same files (upcast to float32)",
     arguments: ["sharded-bin-bf16", "sharded-safetensors-f16"])
   func halfParity(variant: String) throws {
-    let model = try CLAPModel(directory: FormatFixtures.folder(variant))
+    let model = try CLAPModel(directory: FormatFixtures.url(variant))
     let expected = try SafetensorsFile(
       url: URL(fileURLWithPath: FormatFixtures.folder(variant) + "/reference.safetensors"))
     let features = try Fixtures.tensors("clap-tiny").tensor(named: "input_features")
@@ -86,6 +87,6 @@ struct CheckpointFormatTests {
     #expect(
       throws: CLAPError.invalidWeights(
         .missingWeights(folder: target, candidates: WeightFileNames.transformers.candidates))
-    ) { try CLAPModel(directory: target) }
+    ) { try CLAPModel(directory: URL(fileURLWithPath: target)) }
   }
 }
