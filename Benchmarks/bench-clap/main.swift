@@ -66,7 +66,7 @@ BLASRuntime.setThreadCount(2)
 
 do {
   let loadStart = now()
-  let model = try CLAPModel(directory: modelDirectory)
+  let model = try CLAPModel(directory: URL(fileURLWithPath: modelDirectory, isDirectory: true))
   let loadSeconds = now() - loadStart
   let clipData = try Data(contentsOf: URL(fileURLWithPath: clipPath))
   let clip = clipData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }

@@ -48,7 +48,7 @@ struct EmbedAudio: ParsableCommand {
 
   func run() throws {
     do {
-      let clap = try CLAPModel(directory: model)
+      let clap = try CLAPModel(directory: URL(fileURLWithPath: model, isDirectory: true))
       let rate = Double(clap.sampleRate)
       let resampler = Resampler()
       var rows: [Float] = []

@@ -36,7 +36,7 @@ struct EmbedText: ParsableCommand {
 
   func run() throws {
     do {
-      let clap = try CLAPModel(directory: model)
+      let clap = try CLAPModel(directory: URL(fileURLWithPath: model, isDirectory: true))
       let embeddings = try clap.textEmbedding(texts)
       let array = NumPyArray(embeddings)
       try array.write(to: URL(fileURLWithPath: out))

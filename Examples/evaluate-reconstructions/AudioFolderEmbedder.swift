@@ -23,7 +23,7 @@ struct AudioFolderEmbedder {
 
   init(modelFolder: String, seed: UInt64) throws(ProgramFailure) {
     do {
-      model = try CLAPModel(directory: modelFolder)
+      model = try CLAPModel(directory: URL(fileURLWithPath: modelFolder, isDirectory: true))
     } catch {
       throw ProgramFailure("the CLAP model in \(modelFolder) cannot be loaded: \(error)")
     }

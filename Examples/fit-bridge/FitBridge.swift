@@ -58,7 +58,7 @@ extension FitBridge {
       print("\(collection.clips.count) captioned clips (\(collection.skipped.count) skipped)")
       let clapFolder = URL(fileURLWithPath: clap)
       let model: CLAPModel
-      do { model = try CLAPModel(directory: clap) } catch {
+      do { model = try CLAPModel(directory: clapFolder) } catch {
         throw ValidationError("The CLAP model \(clap) cannot be loaded: \(error)")
       }
       let start = Date()

@@ -46,8 +46,8 @@ extension ListeningTestCommand {
     func run() async throws {
       let window = try referenceWindow.map(Self.parseWindow)
       do {
-        let manifest = try ResultsManifest.load(from: resultsFolder)
-        let store = try ExperimentStore(path: db)
+        let manifest = try ResultsManifest.load(from: URL(fileURLWithPath: resultsFolder, isDirectory: true))
+        let store = try ExperimentStore(url: URL(fileURLWithPath: db))
         var system = SystemRandomNumberGenerator()
         let seed = self.seed ?? system.next()
         let design = ExperimentDesign(name: name, seed: seed, distractors: distractors, referenceWindow: window)
@@ -59,10 +59,10 @@ extension ListeningTestCommand {
         print(
           """
           Created experiment \(experiment.id) "\(experiment.name)" in \(db)
-            trials: \(experiment.trialCount) (from \(manifest.folder))
+            trials: \(experiment.trialCount) (from \(manifest.folder.path))
             seed: \(experiment.seed)
             distractors: \(experiment.distractorPolicy.rawValue); reference: \(windowText)
-            audio: 16-bit PCM WAV (copies in \(manifest.folder)/\(AudioPreparation.folderName) where needed)
+            audio: 16-bit PCM WAV (copies in \(manifest.folder.path)/\(AudioPreparation.folderName) where needed)
             admin token: \(experiment.adminToken)
           Serve it with: listening-test serve --db \(db) --port 8080
           Results page: http://127.0.0.1:8080/admin/results?token=\(experiment.adminToken)
@@ -109,7 +109,8 @@ extension ListeningTestCommand {
       }
       let server: ListeningTestServer
       do {
-        server = try await ListeningTestServer(store: try ExperimentStore(path: db), experimentID: experiment)
+        server = try await ListeningTestServer(
+          store: try ExperimentStore(url: URL(fileURLWithPath: db)), experimentID: experiment)
       } catch {
         throw CommandFailure(message: error.description)
       }
@@ -149,7 +150,7 @@ extension ListeningTestCommand {
       }
       guard !(csv && json) else { throw ValidationError("Choose one of --csv and --json.") }
       do {
-        let store = try ExperimentStore(path: db)
+        let store = try ExperimentStore(url: URL(fileURLWithPath: db))
         let results = try await ExperimentResults.load(from: store, experimentID: experiment)
         if csv {
           print(results.csv(), terminator: "")

@@ -15,7 +15,8 @@ public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   scratch.write(parts[1], named: "merges.txt")
   let config = scratch.directory + "/tokenizer_config.json"
   if parts[2].isEmpty { unlink(config) } else { scratch.write(parts[2], named: "tokenizer_config.json") }
-  guard let tokenizer = try? BytePairTokenizer(directory: scratch.directory) else { return 0 }
+  guard let tokenizer = try? BytePairTokenizer(directory: URL(fileURLWithPath: scratch.directory, isDirectory: true))
+  else { return 0 }
   let text = String(decoding: parts[3], as: UTF8.self)
   let ids = tokenizer.encode(text)
   precondition(ids.first == tokenizer.beginID && ids.last == tokenizer.endID, "ids are not wrapped in <s> … </s>")

@@ -14,7 +14,7 @@ private let limits = ModelFileLimits(maximumTextBytes: fuzzReadLimitBytes)
 /// Reads `path` as `type` through the shared reader; a failure must be a ``ModelConfigurationError`` naming `path`.
 private func read<Configuration: Decodable>(_ type: Configuration.Type, _ path: String) -> Configuration? {
   do {
-    return try ModelConfigurationFile.read(type, at: path, limits: limits)
+    return try ModelConfigurationFile.read(type, at: URL(fileURLWithPath: path), limits: limits)
   } catch {
     precondition(error.path == path, "the error names \(error.path), not \(path)")
     switch error {

@@ -17,7 +17,7 @@ public func fuzzShardedCheckpoint(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
     let name = "shard-\(shard)"
     if parts[shard].isEmpty { unlink("\(scratch.directory)/\(name)") } else { scratch.write(parts[shard], named: name) }
   }
-  guard let archive = try? ShardedArchive(indexPath: index, limits: limits) else { return 0 }
+  guard let archive = try? ShardedArchive(index: URL(fileURLWithPath: index), limits: limits) else { return 0 }
   precondition(Set(archive.shardNames).count == archive.shardNames.count, "a shard is listed twice")
   exerciseArchive(archive)
   return 0

@@ -42,18 +42,18 @@ public struct BytePairTokenizer: Sendable {
     let second: String
   }
 
-  /// Reads `vocab.json` and `merges.txt` from `directory` (and `model_max_length` and the added tokens from
+  /// Reads `vocab.json` and `merges.txt` from the folder at `directory` (and `model_max_length` and the added tokens from
   /// `tokenizer_config.json` when present, through ``TensorRuntime/ModelConfigurationFile``).
   ///
   /// - Parameters:
-  ///   - directory: the tokenizer folder.
+  ///   - directory: the tokenizer folder (a file URL); errors name the paths of its files.
   ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on each file's size.
   /// - Throws: ``CLAPError/unreadableFile(path:reason:)``, ``CLAPError/fileTooLarge(path:bytes:limitBytes:)`` or
   ///   ``CLAPError/invalidTokenizer(path:reason:)`` for the vocabulary and merges, ``CLAPError/configuration(_:)``
   ///   for `tokenizer_config.json`.
-  public init(directory: String, limits: ModelFileLimits = .standard) throws(CLAPError) {
-    let vocabularyPath = (directory as NSString).appendingPathComponent("vocab.json")
-    let mergesPath = (directory as NSString).appendingPathComponent("merges.txt")
+  public init(directory: URL, limits: ModelFileLimits = .standard) throws(CLAPError) {
+    let vocabularyPath = directory.appendingPathComponent("vocab.json", isDirectory: false).path
+    let mergesPath = directory.appendingPathComponent("merges.txt", isDirectory: false).path
     let vocabularyData = try BytePairTokenizer.readDataFile(vocabularyPath, limits: limits)
     guard let object = try? JSONSerialization.jsonObject(with: vocabularyData), let table = object as? [String: Any]
     else { throw CLAPError.invalidTokenizer(path: vocabularyPath, reason: "it is not a JSON object") }
@@ -91,15 +91,16 @@ public struct BytePairTokenizer: Sendable {
     endID = try special("</s>")
     padID = try special("<pad>")
     unknownID = try special("<unk>")
-    let configPath = (directory as NSString).appendingPathComponent("tokenizer_config.json")
+    let configFile = directory.appendingPathComponent("tokenizer_config.json", isDirectory: false)
     var specials: [String: (lstrip: Bool, rstrip: Bool)] = [
       "<s>": (false, false), "</s>": (false, false), "<pad>": (false, false), "<unk>": (false, false),
       "<mask>": (true, false),
     ]
     var configuration = TokenizerConfiguration()
-    if FileManager.default.fileExists(atPath: configPath) {
+    if FileManager.default.fileExists(atPath: configFile.path) {
       do {
-        configuration = try ModelConfigurationFile.read(TokenizerConfiguration.self, at: configPath, limits: limits)
+        configuration = try ModelConfigurationFile.read(
+          TokenizerConfiguration.self, at: configFile, limits: limits)
       } catch {
         throw .configuration(error)
       }
@@ -121,7 +122,7 @@ public struct BytePairTokenizer: Sendable {
 
   /// The bytes of a tokenizer data file (`vocab.json`, `merges.txt`) of at most `limits.maximumTextBytes`.
   static func readDataFile(_ path: String, limits: ModelFileLimits) throws(CLAPError) -> Data {
-    switch limits.readText(path) {
+    switch limits.readText(URL(fileURLWithPath: path)) {
     case .contents(let data): return data
     case .unreadable: throw CLAPError.unreadableFile(path: path, reason: "the file is missing or unreadable")
     case .tooLarge(let bytes):

@@ -1,3 +1,4 @@
+import Foundation
 import TensorRuntime
 
 /// The HTSAT audio encoder's configuration (`audio_config` in a CLAP `config.json`).
@@ -259,12 +260,12 @@ public struct CLAPConfiguration: Sendable, Hashable, Decodable {
   /// Reads `config.json` through ``TensorRuntime/ModelConfigurationFile``.
   ///
   /// - Parameters:
-  ///   - path: the file.
+  ///   - url: the file (a file URL).
   ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on the file's size.
   /// - Throws: ``CLAPError/configuration(_:)`` naming the file and, for a bad value, its key path.
-  public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws(CLAPError) {
+  public init(contentsOf url: URL, limits: ModelFileLimits = .standard) throws(CLAPError) {
     do {
-      self = try ModelConfigurationFile.read(CLAPConfiguration.self, at: path, limits: limits)
+      self = try ModelConfigurationFile.read(CLAPConfiguration.self, at: url, limits: limits)
     } catch {
       throw .configuration(error)
     }

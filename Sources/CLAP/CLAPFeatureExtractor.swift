@@ -1,4 +1,5 @@
 import Audio
+import Foundation
 import LinearAlgebra
 import TensorRuntime
 
@@ -81,13 +82,13 @@ public struct FeatureExtractorConfiguration: Sendable, Hashable, Decodable {
   /// Reads `preprocessor_config.json` through ``TensorRuntime/ModelConfigurationFile``.
   ///
   /// - Parameters:
-  ///   - path: the file.
+  ///   - url: the file (a file URL).
   ///   - limits: the ceilings (``TensorRuntime/ModelFileLimits/standard`` by default) on the file's size.
   /// - Throws: ``CLAPError/configuration(_:)`` naming the file and, for a bad value, its key path; fused
   ///   (`truncation: "fusion"`) extractors are ``TensorRuntime/ModelConfigurationError/unsupportedValue(path:keyPath:reason:)``.
-  public init(contentsOf path: String, limits: ModelFileLimits = .standard) throws(CLAPError) {
+  public init(contentsOf url: URL, limits: ModelFileLimits = .standard) throws(CLAPError) {
     do {
-      self = try ModelConfigurationFile.read(FeatureExtractorConfiguration.self, at: path, limits: limits)
+      self = try ModelConfigurationFile.read(FeatureExtractorConfiguration.self, at: url, limits: limits)
     } catch {
       throw .configuration(error)
     }

@@ -36,15 +36,16 @@ public struct CLAPModel: Sendable {
       || name == "logit_scale_a" || name == "logit_scale_t"
   }
 
-  /// Loads a model folder.
+  /// Loads the model folder at `directory` (a file URL).
   ///
   /// - Throws: ``CLAPError`` naming the file and key or tensor at fault; weight problems are wrapped in
   ///   ``CLAPError/invalidWeights(_:)`` and list every missing, unexpected and mis-shaped tensor.
-  public init(directory: String) throws(CLAPError) {
-    func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-    configuration = try CLAPConfiguration(contentsOf: path("config.json"))
+  public init(directory: URL) throws(CLAPError) {
+    func file(_ name: String) -> URL { directory.appendingPathComponent(name, isDirectory: false) }
+    func path(_ name: String) -> String { file(name).path }
+    configuration = try CLAPConfiguration(contentsOf: file("config.json"))
     featureExtractor = CLAPFeatureExtractor(
-      configuration: try FeatureExtractorConfiguration(contentsOf: path("preprocessor_config.json")))
+      configuration: try FeatureExtractorConfiguration(contentsOf: file("preprocessor_config.json")))
     let tokenizer = try BytePairTokenizer(directory: directory)
     guard featureExtractor.configuration.melBinCount == configuration.audio.melBinCount else {
       throw CLAPError.configuration(
@@ -67,7 +68,7 @@ public struct CLAPModel: Sendable {
       throw CLAPError.configuration(
         .invalidValue(
           path: path("config.json"), keyPath: key,
-          reason: "it implies a tensor of \(elements) values, more than \(loader.path) holds (\(stored) values)"))
+          reason: "it implies a tensor of \(elements) values, more than \(loader.url.path) holds (\(stored) values)"))
     }
     audioEncoder = try HTSATAudioEncoder(
       loader: loader, prefix: "audio_model.audio_encoder", configuration: configuration.audio)
@@ -80,7 +81,7 @@ public struct CLAPModel: Sendable {
       projection: ProjectionHead(
         loader: loader, prefix: "text_projection", inputSize: configuration.text.hiddenSize,
         outputSize: configuration.projectionDimension, activation: configuration.projectionActivation),
-      vocabularyPath: path("vocab.json"))
+      vocabularyFile: file("vocab.json"))
     do {
       try loader.finish(ignoring: CLAPModel.isIgnoredBuffer)
     } catch {

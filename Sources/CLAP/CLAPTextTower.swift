@@ -1,3 +1,4 @@
+import Foundation
 import TensorRuntime
 
 /// CLAP's text half: the byte-level BPE tokenizer, the RoBERTa encoder and the text projection head, giving
@@ -12,20 +13,21 @@ public struct CLAPTextTower: Sendable {
   public let encoder: RobertaTextEncoder
   /// The projection head onto the joint embedding space.
   public let projection: ProjectionHead
-  /// The tokenizer's `vocab.json`, named when a token id falls outside the encoder's vocabulary.
-  public let vocabularyPath: String
+  /// The tokenizer's `vocab.json` (a file URL), whose path is named when a token id falls outside the encoder's
+  /// vocabulary.
+  public let vocabularyFile: URL
 
   /// Most tokens encoded in one packed batch (the weights are streamed once per batch).
   static let tokensPerBatch = 4096
 
   /// Puts a tower together from its loaded parts.
   public init(
-    tokenizer: BytePairTokenizer, encoder: RobertaTextEncoder, projection: ProjectionHead, vocabularyPath: String
+    tokenizer: BytePairTokenizer, encoder: RobertaTextEncoder, projection: ProjectionHead, vocabularyFile: URL
   ) {
     self.tokenizer = tokenizer
     self.encoder = encoder
     self.projection = projection
-    self.vocabularyPath = vocabularyPath
+    self.vocabularyFile = vocabularyFile
   }
 
   /// Width of the embeddings (`projection_dim`).
@@ -51,7 +53,7 @@ public struct CLAPTextTower: Sendable {
     for ids in sequences {
       if let bad = ids.first(where: { $0 >= vocabularySize }) {
         throw .invalidTokenizer(
-          path: vocabularyPath, reason: "token id \(bad) exceeds the text model's vocabulary of \(vocabularySize)")
+          path: vocabularyFile.path, reason: "token id \(bad) exceeds the text model's vocabulary of \(vocabularySize)")
       }
     }
     var pooled: [Tensor] = []

@@ -43,7 +43,7 @@ struct SwinBlock: Sendable {
     }
     guard window == configured else {
       throw CLAPError.unsupportedConfiguration(
-        path: loader.path,
+        path: loader.url.path,
         reason:
           "stage grid \(height)×\(gridWidth) is smaller than the window \(configured) (the reference cannot run it either)"
       )

@@ -30,9 +30,9 @@ public enum AudioPreparation {
     for index in prepared.testClips.indices {
       let clip = manifest.testClips[index]
       prepared.testClips[index].original = try servedPath(
-        clip.original, folder: manifest.folder, window: referenceWindow)
+        clip.original, folder: manifest.folder.path, window: referenceWindow)
       prepared.testClips[index].reconstruction = try servedPath(
-        clip.reconstruction, folder: manifest.folder, window: nil)
+        clip.reconstruction, folder: manifest.folder.path, window: nil)
     }
     try prepared.validate()
     return prepared

@@ -1,7 +1,7 @@
 import GRDB
 
 extension ExperimentStore {
-  /// The schema's migrations, applied in order by ``ExperimentStore/init(path:now:)``; each runs in one transaction
+  /// The schema's migrations, applied in order by ``ExperimentStore/init(url:now:)``; each runs in one transaction
   /// with foreign keys checked before it commits.
   ///
   /// - `v1`: experiments, trials with one distractor per clip, participants, presentations, answers.

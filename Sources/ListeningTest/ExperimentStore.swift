@@ -16,18 +16,22 @@ import GRDB
 /// one-time enrolment key, so a client that retries a request whose response it never received stores nothing twice.
 /// A participant resumes at their first unanswered position.
 public final class ExperimentStore: Sendable {
-  /// The database file's path.
-  public let path: String
+  /// The database file (a file URL).
+  public let url: URL
+  /// `url.path`, named in errors.
+  let path: String
   let pool: DatabasePool
   let now: @Sendable () -> Date
 
-  /// Opens (creating if needed) the database at `path` and brings its schema up to date (see ``migrator``).
+  /// Opens (creating if needed) the database at `url` and brings its schema up to date (see ``migrator``).
   /// - Parameters:
-  ///   - path: the SQLite file.
+  ///   - url: the SQLite file (a file URL); errors name its path.
   ///   - now: the clock used for timestamps (injectable for tests).
   /// - Throws: ``ListeningTestError/incompatibleDatabase(path:reason:)`` when the file cannot be opened or
   ///   migrated, or was written by a newer version of this module.
-  public init(path: String, now: @escaping @Sendable () -> Date = { Date() }) throws(ListeningTestError) {
+  public init(url: URL, now: @escaping @Sendable () -> Date = { Date() }) throws(ListeningTestError) {
+    self.url = url
+    let path = url.path
     self.path = path
     self.now = now
     do {
@@ -128,7 +132,7 @@ public final class ExperimentStore: Sendable {
             referenceStartSeconds, referenceDurationSeconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
           """,
         arguments: [
-          design.name, manifest.folder, Int64(bitPattern: design.seed), adminToken, createdAt,
+          design.name, manifest.folder.path, Int64(bitPattern: design.seed), adminToken, createdAt,
           design.distractors.rawValue, design.referenceWindow?.startSeconds, design.referenceWindow?.durationSeconds,
         ])
       let experimentID = db.lastInsertedRowID

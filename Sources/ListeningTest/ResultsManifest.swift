@@ -44,8 +44,8 @@ public struct ResultsManifest: Sendable, Equatable {
   /// The manifest's file name inside a results folder.
   public static let fileName = "results.json"
 
-  /// The absolute, symlink-resolved path of the results folder; every audio path is relative to it.
-  public var folder: String
+  /// The results folder (a file URL whose path is absolute and symlink-resolved); every audio path is relative to it.
+  public var folder: URL
   /// The test clips, in manifest order.
   public var testClips: [TestClip]
 
@@ -54,11 +54,11 @@ public struct ResultsManifest: Sendable, Equatable {
   }
 
   /// Reads and validates `folder/results.json`.
-  /// - Parameter folder: the results folder written by `reconstruct`.
+  /// - Parameter folder: the results folder written by `reconstruct` (a file URL); errors name the manifest's path.
   /// - Returns: the validated manifest.
   /// - Throws: ``ListeningTestError`` naming the file and the first rule that fails.
-  public static func load(from folder: String) throws(ListeningTestError) -> ResultsManifest {
-    let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
+  public static func load(from folder: URL) throws(ListeningTestError) -> ResultsManifest {
+    let root = folder.standardizedFileURL.resolvingSymlinksInPath().path
     let manifestPath = root + "/" + fileName
     guard let data = FileManager.default.contents(atPath: manifestPath) else {
       throw .manifestMissing(path: manifestPath)
@@ -71,26 +71,27 @@ public struct ResultsManifest: Sendable, Equatable {
     } catch {
       throw .manifestMalformed(path: manifestPath, reason: "\(error)")
     }
-    let manifest = ResultsManifest(folder: root, testClips: layout.testClips)
+    let manifest = ResultsManifest(folder: URL(fileURLWithPath: root, isDirectory: true), testClips: layout.testClips)
     try manifest.validate()
     return manifest
   }
 
   /// Creates a manifest from already parsed values; call ``validate()`` before use.
   /// - Parameters:
-  ///   - folder: the absolute results folder.
+  ///   - folder: the results folder (a file URL with an absolute path).
   ///   - testClips: the test clips.
-  public init(folder: String, testClips: [TestClip]) {
+  public init(folder: URL, testClips: [TestClip]) {
     self.folder = folder
     self.testClips = testClips
   }
 
-  /// The manifest file's path, `folder/results.json`.
-  public var manifestPath: String { folder + "/" + Self.fileName }
+  /// The manifest file, `folder/results.json`.
+  public var manifestFile: URL { folder.appendingPathComponent(Self.fileName, isDirectory: false) }
 
   /// Checks every rule listed on ``ResultsManifest``.
   /// - Throws: ``ListeningTestError`` naming the manifest or audio file and the first rule that fails.
   public func validate() throws(ListeningTestError) {
+    let manifestPath = manifestFile.path
     guard testClips.count >= 2 else { throw .tooFewClips(manifest: manifestPath, count: testClips.count) }
     var seen = Set<String>()
     for clip in testClips {
@@ -101,8 +102,8 @@ public struct ResultsManifest: Sendable, Equatable {
         throw .invalidClipField(manifest: manifestPath, clipID: clip.id, field: "genre", value: clip.genre)
       }
       guard seen.insert(clip.id).inserted else { throw .duplicateClipID(manifest: manifestPath, clipID: clip.id) }
-      _ = try AudioPath.resolve(clip.original, inside: folder)
-      _ = try AudioPath.resolve(clip.reconstruction, inside: folder)
+      _ = try AudioPath.resolve(clip.original, inside: folder.path)
+      _ = try AudioPath.resolve(clip.reconstruction, inside: folder.path)
     }
   }
 

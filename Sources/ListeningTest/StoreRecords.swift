@@ -6,7 +6,8 @@ public struct Experiment: Sendable, Equatable, Codable {
   public var id: Int64
   /// A human-readable name, shown on the pages and in exports.
   public var name: String
-  /// The absolute results folder the audio is served from.
+  /// The absolute path of the results folder the audio is served from, as stored in the database (the
+  /// `experiment.resultsFolder` column); ``resultsFolderURL`` is the same folder as a file URL.
   public var resultsFolder: String
   /// The recorded seed of every random choice of this experiment (distractors and participant seeds).
   public var seed: UInt64
@@ -20,6 +21,9 @@ public struct Experiment: Sendable, Equatable, Codable {
   public var distractorPolicy: DistractorPolicy
   /// The part of each reference clip raters hear, or `nil` for whole clips.
   public var referenceWindow: ReferenceWindow?
+
+  /// ``resultsFolder`` as a file URL (for ``ResultsManifest/load(from:)``).
+  public var resultsFolderURL: URL { URL(fileURLWithPath: resultsFolder, isDirectory: true) }
 }
 
 /// A participant: an opaque random token, no personal data.

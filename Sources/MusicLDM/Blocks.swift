@@ -9,7 +9,7 @@ func loadComponent<T>(
 ) throws(MusicLDMError) -> T {
   let loader: ParameterLoader
   do {
-    loader = try ParameterLoader(folder: folder.path, names: names)
+    loader = try ParameterLoader(folder: folder, names: names)
   } catch .missingWeights(_, let candidates) {
     throw .missingComponent(folder: folder.path, file: candidates.joined(separator: " or "))
   } catch {
@@ -22,14 +22,14 @@ func loadComponent<T>(
     throw .unsupportedConfiguration(
       path: folder.appendingPathComponent("config.json").path, key: largestTensor.key,
       value:
-        "a tensor of \(largestTensor.elements) values, more than \(loader.path) holds (\(loader.archive.storedElementCount) values)"
+        "a tensor of \(largestTensor.elements) values, more than \(loader.url.path) holds (\(loader.archive.storedElementCount) values)"
     )
   }
   let component = build(loader)
   do {
     try loader.finish(ignoring: ignoring)
   } catch {
-    throw .invalidWeights(path: loader.path, reason: "\(error)")
+    throw .invalidWeights(path: loader.url.path, reason: "\(error)")
   }
   return component
 }

@@ -30,8 +30,8 @@ public struct MusicLDMTextEncoder: Sendable {
     let configuration: CLAPConfiguration
     let tokenizer: BytePairTokenizer
     do {
-      configuration = try CLAPConfiguration(contentsOf: textFolder.appendingPathComponent("config.json").path)
-      tokenizer = try BytePairTokenizer(directory: tokenizerFolder.path)
+      configuration = try CLAPConfiguration(contentsOf: textFolder.appendingPathComponent("config.json"))
+      tokenizer = try BytePairTokenizer(directory: tokenizerFolder)
     } catch {
       throw .textEncoder(error)
     }
@@ -54,7 +54,7 @@ public struct MusicLDMTextEncoder: Sendable {
       })
     tower = CLAPTextTower(
       tokenizer: tokenizer, encoder: parts.0, projection: parts.1,
-      vocabularyPath: tokenizerFolder.appendingPathComponent("vocab.json").path)
+      vocabularyFile: tokenizerFolder.appendingPathComponent("vocab.json"))
   }
 
   /// L2-normalised embeddings `(texts.count, dimension)`; `""` gives the unconditional embedding.

@@ -171,7 +171,7 @@ extension Reconstructor {
     }
     // Checkpoints: loading builds every module from its config and checks every tensor name and shape.
     if inputs.features == nil || options.generation.candidateSeeds > 1 {
-      do { _ = try CLAPModel(directory: inputs.clap.path) } catch {
+      do { _ = try CLAPModel(directory: inputs.clap) } catch {
         throw .clap(model: inputs.clap.path, stimulus: nil, error)
       }
       passed("CLAP", "\(inputs.clap.path): every tensor present with its configured shape")

@@ -25,7 +25,7 @@ public struct StimulusEmbedder {
   /// - Throws: ``PipelineError/clap(model:stimulus:_:)`` when the model folder cannot be loaded.
   public init(modelFolder: URL, stimuliFolder: URL, window: ClipWindow = .presentedClip) throws(PipelineError) {
     do {
-      model = try CLAPModel(directory: modelFolder.path)
+      model = try CLAPModel(directory: modelFolder)
     } catch {
       throw .clap(model: modelFolder.path, stimulus: nil, error)
     }

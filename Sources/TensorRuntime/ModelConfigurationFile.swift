@@ -22,31 +22,26 @@ import Foundation
 /// `decodeIfPresent`. Unknown keys are ignored.
 ///
 /// ```swift
-/// let unet = try ModelConfigurationFile.read(UNetConfiguration.self, at: "musicldm/unet/config.json")
+/// let file = URL(fileURLWithPath: "musicldm/unet/config.json")
+/// let unet = try ModelConfigurationFile.read(UNetConfiguration.self, at: file)
 /// ```
 public enum ModelConfigurationFile {
-  /// Reads and decodes the configuration file at `path`.
+  /// Reads and decodes the configuration file at `url`.
   ///
   /// - Parameters:
   ///   - type: the configuration type.
-  ///   - path: the file.
+  ///   - url: the file (a file URL).
   ///   - limits: the ceiling on the file's size (``ModelFileLimits/maximumTextBytes``).
-  /// - Throws: ``ModelConfigurationError`` naming `path` (and the key path for a bad value).
+  /// - Throws: ``ModelConfigurationError`` naming `url.path` (and the key path for a bad value).
   public static func read<Configuration: Decodable>(
-    _ type: Configuration.Type, at path: String, limits: ModelFileLimits = .standard
+    _ type: Configuration.Type, at url: URL, limits: ModelFileLimits = .standard
   ) throws(ModelConfigurationError) -> Configuration {
-    switch limits.readText(path) {
+    let path = url.path
+    switch limits.readText(url) {
     case .contents(let data): return try decode(type, from: data, path: path)
     case .unreadable: throw .unreadableFile(path: path)
     case .tooLarge(let bytes): throw .fileTooLarge(path: path, bytes: bytes, limitBytes: limits.maximumTextBytes)
     }
-  }
-
-  /// Reads and decodes the configuration file at `url` (``read(_:at:limits:)`` with `url.path`).
-  public static func read<Configuration: Decodable>(
-    _ type: Configuration.Type, at url: URL, limits: ModelFileLimits = .standard
-  ) throws(ModelConfigurationError) -> Configuration {
-    try read(type, at: url.path, limits: limits)
   }
 
   /// Decodes configuration bytes already in memory; `path` names them in errors.

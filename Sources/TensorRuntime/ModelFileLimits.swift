@@ -45,8 +45,10 @@ public struct ModelFileLimits: Sendable, Hashable {
     case tooLarge(bytes: Int)
   }
 
-  /// Reads a configuration or tokenizer file whole, after checking its size against ``maximumTextBytes``.
-  public func readText(_ path: String) -> TextFile {
+  /// Reads the configuration or tokenizer file at `url` (a file URL) whole, after checking its size against
+  /// ``maximumTextBytes``.
+  public func readText(_ url: URL) -> TextFile {
+    let path = url.path
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
     if let size, size > maximumTextBytes { return .tooLarge(bytes: size) }
     // Foundation's `contents(atPath:)` leaks a 4 KiB buffer for an empty file (Swift 6.3.1; found by LeakSanitizer).

@@ -14,7 +14,8 @@ struct AudioParityTests {
   func featureExtractor(model: String) throws {
     let directory = Fixtures.directory(model)
     let extractor = CLAPFeatureExtractor(
-      configuration: try FeatureExtractorConfiguration(contentsOf: directory + "/preprocessor_config.json"))
+      configuration: try FeatureExtractorConfiguration(
+        contentsOf: URL(fileURLWithPath: directory + "/preprocessor_config.json")))
     let fixtures = try Fixtures.tensors(model)
     let expected = try fixtures.tensor(named: "input_features")
     for index in 0..<expected.shape[0] {
@@ -31,7 +32,7 @@ struct AudioParityTests {
   /// not accumulate across the comparison: the tolerance is relative to each tensor's scale.
   @Test("every HTSAT stage matches the reference", arguments: ["clap-tiny", "clap-realshape", "clap-padded"])
   func stages(model: String) throws {
-    let clap = try CLAPModel(directory: Fixtures.directory(model))
+    let clap = try CLAPModel(directory: Fixtures.url(model))
     let fixtures = try Fixtures.tensors(model)
     let features = try fixtures.tensor(named: "input_features")
     var traced: [String: Tensor] = [:]
@@ -64,7 +65,7 @@ struct AudioParityTests {
     "waveform to embedding end to end matches get_audio_features",
     arguments: ["clap-tiny", "clap-realshape", "clap-padded"])
   func endToEnd(model: String) throws {
-    let clap = try CLAPModel(directory: Fixtures.directory(model))
+    let clap = try CLAPModel(directory: Fixtures.url(model))
     let fixtures = try Fixtures.tensors(model)
     let expected = try fixtures.tensor(named: "audio_embeds")
     let waveforms = try (0..<expected.shape[0]).map { try fixtures.tensor(named: "waveform_\($0)").elements }

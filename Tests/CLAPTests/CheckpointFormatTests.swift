@@ -7,9 +7,10 @@ import Testing
 /// The tiny CLAP saved as the hub publishes weights (Tools/reference/checkpoints/make_fixtures.py).
 enum FormatFixtures {
   static func folder(_ variant: String) -> String { Fixtures.directory("clap-tiny-formats/\(variant)") }
+  static func url(_ variant: String) -> URL { URL(fileURLWithPath: folder(variant)) }
 
   static func texts() throws -> [String] {
-    let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.directory("clap-tiny/fixtures.json")))
+    let data = try Data(contentsOf: Fixtures.url("clap-tiny/fixtures.json"))
     let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
     return object?["texts"] as? [String] ?? []
   }
@@ -25,15 +26,16 @@ enum FormatFixtures {
 struct CheckpointFormatTests {
   @Test("pytorch_model.bin (float32) gives exactly the safetensors model's embeddings")
   func singleBin() throws {
-    let reference = try CLAPModel(directory: Fixtures.directory("clap-tiny"))
-    let model = try CLAPModel(directory: FormatFixtures.folder("bin"))
+    let reference = try CLAPModel(directory: Fixtures.url("clap-tiny"))
+    let model = try CLAPModel(directory: FormatFixtures.url("bin"))
     let features = try Fixtures.tensors("clap-tiny").tensor(named: "input_features")
     let texts = try FormatFixtures.texts()
     #expect(texts.count == 3)
     // Same float32 weights, same code: bit-identical.
     #expect(try model.audioEmbedding(features: features) == reference.audioEmbedding(features: features))
     #expect(try model.textEmbedding(texts) == reference.textEmbedding(texts))
-    let expected = try SafetensorsFile(path: FormatFixtures.folder("bin") + "/reference.safetensors")
+    let expected = try SafetensorsFile(
+      url: URL(fileURLWithPath: FormatFixtures.folder("bin") + "/reference.safetensors"))
     let agreement = Agreement(try model.audioEmbedding(features: features), try expected.tensor(named: "audio_embeds"))
     // transformers on the same .bin: float32, different summation order; unit vectors.
     #expect(agreement.maximumAbsolute < 1e-5, "\(agreement)")
@@ -43,9 +45,11 @@ struct CheckpointFormatTests {
     "sharded bfloat16 .bin and sharded float16 safetensors hold exactly the rounded weights",
     arguments: [("sharded-bin-bf16", TensorDataType.bfloat16), ("sharded-safetensors-f16", .float16)])
   func halfWeights(variant: String, dataType: TensorDataType) throws {
-    let archive = try Checkpoint.open(folder: FormatFixtures.folder(variant), names: .transformers)
+    let archive = try Checkpoint.open(
+      folder: FormatFixtures.url(variant), names: .transformers)
     #expect(archive is ShardedArchive)
-    let original = try SafetensorsFile(path: Fixtures.directory("clap-tiny") + "/model.safetensors")
+    let original = try SafetensorsFile(
+      url: URL(fileURLWithPath: Fixtures.directory("clap-tiny") + "/model.safetensors"))
     #expect(Set(archive.tensorNames) == Set(original.tensorNames))
     var compared = 0
     for name in original.tensorNames where original.descriptors[name]!.dataType == .float32 {
@@ -63,8 +67,9 @@ struct CheckpointFormatTests {
     "half-precision checkpoints give transformers' embeddings of the same files (upcast to float32)",
     arguments: ["sharded-bin-bf16", "sharded-safetensors-f16"])
   func halfParity(variant: String) throws {
-    let model = try CLAPModel(directory: FormatFixtures.folder(variant))
-    let expected = try SafetensorsFile(path: FormatFixtures.folder(variant) + "/reference.safetensors")
+    let model = try CLAPModel(directory: FormatFixtures.url(variant))
+    let expected = try SafetensorsFile(
+      url: URL(fileURLWithPath: FormatFixtures.folder(variant) + "/reference.safetensors"))
     let features = try Fixtures.tensors("clap-tiny").tensor(named: "input_features")
     let audio = Agreement(try model.audioEmbedding(features: features), try expected.tensor(named: "audio_embeds"))
     let text = Agreement(try model.textEmbedding(try FormatFixtures.texts()), try expected.tensor(named: "text_embeds"))
@@ -82,6 +87,6 @@ struct CheckpointFormatTests {
     #expect(
       throws: CLAPError.invalidWeights(
         .missingWeights(folder: target, candidates: WeightFileNames.transformers.candidates))
-    ) { try CLAPModel(directory: target) }
+    ) { try CLAPModel(directory: URL(fileURLWithPath: target)) }
   }
 }

@@ -28,7 +28,7 @@ struct ConfigurationDefaultsTests {
     let path = directory + "/config.json"
     for text in ["{}", "{\"audio_config\": null, \"text_config\": {}, \"projection_dim\": null}"] {
       try text.write(toFile: path, atomically: true, encoding: .utf8)
-      let configuration = try CLAPConfiguration(contentsOf: path)
+      let configuration = try CLAPConfiguration(contentsOf: URL(fileURLWithPath: path))
       #expect(configuration.projectionDimension == 512)
       #expect(configuration.projectionActivation == .relu)
       let audio = configuration.audio
@@ -79,7 +79,7 @@ struct ConfigurationDefaultsTests {
     json["audio_config"] = audio
     json["text_config"] = text
     try write(json, to: path)
-    let configuration = try CLAPConfiguration(contentsOf: path)
+    let configuration = try CLAPConfiguration(contentsOf: URL(fileURLWithPath: path))
     // Present in the fixture (Tools/reference/clap/make_fixtures.py's tiny model).
     #expect(configuration.projectionDimension == 16)
     #expect(configuration.audio.hiddenSize == 32)
@@ -99,7 +99,7 @@ struct ConfigurationDefaultsTests {
     #expect(configuration.text.padTokenID == 1)
     #expect(configuration.projectionActivation == .relu)
     // The model still loads and embeds: the defaults are the values the fixture was saved with.
-    #expect(try CLAPModel(directory: directory).textEmbedding(["rock"]).shape == [1, 16])
+    #expect(try CLAPModel(directory: URL(fileURLWithPath: directory)).textEmbedding(["rock"]).shape == [1, 16])
   }
 
   @Test("preprocessor_config.json: absent keys are ClapFeatureExtractor's defaults; its default truncation is refused")
@@ -108,7 +108,7 @@ struct ConfigurationDefaultsTests {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let path = directory + "/preprocessor_config.json"
     try "{\"truncation\": \"rand_trunc\"}".write(toFile: path, atomically: true, encoding: .utf8)
-    let configuration = try FeatureExtractorConfiguration(contentsOf: path)
+    let configuration = try FeatureExtractorConfiguration(contentsOf: URL(fileURLWithPath: path))
     #expect(configuration.melBinCount == 64)
     #expect(configuration.sampleRate == 48000)
     #expect(configuration.hopLength == 480)
@@ -122,7 +122,7 @@ struct ConfigurationDefaultsTests {
     // transformers' default truncation is "fusion", which only fused models use.
     try "{}".write(toFile: path, atomically: true, encoding: .utf8)
     #expect {
-      try FeatureExtractorConfiguration(contentsOf: path)
+      try FeatureExtractorConfiguration(contentsOf: URL(fileURLWithPath: path))
     } throws: { error in
       guard case .configuration(.unsupportedValue(path, "truncation", let reason)) = error as? CLAPError else {
         return false
@@ -138,13 +138,13 @@ struct ConfigurationDefaultsTests {
     let path = directory + "/tokenizer_config.json"
     try "{\"model_max_length\": 1000000000000000019884624838656}".write(
       toFile: path, atomically: true, encoding: .utf8)
-    #expect(try BytePairTokenizer(directory: directory).modelMaximumLength == 512)
+    #expect(try BytePairTokenizer(directory: URL(fileURLWithPath: directory)).modelMaximumLength == 512)
     try "{\"model_max_length\": 77}".write(toFile: path, atomically: true, encoding: .utf8)
-    #expect(try BytePairTokenizer(directory: directory).modelMaximumLength == 77)
+    #expect(try BytePairTokenizer(directory: URL(fileURLWithPath: directory)).modelMaximumLength == 77)
     try "{\"added_tokens_decoder\": {\"4\": {\"content\": \"<mask>\", \"lstrip\": \"yes\"}}}".write(
       toFile: path, atomically: true, encoding: .utf8)
     #expect {
-      try BytePairTokenizer(directory: directory)
+      try BytePairTokenizer(directory: URL(fileURLWithPath: directory))
     } throws: { error in
       guard case .configuration(.wrongType(path, let keyPath, _)) = error as? CLAPError else { return false }
       return keyPath == "added_tokens_decoder.4.lstrip"

@@ -11,8 +11,12 @@ enum Fixtures {
     (resources as NSString).appendingPathComponent(name)
   }
 
+  /// ``directory(_:)`` as a file URL.
+  static func url(_ name: String) -> URL { URL(fileURLWithPath: directory(name)) }
+
   static func tensors(_ model: String) throws -> SafetensorsFile {
-    try SafetensorsFile(path: (directory(model) as NSString).appendingPathComponent("fixtures.safetensors"))
+    try SafetensorsFile(
+      url: URL(fileURLWithPath: (directory(model) as NSString).appendingPathComponent("fixtures.safetensors")))
   }
 }
 

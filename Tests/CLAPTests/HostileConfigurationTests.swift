@@ -31,7 +31,7 @@ struct HostileConfigurationTests {
     let directory = try folder(config: config)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     #expect {
-      try CLAPConfiguration(contentsOf: directory + "/config.json")
+      try CLAPConfiguration(contentsOf: URL(fileURLWithPath: directory + "/config.json"))
     } throws: { error in
       guard case .configuration(let cause) = error as? CLAPError else { return false }
       return cause.keyPath == key && cause.path == directory + "/config.json"
@@ -53,7 +53,7 @@ struct HostileConfigurationTests {
     try text.replacingOccurrences(of: original, with: replacement).write(
       toFile: config, atomically: true, encoding: .utf8)
     #expect {
-      try CLAPModel(directory: directory)
+      try CLAPModel(directory: URL(fileURLWithPath: directory))
     } throws: { error in
       guard case .configuration(.invalidValue(config, key, let reason)) = error as? CLAPError else { return false }
       return reason.contains("more than") && reason.contains("model.safetensors holds")
@@ -70,7 +70,7 @@ struct HostileConfigurationTests {
       let directory = try folder(config: json)
       defer { try? FileManager.default.removeItem(atPath: directory) }
       #expect {
-        try CLAPConfiguration(contentsOf: directory + "/config.json")
+        try CLAPConfiguration(contentsOf: URL(fileURLWithPath: directory + "/config.json"))
       } throws: { error in
         guard case .configuration(.invalidValue(_, let badKey, _)) = error as? CLAPError else { return false }
         return badKey == key
@@ -86,13 +86,13 @@ struct HostileConfigurationTests {
     let config = directory + "/config.json"
     let size = try #require(try FileManager.default.attributesOfItem(atPath: config)[.size] as? Int)
     #expect(throws: CLAPError.configuration(.fileTooLarge(path: config, bytes: size, limitBytes: 1000))) {
-      try CLAPConfiguration(contentsOf: config, limits: limits)
+      try CLAPConfiguration(contentsOf: URL(fileURLWithPath: config), limits: limits)
     }
     let vocabulary = directory + "/vocab.json"
     let vocabularySize = try #require(try FileManager.default.attributesOfItem(atPath: vocabulary)[.size] as? Int)
     #expect(throws: CLAPError.fileTooLarge(path: vocabulary, bytes: vocabularySize, limitBytes: 1000)) {
-      try BytePairTokenizer(directory: directory, limits: limits)
+      try BytePairTokenizer(directory: URL(fileURLWithPath: directory), limits: limits)
     }
-    #expect(try BytePairTokenizer(directory: directory).encode("rock").count >= 3)
+    #expect(try BytePairTokenizer(directory: URL(fileURLWithPath: directory)).encode("rock").count >= 3)
   }
 }

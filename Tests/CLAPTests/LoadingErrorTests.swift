@@ -24,7 +24,7 @@ struct LoadingErrorTests {
     missing: [String], unexpected: [String], mismatched: [ShapeMismatch]
   )? {
     do {
-      _ = try CLAPModel(directory: directory)
+      _ = try CLAPModel(directory: URL(fileURLWithPath: directory))
       return nil
     } catch {
       // (A `catch` pattern on the typed error here crashes Swift 6.3.1's ownership verifier.)
@@ -80,18 +80,18 @@ struct LoadingErrorTests {
       try handle.close()
     }
     #expect {
-      try CLAPModel(directory: truncated)
+      try CLAPModel(directory: URL(fileURLWithPath: truncated))
     } throws: { error in
       guard case CLAPError.invalidWeights(.invalidTensorEntry(let path, _, let reason)) = error else { return false }
       return path.hasSuffix("model.safetensors") && reason.contains("truncated")
     }
     let noVocabulary = try damagedCopy { dir in try FileManager.default.removeItem(atPath: dir + "/vocab.json") }
-    #expect(throws: CLAPError.self) { try CLAPModel(directory: noVocabulary) }
+    #expect(throws: CLAPError.self) { try CLAPModel(directory: URL(fileURLWithPath: noVocabulary)) }
     let fused = try damagedCopy { dir in
       try editConfig(dir) { $0.replacingOccurrences(of: "\"enable_fusion\": false", with: "\"enable_fusion\": true") }
     }
     #expect {
-      try CLAPModel(directory: fused)
+      try CLAPModel(directory: URL(fileURLWithPath: fused))
     } throws: { error in
       guard case CLAPError.configuration(.unsupportedValue(let path, "audio_config.enable_fusion", _)) = error else {
         return false
@@ -102,7 +102,7 @@ struct LoadingErrorTests {
 
   @Test("empty and non-finite waveforms are rejected with their index")
   func badAudio() throws {
-    let clap = try CLAPModel(directory: Fixtures.directory("clap-tiny"))
+    let clap = try CLAPModel(directory: Fixtures.url("clap-tiny"))
     #expect(throws: CLAPError.invalidAudio(index: 1, reason: "it has no samples")) {
       try clap.audioEmbedding([[0.1, 0.2], []])
     }
@@ -111,7 +111,7 @@ struct LoadingErrorTests {
 
   @Test("long clips are cropped at a seeded offset inside the clip")
   func seededCrop() throws {
-    let clap = try CLAPModel(directory: Fixtures.directory("clap-tiny"))
+    let clap = try CLAPModel(directory: Fixtures.url("clap-tiny"))
     let extractor = clap.featureExtractor
     let maximum = extractor.configuration.maximumSamples
     let offsets = (0..<50).map { extractor.cropOffset(sampleCount: maximum + 1000, seed: UInt64($0)) }
@@ -136,7 +136,7 @@ struct HalfPrecisionTests {
     let target = FileManager.default.temporaryDirectory.appendingPathComponent("clap-\(dtype)-\(UUID().uuidString)")
       .path
     try FileManager.default.copyItem(atPath: source, toPath: target)
-    let file = try SafetensorsFile(path: source + "/model.safetensors")
+    let file = try SafetensorsFile(url: URL(fileURLWithPath: source + "/model.safetensors"))
     var header: [String] = []
     var data: [UInt8] = []
     for name in file.tensorNames where file.entries[name]?.dataType == "F32" {
@@ -160,8 +160,8 @@ struct HalfPrecisionTests {
   /// move by ~1e-3 and ~1e-2, far from a wrong load (which would give O(1) differences).
   @Test("F16 and BF16 weights load as float32 and give nearly the same embeddings", arguments: ["F16", "BF16"])
   func halfWeights(dtype: String) throws {
-    let reference = try CLAPModel(directory: Fixtures.directory("clap-tiny"))
-    let converted = try CLAPModel(directory: try convertedCopy(dtype: dtype))
+    let reference = try CLAPModel(directory: Fixtures.url("clap-tiny"))
+    let converted = try CLAPModel(directory: URL(fileURLWithPath: try convertedCopy(dtype: dtype)))
     let fixtures = try Fixtures.tensors("clap-tiny")
     let features = try fixtures.tensor(named: "input_features")
     let difference = try converted.audioEmbedding(features: features)

@@ -12,13 +12,13 @@ import Testing
 struct RealCheckpointTests {
   @Test("laion/clap-htsat-unfused and larger_clap_music_and_speech", arguments: ["unfused", "larger"])
   func realShapes(variant: String) throws {
-    let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.directory("real-checkpoints.json")))
+    let data = try Data(contentsOf: Fixtures.url("real-checkpoints.json"))
     let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     let entry = try #require(root[variant] as? [String: Any])
     let configData = try JSONSerialization.data(withJSONObject: try #require(entry["config"]))
     let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString).json")
     try configData.write(to: configPath)
-    let configuration = try CLAPConfiguration(contentsOf: configPath.path)
+    let configuration = try CLAPConfiguration(contentsOf: configPath)
     let tensors = try #require(entry["tensors"] as? [String: [Any]])
 
     // An empty checkpoint: every request is recorded (and reported missing).
@@ -27,7 +27,7 @@ struct RealCheckpointTests {
     var bytes = withUnsafeBytes(of: UInt64(2).littleEndian, Array.init)
     bytes += Array("{}".utf8)
     try Data(bytes).write(to: emptyPath)
-    let loader = try ParameterLoader(path: emptyPath.path)
+    let loader = try ParameterLoader(url: emptyPath)
     _ = try HTSATAudioEncoder(loader: loader, prefix: "audio_model.audio_encoder", configuration: configuration.audio)
     _ = RobertaTextEncoder(loader: loader, prefix: "text_model", configuration: configuration.text)
     _ = ProjectionHead(

@@ -23,7 +23,7 @@ struct TextParityTests {
     "byte-level BPE ids equal RobertaTokenizer's on hard cases (Unicode, emoji, CJK, newlines, empty, long, specials)",
     arguments: ["tokenizer", "clap-tiny"])
   func tokenizerCases(folder: String) throws {
-    let tokenizer = try BytePairTokenizer(directory: Fixtures.directory(folder))
+    let tokenizer = try BytePairTokenizer(directory: Fixtures.url(folder))
     let cases = try Self.cases()
     #expect(cases.count >= 12)
     for item in cases {
@@ -45,7 +45,7 @@ struct TextParityTests {
   /// Hidden states and pooled output are compared with the reference run on the same ids; float32 noise only.
   @Test("text encoder hidden states, pooled output and batched embeddings match the reference")
   func textTower() throws {
-    let clap = try CLAPModel(directory: Fixtures.directory("clap-tiny"))
+    let clap = try CLAPModel(directory: Fixtures.url("clap-tiny"))
     let fixtures = try Fixtures.tensors("clap-tiny")
     let texts = ["A calm piano melody with soft strings.", "Heavy metal guitar riffs!", "中文歌曲 🎵"]
     let ids = clap.tokenIDs(texts[0])
@@ -79,7 +79,7 @@ struct TextParityTests {
 
   @Test("captions longer than the position table are truncated, not rejected")
   func longCaption() throws {
-    let clap = try CLAPModel(directory: Fixtures.directory("clap-tiny"))
+    let clap = try CLAPModel(directory: Fixtures.url("clap-tiny"))
     let long = String(repeating: "piano guitar drums ", count: 40)
     let ids = clap.tokenIDs(long)
     #expect(ids.count == clap.textEncoder.maximumTokenCount)

@@ -12,9 +12,9 @@ struct AudioPreparationTests {
     ExperimentStore, Experiment, [TrialPlan], String
   ) {
     let path = temporaryDatabasePath()
-    let store = try ExperimentStore(path: path)
+    let store = try ExperimentStore(url: URL(fileURLWithPath: path))
     let experiment = try await store.createExperiment(
-      from: try ResultsManifest.load(from: fixture.folder),
+      from: try ResultsManifest.load(from: fixture.url),
       design: ExperimentDesign(name: "audio", seed: 3, referenceWindow: window))
     return (store, experiment, try await store.trials(experimentID: experiment.id), path)
   }
@@ -100,7 +100,7 @@ struct AudioPreparationTests {
     let setup = try StoreFixture(clipCount: 2, sampleCount: 8000)
     defer { setup.remove() }
     let (fixture, store, path, manifest) = (setup.fixture, setup.store, setup.path, try setup.manifest())
-    let firstReference = manifest.folder + "/" + fixture.clips[0].original
+    let firstReference = manifest.folder.path + "/" + fixture.clips[0].original
     await #expect(
       throws: ListeningTestError.referenceWindowOutsideClip(
         path: firstReference, clipSeconds: 1, startSeconds: 0.5, durationSeconds: 1)
@@ -116,7 +116,7 @@ struct AudioPreparationTests {
         design: ExperimentDesign(
           name: "x", seed: 1, referenceWindow: ReferenceWindow(startSeconds: 0, durationSeconds: 0)))
     }
-    let broken = manifest.folder + "/" + fixture.clips[1].reconstruction
+    let broken = manifest.folder.path + "/" + fixture.clips[1].reconstruction
     try Data("RIFF\u{0}\u{0}\u{0}\u{0}WAVEnot audio".utf8).write(to: URL(fileURLWithPath: broken))
     await #expect {
       try await store.createExperiment(from: manifest, design: .test(seed: 1))

@@ -89,9 +89,9 @@ struct CrashSafetyRun {
     }
     let experimentID: Int64
     do {
-      let store = try ExperimentStore(path: databasePath)
+      let store = try ExperimentStore(url: URL(fileURLWithPath: databasePath))
       experimentID = try await store.createExperiment(
-        from: try ResultsManifest.load(from: fixture.folder), design: .test("crash", seed: seed)
+        from: try ResultsManifest.load(from: fixture.url), design: .test("crash", seed: seed)
       ).id
     }
     let server = ServerProcess(database: databasePath)
@@ -210,7 +210,7 @@ struct CrashSafetyRun {
     figures.committedBeforeAcknowledgement = logs.reduce(0) { $0 + $1.committedBeforeAcknowledgement }
     figures.failedRequests = logs.reduce(0) { $0 + $1.failedRequests }
 
-    let store = try ExperimentStore(path: databasePath)
+    let store = try ExperimentStore(url: URL(fileURLWithPath: databasePath))
     let stored = try await store.answers(experimentID: experimentID)
     let numbers = Dictionary(
       uniqueKeysWithValues: try await store.participants(experimentID: experimentID).map {

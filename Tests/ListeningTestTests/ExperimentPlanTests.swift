@@ -31,7 +31,7 @@ struct ExperimentPlanTests {
   func sharedDistractors() throws {
     let fixture = try ResultsFolderFixture(clipCount: 10)
     defer { fixture.remove() }
-    let manifest = try ResultsManifest.load(from: fixture.folder)
+    let manifest = try ResultsManifest.load(from: fixture.url)
     let trials = ExperimentPlan.trials(for: manifest)
     #expect(trials.map(\.clipID) == fixture.clips.map(\.id))
     #expect(trials.map(\.targetPath) == fixture.clips.map(\.reconstruction))

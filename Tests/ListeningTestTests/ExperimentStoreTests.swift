@@ -15,9 +15,9 @@ struct ExperimentStoreTests {
     let fixture = try ResultsFolderFixture(clipCount: clipCount)
     let path = temporaryDatabasePath()
     let clock = ManualClock()
-    let store = try ExperimentStore(path: path, now: { clock.now() })
+    let store = try ExperimentStore(url: URL(fileURLWithPath: path), now: { clock.now() })
     let experiment = try await store.createExperiment(
-      from: try ResultsManifest.load(from: fixture.folder), design: .test("unit", seed: seed))
+      from: try ResultsManifest.load(from: fixture.url), design: .test("unit", seed: seed))
     return (
       store, experiment, clock,
       {
@@ -35,8 +35,11 @@ struct ExperimentStoreTests {
     #expect(experiment.seed == 2024)
     #expect(ExperimentStore.isWellFormedToken(experiment.adminToken))
     let trials = try await store.trials(experimentID: experiment.id)
-    let manifest = try ResultsManifest.load(from: experiment.resultsFolder)
+    let manifest = try ResultsManifest.load(from: experiment.resultsFolderURL)
     #expect(trials == ExperimentPlan.trials(for: manifest))
+    // The database column keeps its format: the absolute, symlink-resolved path, without a trailing slash.
+    #expect(experiment.resultsFolder == manifest.folder.path)
+    #expect(experiment.resultsFolder.hasPrefix("/") && !experiment.resultsFolder.hasSuffix("/"))
     #expect(experiment.distractorPolicy == .perRater && experiment.referenceWindow == nil)
   }
 
@@ -120,9 +123,9 @@ struct ExperimentStoreTests {
     var token = ""
     var experimentID: Int64 = 0
     do {
-      let store = try ExperimentStore(path: path)
+      let store = try ExperimentStore(url: URL(fileURLWithPath: path))
       experimentID = try await store.createExperiment(
-        from: try ResultsManifest.load(from: fixture.folder), design: .test("restart", seed: 1)
+        from: try ResultsManifest.load(from: fixture.url), design: .test("restart", seed: 1)
       ).id
       token = try await store.addParticipant(experimentID: experimentID).token
       for position in 1...3 {
@@ -130,7 +133,7 @@ struct ExperimentStoreTests {
         _ = try await store.recordAnswer(.a, token: token, position: position, experimentID: experimentID)
       }
     }
-    let reopened = try ExperimentStore(path: path)
+    let reopened = try ExperimentStore(url: URL(fileURLWithPath: path))
     let progress = try await reopened.progress(token: token, experimentID: experimentID)
     #expect(progress.answeredCount == 3)
     #expect(progress.nextPosition == 4)
@@ -167,7 +170,7 @@ struct ExperimentStoreTests {
     ) {
       try await store.progress(token: token, experimentID: experiment.id + 1)
     }
-    await #expect(throws: ListeningTestError.experimentNotFound(database: store.path, id: 99)) {
+    await #expect(throws: ListeningTestError.experimentNotFound(database: store.url.path, id: 99)) {
       try await store.experiment(id: 99)
     }
   }
@@ -230,7 +233,7 @@ struct ExperimentStoreTests {
       fixture.remove()
       removeDatabase(path)
     }
-    let manifest = try ResultsManifest.load(from: fixture.folder)
+    let manifest = try ResultsManifest.load(from: fixture.url)
     let token = ExperimentStore.randomToken()
     do {
       // The first release's layout: one distractor per clip in `trial`, none in `presentation`.
@@ -239,7 +242,7 @@ struct ExperimentStoreTests {
       try await pool.write { db in
         try db.execute(
           sql: "INSERT INTO experiment VALUES (1, 'old', ?, 5, ?, 0)",
-          arguments: [manifest.folder, ExperimentStore.randomToken()])
+          arguments: [manifest.folder.path, ExperimentStore.randomToken()])
         for (ordinal, clip) in fixture.clips.enumerated() {
           let distractor = fixture.clips[(ordinal + 1) % 3]
           try db.execute(
@@ -257,7 +260,7 @@ struct ExperimentStoreTests {
         try db.execute(sql: "INSERT INTO answer VALUES (1, 1, 'B', 1, 3000, 2000)")
       }
     }
-    let store = try ExperimentStore(path: path)
+    let store = try ExperimentStore(url: URL(fileURLWithPath: path))
     let experiment = try await store.experiment()
     #expect(experiment.distractorPolicy == .shared && experiment.referenceWindow == nil && experiment.trialCount == 3)
     let session = try await store.presentation(token: token, experimentID: 1)
@@ -283,9 +286,9 @@ struct ExperimentStoreTests {
     }
     #expect(
       throws: ListeningTestError.incompatibleDatabase(
-        path: store.path, reason: "it was written by a newer version of the listening test")
+        path: store.url.path, reason: "it was written by a newer version of the listening test")
     ) {
-      try ExperimentStore(path: store.path)
+      try ExperimentStore(url: store.url)
     }
   }
 

@@ -26,9 +26,9 @@ struct LoadTests {
       fixture.remove()
       removeDatabase(databasePath)
     }
-    let store = try ExperimentStore(path: databasePath)
+    let store = try ExperimentStore(url: URL(fileURLWithPath: databasePath))
     _ = try await store.createExperiment(
-      from: try ResultsManifest.load(from: fixture.folder), design: .test("load", seed: 3))
+      from: try ResultsManifest.load(from: fixture.url), design: .test("load", seed: 3))
     let server = try await ListeningTestServer(store: store)
     let app = server.makeApplication(host: "127.0.0.1", port: 0)
     let (latencies, seconds, duplicates) = try await app.test(.live) { client in

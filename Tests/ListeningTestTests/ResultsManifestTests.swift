@@ -11,9 +11,9 @@ struct ResultsManifestTests {
     defer { fixture.remove() }
     let clipsJSON = ResultsFolderFixture.manifestJSON(fixture.clips).dropFirst().dropLast()
     try fixture.writeManifest(json: "{\"pipeline\": {\"seed\": 1}, \(clipsJSON)}")
-    let manifest = try ResultsManifest.load(from: fixture.folder)
+    let manifest = try ResultsManifest.load(from: fixture.url)
     #expect(manifest.testClips == fixture.clips)
-    #expect(manifest.folder.hasSuffix(URL(fileURLWithPath: fixture.folder).lastPathComponent))
+    #expect(manifest.folder.path.hasSuffix(fixture.url.lastPathComponent))
   }
 
   @Test("a folder without results.json is refused with its path")
@@ -21,7 +21,7 @@ struct ResultsManifestTests {
     let fixture = try ResultsFolderFixture(withManifest: false)
     defer { fixture.remove() }
     #expect {
-      try ResultsManifest.load(from: fixture.folder)
+      try ResultsManifest.load(from: fixture.url)
     } throws: { error in
       guard case .manifestMissing(let path) = error as? ListeningTestError else { return false }
       return path.hasSuffix("/results.json")
@@ -33,17 +33,17 @@ struct ResultsManifestTests {
     let fixture = try ResultsFolderFixture(withManifest: false)
     defer { fixture.remove() }
     try fixture.writeManifest(json: "{\"testClips\": [")
-    #expect(throws: ListeningTestError.self) { try ResultsManifest.load(from: fixture.folder) }
+    #expect(throws: ListeningTestError.self) { try ResultsManifest.load(from: fixture.url) }
     try fixture.writeManifest(json: "{\"clips\": []}")
     do {
-      _ = try ResultsManifest.load(from: fixture.folder)
+      _ = try ResultsManifest.load(from: fixture.url)
       Issue.record("a manifest without testClips must be refused")
     } catch {
       #expect(error.description.contains("\"testClips\" is missing"))
     }
     try fixture.writeManifest(json: "{\"testClips\": [{\"id\": \"a\", \"genre\": \"rock\", \"original\": \"x.wav\"}]}")
     do {
-      _ = try ResultsManifest.load(from: fixture.folder)
+      _ = try ResultsManifest.load(from: fixture.url)
       Issue.record("a clip without reconstruction must be refused")
     } catch {
       #expect(error.description.contains("reconstruction"))
@@ -55,7 +55,7 @@ struct ResultsManifestTests {
     let fixture = try ResultsFolderFixture(clipCount: 3)
     defer { fixture.remove() }
     var clips = fixture.clips
-    let manifest = URL(fileURLWithPath: fixture.folder).resolvingSymlinksInPath().path + "/results.json"
+    let manifest = fixture.url.resolvingSymlinksInPath().path + "/results.json"
     let expected: ListeningTestError
     switch rule {
     case "one clip":
@@ -70,17 +70,17 @@ struct ResultsManifestTests {
     case "missing file":
       clips[2].reconstruction = "audio/reconstructed/nope.wav"
       expected = .audioFileMissing(
-        path: URL(fileURLWithPath: fixture.folder).resolvingSymlinksInPath().path
+        path: fixture.url.resolvingSymlinksInPath().path
           + "/audio/reconstructed/nope.wav")
     default:
       try Data("x".utf8).write(to: URL(fileURLWithPath: fixture.folder + "/notes.txt"))
       clips[0].original = "notes.txt"
       expected = .unsupportedAudioType(
-        path: URL(fileURLWithPath: fixture.folder).resolvingSymlinksInPath().path
+        path: fixture.url.resolvingSymlinksInPath().path
           + "/notes.txt")
     }
     try fixture.writeManifest(json: ResultsFolderFixture.manifestJSON(clips))
-    #expect(throws: expected) { try ResultsManifest.load(from: fixture.folder) }
+    #expect(throws: expected) { try ResultsManifest.load(from: fixture.url) }
   }
 
   @Test(
@@ -93,7 +93,7 @@ struct ResultsManifestTests {
     clips[0].original = path
     try fixture.writeManifest(json: ResultsFolderFixture.manifestJSON(clips))
     #expect {
-      try ResultsManifest.load(from: fixture.folder)
+      try ResultsManifest.load(from: fixture.url)
     } throws: { error in
       guard case .pathOutsideFolder(let reported, _) = error as? ListeningTestError else { return false }
       return reported == path
@@ -114,6 +114,6 @@ struct ResultsManifestTests {
     var clips = fixture.clips
     clips[1].original = "audio/escape.wav"
     try fixture.writeManifest(json: ResultsFolderFixture.manifestJSON(clips))
-    #expect(throws: ListeningTestError.self) { try ResultsManifest.load(from: fixture.folder) }
+    #expect(throws: ListeningTestError.self) { try ResultsManifest.load(from: fixture.url) }
   }
 }

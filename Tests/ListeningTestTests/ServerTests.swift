@@ -18,8 +18,8 @@ struct ServedExperiment: Sendable {
   ) async throws {
     fixture = try ResultsFolderFixture(clipCount: clipCount, encoding: encoding)
     databasePath = temporaryDatabasePath()
-    store = try ExperimentStore(path: databasePath)
-    let manifest = try ResultsManifest.load(from: fixture.folder)
+    store = try ExperimentStore(url: URL(fileURLWithPath: databasePath))
+    let manifest = try ResultsManifest.load(from: fixture.url)
     _ = try await store.createExperiment(from: manifest, design: .test(name, seed: 11))
     server = try await ListeningTestServer(store: store, adminFailureLimit: adminFailureLimit)
   }

@@ -9,6 +9,8 @@ import Testing
 struct ResultsFolderFixture {
   /// The folder (deleted by ``remove()``).
   let folder: String
+  /// ``folder`` as a file URL.
+  var url: URL { URL(fileURLWithPath: folder, isDirectory: true) }
   /// The clips written to the manifest.
   let clips: [TestClip]
 
@@ -150,12 +152,12 @@ struct StoreFixture {
   init(clipCount: Int, sampleCount: Int = 400) throws {
     fixture = try ResultsFolderFixture(clipCount: clipCount, sampleCount: sampleCount)
     path = temporaryDatabasePath()
-    store = try ExperimentStore(path: path)
+    store = try ExperimentStore(url: URL(fileURLWithPath: path))
   }
 
   /// The folder's validated manifest.
   func manifest() throws -> ResultsManifest {
-    try ResultsManifest.load(from: fixture.folder)
+    try ResultsManifest.load(from: fixture.url)
   }
 
   /// Deletes the folder and the database.

@@ -13,7 +13,7 @@ enum FormatFixtures {
   }
 
   static func reference(_ variant: String) throws -> SafetensorsFile {
-    try SafetensorsFile(path: folder(variant).appendingPathComponent("reference.safetensors").path)
+    try SafetensorsFile(url: folder(variant).appendingPathComponent("reference.safetensors"))
   }
 }
 

@@ -10,7 +10,7 @@ enum TinyMusicLDM {
     .appendingPathComponent("tiny-musicldm")
 
   static let reference: SafetensorsFile = try! SafetensorsFile(
-    path: folder.appendingPathComponent("reference.safetensors").path)
+    url: folder.appendingPathComponent("reference.safetensors"))
 
   static func tensor(_ name: String) -> Tensor { try! reference.tensor(named: name) }
 

@@ -65,7 +65,9 @@ struct ModelConfigurationFileTests {
     let path = try file(text)
     defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
     do {
-      return (path, .success(try ModelConfigurationFile.read(ExampleConfiguration.self, at: path)))
+      return (
+        path, .success(try ModelConfigurationFile.read(ExampleConfiguration.self, at: URL(fileURLWithPath: path)))
+      )
     } catch {
       return (path, .failure(error))
     }
@@ -75,7 +77,7 @@ struct ModelConfigurationFileTests {
   func missingFile() {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID().uuidString).json").path
     #expect(throws: ModelConfigurationError.unreadableFile(path: path)) {
-      try ModelConfigurationFile.read(ExampleConfiguration.self, at: path)
+      try ModelConfigurationFile.read(ExampleConfiguration.self, at: URL(fileURLWithPath: path))
     }
   }
 
@@ -87,7 +89,7 @@ struct ModelConfigurationFileTests {
     let bytes = text.utf8.count
     #expect(throws: ModelConfigurationError.fileTooLarge(path: path, bytes: bytes, limitBytes: 100)) {
       try ModelConfigurationFile.read(
-        ExampleConfiguration.self, at: path, limits: ModelFileLimits(maximumTextBytes: 100))
+        ExampleConfiguration.self, at: URL(fileURLWithPath: path), limits: ModelFileLimits(maximumTextBytes: 100))
     }
     let configuration = try ModelConfigurationFile.read(
       ExampleConfiguration.self, at: URL(fileURLWithPath: path), limits: ModelFileLimits(maximumTextBytes: bytes))

@@ -13,7 +13,7 @@ struct OpsParityTests {
   init() throws {
     let path = Bundle.module.url(forResource: "Resources", withExtension: nil)!.appendingPathComponent(
       "ops.safetensors")
-    fixtures = try SafetensorsFile(path: path.path)
+    fixtures = try SafetensorsFile(url: path)
   }
 
   func t(_ name: String) throws -> Tensor { try fixtures.tensor(named: name) }

@@ -9,6 +9,7 @@ enum CheckpointFixtures {
     .appendingPathComponent("checkpoints")
 
   static func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+  static func url(_ name: String) -> URL { folder.appendingPathComponent(name) }
 
   /// The file a hostile pickle would create if anything executed it (the script's `MARKER`).
   static let marker = "/tmp/resonance-unpickler-marker"
@@ -16,7 +17,7 @@ enum CheckpointFixtures {
   /// The error opening `name` and reading every tensor throws, or nil if it loads.
   static func error(opening name: String) -> TensorRuntimeError? {
     do {
-      let archive = try PyTorchArchive(path: path(name))
+      let archive = try PyTorchArchive(url: url(name))
       for tensor in archive.tensorNames where archive.descriptors[tensor]!.dataType.convertsToFloat {
         _ = try archive.tensor(named: tensor)
       }
@@ -42,8 +43,8 @@ enum CheckpointFixtures {
 struct PyTorchArchiveTests {
   @Test("a state dict from torch.save: every float dtype, shared-storage views, strides, scalars, a parameter")
   func stateDict() throws {
-    let archive = try PyTorchArchive(path: CheckpointFixtures.path("state-dict.bin"))
-    let expected = try SafetensorsFile(path: CheckpointFixtures.path("state-dict.safetensors"))
+    let archive = try PyTorchArchive(url: CheckpointFixtures.url("state-dict.bin"))
+    let expected = try SafetensorsFile(url: CheckpointFixtures.url("state-dict.safetensors"))
     #expect(archive.prefix == "state-dict")
     #expect(Set(archive.tensorNames) == Set(expected.tensorNames + ["ids"]))
     // Exact: float32 is copied, float16/bfloat16 widen exactly, float64 rounds to nearest as torch's .float() does.
@@ -57,7 +58,7 @@ struct PyTorchArchiveTests {
     #expect(archive.descriptors["scalar"]?.shape == [])
     #expect(archive.descriptors["empty"]?.shape == [0, 3])
     #expect(archive.descriptors["ids"] == TensorDescriptor(dataType: .int64, shape: [5]))
-    #expect(throws: TensorRuntimeError.unsupportedDataType(path: archive.path, tensor: "ids", dataType: "I64")) {
+    #expect(throws: TensorRuntimeError.unsupportedDataType(path: archive.url.path, tensor: "ids", dataType: "I64")) {
       try archive.tensor(named: "ids")
     }
     // The transpose is a view of the same storage: its elements are the weight's, transposed.
@@ -68,8 +69,8 @@ struct PyTorchArchiveTests {
 
   @Test("the same records with ZIP64 sizes and offsets in every header load identically")
   func zip64() throws {
-    let plain = try PyTorchArchive(path: CheckpointFixtures.path("state-dict.bin"))
-    let zip64 = try PyTorchArchive(path: CheckpointFixtures.path("state-dict-zip64.bin"))
+    let plain = try PyTorchArchive(url: CheckpointFixtures.url("state-dict.bin"))
+    let zip64 = try PyTorchArchive(url: CheckpointFixtures.url("state-dict-zip64.bin"))
     #expect(zip64.descriptors == plain.descriptors)
     for name in plain.tensorNames where plain.descriptors[name]!.dataType.convertsToFloat {
       #expect(try zip64.tensor(named: name) == plain.tensor(named: name), "\(name)")
@@ -78,16 +79,16 @@ struct PyTorchArchiveTests {
 
   @Test("the hand-made layout the hostile files derive from loads (torch.load reads it too)")
   func handmade() throws {
-    let archive = try PyTorchArchive(path: CheckpointFixtures.path("handmade.bin"))
+    let archive = try PyTorchArchive(url: CheckpointFixtures.url("handmade.bin"))
     #expect(archive.prefix == "archive")
     #expect(try archive.tensor(named: "weight") == Tensor(shape: [2, 3], elements: [0, 1, 2, 3, 4, 5]))
   }
 
   @Test("Checkpoint.open(file:) recognises a .bin by its zip signature")
   func openByContent() throws {
-    let archive = try Checkpoint.open(file: CheckpointFixtures.path("handmade.bin"))
+    let archive = try Checkpoint.open(file: CheckpointFixtures.url("handmade.bin"))
     #expect(archive is PyTorchArchive)
-    let safetensors = try Checkpoint.open(file: CheckpointFixtures.path("state-dict.safetensors"))
+    let safetensors = try Checkpoint.open(file: CheckpointFixtures.url("state-dict.safetensors"))
     #expect(safetensors is SafetensorsFile)
   }
 }
@@ -158,7 +159,7 @@ struct HostileCheckpointTests {
     #expect(claimed == 4 * 6 << 40 && limit == ModelFileLimits.standard.maximumTensorBytes)
     // A limit above the claim lets it open (the view itself is valid: it stays inside its storage).
     let archive = try PyTorchArchive(
-      path: CheckpointFixtures.path("hostile-expanded-past-limit.bin"),
+      url: CheckpointFixtures.url("hostile-expanded-past-limit.bin"),
       limits: ModelFileLimits(maximumTensorBytes: Int.max))
     #expect(archive.descriptors["weight"]?.shape == [1 << 20, 1 << 20, 6])
   }
@@ -230,7 +231,7 @@ struct HostileCheckpointTests {
 
   @Test("500 seeded single-byte corruptions of a .bin each load or throw a typed error, never crash")
   func corruptedBytes() throws {
-    let original = try Data(contentsOf: URL(fileURLWithPath: CheckpointFixtures.path("state-dict.bin")))
+    let original = try Data(contentsOf: CheckpointFixtures.url("state-dict.bin"))
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("corrupt-\(UUID().uuidString).bin")
     defer { try? FileManager.default.removeItem(at: path) }
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -241,7 +242,7 @@ struct HostileCheckpointTests {
       bytes[Int((state >> 33) % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: (state >> 20) | 1)
       try bytes.write(to: path)
       do {
-        let archive = try PyTorchArchive(path: path.path)
+        let archive = try PyTorchArchive(url: path)
         for name in archive.tensorNames where archive.descriptors[name]!.dataType.convertsToFloat {
           _ = try archive.tensor(named: name)
         }

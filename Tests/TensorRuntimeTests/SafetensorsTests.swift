@@ -31,10 +31,10 @@ struct SafetensorsWriter {
     return Data(bytes.dropLast(truncateBy))
   }
 
-  static func temporaryPath(_ data: Data) throws -> String {
+  static func temporaryFile(_ data: Data) throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("st-\(UUID().uuidString).safetensors")
     try data.write(to: url)
-    return url.path
+    return url
   }
 }
 
@@ -53,25 +53,26 @@ struct SafetensorsTests {
 
   @Test("reads F32, BF16 and F16 tensors through mmap and converts them to float32")
   func readsTensors() throws {
-    let file = try SafetensorsFile(path: try SafetensorsWriter.temporaryPath(sample().data()))
+    let file = try SafetensorsFile(url: SafetensorsWriter.temporaryFile(sample().data()))
     #expect(file.tensorNames == ["a.bias", "a.weight", "b.bf16", "b.f16", "buffer.ids"])
     #expect(file.metadata["format"] == "pt")
     #expect(try file.tensor(named: "a.weight") == Tensor(shape: [2, 3], elements: [1, 2, 3, 4, 5, 6]))
     #expect(try file.tensor(named: "b.bf16").elements == [1.5])
     #expect(try file.tensor(named: "b.f16").elements == [-2, Float(sign: .plus, exponent: -24, significand: 1)])
-    #expect(throws: TensorRuntimeError.unsupportedDataType(path: file.path, tensor: "buffer.ids", dataType: "I64")) {
+    #expect(throws: TensorRuntimeError.unsupportedDataType(path: file.url.path, tensor: "buffer.ids", dataType: "I64"))
+    {
       try file.tensor(named: "buffer.ids")
     }
   }
 
   @Test("rejects a truncated file, naming the tensor whose bytes are missing")
   func truncated() throws {
-    let path = try SafetensorsWriter.temporaryPath(sample().data(truncateBy: 3))
+    let file = try SafetensorsWriter.temporaryFile(sample().data(truncateBy: 3))
     #expect {
-      try SafetensorsFile(path: path)
+      try SafetensorsFile(url: file)
     } throws: { error in
       guard case .invalidTensorEntry(let errorPath, let tensor, _) = error as? TensorRuntimeError else { return false }
-      return errorPath == path && tensor == "buffer.ids"
+      return errorPath == file.path && tensor == "buffer.ids"
     }
   }
 
@@ -80,28 +81,30 @@ struct SafetensorsTests {
     let writer = sample()
     var tooLong = writer.data()
     tooLong.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64(1 << 40).littleEndian, Array.init))
-    #expect(throws: TensorRuntimeError.self) { try SafetensorsFile(path: try SafetensorsWriter.temporaryPath(tooLong)) }
+    #expect(throws: TensorRuntimeError.self) { try SafetensorsFile(url: SafetensorsWriter.temporaryFile(tooLong)) }
     let notJSON = writer.data(header: String(repeating: "x", count: writer.header().utf8.count))
-    #expect(throws: TensorRuntimeError.self) { try SafetensorsFile(path: try SafetensorsWriter.temporaryPath(notJSON)) }
+    #expect(throws: TensorRuntimeError.self) { try SafetensorsFile(url: SafetensorsWriter.temporaryFile(notJSON)) }
     let unknown = writer.data(header: writer.header().replacingOccurrences(of: "\"BF16\"", with: "\"Q4\"  "))
-    #expect(throws: TensorRuntimeError.self) { try SafetensorsFile(path: try SafetensorsWriter.temporaryPath(unknown)) }
+    #expect(throws: TensorRuntimeError.self) { try SafetensorsFile(url: SafetensorsWriter.temporaryFile(unknown)) }
     let badCount = writer.data(header: writer.header().replacingOccurrences(of: "[2, 3]", with: "[3, 3]"))
     #expect(throws: TensorRuntimeError.self) {
-      try SafetensorsFile(path: try SafetensorsWriter.temporaryPath(badCount))
+      try SafetensorsFile(url: SafetensorsWriter.temporaryFile(badCount))
     }
     let overlapping = writer.data(header: writer.header(offsets: [(0, 24), (20, 28), (28, 30), (30, 34), (34, 42)]))
     #expect {
-      try SafetensorsFile(path: try SafetensorsWriter.temporaryPath(overlapping))
+      try SafetensorsFile(url: SafetensorsWriter.temporaryFile(overlapping))
     } throws: { error in
       "\(error)".contains("overlap")
     }
-    #expect(throws: TensorRuntimeError.self) { try SafetensorsFile(path: "/nonexistent/model.safetensors") }
+    #expect(throws: TensorRuntimeError.self) {
+      try SafetensorsFile(url: URL(fileURLWithPath: "/nonexistent/model.safetensors"))
+    }
   }
 
   @Test("the parameter loader reports every missing, unexpected and mis-shaped tensor at once")
   func loaderReportsAll() throws {
-    let path = try SafetensorsWriter.temporaryPath(sample().data())
-    let loader = try ParameterLoader(path: path)
+    let file = try SafetensorsWriter.temporaryFile(sample().data())
+    let loader = try ParameterLoader(url: file)
     _ = Linear(loader: loader, prefix: "a", inFeatures: 2, outFeatures: 3)  // stored (2, 3): transposed
     _ = loader.tensor("c.weight", shape: [4])
     #expect {
@@ -110,7 +113,7 @@ struct SafetensorsTests {
       guard
         case .weightsMismatch(let errorPath, let missing, let unexpected, let mismatched) = error as? TensorRuntimeError
       else { return false }
-      return errorPath == path && missing == ["c.weight"] && unexpected == ["b.bf16", "b.f16"]
+      return errorPath == file.path && missing == ["c.weight"] && unexpected == ["b.bf16", "b.f16"]
         && mismatched.map(\.name) == ["a.weight", "a.bias"]
         && "\(error)".contains("a.weight (expected [3, 2], found [2, 3])")
     }

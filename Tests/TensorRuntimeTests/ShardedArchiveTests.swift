@@ -25,6 +25,9 @@ struct ShardedFolder {
 
   func url(_ name: String) -> URL { URL(fileURLWithPath: (path as NSString).appendingPathComponent(name)) }
 
+  /// The folder as a file URL.
+  var directory: URL { URL(fileURLWithPath: path, isDirectory: true) }
+
   var indexPath: String { url("model.safetensors.index.json").path }
 
   func writeIndex(_ weightMap: [String: String]) throws {
@@ -35,7 +38,7 @@ struct ShardedFolder {
   /// The reason of the invalidIndex error opening the folder throws, or nil.
   func indexError() -> String? {
     do {
-      _ = try Checkpoint.open(folder: path, names: .transformers)
+      _ = try Checkpoint.open(folder: directory, names: .transformers)
       return nil
     } catch {
       guard case .invalidIndex(let errorPath, let reason) = error, errorPath == indexPath else { return "\(error)" }
@@ -49,15 +52,15 @@ struct ShardedArchiveTests {
   @Test("an index and its shards read as one checkpoint, named by the index in errors")
   func readsShards() throws {
     let folder = try ShardedFolder()
-    let archive = try Checkpoint.open(folder: folder.path, names: .transformers)
+    let archive = try Checkpoint.open(folder: folder.directory, names: .transformers)
     let sharded = try #require(archive as? ShardedArchive)
-    #expect(sharded.path == folder.indexPath)
+    #expect(sharded.url.path == folder.indexPath)
     #expect(sharded.shardNames == ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"])
     #expect(archive.tensorNames == ["a.weight", "b.bias", "b.half"])
     #expect(archive.descriptors["b.half"] == TensorDescriptor(dataType: .float16, shape: [1]))
     #expect(try archive.tensor(named: "a.weight") == Tensor(shape: [2, 2], elements: [1, 2, 3, 4]))
     #expect(try archive.tensor(named: "b.half").elements == [1])
-    let loader = try ParameterLoader(folder: folder.path, names: .transformers)
+    let loader = try ParameterLoader(folder: folder.directory, names: .transformers)
     _ = loader.tensor("a.weight", shape: [2, 2])
     #expect {
       try loader.finish()
@@ -116,17 +119,17 @@ struct ShardedArchiveTests {
     var single = SafetensorsWriter()
     single.addFloat32("only", shape: [1], values: [7])
     try single.data().write(to: folder.url("model.safetensors"))
-    #expect(try Checkpoint.open(folder: folder.path, names: .transformers).tensorNames == ["only"])
+    #expect(try Checkpoint.open(folder: folder.directory, names: .transformers).tensorNames == ["only"])
     try FileManager.default.removeItem(at: folder.url("model.safetensors"))
-    #expect(try Checkpoint.open(folder: folder.path, names: .transformers) is ShardedArchive)
+    #expect(try Checkpoint.open(folder: folder.directory, names: .transformers) is ShardedArchive)
     try FileManager.default.copyItem(
       atPath: CheckpointFixtures.path("handmade.bin"), toPath: folder.url("diffusion_pytorch_model.bin").path)
-    #expect(try Checkpoint.open(folder: folder.path, names: .diffusers) is PyTorchArchive)
+    #expect(try Checkpoint.open(folder: folder.directory, names: .diffusers) is PyTorchArchive)
     let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
     #expect(throws: TensorRuntimeError.missingWeights(folder: empty, candidates: WeightFileNames.diffusers.candidates))
     {
-      try Checkpoint.open(folder: empty, names: .diffusers)
+      try Checkpoint.open(folder: URL(fileURLWithPath: empty, isDirectory: true), names: .diffusers)
     }
     #expect(
       WeightFileNames.diffusers.candidates == [

@@ -235,7 +235,7 @@ struct BrainScorer {
     self.model = model
     clapFolder = folder
     clap = try context.model("clap-model:\(folder.path)") { () throws(PipelineError) in
-      do throws(CLAPError) { return try CLAPModel(directory: folder.path) } catch {
+      do throws(CLAPError) { return try CLAPModel(directory: folder) } catch {
         throw .clap(model: folder.path, stimulus: nil, error)
       }
     }

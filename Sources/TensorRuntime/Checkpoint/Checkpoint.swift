@@ -36,39 +36,40 @@ public struct WeightFileNames: Sendable, Equatable {
 ///
 /// This is the one entry point for every model in the package (``ParameterLoader/init(folder:names:)``):
 /// ```swift
-/// let weights = try Checkpoint.open(folder: "musicldm/unet", names: .diffusers)
-/// print(weights.path, weights.descriptors.count)
+/// let weights = try Checkpoint.open(folder: URL(fileURLWithPath: "musicldm/unet"), names: .diffusers)
+/// print(weights.url.path, weights.descriptors.count)
 /// ```
 public enum Checkpoint {
-  /// Opens the preferred weights of a model folder: the first of `names.candidates` that exists.
+  /// Opens the preferred weights of the model folder at `folder` (a file URL): the first of `names.candidates` that exists.
   ///
   /// - Throws: ``TensorRuntimeError/missingWeights(folder:candidates:)`` when none exists, or the errors of
   ///   opening that file (see ``open(file:)``).
-  public static func open(folder: String, names: WeightFileNames) throws(TensorRuntimeError) -> any TensorArchive {
+  public static func open(folder: URL, names: WeightFileNames) throws(TensorRuntimeError) -> any TensorArchive {
     for candidate in names.candidates {
-      let path = (folder as NSString).appendingPathComponent(candidate)
-      if FileManager.default.fileExists(atPath: path) { return try open(file: path) }
+      let file = folder.appendingPathComponent(candidate, isDirectory: false)
+      if FileManager.default.fileExists(atPath: file.path) { return try open(file: file) }
     }
-    throw .missingWeights(folder: folder, candidates: names.candidates)
+    throw .missingWeights(folder: folder.path, candidates: names.candidates)
   }
 
-  /// Opens one weights file by its content, within `limits`: a zip (`PK\u{3}\u{4}`) is a ``PyTorchArchive``, a pickle stream the
+  /// Opens the weights file at `file` (a file URL) by its content, within `limits`: a zip (`PK\u{3}\u{4}`) is a ``PyTorchArchive``, a pickle stream the
   /// legacy `torch.save` format (refused), a name ending in `.json` a ``ShardedArchive`` index, anything else a
   /// ``SafetensorsFile``.
   ///
   /// - Throws: the errors of the archive type opened.
-  public static func open(file path: String, limits: ModelFileLimits = .standard) throws(TensorRuntimeError)
+  public static func open(file url: URL, limits: ModelFileLimits = .standard) throws(TensorRuntimeError)
     -> any TensorArchive
   {
-    if path.hasSuffix(".json") { return try ShardedArchive(indexPath: path, limits: limits) }
+    let path = url.path
+    if path.hasSuffix(".json") { return try ShardedArchive(index: url, limits: limits) }
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw .unreadableFile(path: path, reason: "it cannot be opened")
     }
     let head = (try? handle.read(upToCount: 4)).flatMap { $0 }.map(Array.init) ?? []
     try? handle.close()
     if head == [0x50, 0x4B, 0x03, 0x04] || head.starts(with: [0x80, 0x02]) {
-      return try PyTorchArchive(path: path, limits: limits)
+      return try PyTorchArchive(url: url, limits: limits)
     }
-    return try SafetensorsFile(path: path, limits: limits)
+    return try SafetensorsFile(url: url, limits: limits)
   }
 }

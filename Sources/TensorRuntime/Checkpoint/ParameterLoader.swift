@@ -1,3 +1,5 @@
+import Foundation
+
 /// Collects a module tree's parameters from a checkpoint by name, checking every name and shape, and reports all
 /// problems at once.
 ///
@@ -30,23 +32,23 @@ public final class ParameterLoader {
     self.init(archive: file)
   }
 
-  /// Opens one weights file (`.safetensors`, a `torch.save` `.bin`, or a shard index `.json`) and creates a
+  /// Opens one weights file at `url` (`.safetensors`, a `torch.save` `.bin`, or a shard index `.json`) and creates a
   /// loader over it.
   ///
   /// - Throws: the errors of ``Checkpoint/open(file:)``.
-  public convenience init(path: String) throws(TensorRuntimeError) {
-    self.init(archive: try Checkpoint.open(file: path))
+  public convenience init(url: URL) throws(TensorRuntimeError) {
+    self.init(archive: try Checkpoint.open(file: url))
   }
 
-  /// Opens the weights of a model folder (the first of `names.candidates` present) and creates a loader over them.
+  /// Opens the weights of the model folder at `folder` (a file URL; the first of `names.candidates` present) and creates a loader over them.
   ///
   /// - Throws: the errors of ``Checkpoint/open(folder:names:)``.
-  public convenience init(folder: String, names: WeightFileNames) throws(TensorRuntimeError) {
+  public convenience init(folder: URL, names: WeightFileNames) throws(TensorRuntimeError) {
     self.init(archive: try Checkpoint.open(folder: folder, names: names))
   }
 
-  /// The checkpoint's path (the index file for a sharded checkpoint), for error messages.
-  public var path: String { archive.path }
+  /// The checkpoint's file (the index file for a sharded checkpoint), whose path error messages name.
+  public var url: URL { archive.url }
 
   /// The tensor `name`, which must have shape `shape`; records a problem and returns zeros otherwise.
   public func tensor(_ name: String, shape: [Int]) -> Tensor {
@@ -84,7 +86,7 @@ public final class ParameterLoader {
     let unexpected = archive.tensorNames.filter { !requested.contains($0) && !ignoring($0) }
     if !missing.isEmpty || !unexpected.isEmpty || !mismatched.isEmpty {
       throw .weightsMismatch(
-        path: archive.path, missing: missing.sorted(), unexpected: unexpected, mismatched: mismatched)
+        path: archive.url.path, missing: missing.sorted(), unexpected: unexpected, mismatched: mismatched)
     }
     if let conversionError { throw conversionError }
   }

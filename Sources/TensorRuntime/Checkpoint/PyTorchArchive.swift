@@ -1,3 +1,5 @@
+import Foundation
+
 /// A `torch.save` checkpoint (`pytorch_model.bin`, `diffusion_pytorch_model.bin`): a zip archive holding a pickled
 /// state dict (`<prefix>/data.pkl`) and one raw little-endian record per storage (`<prefix>/data/<key>`), read
 /// without Python and without executing anything.
@@ -12,8 +14,10 @@
 /// Refused with their own errors: the legacy pre-1.6 format, TorchScript archives, big-endian files
 /// (`byteorder` = `big`), compressed entries, and any pickle that is not a dict of tensors.
 public final class PyTorchArchive: TensorArchive, @unchecked Sendable {
-  /// The file's path (for error messages).
-  public let path: String
+  /// The file (its path is named in error messages).
+  public let url: URL
+  /// `url.path`, for error messages.
+  let path: String
   /// Every tensor's element type and shape by name.
   public let descriptors: [String: TensorDescriptor]
   /// The archive's top-level folder (`torch.save` uses the file's stem, or `archive`).
@@ -22,7 +26,7 @@ public final class PyTorchArchive: TensorArchive, @unchecked Sendable {
   private let file: MappedFile
   private let tensors: [String: StoredTensor]
 
-  /// Opens, maps and validates a `torch.save` zip archive holding a state dict.
+  /// Opens, maps and validates the `torch.save` zip archive at `url` (a file URL) holding a state dict.
   ///
   /// - Throws: ``TensorRuntimeError/unreadableFile(path:reason:)``,
   ///   ``TensorRuntimeError/invalidArchive(path:reason:)`` (zip structure, legacy or TorchScript format),
@@ -32,7 +36,9 @@ public final class PyTorchArchive: TensorArchive, @unchecked Sendable {
   ///   ``TensorRuntimeError/invalidTensorEntry(path:tensor:reason:)`` (a view outside its storage, an
   ///   overflowing size), or ``TensorRuntimeError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` when a
   ///   view's float32 copy would exceed `limits.maximumTensorBytes`.
-  public init(path: String, limits: ModelFileLimits = .standard) throws(TensorRuntimeError) {
+  public init(url: URL, limits: ModelFileLimits = .standard) throws(TensorRuntimeError) {
+    self.url = url
+    let path = url.path
     self.path = path
     file = try MappedFile(path: path)
     func fail(_ reason: String) -> TensorRuntimeError { .invalidArchive(path: path, reason: reason) }

@@ -19,8 +19,10 @@ public final class SafetensorsFile: TensorArchive, @unchecked Sendable {
     public var byteRange: Range<Int>
   }
 
-  /// The file's path (for error messages).
-  public let path: String
+  /// The file (its path is named in error messages).
+  public let url: URL
+  /// `url.path`, for error messages.
+  let path: String
   /// Every tensor entry by name.
   public let entries: [String: Entry]
   /// Every tensor's element type and shape by name (the same tensors as ``entries``).
@@ -34,14 +36,16 @@ public final class SafetensorsFile: TensorArchive, @unchecked Sendable {
   /// Opens, maps and validates a safetensors file.
   ///
   /// - Parameters:
-  ///   - path: the file.
+  ///   - url: the file (a file URL).
   ///   - limits: the ceilings (``ModelFileLimits/standard`` by default): the JSON header, which is copied and
   ///     parsed whole, must fit `maximumHeaderBytes`.
   /// - Throws: ``TensorRuntimeError/unreadableFile(path:reason:)``,
   ///   ``TensorRuntimeError/invalidHeader(path:reason:)``,
   ///   ``TensorRuntimeError/readLimitExceeded(path:field:claimedBytes:limitBytes:)`` or
   ///   ``TensorRuntimeError/invalidTensorEntry(path:tensor:reason:)``.
-  public init(path: String, limits: ModelFileLimits = .standard) throws(TensorRuntimeError) {
+  public init(url: URL, limits: ModelFileLimits = .standard) throws(TensorRuntimeError) {
+    self.url = url
+    let path = url.path
     self.path = path
     file = try MappedFile(path: path)
     let length = file.length

@@ -10,8 +10,10 @@ import Foundation
 /// listed, for that shard — a mismatch means shards from different revisions were mixed. Shard names must be
 /// plain file names in the index's folder.
 public final class ShardedArchive: TensorArchive, @unchecked Sendable {
-  /// The index file's path (named in errors).
-  public let path: String
+  /// The index file (its path is named in errors).
+  public let url: URL
+  /// `url.path`, for error messages.
+  let path: String
   /// Every tensor's element type and shape by name, over all shards.
   public let descriptors: [String: TensorDescriptor]
   /// The shard file names in the order of first appearance in the sorted tensor names.
@@ -20,11 +22,13 @@ public final class ShardedArchive: TensorArchive, @unchecked Sendable {
   private let shards: [String: any TensorArchive]
   private let weightMap: [String: String]
 
-  /// Reads the index at `path` and opens every shard it names, each within `limits`.
+  /// Reads the index at `index` (a file URL) and opens every shard it names, each within `limits`.
   ///
   /// - Throws: ``TensorRuntimeError/invalidIndex(path:reason:)`` for a malformed index, an unsafe or missing
   ///   shard name, or shards that disagree with the index; any error of opening a shard.
-  public init(indexPath path: String, limits: ModelFileLimits = .standard) throws(TensorRuntimeError) {
+  public init(index url: URL, limits: ModelFileLimits = .standard) throws(TensorRuntimeError) {
+    self.url = url
+    let path = url.path
     self.path = path
     func fail(_ reason: String) -> TensorRuntimeError { .invalidIndex(path: path, reason: reason) }
     let index = try MappedFile(path: path)
@@ -54,7 +58,7 @@ public final class ShardedArchive: TensorArchive, @unchecked Sendable {
       guard FileManager.default.fileExists(atPath: shardPath) else {
         throw fail("shard '\(shard)' (holding '\(tensor)') is missing from \(folder)")
       }
-      shards[shard] = try Checkpoint.open(file: shardPath, limits: limits)
+      shards[shard] = try Checkpoint.open(file: URL(fileURLWithPath: shardPath), limits: limits)
       order.append(shard)
     }
     var descriptors: [String: TensorDescriptor] = [:]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A stored tensor's element type and shape, as its archive declares them (read without touching the data).
 public struct TensorDescriptor: Sendable, Equatable {
   /// The element type in the file.
@@ -19,8 +21,8 @@ public struct TensorDescriptor: Sendable, Equatable {
 /// and byte range is checked against the file when it is opened; ``tensor(named:)`` then converts one tensor to
 /// float32 from the mapping. ``Checkpoint`` opens the right one for a file or a model folder.
 public protocol TensorArchive: AnyObject, Sendable {
-  /// The file named in error messages (the index file for a sharded checkpoint).
-  var path: String { get }
+  /// The file (a file URL) whose path is named in error messages (the index file for a sharded checkpoint).
+  var url: URL { get }
   /// Every tensor's element type and shape by name.
   var descriptors: [String: TensorDescriptor] { get }
   /// The tensor `name` converted to float32 (float16, bfloat16 and float64 are converted exactly or by
