@@ -18,8 +18,11 @@ public struct Reconstructor: Sendable {
   /// Where everything is written.
   public var directory: RunDirectory
 
-  /// The version of the library written into `results.json`.
-  public static let version = "0.2.0"
+  /// The version of the library, written into `results.json` and each run's `run.json`.
+  ///
+  /// Raised whenever seeded draws or numerics change what a run computes, so that a run directory made by an
+  /// earlier version is not resumed with this one's outputs (0.3.0: one seeded generator for every module).
+  public static let version = "0.3.0"
 
   /// Creates a run writing into `output`.
   public init(specification: RunSpecification, output: URL) {

@@ -150,6 +150,25 @@ struct RunDirectoryStartTests {
     #expect("\(mismatch!)".contains("options.dataset.resolution"), "\(mismatch!)")
   }
 
+  @Test("a run directory made by an earlier version of the library is not resumed with this version's outputs")
+  func earlierVersionIsRefused() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("version-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let directory = RunDirectory(folder)
+    let current = RunSpecification(inputs: ReconstructionTests().inputs(), options: PipelineConfiguration())
+    #expect(current.version == Reconstructor.version)
+    // A run.json as versions before 0.3.0 wrote it: no version key.
+    var object = try #require(
+      try JSONSerialization.jsonObject(with: JSONEncoder().encode(current)) as? [String: Any])
+    object.removeValue(forKey: "version")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try JSONSerialization.data(withJSONObject: object).write(to: directory.url(RunDirectory.specificationFile))
+    #expect(try directory.specification().version == "unrecorded")
+    try directory.recordFinished(stage: .templateMask, task: "template", seconds: 0)
+    let mismatch = #expect(throws: PipelineError.self) { try directory.prepare(for: current) }
+    #expect("\(mismatch!)".contains("version: \"unrecorded\" → \"\(Reconstructor.version)\""), "\(mismatch!)")
+  }
+
   @Test(
     "settings that can never work stop the run before the run directory is written",
     arguments: [

@@ -60,17 +60,30 @@ public enum FeatureSource: Sendable, Codable, Equatable {
   }
 }
 
-/// What defines a run: its inputs and its configuration. The run directory keeps it as `run.json`, and a run
-/// directory is resumed only with the same specification.
+/// What defines a run: its inputs, its configuration and the library version that computes it. The run directory
+/// keeps it as `run.json`, and a run directory is resumed only with the same specification, so outputs computed
+/// by another version (whose seeded draws or numerics may differ) are never mixed with this version's.
 public struct RunSpecification: Sendable, Codable, Equatable {
   /// The files the run reads.
   public var inputs: PipelineInputs
   /// The settings of every stage.
   public var options: PipelineConfiguration
+  /// The library version (``Reconstructor/version``) the run was specified with; `"unrecorded"` in a `run.json`
+  /// written before versions were recorded.
+  public var version: String
 
-  /// Creates a specification.
+  /// Creates a specification for this version of the library.
   public init(inputs: PipelineInputs, options: PipelineConfiguration) {
     self.inputs = inputs
     self.options = options
+    self.version = Reconstructor.version
+  }
+
+  /// Reads a specification; a missing `version` reads as `"unrecorded"`.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    inputs = try container.decode(PipelineInputs.self, forKey: .inputs)
+    options = try container.decode(PipelineConfiguration.self, forKey: .options)
+    version = try container.decodeIfPresent(String.self, forKey: .version) ?? "unrecorded"
   }
 }
