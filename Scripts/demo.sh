@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the full reconstruction on the embedded synthetic dataset (the `demo` preset of make-dataset),
 # with the tiny CLAP and MusicLDM models that ship as test fixtures (seeded random weights, made by the pinned
-# scripts in Tools/reference/). Their audio is noise-like by construction; see README for real weights.
+# scripts in Tools/reference/). Their audio is not music (every clip comes out as the same near-constant signal);
+# see README for real weights.
 # The demo grid is 6 mm, so the authors' 100-voxel minimum cluster at 2 mm (800 mm³) becomes 4 voxels here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ fi
 echo
 echo "######################################################################################"
 echo "# DEMO MODELS: CLAP and MusicLDM are tiny networks with seeded random weights.       #"
-echo "# The pipeline, metrics and files are real; the generated audio is noise-like.        #"
+echo "# The pipeline, metrics and files are real; the generated audio is not music.        #"
 echo "######################################################################################"
 echo
 "$bin/reconstruct" --bids "$data" --stimuli "$data/stimuli" \

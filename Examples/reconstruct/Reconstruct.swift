@@ -72,7 +72,7 @@ extension Reconstruct {
       }
       if specification.inputs.usesDemoModels {
         print(
-          "NOTE: using the embedded tiny CLAP/MusicLDM models with seeded random weights: the audio will be noise-like."
+          "NOTE: using the embedded tiny CLAP/MusicLDM models with seeded random weights: the audio will carry no music."
         )
       }
       installInterruptHandlers()
@@ -116,7 +116,9 @@ extension Reconstruct {
       print(
         "Top-1 retrieval: \(String(format: "%.3f", results.topOneAccuracy)); generated clips: \(results.generatedClips.count)"
       )
-      if results.usesDemoModels { print("NOTE: demo models — the reconstructed audio is noise-like by construction.") }
+      if results.usesDemoModels {
+        print("NOTE: demo models — the reconstructed audio carries no music by construction.")
+      }
       print("Report: \(URL(fileURLWithPath: out).appendingPathComponent("report.html").path)")
     }
   }

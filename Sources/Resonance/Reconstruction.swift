@@ -48,7 +48,7 @@ public struct ReconstructionResults: Sendable, Codable {
   public var options: PipelineConfiguration
   /// Wall time per stage, summed over its tasks (tasks finished in earlier, resumed processes included).
   public var timings: [StageTiming]
-  /// Whether MusicLDM / CLAP weights were the embedded random demo models (audio is then noise-like).
+  /// Whether MusicLDM / CLAP weights were the embedded random demo models (the audio then carries no music).
   public var usesDemoModels: Bool
   /// The template subject's test clips for the listening test: original and reconstruction paths relative to the
   /// results folder.

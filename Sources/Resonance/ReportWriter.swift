@@ -74,7 +74,8 @@ struct ReportWriter {
     let warning =
       results.usesDemoModels
       ? "<p class=warn><b>Demo models:</b> CLAP and MusicLDM are tiny models with seeded random weights, so the "
-        + "reconstructions are noise-like. The published CLAP and MusicLDM weights give real audio.</p>"
+        + "reconstructions carry no music (every clip comes out as the same near-constant signal). The published "
+        + "CLAP and MusicLDM weights give real audio.</p>"
       : ""
     let subjects = results.subjects.map {
       "<tr><td>sub-\($0)</td><td>\(format(results.identificationAccuracy.perSubject[$0] ?? .nan))</td></tr>"

@@ -15,7 +15,7 @@ public struct PipelineInputs: Sendable, Codable, Equatable {
   public var clap: URL
   /// MusicLDM checkpoint folder.
   public var musicLDM: URL
-  /// Whether the models are the embedded random demo models (the report then says the audio is noise-like).
+  /// Whether the models are the embedded random demo models (the report then says the audio carries no music).
   public var usesDemoModels: Bool
   /// A feature space that replaces CLAP embeddings for encoding and decoding; `nil` uses CLAP.
   public var features: FeatureSource?
