@@ -97,6 +97,7 @@ struct MusicGenreDatasetTests {
   func missingRun() throws {
     let copy = FileManager.default.temporaryDirectory.appendingPathComponent("resonance-broken-\(UUID().uuidString)")
     try FileManager.default.copyItem(at: TinyDataset.root, to: copy)
+    defer { try? FileManager.default.removeItem(at: copy) }
     let func2 = copy.appendingPathComponent("derivatives/fmriprep/sub-002/func")
     for name in try FileManager.default.contentsOfDirectory(atPath: func2.path)
     where name.contains("Test_run-01") && name.contains("preproc") {
