@@ -113,10 +113,13 @@ public struct SeededRandomNumberGenerator: RandomNumberGenerator, Sendable, Hash
 
   /// A uniform integer in `0..<count` by multiply-shift: `⌊u · count / 2³²⌋` with `u` the top 32 bits of one
   /// ``next()``. No rejection step, so each value's probability differs from `1/count` by less than `2⁻³²`.
+  /// Counts above `2³²` (a crop window inside a day of 48 kHz audio) take all 64 bits: `⌊x · count / 2⁶⁴⌋`, so
+  /// every value stays reachable.
   ///
-  /// - Parameter count: The number of values, `1 ≤ count ≤ 2³²` (a programmer error otherwise).
+  /// - Parameter count: The number of values, at least 1 (a programmer error otherwise).
   @inlinable public mutating func integer(below count: Int) -> Int {
-    precondition(count > 0 && count <= 1 << 32, "integer(below:) needs a count in 1...2^32, got \(count)")
+    precondition(count > 0, "integer(below:) needs a positive count, got \(count)")
+    if count > 1 << 32 { return Int(next().multipliedFullWidth(by: UInt64(count)).high) }
     return Int((UInt64(UInt32(truncatingIfNeeded: next() >> 32)) &* UInt64(count)) >> 32)
   }
 

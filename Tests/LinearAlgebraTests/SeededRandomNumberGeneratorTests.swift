@@ -85,6 +85,26 @@ struct SeededRandomNumberGeneratorTests {
     }
   }
 
+  @Test("counts above 2³² take the high word of the full 128-bit product, and every value stays in range")
+  func largeCounts() {
+    var generator = SeededRandomNumberGenerator(seed: 5)
+    var reference = ReferenceStream(seed: 5)
+    for count in [(1 << 32) + 1, 1 << 40, Int.max] {
+      for _ in 0..<200 {
+        let value = generator.integer(below: count)
+        // ⌊x · count / 2⁶⁴⌋ written out with 32-bit halves: x = a·2³² + b, count = c·2³² + d.
+        let x = reference.next()
+        let (a, b) = (x >> 32, x & 0xFFFF_FFFF)
+        let (c, d) = (UInt64(count) >> 32, UInt64(count) & 0xFFFF_FFFF)
+        // (Swift's `>>` binds tighter than `*`: every product is parenthesised.)
+        let middle = ((b * d) >> 32) + ((a * d) & 0xFFFF_FFFF) + ((b * c) & 0xFFFF_FFFF)
+        let high = a * c + ((a * d) >> 32) + ((b * c) >> 32) + (middle >> 32)
+        #expect(value == Int(high))
+        #expect((0..<count).contains(value))
+      }
+    }
+  }
+
   @Test("integer(below: 2) is a word's top bit, and integer(below:) is uniform")
   func integerDistribution() {
     var generator = SeededRandomNumberGenerator(seed: 3)
