@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: the full reconstruction on the embedded synthetic dataset (the `demo` preset of make-dataset),
 # with the tiny CLAP and MusicLDM models that ship as test fixtures (seeded random weights, made by the pinned
-# scripts in Tools/reference/). Their audio is not music (every clip comes out as the same near-constant signal);
+# scripts in Tools/reference/). Their audio is not music (random weights give noise-like sound);
 # see README for real weights.
 # The demo grid is 6 mm, so the authors' 100-voxel minimum cluster at 2 mm (800 mm³) becomes 4 voxels here.
 set -euo pipefail

@@ -74,7 +74,7 @@ struct ReportWriter {
     let warning =
       results.usesDemoModels
       ? "<p class=warn><b>Demo models:</b> CLAP and MusicLDM are tiny models with seeded random weights, so the "
-        + "reconstructions carry no music (every clip comes out as the same near-constant signal). The published "
+        + "reconstructions carry no music (random weights give noise-like sound). The published "
         + "CLAP and MusicLDM weights give real audio.</p>"
       : ""
     let subjects = results.subjects.map {
