@@ -3,6 +3,16 @@ import Foundation
 import LinearAlgebra
 import TensorRuntime
 
+/// How `ClapFeatureExtractor` fills a clip shorter than its window (`padding` in `preprocessor_config.json`).
+public enum ClipPadding: String, Sendable, Hashable, Decodable, CaseIterable {
+  /// Tile the clip as many whole times as fit, then zero-pad (transformers' default).
+  case repeatpad
+  /// Tile the clip until the window is full, cutting the last copy.
+  case `repeat`
+  /// Only zero-pad.
+  case pad
+}
+
 /// The settings of `preprocessor_config.json` (transformers' `ClapFeatureExtractor`, unfused models).
 ///
 /// Absent keys (and `null`) take the `ClapFeatureExtractor` constructor's defaults, the `laion/clap-htsat-unfused`
@@ -24,9 +34,8 @@ public struct FeatureExtractorConfiguration: Sendable, Hashable, Decodable {
   public var minimumHertz = 0.0
   /// Highest filter edge in hertz (`frequency_max`, default 14000).
   public var maximumHertz = 14000.0
-  /// Whether shorter clips are tiled before zero padding (`padding`, default `"repeatpad"`: tiled, then
-  /// zero-padded); `"repeat"` tiles to fill exactly, `"pad"` only zero-pads.
-  public var padding = "repeatpad"
+  /// How clips shorter than the window are filled (`padding`, default `"repeatpad"`).
+  public var padding = ClipPadding.repeatpad
 
   /// The clip length in samples, `maximumSeconds × sampleRate`.
   public var maximumSamples: Int { maximumSeconds * sampleRate }
@@ -49,8 +58,8 @@ public struct FeatureExtractorConfiguration: Sendable, Hashable, Decodable {
   /// Decodes `preprocessor_config.json`, giving absent keys transformers' defaults.
   ///
   /// - Throws: ``TensorRuntime/UnsupportedConfigurationValue`` for fused extractors (`truncation` other than
-  ///   `"rand_trunc"`, including the default `"fusion"`), `DecodingError` for a bad value, an unknown padding mode
-  ///   or a band that does not fit below the Nyquist frequency.
+  ///   `"rand_trunc"`, including the default `"fusion"`), `DecodingError` for a bad value, an unknown padding mode (not
+  ///   ``ClipPadding``) or a band that does not fit below the Nyquist frequency.
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     let maximum = CLAPConfiguration.sizeRange.upperBound
@@ -61,16 +70,12 @@ public struct FeatureExtractorConfiguration: Sendable, Hashable, Decodable {
     maximumSeconds = try c.decodeIfPresent(Int.self, forKey: .maximumSeconds, in: 1...maximum) ?? maximumSeconds
     minimumHertz = try c.decodeFiniteIfPresent(.minimumHertz) ?? minimumHertz
     maximumHertz = try c.decodeFiniteIfPresent(.maximumHertz) ?? maximumHertz
-    padding = try c.decodeIfPresent(String.self, forKey: .padding) ?? padding
+    padding = try c.decodeIfPresent(ClipPadding.self, forKey: .padding) ?? padding
     let truncation = try c.decodeIfPresent(String.self, forKey: .truncation) ?? "fusion"
     guard truncation == "rand_trunc" else {
       throw UnsupportedConfigurationValue(
         forKey: .truncation, in: c,
         reason: "truncation '\(truncation)' (only unfused 'rand_trunc' extractors are implemented)")
-    }
-    guard ["repeatpad", "repeat", "pad"].contains(padding) else {
-      throw DecodingError.dataCorruptedError(
-        forKey: .padding, in: c, debugDescription: "unknown mode '\(padding)'")
     }
     guard minimumHertz >= 0, maximumHertz > minimumHertz, maximumHertz <= Double(sampleRate) / 2 else {
       throw DecodingError.dataCorruptedError(
@@ -148,9 +153,9 @@ public struct CLAPFeatureExtractor: Sendable {
     if count > 0 && count < maximum {
       let repeats: Int
       switch configuration.padding {
-      case "repeatpad": repeats = maximum / count
-      case "repeat": repeats = maximum / count + 1
-      default: repeats = 1
+      case .repeatpad: repeats = maximum / count
+      case .repeat: repeats = maximum / count + 1
+      case .pad: repeats = 1
       }
       for _ in 0..<repeats { result.append(contentsOf: waveform.lazy.map(Double.init)) }
       if result.count > maximum { result.removeLast(result.count - maximum) }

@@ -116,7 +116,7 @@ struct ConfigurationDefaultsTests {
     #expect(configuration.maximumSeconds == 10)
     #expect(configuration.minimumHertz == 0)
     #expect(configuration.maximumHertz == 14000)
-    #expect(configuration.padding == "repeatpad")
+    #expect(configuration.padding == .repeatpad)
     #expect(configuration.maximumSamples == 480_000)
     #expect(configuration == FeatureExtractorConfiguration())
     // transformers' default truncation is "fusion", which only fused models use.
@@ -128,6 +128,15 @@ struct ConfigurationDefaultsTests {
         return false
       }
       return reason.contains("fusion")
+    }
+    // A padding mode that is no ClipPadding is refused, naming the file and the key.
+    try "{\"truncation\": \"rand_trunc\", \"padding\": \"mirror\"}".write(
+      toFile: path, atomically: true, encoding: .utf8)
+    #expect {
+      try FeatureExtractorConfiguration(contentsOf: URL(fileURLWithPath: path))
+    } throws: { error in
+      guard case .configuration(let cause) = error as? CLAPError else { return false }
+      return cause.path == path && cause.keyPath == "padding"
     }
   }
 
