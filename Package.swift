@@ -35,6 +35,8 @@ let cLibraries: [Target] = [
   .target(name: "CBLASRuntime", path: "Sources/CBLASRuntime", linkerSettings: [.linkedLibrary("openblas")]),
   // The ridge engine's fused fold-scoring tiles (AVX-512 / AVX2), used only by Regression.
   .target(name: "CRidgeKernels", path: "Sources/CRidgeKernels"),
+  // The opt-in bfloat16 GEMM tiles (AVX-512 BF16), used only by TensorRuntime.
+  .target(name: "CBF16Kernels", path: "Sources/CBF16Kernels"),
 ]
 
 // MARK: - Foundations: matrices, neuroimaging files, audio, figures
@@ -67,7 +69,7 @@ let statistics: [Target] = [
 // MARK: - Models: the CPU tensor runtime, CLAP, MusicLDM
 
 let models: [Target] = [
-  .target(name: "TensorRuntime", dependencies: ["LinearAlgebra", "NeuroIO"]),
+  .target(name: "TensorRuntime", dependencies: ["LinearAlgebra", "NeuroIO", "CBF16Kernels"]),
   .target(name: "CLAP", dependencies: ["TensorRuntime", "Audio", "LinearAlgebra"]),
   .target(name: "MusicLDM", dependencies: ["TensorRuntime", "CLAP", "LinearAlgebra"]),
 ]

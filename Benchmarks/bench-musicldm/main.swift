@@ -1,9 +1,12 @@
 // `make bench` for MusicLDM: real-size UNet (batch-2 step at 10 s), VAE decode and vocoder with random
 // weights, side by side with PyTorch on the same weights and inputs (run.sh), plus a full 50-step generation's
 // wall time and peak memory. Usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N] [--full-clips N]
-// [--only unet|vae|vocoder|full|batch] [--batch-sizes 1,2,4] [--cache-winograd]. --batch-sizes times the UNet step,
-// VAE and vocoder per clip with that many clips batched; --full-clips generates that many clips in one batch;
-// --cache-winograd keeps the UNet's Winograd weight transforms (memory reported before and after).
+// [--only unet|vae|vocoder|full|batch|bf16] [--batch-sizes 1,2,4] [--cache-winograd] [--bf16]. --batch-sizes times the
+// UNet step, VAE and vocoder per clip with that many clips batched; --full-clips generates that many clips in one
+// batch; --cache-winograd keeps the UNet's Winograd weight transforms (memory reported before and after); --bf16
+// runs the UNet and VAE in bfloat16 (ComputePrecision). --only bf16 compares float32 and bfloat16 alone: products
+// at the UNet's shapes (GFLOP/s), then the UNet step and the VAE decode, float32 and bfloat16 runs interleaved,
+// with the cosine of their outputs.
 // Every component reports its median wall time and, next to it, the process CPU time per repetition (both
 // cores together), which stays comparable when other work shares the machine.
 
@@ -56,8 +59,8 @@ func load(_ folder: URL, _ name: String) throws -> Tensor {
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
   print(
-    "usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N] [--full-clips N] [--only unet|vae|vocoder|full|batch]"
-      + " [--batch-sizes 1,2,4] [--cache-winograd]")
+    "usage: bench-musicldm MODEL_DIR JSON_OUT [--full-steps N] [--full-clips N]"
+      + " [--only unet|vae|vocoder|full|batch|bf16] [--batch-sizes 1,2,4] [--cache-winograd] [--bf16]")
   exit(2)
 }
 func option(_ name: String) -> String? {
@@ -73,6 +76,13 @@ var report: [String: Any] = [
   "blasKernel": BLASRuntime.kernelName, "blasKernelChoice": BLASRuntime.kernelChoice.jsonObject,
   "usableCores": BLASRuntime.coreCount, "residentAfterLoadMegabytes": residentMegabytes(),
 ]
+report["cpuModel"] = cpuModel()
+report["bfloat16Supported"] = ComputePrecision.isBFloat16Supported
+if arguments.contains("--bf16") {
+  if let notice = pipeline.setPrecision(.bfloat16) { print(notice) }
+  report["precision"] = pipeline.unet.precision?.description ?? "float32"
+  report["residentAfterBFloat16PackingMegabytes"] = residentMegabytes()
+}
 if arguments.contains("--cache-winograd") {
   pipeline.cacheWinogradWeights()
   report["cacheWinogradWeights"] = true
@@ -89,6 +99,7 @@ let mel = try load(folder, "vocoder_mel")
   report[key.replacingOccurrences(of: "Seconds", with: "CPUSeconds")] = cpu
   print("\(name): \(wall) s wall, \(cpu) s CPU")
 }
+if only == "bf16" { report["bfloat16"] = compareBFloat16(pipeline, sample: sample, labels: labels, latents: latents) }
 measure("unet", "unetBatch2StepSeconds", repetitions: 3) {
   _ = pipeline.unet(sample, timestep: 501, classLabels: labels)
 }

@@ -67,6 +67,11 @@ struct GenerateMusic: ParsableCommand {
   @Option(help: "Output WAV path.")
   var out: String
 
+  @Flag(
+    name: .customLong("bf16"),
+    help: "Run the UNet and VAE in bfloat16 (needs AVX-512 BF16; otherwise float32 with a notice). Opt-in.")
+  var bfloat16 = false
+
   func validate() throws {
     guard prompt.isEmpty != (embedding == nil) else {
       throw ValidationError("Give --prompt (one or more) or --embedding, not both.")
@@ -82,7 +87,10 @@ struct GenerateMusic: ParsableCommand {
 
   func run() throws {
     let folder = URL(fileURLWithPath: model)
-    let pipeline = try MusicLDMPipeline(folder: folder)
+    var pipeline = try MusicLDMPipeline(folder: folder)
+    if bfloat16, let notice = pipeline.setPrecision(.bfloat16) {
+      FileHandle.standardError.write(Data("generate-music: \(notice)\n".utf8))
+    }
     let needsText = !prompt.isEmpty || guidance > 1
     let textEncoder = needsText ? try MusicLDMTextEncoder(checkpoint: folder) : nil
     // One (label, conditioning row) per clip: the label names the output file when there are several.

@@ -10,14 +10,14 @@ public struct AutoencoderDecoder: Sendable {
   /// The configuration the decoder was built from.
   public let configuration: AutoencoderConfiguration
 
-  let postQuantConvolution: Conv2D
-  let convolutionIn: Conv2D
-  let midResnets: [ResnetBlock]
+  var postQuantConvolution: Conv2D
+  var convolutionIn: Conv2D
+  var midResnets: [ResnetBlock]
   let midNorm: GroupNorm
-  let midAttention: SelfAttention
-  let levels: [(resnets: [ResnetBlock], upsampler: Upsampler?)]
+  var midAttention: SelfAttention
+  var levels: [(resnets: [ResnetBlock], upsampler: Upsampler?)]
   let normOut: GroupNorm
-  let convolutionOut: Conv2D
+  var convolutionOut: Conv2D
 
   /// Loads the decoder from a diffusers folder holding `config.json` and the weights in any hub form
   /// (`diffusion_pytorch_model.safetensors`, `.bin`, sharded, float32/16, bfloat16).
@@ -73,9 +73,39 @@ public struct AutoencoderDecoder: Sendable {
     convolutionOut = convolution3x3(loader, "decoder.conv_out", reversed[reversed.count - 1], c.outChannels)
   }
 
+  /// The precision of the decoder's products (``TensorRuntime/ComputePrecision``), set by ``setPrecision(_:)``;
+  /// nil (the default) runs in the precision bound by the caller (`ComputePrecision.current`).
+  public private(set) var precision: ComputePrecision?
+
+  /// Runs the decoder's convolutions, linear layers and attention products in `requested` precision from now
+  /// on, packing the weights once for it (see ``UNet/setPrecision(_:)``).
+  ///
+  /// - Returns: a one-line notice when the precision used differs from `requested`, else nil.
+  @discardableResult
+  public mutating func setPrecision(_ requested: ComputePrecision) -> String? {
+    let (resolved, notice) = ComputePrecision.resolve(requested)
+    precision = resolved
+    postQuantConvolution.prepare(for: resolved)
+    convolutionIn.prepare(for: resolved)
+    for index in midResnets.indices { midResnets[index].prepare(for: resolved) }
+    midAttention.prepare(for: resolved)
+    for index in levels.indices {
+      for layer in levels[index].resnets.indices { levels[index].resnets[layer].prepare(for: resolved) }
+      levels[index].upsampler?.convolution.prepare(for: resolved)
+    }
+    convolutionOut.prepare(for: resolved)
+    return notice
+  }
+
   /// Decodes latents `(B, latentChannels, h, w)` into mel images `(B, outChannels, h·f, w·f)`, dividing by the
   /// configured scaling factor first (`f` = ``AutoencoderConfiguration/downsamplingFactor``).
   public func callAsFunction(_ latents: Tensor) -> Tensor {
+    guard let precision else { return decode(latents) }
+    return ComputePrecision.$current.withValue(precision) { decode(latents) }
+  }
+
+  /// ``callAsFunction(_:)`` in the precision bound by the caller.
+  func decode(_ latents: Tensor) -> Tensor {
     precondition(latents.rank == 4 && latents.shape[1] == configuration.latentChannels, "VAE latents shape")
     let workspace = Workspace()
     var z = latents

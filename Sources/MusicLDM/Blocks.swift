@@ -90,10 +90,10 @@ extension GroupNorm {
 struct ResnetBlock {
   let norm1: GroupNorm
   var conv1: Conv2D
-  let timeProjection: Linear?
+  var timeProjection: Linear?
   let norm2: GroupNorm
   var conv2: Conv2D
-  let shortcut: Conv2D?
+  var shortcut: Conv2D?
 
   init(
     _ loader: ParameterLoader, _ prefix: String, input: Int, output: Int, groups: Int, epsilon: Float,
@@ -115,6 +115,14 @@ struct ResnetBlock {
     conv2.cacheWinogradWeights()
   }
 
+  /// Readies every layer's weights for `precision` (``TensorRuntime/ComputePrecision``).
+  mutating func prepare(for precision: ComputePrecision) {
+    conv1.prepare(for: precision)
+    conv2.prepare(for: precision)
+    timeProjection?.prepare(for: precision)
+    shortcut?.prepare(for: precision)
+  }
+
   func callAsFunction(_ x: Tensor, embedding: Tensor?, workspace: Workspace) -> Tensor {
     var h = conv1(norm1(x, activation: .silu), workspace: workspace)
     if let timeProjection, let embedding {
@@ -129,10 +137,10 @@ struct ResnetBlock {
 
 /// Multi-head self-attention with diffusers' `Attention` names: `to_q`, `to_k`, `to_v`, `to_out.0`.
 struct SelfAttention {
-  let query: Linear
-  let key: Linear
-  let value: Linear
-  let output: Linear
+  var query: Linear
+  var key: Linear
+  var value: Linear
+  var output: Linear
   let heads: Int
 
   init(_ loader: ParameterLoader, _ prefix: String, channels: Int, heads: Int, projectionBias: Bool) {
@@ -144,6 +152,14 @@ struct SelfAttention {
       loader: loader, prefix: "\(prefix).to_v", inFeatures: channels, outFeatures: channels, bias: projectionBias)
     output = Linear(loader: loader, prefix: "\(prefix).to_out.0", inFeatures: channels, outFeatures: channels)
     self.heads = heads
+  }
+
+  /// Readies the four projections for `precision`.
+  mutating func prepare(for precision: ComputePrecision) {
+    query.prepare(for: precision)
+    key.prepare(for: precision)
+    value.prepare(for: precision)
+    output.prepare(for: precision)
   }
 
   /// `tokens`: `(B, L, C)`.
@@ -160,12 +176,12 @@ struct SelfAttention {
 /// encoder states) and a GEGLU feed-forward, each pre-normalised by LayerNorm (ε 1e-5) and residual.
 struct TransformerBlock {
   let norm1: LayerNorm
-  let attention1: SelfAttention
+  var attention1: SelfAttention
   let norm2: LayerNorm
-  let attention2: SelfAttention
+  var attention2: SelfAttention
   let norm3: LayerNorm
-  let feedForwardIn: Linear
-  let feedForwardOut: Linear
+  var feedForwardIn: Linear
+  var feedForwardOut: Linear
 
   init(_ loader: ParameterLoader, _ prefix: String, channels: Int, heads: Int) {
     norm1 = LayerNorm(loader: loader, prefix: "\(prefix).norm1", features: channels, epsilon: 1e-5)
@@ -177,6 +193,14 @@ struct TransformerBlock {
       loader: loader, prefix: "\(prefix).ff.net.0.proj", inFeatures: channels, outFeatures: 8 * channels)
     feedForwardOut = Linear(
       loader: loader, prefix: "\(prefix).ff.net.2", inFeatures: 4 * channels, outFeatures: channels)
+  }
+
+  /// Readies the attentions and the feed-forward for `precision`.
+  mutating func prepare(for precision: ComputePrecision) {
+    attention1.prepare(for: precision)
+    attention2.prepare(for: precision)
+    feedForwardIn.prepare(for: precision)
+    feedForwardOut.prepare(for: precision)
   }
 
   func callAsFunction(_ input: Tensor) -> Tensor {
@@ -209,15 +233,22 @@ struct TransformerBlock {
 /// GroupNorm (ε 1e-6) → `proj_in` → tokens → one ``TransformerBlock`` → `proj_out` → plus the input.
 struct SpatialTransformer {
   let norm: GroupNorm
-  let projectionIn: Conv2D
-  let block: TransformerBlock
-  let projectionOut: Conv2D
+  var projectionIn: Conv2D
+  var block: TransformerBlock
+  var projectionOut: Conv2D
 
   init(_ loader: ParameterLoader, _ prefix: String, channels: Int, heads: Int, groups: Int) {
     norm = GroupNorm(loader: loader, prefix: "\(prefix).norm", groups: groups, channels: channels, epsilon: 1e-6)
     projectionIn = convolution1x1(loader, "\(prefix).proj_in", channels, channels)
     block = TransformerBlock(loader, "\(prefix).transformer_blocks.0", channels: channels, heads: heads)
     projectionOut = convolution1x1(loader, "\(prefix).proj_out", channels, channels)
+  }
+
+  /// Readies the projections and the block for `precision`.
+  mutating func prepare(for precision: ComputePrecision) {
+    projectionIn.prepare(for: precision)
+    block.prepare(for: precision)
+    projectionOut.prepare(for: precision)
   }
 
   func callAsFunction(_ x: Tensor, workspace: Workspace) -> Tensor {

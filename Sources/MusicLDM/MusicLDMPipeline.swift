@@ -69,7 +69,7 @@ public struct MusicLDMPipeline: Sendable {
   /// The denoiser (``UNet/cacheWinogradWeights()`` can be applied through ``cacheWinogradWeights()``).
   public private(set) var unet: UNet
   /// The latent → mel decoder.
-  public let decoder: AutoencoderDecoder
+  public private(set) var decoder: AutoencoderDecoder
   /// The mel → waveform vocoder.
   public let vocoder: HiFiGANVocoder
   /// The scheduler configuration.
@@ -98,6 +98,19 @@ public struct MusicLDMPipeline: Sendable {
   /// faster steps for 0.62 GB more memory with the real MusicLDM UNet. Off by default.
   public mutating func cacheWinogradWeights() {
     unet.cacheWinogradWeights()
+  }
+
+  /// Runs the UNet and the VAE decoder in `requested` precision (``UNet/setPrecision(_:)``,
+  /// ``AutoencoderDecoder/setPrecision(_:)``); the vocoder stays float32. bfloat16 is opt-in and needs AVX-512
+  /// BF16.
+  ///
+  /// - Returns: a one-line notice when the precision used differs from `requested` (bfloat16 asked on a CPU
+  ///   without AVX-512 BF16: everything stays float32), else nil.
+  @discardableResult
+  public mutating func setPrecision(_ requested: ComputePrecision) -> String? {
+    let notice = unet.setPrecision(requested)
+    decoder.setPrecision(requested)
+    return notice
   }
 
   /// Mel frames per second of audio: `sampling rate / hop` (100 for MusicLDM).

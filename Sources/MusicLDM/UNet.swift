@@ -22,6 +22,13 @@ public struct UNet: Sendable {
       for index in resnets.indices { resnets[index].cacheWinogradWeights() }
       upsampler?.convolution.cacheWinogradWeights()
     }
+
+    mutating func prepare(for precision: ComputePrecision) {
+      for index in resnets.indices { resnets[index].prepare(for: precision) }
+      for index in attentions.indices { attentions[index].prepare(for: precision) }
+      downsampler?.prepare(for: precision)
+      upsampler?.convolution.prepare(for: precision)
+    }
   }
 
   var convolutionIn: Conv2D
@@ -30,7 +37,7 @@ public struct UNet: Sendable {
   let classEmbedding: Linear
   var down: [Level]
   var midResnets: [ResnetBlock]
-  let midAttention: SpatialTransformer
+  var midAttention: SpatialTransformer
   var up: [Level]
   let normOut: GroupNorm
   var convolutionOut: Conv2D
@@ -149,6 +156,40 @@ public struct UNet: Sendable {
     for index in up.indices { up[index].cacheWinogradWeights() }
   }
 
+  /// The precision of the network's products (``TensorRuntime/ComputePrecision``), set by
+  /// ``setPrecision(_:)``; nil (the default) runs in the precision bound by the caller (`ComputePrecision.current`,
+  /// float32 unless bound).
+  public private(set) var precision: ComputePrecision?
+
+  /// Runs the network's convolutions, linear layers and attention products in `requested` precision from now
+  /// on, packing the weights once for it (bfloat16: about 0.5 GB more resident memory for the real-size UNet,
+  /// dropped again by a later float32 request).
+  ///
+  /// ``TensorRuntime/ComputePrecision/bfloat16`` is opt-in: the products round their operands to bfloat16 and
+  /// sum in float32 (normalisation, activations and the time embedding stay float32). On a CPU without AVX-512
+  /// BF16 the network stays float32.
+  ///
+  /// - Returns: a one-line notice when the precision used differs from `requested` (bfloat16 on a CPU
+  ///   without AVX-512 BF16), else nil.
+  @discardableResult
+  public mutating func setPrecision(_ requested: ComputePrecision) -> String? {
+    setPrecision(requested, bfloat16Supported: ComputePrecision.isBFloat16Supported)
+  }
+
+  /// ``setPrecision(_:)`` as on a CPU that does (or, for tests, does not) support bfloat16.
+  @discardableResult
+  mutating func setPrecision(_ requested: ComputePrecision, bfloat16Supported: Bool) -> String? {
+    let (resolved, notice) = ComputePrecision.resolve(requested, bfloat16Supported: bfloat16Supported)
+    precision = resolved
+    convolutionIn.prepare(for: resolved)
+    convolutionOut.prepare(for: resolved)
+    for index in down.indices { down[index].prepare(for: resolved) }
+    for index in midResnets.indices { midResnets[index].prepare(for: resolved) }
+    midAttention.prepare(for: resolved)
+    for index in up.indices { up[index].prepare(for: resolved) }
+    return notice
+  }
+
   /// The sinusoidal timestep embedding (diffusers `get_timestep_embedding`, float32): with `h = d/2` and
   /// `f_i = exp(−ln(10000) · i / (h − shift))`, the vector is `[cos(t·f), sin(t·f)]` (cosines first when
   /// `flip_sin_to_cos`).
@@ -176,6 +217,14 @@ public struct UNet: Sendable {
   ///   - classLabels: Conditioning embeddings `(B, projection_class_embeddings_input_dim)`.
   /// - Returns: `(B, outChannels, H, W)`.
   public func callAsFunction(_ sample: Tensor, timestep: Int, classLabels: Tensor) -> Tensor {
+    guard let precision else { return forward(sample, timestep: timestep, classLabels: classLabels) }
+    return ComputePrecision.$current.withValue(precision) {
+      forward(sample, timestep: timestep, classLabels: classLabels)
+    }
+  }
+
+  /// ``callAsFunction(_:timestep:classLabels:)`` in the precision bound by the caller.
+  func forward(_ sample: Tensor, timestep: Int, classLabels: Tensor) -> Tensor {
     let batch = sample.shape[0]
     precondition(
       sample.rank == 4 && sample.shape[1] == configuration.inChannels,

@@ -87,6 +87,7 @@ public enum Attention {
     }
     if let keyMask { precondition(keyMask.shape == [batch, keys], "attention key mask must be \([batch, keys]).") }
     let windows = windowMask?.shape[0] ?? 1
+    let bfloat16 = ComputePrecision.usesBFloat16
     return withOptionalPointer(bias) { biasPointer in
       withOptionalPointer(windowMask) { maskPointer in
         withOptionalPointer(keyMask) { keyPointer in
@@ -115,7 +116,7 @@ public enum Attention {
                     // The additive bias is written first and accumulated into by the GEMM (beta = 1).
                     if let biasPointer { s.update(from: biasPointer + h * queries * keys, count: queries * keys) }
                     Attention.attentionGEMM(
-                      split: splitProducts, m: queries, n: keys, k: headDim, alpha: scale,
+                      split: splitProducts, bfloat16: bfloat16, m: queries, n: keys, k: headDim, alpha: scale,
                       a: query + b * queries * g.queryStride + h * headDim, lda: g.queryStride,
                       b: keyTransposed, ldb: keys, beta: biasPointer == nil ? 0 : 1, c: s, ldc: keys)
                     if let maskPointer {
@@ -130,7 +131,8 @@ public enum Attention {
                     }
                     for row in 0..<queries { Tensor.softmaxRow(s + row * keys, count: keys) }
                     Attention.attentionGEMM(
-                      split: splitProducts, m: queries, n: headDim, k: keys, alpha: 1, a: s, lda: keys,
+                      split: splitProducts, bfloat16: bfloat16, m: queries, n: headDim, k: keys, alpha: 1, a: s,
+                      lda: keys,
                       b: value + b * keys * g.keyStride + h * headDim, ldb: g.keyStride, beta: 0,
                       c: out + b * queries * width + h * headDim, ldc: width)
                   }
@@ -144,12 +146,19 @@ public enum Attention {
   }
 
   /// One of attention's two products (`B` not transposed): split over the cores when `split`, otherwise one
-  /// single-threaded call on the current worker.
+  /// single-threaded call on the current worker; bfloat16 products with float32 sums when `bfloat16`.
   // swift-format-ignore: FunctionParameterCount
   static func attentionGEMM(
-    split: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+    split: Bool, bfloat16: Bool = false, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>,
     ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    if bfloat16 {
+      BFloat16Products.gemm(
+        m: m, n: n, k: k, alpha: alpha, a: .floats(a, lineStride: lda, depthStride: 1),
+        b: .floats(b, lineStride: 1, depthStride: ldb), beta: beta, c: c, ldc: ldc, parallel: split)
+      return
+    }
     if split {
       Float.splitGEMM(
         transposeA: .none, transposeB: .none, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,

@@ -1,7 +1,9 @@
 /// A fully connected layer, `y = x · Wᵀ + b`, with PyTorch's parameter names `weight` `(out, in)` and `bias`.
 public struct Linear: Sendable {
-  /// `(out, in)`.
-  public var weight: Tensor
+  /// `(out, in)`; setting it drops the cached bfloat16 packing.
+  public var weight: Tensor {
+    didSet { bfloat16Weight = nil }
+  }
   /// `out` elements, or nil for bias-free layers.
   public var bias: Tensor?
 
@@ -30,9 +32,20 @@ public struct Linear: Sendable {
     return Linear(weight: weight, bias: biases.isEmpty ? nil : Tensor.concatenated(biases, axis: 0))
   }
 
+  /// `Wᵀ` rounded to bfloat16 and packed by ``prepare(for:)``, else nil.
+  private(set) var bfloat16Weight: BF16PackedMatrix?
+
+  /// Readies the weight for `precision`: for ``ComputePrecision/bfloat16`` (on a CPU that supports it) keeps
+  /// ``weight`` rounded to bfloat16 and packed (half the weight's memory), so that calls in that precision
+  /// convert only their input; for ``ComputePrecision/float32`` drops that copy. float32 calls ignore it.
+  public mutating func prepare(for precision: ComputePrecision) {
+    bfloat16Weight =
+      precision == .bfloat16 && ComputePrecision.isBFloat16Supported ? BF16PackedMatrix(linearWeight: weight) : nil
+  }
+
   /// Applies the layer over the last axis of `input`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    input.linear(weight: weight, bias: bias)
+    input.linear(weight: weight, bias: bias, packedWeight: bfloat16Weight)
   }
 }
 
@@ -123,9 +136,12 @@ public struct BatchNorm: Sendable {
 /// A layer whose `3 × 3` stride-1 convolutions run many times can keep its Winograd weight transform
 /// (``cacheWinogradWeights()``), trading `16/9` of the weight's memory for the per-call transform.
 public struct Conv2D: Sendable {
-  /// `(O, I, kh, kw)`; setting it drops the cached Winograd transform.
+  /// `(O, I, kh, kw)`; setting it drops the cached Winograd transform and bfloat16 packing.
   public var weight: Tensor {
-    didSet { winogradWeight = nil }
+    didSet {
+      winogradWeight = nil
+      bfloat16Weights = nil
+    }
   }
   /// `O` elements or nil.
   public var bias: Tensor?
@@ -164,11 +180,36 @@ public struct Conv2D: Sendable {
     winogradWeight = WinogradConvolution.transformedWeights(weight)
   }
 
+  /// The weight rounded to bfloat16 and packed by ``prepare(for:)``, else nil.
+  private(set) var bfloat16Weights: BF16ConvolutionWeights?
+
+  /// Readies the weight for `precision`: for ``ComputePrecision/bfloat16`` (on a CPU that supports it) keeps it
+  /// rounded to bfloat16 and packed, so that calls in that precision convert only their input: the 16 Winograd
+  /// matrices (`16·O·I` bfloat16, `8/9` of the float32 weight's bytes) for a `3 × 3` stride-1 kernel, else the
+  /// im2col weight (half its bytes). For ``ComputePrecision/float32`` drops that copy. float32 calls ignore it.
+  public mutating func prepare(for precision: ComputePrecision) {
+    guard precision == .bfloat16, ComputePrecision.isBFloat16Supported else {
+      bfloat16Weights = nil
+      return
+    }
+    if WinogradConvolution.isApplicable(
+      kernelRows: weight.shape[2], kernelColumns: weight.shape[3], geometry: geometry)
+    {
+      let transformed = winogradWeight ?? WinogradConvolution.transformedWeights(weight)
+      let packed = transformed.withUnsafeBufferPointer { u in
+        BF16PackedMatrix(winogradWeights: u.baseAddress!, outChannels: weight.shape[0], channels: weight.shape[1])
+      }
+      bfloat16Weights = BF16ConvolutionWeights(im2col: nil, winograd: packed)
+    } else {
+      bfloat16Weights = BF16ConvolutionWeights(im2col: BF16PackedMatrix(convolutionWeight: weight), winograd: nil)
+    }
+  }
+
   /// Convolves a `(B, I, H, W)` input.
   public func callAsFunction(_ input: Tensor, workspace: Workspace) -> Tensor {
     input.convolved2D(
       weight: weight, bias: bias, geometry: geometry, inputActivation: nil, workspace: workspace, largestTile: nil,
-      transformedWeight: winogradWeight)
+      transformedWeight: winogradWeight, bfloat16Weights: bfloat16Weights)
   }
 }
 

@@ -71,12 +71,13 @@ extension Tensor {
   }
 
   /// ``convolved2D(weight:bias:geometry:inputActivation:workspace:)`` with the algorithm and the tile length
-  /// (positions for im2col, tiles for Winograd) optionally forced, and an optional cached Winograd weight
-  /// transform (`(16, O, C)`, see ``WinogradConvolution/transformedWeights(_:)``).
+  /// (positions for im2col, tiles for Winograd) optionally forced, an optional cached Winograd weight
+  /// transform (`(16, O, C)`, see ``WinogradConvolution/transformedWeights(_:)``) and optional weights packed for
+  /// ``ComputePrecision/bfloat16`` (used only in that precision).
   func convolved2D(
     weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry, inputActivation: Activation?,
     workspace: Workspace, largestTile: Int?, algorithm: ConvolutionAlgorithm = .automatic,
-    transformedWeight: Tensor? = nil
+    transformedWeight: Tensor? = nil, bfloat16Weights: BF16ConvolutionWeights? = nil
   ) -> Tensor {
     precondition(
       rank == 4 && weight.rank == 4, "conv2d expects (B,C,H,W) and (O,C,kh,kw), got \(shape), \(weight.shape).")
@@ -96,12 +97,13 @@ extension Tensor {
       useWinograd = WinogradConvolution.isPreferred(
         channels: channels, outChannels: outChannels, kernelRows: kernelRows, kernelColumns: kernelColumns,
         geometry: geometry, batch: batch, outRows: outRows, outColumns: outColumns,
-        hasTransformedWeight: transformedWeight != nil)
+        hasTransformedWeight: transformedWeight != nil || bfloat16Weights?.winograd != nil)
     }
     if useWinograd {
       return winogradConvolved2D(
         weight: weight, transformedWeight: transformedWeight, bias: bias, geometry: geometry,
-        inputActivation: inputActivation, workspace: workspace, largestBlock: largestTile)
+        inputActivation: inputActivation, workspace: workspace, largestBlock: largestTile,
+        bfloat16Weight: bfloat16Weights?.winograd)
     }
     let plan = ConvolutionPlan(
       batch: batch, outChannels: outChannels, patch: channels * kernelRows * kernelColumns,
@@ -115,6 +117,12 @@ extension Tensor {
     let source = Im2ColSource(
       channels: channels, height: height, width: width, kernelRows: kernelRows, kernelColumns: kernelColumns,
       geometry: geometry, outColumns: outColumns, activation: inputActivation)
+    // bfloat16 products (ComputePrecision): the packed weight, and per worker a buffer for its packed columns.
+    let bfloat16 =
+      ComputePrecision.usesBFloat16 ? (bfloat16Weights?.im2col ?? BF16PackedMatrix(convolutionWeight: weight)) : nil
+    let packedColumns = (0..<(bfloat16 == nil ? 0 : plan.workers)).map {
+      workspace.packedBuffer(slot: $0, count: bfloat16!.scratchCount(columns: plan.tile))
+    }
     return Tensor(shape: [batch, outChannels, outRows, outColumns]) { output in
       let out = output.baseAddress!
       withUnsafeBufferPointer { inputBuffer in
@@ -138,6 +146,12 @@ extension Tensor {
                     for o in 0..<channelCount {
                       (target + o * plan.positions).update(
                         repeating: biasPointer?[channelStart + o] ?? 0, count: tileLength)
+                    }
+                    if let bfloat16 {
+                      bfloat16.multiply(
+                        rows: channelStart..<(channelStart + channelCount), b: matrix, ldb: leading,
+                        columns: tileLength, beta: 1, c: target, ldc: plan.positions, scratch: packedColumns[worker])
+                      continue
                     }
                     Float.gemm(
                       transposeA: .none, transposeB: .none, m: channelCount, n: tileLength, k: plan.patch,

@@ -10,6 +10,12 @@ extension Tensor {
   ///   `rows × out × in`, split over the cores by `splitGEMM` (single-threaded BLAS calls, so OpenBLAS's
   ///   worker threads do not spin between layers).
   public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
+    linear(weight: weight, bias: bias, packedWeight: nil)
+  }
+
+  /// ``linear(weight:bias:)`` with `Wᵀ` optionally already packed for ``ComputePrecision/bfloat16`` (used only
+  /// when that precision is in force and the CPU supports it; the product is then bfloat16 with float32 sums).
+  func linear(weight: Tensor, bias: Tensor?, packedWeight: BF16PackedMatrix?) -> Tensor {
     precondition(weight.rank == 2, "A linear weight must be (out, in), got \(weight.shape).")
     let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
     precondition(shape.last == inFeatures, "Linear expects rows of \(inFeatures), got shape \(shape).")
@@ -27,6 +33,25 @@ extension Tensor {
         output.initialize(repeating: 0)
       }
       guard rows > 0, outFeatures > 0, inFeatures > 0 else { return }
+      if ComputePrecision.usesBFloat16 {
+        withUnsafeBufferPointer { x in
+          weight.withUnsafeBufferPointer { w in
+            let product = { (weightOperand: BFloat16Products.Operand) in
+              BFloat16Products.gemm(
+                m: rows, n: outFeatures, k: inFeatures, alpha: 1,
+                a: .floats(x.baseAddress!, lineStride: inFeatures, depthStride: 1), b: weightOperand, beta: 1, c: c,
+                ldc: outFeatures, parallel: true)
+            }
+            if let packedWeight {
+              precondition(packedWeight.lines == outFeatures && packedWeight.depth == inFeatures)
+              packedWeight.withMatrix(0) { product(.packed($0)) }
+            } else {
+              product(.floats(w.baseAddress!, lineStride: inFeatures, depthStride: 1))
+            }
+          }
+        }
+        return
+      }
       withUnsafeBufferPointer { x in
         weight.withUnsafeBufferPointer { w in
           Float.splitGEMM(

@@ -132,9 +132,12 @@ extension Tensor {
   ///   - transformedWeight: `(16, O, C)` from ``WinogradConvolution/transformedWeights(_:)``, or nil to
   ///     transform `weight` into the workspace on the fly.
   ///   - largestBlock: overrides the tiles per block (tests use it to force many blocks).
+  ///   - bfloat16Weight: the 16 `U_ξ` packed for ``ComputePrecision/bfloat16`` (used only in that precision;
+  ///     packed on each call when nil).
   func winogradConvolved2D(
     weight: Tensor, transformedWeight: Tensor?, bias: Tensor?, geometry: ConvolutionGeometry,
-    inputActivation: Activation?, workspace: Workspace, largestBlock: Int? = nil
+    inputActivation: Activation?, workspace: Workspace, largestBlock: Int? = nil,
+    bfloat16Weight: BF16PackedMatrix? = nil
   ) -> Tensor {
     precondition(
       rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1]
@@ -160,19 +163,32 @@ extension Tensor {
     let scratchFloats = inputFloats + 16 * blockChannels * plan.tile + grid.scratchCount(block: plan.tile)
     let scratch = (0..<plan.workers).map { workspace.buffer(slot: 1 + $0, count: scratchFloats) }
     let matrix = outChannels * channels
-    let onTheFly = transformedWeight == nil ? workspace.buffer(slot: 0, count: 16 * matrix) : nil
+    let bfloat16Packed = ComputePrecision.usesBFloat16 ? bfloat16Weight : nil
+    let onTheFly =
+      transformedWeight == nil && bfloat16Packed == nil ? workspace.buffer(slot: 0, count: 16 * matrix) : nil
     if let onTheFly {
       weight.withUnsafeBufferPointer { w in
         WinogradConvolution.transformWeights(
           w.baseAddress!, outChannels: outChannels, channels: channels, into: onTheFly)
       }
     }
+    // bfloat16 products (ComputePrecision): the packed U_ξ, and per worker a buffer for its packed V_ξ.
+    let bfloat16 =
+      ComputePrecision.usesBFloat16
+      ? bfloat16Packed
+        ?? Tensor.withOptionalElements(transformedWeight) {
+          BF16PackedMatrix(
+            winogradWeights: $0 ?? UnsafePointer(onTheFly!), outChannels: outChannels, channels: channels)
+        } : nil
+    let packedColumns = (0..<(bfloat16 == nil ? 0 : plan.workers)).map {
+      workspace.packedBuffer(slot: $0, count: bfloat16!.scratchCount(columns: plan.tile))
+    }
     return Tensor(shape: [batch, outChannels, outRows, outColumns]) { output in
       let out = output.baseAddress!
       withUnsafeBufferPointer { inputBuffer in
         Tensor.withOptionalElements(transformedWeight) { cached in
           Tensor.withOptionalElements(bias) { biasPointer in
-            let u = cached ?? UnsafePointer(onTheFly!)
+            let u = cached ?? onTheFly.map { UnsafePointer($0) }
             BLASRuntime.withSingleThreadedCalls {
               TensorParallelism.forEachChunk(count: plan.workers, costPerItem: Int.max / 4) { workers in
                 for worker in workers {
@@ -186,9 +202,16 @@ extension Tensor {
                       inputBuffer.baseAddress! + sample * channels * height * width, tiles: tiles, into: v,
                       scratch: transformScratch)
                     for xi in 0..<16 {
+                      if let bfloat16 {
+                        bfloat16.multiply(
+                          matrix: xi, rows: channelStart..<(channelStart + channelCount),
+                          b: v + xi * channels * tileLength, ldb: tileLength, columns: tileLength, beta: 0,
+                          c: m + xi * channelCount * tileLength, ldc: tileLength, scratch: packedColumns[worker])
+                        continue
+                      }
                       Float.gemm(
                         transposeA: .none, transposeB: .none, m: channelCount, n: tileLength, k: channels, alpha: 1,
-                        a: u + xi * matrix + channelStart * channels, lda: channels,
+                        a: u! + xi * matrix + channelStart * channels, lda: channels,
                         b: v + xi * channels * tileLength, ldb: tileLength, beta: 0,
                         c: m + xi * channelCount * tileLength, ldc: tileLength)
                     }
