@@ -62,30 +62,60 @@ static void pack_panel_portable(
 }
 
 #if defined(__x86_64__)
-// A panel whose lines are contiguous along depth (`depthStride == 1`): each line is rounded 32 depth values
-// at a time and its pairs (32-bit words) are written `width` words apart.
+// Transposes the 16 × 16 matrix of 32-bit words `r` (row `i` in `r[i]`) in place: afterwards `r[c]` holds
+// column `c`. Three rounds: 32-bit and 64-bit interleaves within 128-bit lanes, then two 128-bit lane shuffles.
+BF16_TARGET static void transpose16x16(__m512i r[16]) {
+  __m512i a[16], b[16];
+  for (int i = 0; i < 8; i++) {
+    a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  // b[4i + j], 128-bit lane L: rows 4i ..< 4i + 4 of column 4L + j.
+  for (int i = 0; i < 4; i++) {
+    b[4 * i] = _mm512_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 1] = _mm512_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 2] = _mm512_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
+    b[4 * i + 3] = _mm512_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
+  }
+  for (int j = 0; j < 4; j++) {
+    __m512i c0 = _mm512_shuffle_i32x4(b[j], b[4 + j], 0x44), c1 = _mm512_shuffle_i32x4(b[j], b[4 + j], 0xee);
+    __m512i d0 = _mm512_shuffle_i32x4(b[8 + j], b[12 + j], 0x44), d1 = _mm512_shuffle_i32x4(b[8 + j], b[12 + j], 0xee);
+    r[j] = _mm512_shuffle_i32x4(c0, d0, 0x88);
+    r[4 + j] = _mm512_shuffle_i32x4(c0, d0, 0xdd);
+    r[8 + j] = _mm512_shuffle_i32x4(c1, d1, 0x88);
+    r[12 + j] = _mm512_shuffle_i32x4(c1, d1, 0xdd);
+  }
+}
+
+// A panel whose lines are contiguous along depth (`depthStride == 1`): 16 lines × 32 depth values at a time
+// are rounded (one zmm of 16 pairs per line), transposed to 16 pairs × 16 lines, and stored `width` words
+// apart (lines past `valid` and depth past `depth` are zero).
 BF16_TARGET static void pack_panel_contiguous_depth(
     const float *source, ptrdiff_t lineStride, ptrdiff_t valid, ptrdiff_t width, ptrdiff_t depth, uint16_t *panel) {
   ptrdiff_t pairs = depth_pairs(depth);
   uint32_t *words = (uint32_t *)panel;
-  for (ptrdiff_t l = 0; l < width; l++) {
-    if (l >= valid) {
-      for (ptrdiff_t t = 0; t < pairs; t++) words[t * width + l] = 0;
-      continue;
-    }
-    const float *line = source + l * lineStride;
-    ptrdiff_t k = 0;
-    uint32_t converted[16];
-    for (; k + 32 <= depth; k += 32) {
-      __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(line + k + 16), _mm512_loadu_ps(line + k));
-      _mm512_storeu_si512(converted, (__m512i)v);
-      uint32_t *target = words + (k / 2) * width + l;
-      for (int p = 0; p < 16; p++) target[p * width] = converted[p];
-    }
-    for (; k < depth; k += 2) {
-      uint32_t low = bf16_round(line[k]);
-      uint32_t high = k + 1 < depth ? bf16_round(line[k + 1]) : 0;
-      words[(k / 2) * width + l] = low | (high << 16);
+  for (ptrdiff_t k = 0; k < depth; k += 32) {
+    ptrdiff_t rest = depth - k;
+    __mmask16 low = rest >= 16 ? 0xffff : (__mmask16)((1u << rest) - 1u);
+    __mmask16 high = rest >= 32 ? 0xffff : rest <= 16 ? 0 : (__mmask16)((1u << (rest - 16)) - 1u);
+    ptrdiff_t chunkPairs = pairs - k / 2 < 16 ? pairs - k / 2 : 16;
+    for (ptrdiff_t group = 0; group < width; group += 16) {
+      ptrdiff_t lines = width - group < 16 ? width - group : 16;
+      __m512i r[16];
+      for (int i = 0; i < 16; i++) {
+        ptrdiff_t l = group + i;
+        if (l >= valid || i >= lines) {
+          r[i] = _mm512_setzero_si512();
+          continue;
+        }
+        const float *line = source + l * lineStride + k;
+        r[i] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(high, line + 16), _mm512_maskz_loadu_ps(low, line));
+      }
+      transpose16x16(r);
+      __mmask16 store = (__mmask16)((1u << lines) - 1u);
+      for (ptrdiff_t p = 0; p < chunkPairs; p++) {
+        _mm512_mask_storeu_epi32(words + (k / 2 + p) * width + group, store, r[p]);
+      }
     }
   }
 }
