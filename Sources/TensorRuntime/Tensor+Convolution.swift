@@ -97,7 +97,8 @@ extension Tensor {
       useWinograd = WinogradConvolution.isPreferred(
         channels: channels, outChannels: outChannels, kernelRows: kernelRows, kernelColumns: kernelColumns,
         geometry: geometry, batch: batch, outRows: outRows, outColumns: outColumns,
-        hasTransformedWeight: transformedWeight != nil || bfloat16Weights?.winograd != nil)
+        hasTransformedWeight: transformedWeight != nil
+          || (bfloat16Weights?.winograd != nil && ComputePrecision.usesBFloat16))
     }
     if useWinograd {
       return winogradConvolved2D(
