@@ -5,7 +5,8 @@
 # times one component only (on both sides, no full generation). CPU ratios (process CPU time per run, both
 # cores) are printed next to wall ratios: they stay meaningful when other work shares the machine.
 # BATCH_SIZES (e.g. 1,2,4) adds the per-clip times against the number of clips batched (Swift side only),
-# FULL_CLIPS the clips of the full generation (one batch), CACHE_WINOGRAD=1 keeps the UNet's Winograd transforms.
+# FULL_CLIPS the clips of the full generation (one batch), CACHE_WINOGRAD=1 keeps the UNet's Winograd transforms,
+# BF16=1 runs our UNet and VAE in bfloat16 (PyTorch stays float32; BENCH_COMPONENT=bf16 compares our two precisions).
 set -euo pipefail
 binary="$1"
 json="$2"
@@ -21,6 +22,7 @@ extra=()
 [ -n "${BATCH_SIZES:-}" ] && extra+=(--batch-sizes "$BATCH_SIZES")
 [ -n "${FULL_CLIPS:-}" ] && extra+=(--full-clips "$FULL_CLIPS")
 [ -n "${CACHE_WINOGRAD:-}" ] && extra+=(--cache-winograd)
+[ -n "${BF16:-}" ] && extra+=(--bf16)
 uptime
 "$binary" "$work" "$json.swift.json" --full-steps "${FULL_STEPS:-50}" "${extra[@]}"
 uptime
