@@ -49,10 +49,11 @@ extension Tensor {
   /// ours. A `1 × 1` convolution with stride 1 and no padding reads the input directly (no im2col). When the
   /// tiles are too few to occupy every worker, output channels are split instead.
   ///
-  /// `3 × 3` kernels with stride 1 and dilation 1 (any padding), at least 16 input and output channels and
-  /// at least 64 `2 × 2` output tiles in the batch use Winograd F(2×2, 3×3) instead, tiled and parallelised the
-  /// same way: 2.25× fewer multiplies, results within about 1e-6 relative of direct summation (the weight is
-  /// transformed on each call unless the caller caches it, as ``Conv2D`` does).
+  /// `3 × 3` kernels with stride 1 and dilation 1 (any padding) and at least 16 input and output channels use
+  /// Winograd instead, tiled and parallelised the same way: F(4×4, 3×3) on maps of at least `4 × 4` with 128
+  /// `4 × 4` tiles in the batch (``WinogradConvolution4x4``: 4× fewer multiplies than im2col, within a few 1e-6
+  /// relative of direct summation), else F(2×2, 3×3) when there are at least 64 `2 × 2` tiles (2.25× fewer,
+  /// about 1e-6; its weight is transformed on each call unless the caller caches it, as ``Conv2D`` does).
   ///
   /// - Parameters:
   ///   - weight: `(O, C, kh, kw)`.
@@ -88,17 +89,29 @@ extension Tensor {
     let outRows = geometry.outputRows(height: height, kernel: kernelRows)
     let outColumns = geometry.outputColumns(width: width, kernel: kernelColumns)
     precondition(outRows > 0 && outColumns > 0, "conv2d: input \(shape) is smaller than the kernel \(weight.shape).")
-    let useWinograd: Bool
-    switch algorithm {
-    case .im2col: useWinograd = false
-    case .winograd: useWinograd = true
-    case .automatic:
-      useWinograd = WinogradConvolution.isPreferred(
+    var method = algorithm
+    if method == .automatic {
+      if WinogradConvolution4x4.isPreferred(
+        channels: channels, outChannels: outChannels, geometry: geometry, kernelRows: kernelRows,
+        kernelColumns: kernelColumns, batch: batch, outRows: outRows, outColumns: outColumns)
+      {
+        method = .winograd4x4
+      } else if WinogradConvolution.isPreferred(
         channels: channels, outChannels: outChannels, kernelRows: kernelRows, kernelColumns: kernelColumns,
         geometry: geometry, batch: batch, outRows: outRows, outColumns: outColumns,
         hasTransformedWeight: transformedWeight != nil)
+      {
+        method = .winograd
+      } else {
+        method = .im2col
+      }
     }
-    if useWinograd {
+    if method == .winograd4x4 {
+      return winograd4x4Convolved2D(
+        weight: weight, bias: bias, geometry: geometry, inputActivation: inputActivation, workspace: workspace,
+        largestBlock: largestTile)
+    }
+    if method == .winograd {
       return winogradConvolved2D(
         weight: weight, transformedWeight: transformedWeight, bias: bias, geometry: geometry,
         inputActivation: inputActivation, workspace: workspace, largestBlock: largestTile)
@@ -189,7 +202,7 @@ extension Tensor {
     let useWinograd: Bool
     switch algorithm {
     case .im2col: useWinograd = false
-    case .winograd: useWinograd = true
+    case .winograd, .winograd4x4: useWinograd = true
     case .automatic:
       useWinograd = WinogradConvolution1D.isPreferred(
         channels: shape[1], outChannels: weight.shape[0], kernel: kernel, stride: stride, batch: shape[0],
