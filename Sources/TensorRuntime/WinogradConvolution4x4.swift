@@ -10,7 +10,7 @@ import LinearAlgebra
 /// It pays on large maps only: the tiles cover whole `4 × 4` blocks (a 2-row map wastes half of every tile),
 /// and its weight transform (36 values per kernel, computed on each call) needs enough tiles to be amortised,
 /// so ``isPreferred(channels:outChannels:geometry:kernelRows:kernelColumns:batch:outRows:outColumns:)`` asks
-/// for maps of at least `4 × 4` and 128 tiles in the batch; smaller maps keep F(2×2, 3×3)
+/// for maps of at least `4 × 4` and 128 tiles per sample; smaller maps keep F(2×2, 3×3)
 /// (``WinogradConvolution``). The transforms' entries (up to 5 in `Bᵀ`, 8 in `Aᵀ`) make the result differ from
 /// direct summation by a few 1e-6 relative, against about 1e-6 for F(2×2).
 ///
@@ -24,14 +24,15 @@ enum WinogradConvolution4x4 {
   static let points = 36
 
   /// Whether the automatic choice uses F(4×4, 3×3): a kernel F(2×2, 3×3) could compute, at least 16 input and
-  /// output channels, maps of at least `4 × 4` and at least 128 tiles in the batch.
+  /// output channels, maps of at least `4 × 4` and at least 128 tiles per sample (blocks never span samples, so
+  /// fewer tiles give GEMMs too thin to beat F(2×2)'s).
   static func isPreferred(
     channels: Int, outChannels: Int, geometry: ConvolutionGeometry, kernelRows: Int, kernelColumns: Int,
     batch: Int, outRows: Int, outColumns: Int
   ) -> Bool {
     WinogradConvolution.isApplicable(kernelRows: kernelRows, kernelColumns: kernelColumns, geometry: geometry)
       && channels >= 16 && outChannels >= 16 && outRows >= 4 && outColumns >= 4
-      && batch * ((outRows + 3) / 4) * ((outColumns + 3) / 4) >= 128
+      && ((outRows + 3) / 4) * ((outColumns + 3) / 4) >= 128
   }
 
   /// `U_ξ = (G g Gᵀ)[ξ]` of an `(O, C, 3, 3)` weight as 36 row-major `O × C` matrices, written to `target`,
@@ -77,9 +78,11 @@ enum WinogradConvolution4x4 {
     }
   }
 
-  /// The largest tile block: its transformed input and output (`36·(C + O)·T` floats) stay near 4 MB.
+  /// The largest tile block: its transformed input and output (`36·(C + O)·T` floats) stay near 16 MB, so that
+  /// the 36 GEMMs are at least about 200 tiles wide up to 640 channels (each GEMM packs its `O × C` weight
+  /// transform again; on thin blocks that packing, not the multiplies, takes the time).
   static func largestBlock(channels: Int, outChannels: Int) -> Int {
-    Swift.max(16, (1 << 20) / (points * (channels + outChannels)))
+    Swift.max(16, (1 << 22) / (points * (channels + outChannels)))
   }
 }
 
@@ -101,12 +104,12 @@ struct WinogradTileGrid4x4 {
   var tilesX: Int { (outColumns + 3) / 4 }
   var tileCount: Int { tilesY * tilesX }
 
-  /// Floats of per-worker scratch for blocks of up to `block` tiles: four column streams and six
-  /// row-transformed lines per point column, for up to `min(block, tilesX)` tiles of one tile row.
-  func scratchCount(block: Int) -> Int {
-    let run = (Swift.min(block, tilesX) + 7) / 8 * 8
-    return 4 * (run + 16) + 36 * run + 36 * 8
-  }
+  /// Floats of per-worker scratch for blocks of up to `block` tiles: six column streams and 36 row-transformed
+  /// lines of the block's tiles (rounded up to whole `SIMD8` steps), and the outputs of eight tiles.
+  func scratchCount(block: Int) -> Int { 42 * Self.padded(block) + 128 }
+
+  /// `tiles` rounded up to whole `SIMD8` steps: the row stride of the transformed input and output.
+  static func padded(_ tiles: Int) -> Int { (tiles + 7) / 8 * 8 }
 
   /// Calls `body(ty, txStart, count, offset)` for the runs of one tile row inside `tiles`; `offset` is the
   /// position of the run's first tile in the range.
@@ -121,129 +124,146 @@ struct WinogradTileGrid4x4 {
   }
 
   /// Writes `V_ξ[c][t] = (Bᵀ d B)[ξ]` for the tiles of one sample's `(C, H, W)` input into `v`, 36 row-major
-  /// `C × tiles.count` matrices, applying the input activation to every element read.
+  /// `C × padded(tiles.count)` matrices, applying the input activation to every element read.
+  ///
+  /// All tiles of the block share the `SIMD8` lanes, whatever tile rows they lie on (a MusicLDM latent is only
+  /// four tiles wide): for each channel and patch row `a`, column `b` of every tile's patch is gathered into
+  /// stream `b` (six streams of stride-4 reads), the row transform runs over the streams, and the column
+  /// transform over the six transformed rows.
   func transformInput(
     _ input: UnsafePointer<Float>, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>,
-    scratch: UnsafeMutablePointer<Float>, bt: UnsafePointer<Float>
+    scratch: UnsafeMutablePointer<Float>
   ) {
     let length = tiles.count
-    let matrix = channels * length
-    forEachRun(of: tiles) { ty, txStart, count, offset in
-      let run = (count + 7) / 8 * 8
-      let streamLength = run + 16
-      let streams = scratch
-      // rows[a][ξx][k]: input row a of the tiles after the row transform.
-      let rows = streams + 4 * streamLength
-      for c in 0..<channels {
-        let plane = input + c * height * width
-        for a in 0..<6 {
+    let padded = Self.padded(length)
+    let matrix = channels * padded
+    let streams = scratch
+    let rows = streams + 6 * padded  // rows[6a + ξx]: patch row a after the row transform.
+    for b in 0..<6 { (streams + b * padded + length).update(repeating: 0, count: padded - length) }
+    for c in 0..<channels {
+      let plane = input + c * height * width
+      for a in 0..<6 {
+        forEachRun(of: tiles) { ty, txStart, count, offset in
           let y = 4 * ty - paddingRows + a
-          let target = rows + a * 6 * run
-          guard y >= 0 && y < height else {
-            target.update(repeating: 0, count: 6 * run)
-            continue
-          }
-          let source = plane + y * width
-          for b in 0..<4 {
-            let stream = streams + b * streamLength
-            let first = 4 * txStart - paddingColumns + b
-            for k in 0..<streamLength {
-              let x = first + 4 * k
-              stream[k] = x >= 0 && x < width ? source[x] : 0
+          for b in 0..<6 {
+            let stream = streams + b * padded + offset
+            guard y >= 0 && y < height else {
+              stream.update(repeating: 0, count: count)
+              continue
             }
-            if let activation { activatedCopy(stream, to: stream, count: streamLength, activation: activation) }
+            Self.gather(
+              plane + y * width, first: 4 * txStart + b - paddingColumns, count: count, width: width, into: stream)
           }
-          WinogradTileGrid4x4.transformLines(
-            { s, k in load8(streams + (s % 4) * streamLength + k + s / 4) }, count: run, bt: bt,
-            store: { xi, k, value in store8(value, target + xi * run + k) })
         }
-        let out = v + c * length + offset
-        for xx in 0..<6 {
-          WinogradTileGrid4x4.transformLines(
-            { a, k in load8(rows + (a * 6 + xx) * run + k) }, count: run, bt: bt,
-            store: { xy, k, value in
-              let point = out + (6 * xy + xx) * matrix
-              if k + 8 <= count {
-                store8(value, point + k)
-              } else {
-                for lane in 0..<(count - k) { point[k + lane] = value[lane] }
-              }
-            })
-        }
+        if let activation { activatedCopy(streams, to: streams, count: 6 * padded, activation: activation) }
+        Self.transformLines(
+          { s, k in load8(streams + s * padded + k) }, count: padded,
+          store: { xi, k, value in store8(value, rows + (6 * a + xi) * padded + k) })
+      }
+      let target = v + c * padded
+      for xx in 0..<6 {
+        Self.transformLines(
+          { a, k in load8(rows + (6 * a + xx) * padded + k) }, count: padded,
+          store: { xy, k, value in store8(value, target + (6 * xy + xx) * matrix + k) })
       }
     }
   }
 
+  /// `target[k] = source[first + 4k]` for `k < count`, 0 where `first + 4k` lies outside `0..<width`.
+  @inline(__always)
+  static func gather(
+    _ source: UnsafePointer<Float>, first: Int, count: Int, width: Int, into target: UnsafeMutablePointer<Float>
+  ) {
+    let low = first >= 0 ? 0 : Swift.min(count, (3 - first) / 4)
+    let high = Swift.max(low, Swift.min(count, first < width ? (width - first + 3) / 4 : 0))
+    for k in 0..<low { target[k] = 0 }
+    for k in low..<high { target[k] = source[first + 4 * k] }
+    for k in high..<count { target[k] = 0 }
+  }
+
   /// `Bᵀ` applied to six input lines of `count` tiles (`count` a multiple of 8): `store(ξ, k, Σ_s Bᵀ[ξ][s] ·
-  /// line(s, k))`.
+  /// line(s, k))`, with F(4, 3)'s `Bᵀ` (points 0, ±1, ±2, ∞; ``WinogradFilterTransform/fourByThree`` builds the
+  /// same matrix, which a test checks) written out so that its zeros and shared sums cost nothing:
+  /// `[4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]`.
   @inline(__always)
   static func transformLines(
-    _ line: (Int, Int) -> SIMD8<Float>, count: Int, bt: UnsafePointer<Float>,
-    store: (Int, Int, SIMD8<Float>) -> Void
+    _ line: (Int, Int) -> SIMD8<Float>, count: Int, store: (Int, Int, SIMD8<Float>) -> Void
   ) {
     var k = 0
     while k < count {
-      let d = (line(0, k), line(1, k), line(2, k), line(3, k), line(4, k), line(5, k))
-      for xi in 0..<6 {
-        let b = bt + 6 * xi
-        store(xi, k, b[0] * d.0 + b[1] * d.1 + b[2] * d.2 + b[3] * d.3 + b[4] * d.4 + b[5] * d.5)
-      }
+      let (d0, d1, d2, d3, d4, d5) = (line(0, k), line(1, k), line(2, k), line(3, k), line(4, k), line(5, k))
+      let (sum12, difference12) = (d1 + d2, d1 - d2)
+      let (sum34, difference34) = (d3 + d4, d4 - d3)
+      let (twice13, difference42) = (2 * (d1 - d3), d4 - d2)
+      store(0, k, 4 * d0 - 5 * d2 + d4)
+      store(1, k, sum34 - 4 * sum12)
+      store(2, k, difference34 + 4 * difference12)
+      store(3, k, difference42 - twice13)
+      store(4, k, difference42 + twice13)
+      store(5, k, 4 * d1 - 5 * d3 + d5)
       k += 8
     }
   }
 
+  /// F(4, 3)'s `Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]` applied to six values.
+  @inline(__always)
+  static func outputTransform(
+    _ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>, _ m3: SIMD8<Float>, _ m4: SIMD8<Float>,
+    _ m5: SIMD8<Float>
+  ) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+    let (sum12, difference12, sum34, difference34) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4)
+    return (
+      m0 + sum12 + sum34, difference12 + 2 * difference34, sum12 + 4 * sum34, difference12 + 8 * difference34 + m5
+    )
+  }
+
   /// Writes `Y = Aᵀ M A + bias` of the tiles into `channels` output planes `(Ho, Wo)` at `out`, from the 36
   /// row-major `channels × tiles.count` products at `m` (row stride `columns ≥ tiles.count`, a multiple of 8);
-  /// outputs past the map's edges are dropped.
+  /// outputs past the map's edges are dropped. Eight tiles share the lanes, then each tile's 16 outputs are
+  /// stored at its place.
   func transformOutput(
     _ m: UnsafePointer<Float>, channels: Int, tiles: Range<Int>, columns: Int, into out: UnsafeMutablePointer<Float>,
-    bias: UnsafePointer<Float>?, at: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    bias: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>
   ) {
     let stride = channels * columns
     let tile = scratch  // 16 × SIMD8: the outputs of eight tiles.
     for o in 0..<channels {
       let plane = out + o * outRows * outColumns
       let start = bias?[o] ?? 0
-      forEachRun(of: tiles) { ty, txStart, count, offset in
-        var k = 0
-        while k < count {
-          let p = m + o * columns + offset + k
-          // P[i][ξx] = Σ_ξy Aᵀ[i][ξy] M[ξy][ξx], then Y[i][j] = Σ_ξx P[i][ξx] Aᵀ[j][ξx].
-          for i in 0..<4 {
-            let a = at + 6 * i
-            var partial: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) = (
-              .zero, .zero, .zero, .zero, .zero, .zero
-            )
-            for xy in 0..<6 where a[xy] != 0 {
-              let row = p + 6 * xy * stride
-              partial.0 += a[xy] * load8(row)
-              partial.1 += a[xy] * load8(row + stride)
-              partial.2 += a[xy] * load8(row + 2 * stride)
-              partial.3 += a[xy] * load8(row + 3 * stride)
-              partial.4 += a[xy] * load8(row + 4 * stride)
-              partial.5 += a[xy] * load8(row + 5 * stride)
-            }
-            for j in 0..<4 {
-              let b = at + 6 * j
-              let value =
-                b[0] * partial.0 + b[1] * partial.1 + b[2] * partial.2 + b[3] * partial.3 + b[4] * partial.4
-                + b[5] * partial.5 + start
-              store8(value, tile + (4 * i + j) * 8)
-            }
-          }
-          let lanes = Swift.min(8, count - k)
-          for i in 0..<4 {
-            let y = 4 * ty + i
-            guard y < outRows else { break }
-            let line = plane + y * outColumns
-            for lane in 0..<lanes {
-              let x = 4 * (txStart + k + lane)
-              let valid = Swift.min(4, outColumns - x)
-              for j in 0..<valid { line[x + j] = tile[(4 * i + j) * 8 + lane] }
-            }
-          }
-          k += 8
+      var k = 0
+      while k < tiles.count {
+        let p = m + o * columns + k
+        // P = Aᵀ M column by column (ξx), then Y = P A row by row (i).
+        @inline(__always) func column(_ xx: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+          let q = p + xx * stride
+          return Self.outputTransform(
+            load8(q), load8(q + 6 * stride), load8(q + 12 * stride), load8(q + 18 * stride), load8(q + 24 * stride),
+            load8(q + 30 * stride))
         }
+        let (c0, c1, c2, c3, c4, c5) = (column(0), column(1), column(2), column(3), column(4), column(5))
+        @inline(__always) func row(
+          _ i: Int, _ values: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+        ) {
+          let y = Self.outputTransform(values.0, values.1, values.2, values.3, values.4, values.5)
+          store8(y.0 + start, tile + (4 * i) * 8)
+          store8(y.1 + start, tile + (4 * i + 1) * 8)
+          store8(y.2 + start, tile + (4 * i + 2) * 8)
+          store8(y.3 + start, tile + (4 * i + 3) * 8)
+        }
+        row(0, (c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
+        row(1, (c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
+        row(2, (c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
+        row(3, (c0.3, c1.3, c2.3, c3.3, c4.3, c5.3))
+        for lane in 0..<Swift.min(8, tiles.count - k) {
+          let t = tiles.lowerBound + k + lane
+          let (y, x) = (4 * (t / tilesX), 4 * (t % tilesX))
+          let corner = plane + y * outColumns + x
+          let (validRows, validColumns) = (Swift.min(4, outRows - y), Swift.min(4, outColumns - x))
+          for i in 0..<validRows {
+            for j in 0..<validColumns { corner[i * outColumns + j] = tile[(4 * i + j) * 8 + lane] }
+          }
+        }
+        k += 8
       }
     }
   }
@@ -278,8 +298,8 @@ extension Tensor {
       rowLength: grid.tilesX,
       largestTile: largestBlock ?? WinogradConvolution4x4.largestBlock(channels: channels, outChannels: outChannels))
     let blockChannels = (outChannels + plan.channelBlocks - 1) / plan.channelBlocks
-    let columns = (plan.tile + 7) / 8 * 8
-    let inputFloats = points * channels * plan.tile
+    let columns = WinogradTileGrid4x4.padded(plan.tile)
+    let inputFloats = points * channels * columns
     let productFloats = points * blockChannels * columns
     let scratchFloats = inputFloats + productFloats + grid.scratchCount(block: plan.tile)
     let scratch = (0..<plan.workers).map { workspace.buffer(slot: 1 + $0, count: scratchFloats) }
@@ -288,38 +308,34 @@ extension Tensor {
     weight.withUnsafeBufferPointer { w in
       WinogradConvolution4x4.transformWeights(w.baseAddress!, outChannels: outChannels, channels: channels, into: u)
     }
-    let transform = WinogradFilterTransform.fourByThree
     return Tensor(shape: [batch, outChannels, outRows, outColumns]) { output in
       let out = output.baseAddress!
       withUnsafeBufferPointer { inputBuffer in
         Tensor.withOptionalElements(bias) { biasPointer in
-          transform.inputTransform.withUnsafeBufferPointer { bt in
-            transform.outputTransform.withUnsafeBufferPointer { at in
-              BLASRuntime.withSingleThreadedCalls {
-                TensorParallelism.forEachChunk(count: plan.workers, costPerItem: Int.max / 4) { workers in
-                  for worker in workers {
-                    let v = scratch[worker]
-                    let m = v + inputFloats
-                    let transformScratch = m + productFloats
-                    for item in plan.items(of: worker) {
-                      let (sample, tileStart, tileLength, channelStart, channelCount) = plan.describe(item)
-                      let tiles = tileStart..<(tileStart + tileLength)
-                      grid.transformInput(
-                        inputBuffer.baseAddress! + sample * channels * height * width, tiles: tiles, into: v,
-                        scratch: transformScratch, bt: bt.baseAddress!)
-                      for xi in 0..<points {
-                        Float.gemm(
-                          transposeA: .none, transposeB: .none, m: channelCount, n: tileLength, k: channels, alpha: 1,
-                          a: u + xi * matrix + channelStart * channels, lda: channels,
-                          b: v + xi * channels * tileLength, ldb: tileLength, beta: 0,
-                          c: m + xi * channelCount * columns, ldc: columns)
-                      }
-                      grid.transformOutput(
-                        m, channels: channelCount, tiles: tiles, columns: columns,
-                        into: out + (sample * outChannels + channelStart) * outRows * outColumns,
-                        bias: biasPointer.map { $0 + channelStart }, at: at.baseAddress!, scratch: transformScratch)
-                    }
+          BLASRuntime.withSingleThreadedCalls {
+            TensorParallelism.forEachChunk(count: plan.workers, costPerItem: Int.max / 4) { workers in
+              for worker in workers {
+                let v = scratch[worker]
+                let m = v + inputFloats
+                let transformScratch = m + productFloats
+                for item in plan.items(of: worker) {
+                  let (sample, tileStart, tileLength, channelStart, channelCount) = plan.describe(item)
+                  let tiles = tileStart..<(tileStart + tileLength)
+                  grid.transformInput(
+                    inputBuffer.baseAddress! + sample * channels * height * width, tiles: tiles, into: v,
+                    scratch: transformScratch)
+                  for xi in 0..<points {
+                    Float.gemm(
+                      transposeA: .none, transposeB: .none, m: channelCount, n: tileLength, k: channels, alpha: 1,
+                      a: u + xi * matrix + channelStart * channels, lda: channels,
+                      b: v + xi * channels * WinogradTileGrid4x4.padded(tileLength),
+                      ldb: WinogradTileGrid4x4.padded(tileLength), beta: 0,
+                      c: m + xi * channelCount * columns, ldc: columns)
                   }
+                  grid.transformOutput(
+                    m, channels: channelCount, tiles: tiles, columns: columns,
+                    into: out + (sample * outChannels + channelStart) * outRows * outColumns,
+                    bias: biasPointer.map { $0 + channelStart }, scratch: transformScratch)
                 }
               }
             }

@@ -104,7 +104,19 @@ struct WinogradConvolutionTests {
     #expect(Self.largestRelativeError(winograd, expected) <= 1e-5)
   }
 
-  @Test("the automatic choice takes F(4×4, 3×3) on maps of at least 4 × 4 with 128 tiles, F(2×2, 3×3) below")
+  @Test("F(4, 3)'s generated Toom–Cook matrices are the ones F(4×4, 3×3) writes out in its transforms")
+  func fourByThreeMatrices() {
+    let transform = WinogradFilterTransform.fourByThree
+    let inputTransform: [Float] = [
+      4, 0, -5, 0, 1, 0, 0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0, 0, -2, -1, 2, 1, 0, 0, 2, -1, -2, 1, 0, 0, 4, 0, -5, 0,
+      1,
+    ]
+    let outputTransform: [Float] = [1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0, 0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1]
+    #expect(transform.inputTransform == inputTransform)
+    #expect(transform.outputTransform == outputTransform)
+  }
+
+  @Test("the automatic choice takes F(4×4, 3×3) on maps of at least 4 × 4 with 128 tiles per sample, F(2×2) below")
   func selection4x4() {
     func prefers(rows: Int, columns: Int, batch: Int = 1, channels: Int = 64) -> Bool {
       WinogradConvolution4x4.isPreferred(
@@ -112,11 +124,10 @@ struct WinogradConvolutionTests {
         kernelColumns: 3, batch: batch, outRows: rows, outColumns: columns)
     }
     #expect(prefers(rows: 250, columns: 16))  // MusicLDM's latent: 63 × 4 tiles
-    #expect(prefers(rows: 125, columns: 8, batch: 2))  // 32 × 2 tiles, two samples
-    #expect(!prefers(rows: 125, columns: 8))  // 64 tiles
+    #expect(!prefers(rows: 125, columns: 8, batch: 8))  // 32 × 2 tiles per sample: GEMMs too thin
     #expect(!prefers(rows: 32, columns: 2, batch: 8))  // a 2-column map would waste half of every tile
     #expect(!prefers(rows: 250, columns: 16, channels: 8))
-    let x = ConvolutionTilingTests.tensor([2, 16, 40, 32], seed: 24)
+    let x = ConvolutionTilingTests.tensor([2, 16, 64, 32], seed: 24)
     let w = ConvolutionTilingTests.tensor([16, 16, 3, 3], seed: 25)
     let geometry = ConvolutionGeometry(padding: (1, 1))
     let workspace = Workspace()
