@@ -110,8 +110,10 @@ let mel = try load(folder, "vocoder_mel")
     "\(name): largest difference to PyTorch \(difference) (\(difference / magnitude) of |max|, \(difference / spread) of spread)"
   )
 }
+// One workspace across the repetitions, as the denoising loop keeps one across its steps.
+let unetWorkspace = Workspace()
 measure("unet", "unetBatch2StepSeconds", repetitions: 3) {
-  pipeline.unet(sample, timestep: 501, classLabels: labels)
+  pipeline.unet(sample, timestep: 501, classLabels: labels, workspace: unetWorkspace)
 }
 measure("vae", "vaeDecodeSeconds", repetitions: 2) { pipeline.decoder(latents) }
 measure("vocoder", "vocoderSeconds", repetitions: 2) { pipeline.vocoder(mel) }
