@@ -92,19 +92,42 @@ let sample = try load(folder, "unet_sample")
 let labels = try load(folder, "class_labels")
 let latents = try load(folder, "vae_latents")
 let mel = try load(folder, "vocoder_mel")
-@MainActor func measure(_ name: String, _ key: String, repetitions: Int, _ body: () -> Void) {
+/// Times `body` (median wall, mean CPU) and, when the reference script saved PyTorch's output of the same
+/// component (`reference_<name>.npy`), records how far ours is from it: the largest absolute difference, relative
+/// to the reference's largest magnitude and to its spread around its mean (a bias-dominated output of random
+/// weights can have a large magnitude and a small spread).
+@MainActor func measure(_ name: String, _ key: String, repetitions: Int, _ body: () -> Tensor) {
   guard only == nil || only == name else { return }
-  let (wall, cpu) = medianTime(repetitions, body)
+  var output: Tensor?
+  let (wall, cpu) = medianTime(repetitions) { output = body() }
   report[key] = wall
   report[key.replacingOccurrences(of: "Seconds", with: "CPUSeconds")] = cpu
   print("\(name): \(wall) s wall, \(cpu) s CPU")
+  guard let output, let reference = try? load(folder, "reference_\(name)") else { return }
+  guard reference.count == output.count else {
+    print("\(name): PyTorch's output has \(reference.shape), ours \(output.shape); not compared")
+    return
+  }
+  let difference = zip(output.elements, reference.elements).reduce(Float(0)) { Swift.max($0, abs($1.0 - $1.1)) }
+  let magnitude = reference.elements.reduce(Float(0)) { Swift.max($0, abs($1)) }
+  let mean = reference.elements.reduce(Float(0), +) / Float(reference.count)
+  let spread = reference.elements.reduce(Float(0)) { Swift.max($0, abs($1 - mean)) }
+  report["\(name)OutputParity"] = [
+    "maxAbsoluteDifference": Double(difference), "relativeToMaxMagnitude": Double(difference / magnitude),
+    "relativeToSpread": Double(difference / spread),
+  ]
+  print(
+    "\(name): largest difference to PyTorch \(difference) (\(difference / magnitude) of |max|, \(difference / spread) of spread)"
+  )
 }
 if only == "bf16" { report["bfloat16"] = compareBFloat16(pipeline, sample: sample, labels: labels, latents: latents) }
+// One workspace across the repetitions, as the denoising loop keeps one across its steps.
+let unetWorkspace = Workspace()
 measure("unet", "unetBatch2StepSeconds", repetitions: 3) {
-  _ = pipeline.unet(sample, timestep: 501, classLabels: labels)
+  pipeline.unet(sample, timestep: 501, classLabels: labels, workspace: unetWorkspace)
 }
-measure("vae", "vaeDecodeSeconds", repetitions: 2) { _ = pipeline.decoder(latents) }
-measure("vocoder", "vocoderSeconds", repetitions: 2) { _ = pipeline.vocoder(mel) }
+measure("vae", "vaeDecodeSeconds", repetitions: 2) { pipeline.decoder(latents) }
+measure("vocoder", "vocoderSeconds", repetitions: 2) { pipeline.vocoder(mel) }
 
 /// `count` copies of a tensor's rows stacked along the batch axis.
 func repeated(_ tensor: Tensor, _ count: Int) -> Tensor {

@@ -86,6 +86,10 @@ with torch.no_grad():
         if only and only != name:
             continue
         report[key + "Seconds"], report[key + "CPUSeconds"] = median_time(fn, repetitions)
+        # The output itself, for the Swift side's real-size parity check (reference_<name>.npy).
+        result = fn()
+        result = result.sample if hasattr(result, "sample") else result
+        np.save(os.path.join(out, f"reference_{name}.npy"), result.numpy().astype(np.float32))
     # BATCH_SIZES=1,2,4: the UNet step per clip with that many clips batched (2 rows per clip with guidance).
     per_clip = {}
     for clips in [int(x) for x in os.environ.get("BATCH_SIZES", "").split(",") if x]:

@@ -175,9 +175,10 @@ extension MusicLDMPipeline {
     var scheduler = try DDIMScheduler(configuration: schedulerConfiguration)
     try scheduler.setTimesteps(steps)
     var latents = initial
+    let workspace = Workspace()
     for (index, timestep) in scheduler.timesteps.enumerated() {
       let input = unconditional != nil ? Tensor.concatenated([latents, latents], axis: 0) : latents
-      let prediction = unet(input, timestep: timestep, classLabels: classLabels)
+      let prediction = unet(input, timestep: timestep, classLabels: classLabels, workspace: workspace)
       var epsilon = prediction.elements
       if unconditional != nil {
         let half = prediction.count / 2

@@ -217,20 +217,29 @@ public struct UNet: Sendable {
   ///   - classLabels: Conditioning embeddings `(B, projection_class_embeddings_input_dim)`.
   /// - Returns: `(B, outChannels, H, W)`.
   public func callAsFunction(_ sample: Tensor, timestep: Int, classLabels: Tensor) -> Tensor {
-    guard let precision else { return forward(sample, timestep: timestep, classLabels: classLabels) }
+    callAsFunction(sample, timestep: timestep, classLabels: classLabels, workspace: Workspace())
+  }
+
+  /// ``callAsFunction(_:timestep:classLabels:)`` with the scratch memory of a caller that runs the UNet many
+  /// times (a denoising loop): the convolution and attention buffers are allocated once, not on every step.
+  ///
+  /// - Parameter workspace: used by one call at a time (see ``TensorRuntime/Workspace``).
+  public func callAsFunction(_ sample: Tensor, timestep: Int, classLabels: Tensor, workspace: Workspace) -> Tensor {
+    guard let precision else {
+      return forward(sample, timestep: timestep, classLabels: classLabels, workspace: workspace)
+    }
     return ComputePrecision.$current.withValue(precision) {
-      forward(sample, timestep: timestep, classLabels: classLabels)
+      forward(sample, timestep: timestep, classLabels: classLabels, workspace: workspace)
     }
   }
 
-  /// ``callAsFunction(_:timestep:classLabels:)`` in the precision bound by the caller.
-  func forward(_ sample: Tensor, timestep: Int, classLabels: Tensor) -> Tensor {
+  /// ``callAsFunction(_:timestep:classLabels:workspace:)`` in the precision bound by the caller.
+  func forward(_ sample: Tensor, timestep: Int, classLabels: Tensor, workspace: Workspace) -> Tensor {
     let batch = sample.shape[0]
     precondition(
       sample.rank == 4 && sample.shape[1] == configuration.inChannels,
       "UNet input must be (B, \(configuration.inChannels), H, W)")
     precondition(classLabels.shape == [batch, configuration.classEmbeddingInputDimension], "UNet class labels shape")
-    let workspace = Workspace()
     let time = timeLinear2(timeLinear1(timestepEmbedding(timestep, batch: batch)).applying(.silu))
     let embedding = Tensor.concatenated([time, classEmbedding(classLabels)], axis: 1)
     var h = convolutionIn(sample, workspace: workspace)

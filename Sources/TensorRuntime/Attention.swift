@@ -94,17 +94,20 @@ public enum Attention {
           Tensor(shape: [batch, queries, width]) { output in
             let out = output.baseAddress!
             // One level of parallelism, with single-threaded BLAS calls: (item, head) pairs go to the cores; a lone pair
-            // (one item, one head) splits its two products instead.
+            // (one item, one head) splits its two products instead. Queries run in blocks whose scores (about
+            // 512 KB) stay in the core's cache between the two products and the softmax, rather than a whole
+            // `queries × keys` matrix (4 MB for 1,000 tokens) going out to memory and back.
             let pairs = batch * heads
             let splitProducts = pairs < TensorParallelism.workerCount
+            let blockRows = Swift.max(1, Swift.min(queries, (1 << 17) / Swift.max(keys, 1)))
             BLASRuntime.withSingleThreadedCalls {
               TensorParallelism.forEachChunk(count: pairs, costPerItem: queries * keys * headDim) { range in
                 // Scores and the transposed key block are per-chunk scratch. Kᵀ is copied so that both products are
                 // plain (no-transpose) GEMMs, which OpenBLAS runs with its unpacked small-matrix kernels.
-                var scratch = [Float](repeating: 0, count: queries * keys + headDim * keys)
+                var scratch = [Float](repeating: 0, count: blockRows * keys + headDim * keys)
                 scratch.withUnsafeMutableBufferPointer { scratchBuffer in
                   let s = scratchBuffer.baseAddress!
-                  let keyTransposed = s + queries * keys
+                  let keyTransposed = s + blockRows * keys
                   for pair in range {
                     let (b, h) = (pair / heads, pair % heads)
                     let keyBlock = key + b * keys * g.keyStride + h * headDim
@@ -113,28 +116,34 @@ public enum Attention {
                         keyTransposed[column * keys + row] = keyBlock[row * g.keyStride + column]
                       }
                     }
-                    // The additive bias is written first and accumulated into by the GEMM (beta = 1).
-                    if let biasPointer { s.update(from: biasPointer + h * queries * keys, count: queries * keys) }
-                    Attention.attentionGEMM(
-                      split: splitProducts, bfloat16: bfloat16, m: queries, n: keys, k: headDim, alpha: scale,
-                      a: query + b * queries * g.queryStride + h * headDim, lda: g.queryStride,
-                      b: keyTransposed, ldb: keys, beta: biasPointer == nil ? 0 : 1, c: s, ldc: keys)
-                    if let maskPointer {
-                      let mask = maskPointer + (b % windows) * queries * keys
-                      for index in 0..<(queries * keys) { s[index] += mask[index] }
-                    }
-                    if let keyPointer {
-                      let mask = keyPointer + b * keys
-                      for row in 0..<queries {
-                        for column in 0..<keys { s[row * keys + column] += mask[column] }
+                    var first = 0
+                    while first < queries {
+                      let rows = Swift.min(blockRows, queries - first)
+                      let scores = rows * keys
+                      // The additive bias is written first and accumulated into by the GEMM (beta = 1).
+                      if let biasPointer { s.update(from: biasPointer + (h * queries + first) * keys, count: scores) }
+                      Attention.attentionGEMM(
+                        split: splitProducts, bfloat16: bfloat16, m: rows, n: keys, k: headDim, alpha: scale,
+                        a: query + (b * queries + first) * g.queryStride + h * headDim, lda: g.queryStride,
+                        b: keyTransposed, ldb: keys, beta: biasPointer == nil ? 0 : 1, c: s, ldc: keys)
+                      if let maskPointer {
+                        let mask = maskPointer + ((b % windows) * queries + first) * keys
+                        for index in 0..<scores { s[index] += mask[index] }
                       }
+                      if let keyPointer {
+                        let mask = keyPointer + b * keys
+                        for row in 0..<rows {
+                          for column in 0..<keys { s[row * keys + column] += mask[column] }
+                        }
+                      }
+                      for row in 0..<rows { Tensor.softmaxRow(s + row * keys, count: keys) }
+                      Attention.attentionGEMM(
+                        split: splitProducts, bfloat16: bfloat16, m: rows, n: headDim, k: keys, alpha: 1, a: s,
+                        lda: keys,
+                        b: value + b * keys * g.keyStride + h * headDim, ldb: g.keyStride, beta: 0,
+                        c: out + (b * queries + first) * width + h * headDim, ldc: width)
+                      first += rows
                     }
-                    for row in 0..<queries { Tensor.softmaxRow(s + row * keys, count: keys) }
-                    Attention.attentionGEMM(
-                      split: splitProducts, bfloat16: bfloat16, m: queries, n: headDim, k: keys, alpha: 1, a: s,
-                      lda: keys,
-                      b: value + b * keys * g.keyStride + h * headDim, ldb: g.keyStride, beta: 0,
-                      c: out + b * queries * width + h * headDim, ldc: width)
                   }
                 }
               }

@@ -49,10 +49,11 @@ extension Tensor {
   /// ours. A `1 × 1` convolution with stride 1 and no padding reads the input directly (no im2col). When the
   /// tiles are too few to occupy every worker, output channels are split instead.
   ///
-  /// `3 × 3` kernels with stride 1 and dilation 1 (any padding), at least 16 input and output channels and
-  /// at least 64 `2 × 2` output tiles in the batch use Winograd F(2×2, 3×3) instead, tiled and parallelised the
-  /// same way: 2.25× fewer multiplies, results within about 1e-6 relative of direct summation (the weight is
-  /// transformed on each call unless the caller caches it, as ``Conv2D`` does).
+  /// `3 × 3` kernels with stride 1 and dilation 1 (any padding) and at least 16 input and output channels use
+  /// Winograd instead, tiled and parallelised the same way: F(4×4, 3×3) on maps of at least `4 × 4` with 128
+  /// `4 × 4` tiles per sample (``WinogradConvolution4x4``: 4× fewer multiplies than im2col, within a few 1e-6
+  /// relative of direct summation), else F(2×2, 3×3) when there are at least 64 `2 × 2` tiles (2.25× fewer,
+  /// about 1e-6; its weight is transformed on each call unless the caller caches it, as ``Conv2D`` does).
   ///
   /// - Parameters:
   ///   - weight: `(O, C, kh, kw)`.
@@ -89,18 +90,30 @@ extension Tensor {
     let outRows = geometry.outputRows(height: height, kernel: kernelRows)
     let outColumns = geometry.outputColumns(width: width, kernel: kernelColumns)
     precondition(outRows > 0 && outColumns > 0, "conv2d: input \(shape) is smaller than the kernel \(weight.shape).")
-    let useWinograd: Bool
-    switch algorithm {
-    case .im2col: useWinograd = false
-    case .winograd: useWinograd = true
-    case .automatic:
-      useWinograd = WinogradConvolution.isPreferred(
+    var method = algorithm
+    if method == .automatic {
+      if WinogradConvolution4x4.isPreferred(
+        channels: channels, outChannels: outChannels, geometry: geometry, kernelRows: kernelRows,
+        kernelColumns: kernelColumns, batch: batch, outRows: outRows, outColumns: outColumns)
+      {
+        method = .winograd4x4
+      } else if WinogradConvolution.isPreferred(
         channels: channels, outChannels: outChannels, kernelRows: kernelRows, kernelColumns: kernelColumns,
         geometry: geometry, batch: batch, outRows: outRows, outColumns: outColumns,
         hasTransformedWeight: transformedWeight != nil
           || (bfloat16Weights?.winograd != nil && ComputePrecision.usesBFloat16))
+      {
+        method = .winograd
+      } else {
+        method = .im2col
+      }
     }
-    if useWinograd {
+    if method == .winograd4x4 {
+      return winograd4x4Convolved2D(
+        weight: weight, bias: bias, geometry: geometry, inputActivation: inputActivation, workspace: workspace,
+        largestBlock: largestTile)
+    }
+    if method == .winograd {
       return winogradConvolved2D(
         weight: weight, transformedWeight: transformedWeight, bias: bias, geometry: geometry,
         inputActivation: inputActivation, workspace: workspace, largestBlock: largestTile,
@@ -169,18 +182,57 @@ extension Tensor {
   }
 
   /// 1-D cross-correlation (PyTorch's `Conv1d`) of `(B, C, L)` with weight `(O, C, k)`: padding, stride and
-  /// dilation along the length axis, computed by ``convolved2D(weight:bias:geometry:inputActivation:workspace:)``
-  /// on a height-1 image. `inputActivation`, when given, is applied to the input as it is read (it must map 0
-  /// to 0, since padding is applied to the raw input).
+  /// dilation along the length axis. `inputActivation`, when given, is applied to the input as it is read (it
+  /// must map 0 to 0, since padding is applied to the raw input).
+  ///
+  /// Stride-1 kernels of at least 3 taps on at least 16 input and output channels and 256 outputs in the batch
+  /// run as Winograd F(4, 3) / F(4, 4) pieces (``WinogradConvolution1D``: 2–2.1× fewer multiplies, any dilation,
+  /// within a few 1e-7 relative of direct summation); everything else as
+  /// ``convolved2D(weight:bias:geometry:inputActivation:workspace:)`` on a height-1 image.
   public func convolved1D(
     weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
     inputActivation: Activation? = nil, workspace: Workspace
   ) -> Tensor {
+    convolved1D(
+      weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+      inputActivation: inputActivation, workspace: workspace, algorithm: .automatic)
+  }
+
+  /// ``convolved1D(weight:bias:stride:padding:dilation:inputActivation:workspace:)`` with the algorithm and the
+  /// Winograd tiles per block optionally forced (tests).
+  func convolved1D(
+    weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, inputActivation: Activation?,
+    workspace: Workspace, algorithm: ConvolutionAlgorithm, largestBlock: Int? = nil
+  ) -> Tensor {
     precondition(rank == 3 && weight.rank == 3, "conv1d expects (B,C,L) and (O,C,k), got \(shape), \(weight.shape).")
+    precondition(
+      stride > 0 && dilation > 0 && padding >= 0, "conv1d: stride \(stride), padding \(padding), dilation \(dilation).")
+    precondition(weight.shape[1] == shape[1], "conv1d: weight \(weight.shape) does not take \(shape[1]) channels.")
+    if let bias {
+      precondition(bias.count == weight.shape[0], "A convolution bias must have \(weight.shape[0]) elements.")
+    }
+    precondition(inputActivation.map { $0(0) == 0 } ?? true, "conv1d: the input activation must map 0 to 0.")
+    let kernel = weight.shape[2]
+    let outLength = (shape[2] + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
+    let useWinograd: Bool
+    switch algorithm {
+    case .im2col: useWinograd = false
+    case .winograd, .winograd4x4: useWinograd = true
+    case .automatic:
+      useWinograd = WinogradConvolution1D.isPreferred(
+        channels: shape[1], outChannels: weight.shape[0], kernel: kernel, stride: stride, batch: shape[0],
+        outLength: outLength)
+    }
+    if useWinograd {
+      precondition(stride == 1, "Winograd conv1d needs stride 1, got \(stride).")
+      return winogradConvolved1D(
+        weight: weight, bias: bias, padding: padding, dilation: dilation, inputActivation: inputActivation,
+        workspace: workspace, largestBlock: largestBlock)
+    }
     let result = reshaped([shape[0], shape[1], 1, shape[2]]).convolved2D(
       weight: weight.reshaped([weight.shape[0], weight.shape[1], 1, weight.shape[2]]), bias: bias,
       geometry: ConvolutionGeometry(stride: (1, stride), padding: (0, padding), dilation: (1, dilation)),
-      inputActivation: inputActivation, workspace: workspace)
+      inputActivation: inputActivation, workspace: workspace, largestTile: nil, algorithm: .im2col)
     return result.reshaped([result.shape[0], result.shape[1], result.shape[3]])
   }
 

@@ -1,13 +1,18 @@
 import LinearAlgebra
 
-/// How ``Tensor/convolved2D(weight:bias:geometry:inputActivation:workspace:)`` computes a convolution.
+/// How ``Tensor/convolved2D(weight:bias:geometry:inputActivation:workspace:)`` and
+/// ``Tensor/convolved1D(weight:bias:stride:padding:dilation:inputActivation:workspace:)`` compute a convolution.
 enum ConvolutionAlgorithm: Sendable {
-  /// Winograd for the `3 × 3` stride-1 convolutions where it pays (``WinogradConvolution/isPreferred``), im2col
-  /// otherwise.
+  /// Winograd where it pays (``WinogradConvolution4x4`` then ``WinogradConvolution/isPreferred`` for conv2d,
+  /// ``WinogradConvolution1D/isPreferred(channels:outChannels:kernel:stride:batch:outLength:)`` for conv1d),
+  /// im2col otherwise.
   case automatic
   /// Tiled im2col + SGEMM, for every geometry.
   case im2col
-  /// Winograd F(2×2, 3×3); the kernel must be `3 × 3` with stride and dilation 1.
+  /// Winograd F(4×4, 3×3) (``WinogradConvolution4x4``); conv2d only, with the kernels F(2×2, 3×3) takes.
+  case winograd4x4
+  /// Winograd: F(2×2, 3×3) for conv2d (the kernel must be `3 × 3` with stride and dilation 1), F(4, 3) /
+  /// F(4, 4) pieces for conv1d (``WinogradConvolution1D``: stride 1, at least 3 taps).
   case winograd
 }
 

@@ -73,6 +73,75 @@ struct WinogradConvolutionTests {
     #expect(cached == onTheFly)
   }
 
+  /// F(4×4, 3×3) on the same cases: partial tiles at every edge (sizes 1–3 past a multiple of 4), blocks that
+  /// cut tile rows and the output-channel split. Its transforms have entries up to 5 (`Bᵀ`) and 8 (`Aᵀ`), nested
+  /// in two directions, so it rounds more than F(2×2); measured here at most a few 1e-6 of the output scale,
+  /// asserted at 1e-5 like F(2×2) (a wrong transform entry or a misplaced edge gives errors of order 1).
+  @Test(
+    "Winograd F(4×4, 3×3) conv2d equals direct summation on odd sizes, paddings, batches, blocks and channel splits",
+    arguments: [
+      Case(input: [2, 13, 7, 5], outChannels: 11, padding: 1),
+      Case(input: [2, 13, 7, 5], outChannels: 11, padding: 0, bias: false),
+      Case(input: [1, 9, 1, 9], outChannels: 7, padding: 1),
+      Case(input: [1, 5, 3, 3], outChannels: 6, padding: 0),
+      Case(input: [2, 10, 6, 8], outChannels: 12, padding: 2),
+      Case(input: [1, 17, 13, 64], outChannels: 19, padding: 1, activation: .silu, block: 5),
+      Case(input: [2, 16, 40, 12], outChannels: 24, padding: 1, activation: .leakyReLU(slope: 0.1), block: 6),
+      Case(input: [1, 24, 45, 66], outChannels: 40, padding: 1),
+      Case(input: [1, 272, 2, 2], outChannels: 272, padding: 1, bias: false),
+      Case(input: [1, 160, 9, 7], outChannels: 200, padding: 1),
+    ])
+  func convolution4x4(_ testCase: Case) {
+    let x = ConvolutionTilingTests.tensor(testCase.input, seed: 11)
+    let w = ConvolutionTilingTests.tensor([testCase.outChannels, testCase.input[1], 3, 3], seed: 12)
+    let b = testCase.bias ? ConvolutionTilingTests.tensor([testCase.outChannels], seed: 13) : nil
+    let geometry = ConvolutionGeometry(padding: (testCase.padding, testCase.padding))
+    let expected = ConvolutionTilingTests.directConvolution(x, w, b, geometry, activation: testCase.activation)
+    let winograd = x.convolved2D(
+      weight: w, bias: b, geometry: geometry, inputActivation: testCase.activation, workspace: Workspace(),
+      largestTile: testCase.block, algorithm: .winograd4x4)
+    #expect(winograd.shape == expected.shape)
+    #expect(Self.largestRelativeError(winograd, expected) <= 1e-5)
+  }
+
+  @Test("F(4, 3)'s generated Toom–Cook matrices are the ones F(4×4, 3×3) writes out in its transforms")
+  func fourByThreeMatrices() {
+    let transform = WinogradFilterTransform.fourByThree
+    let inputTransform: [Float] = [
+      4, 0, -5, 0, 1, 0, 0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0, 0, -2, -1, 2, 1, 0, 0, 2, -1, -2, 1, 0, 0, 4, 0, -5, 0,
+      1,
+    ]
+    let outputTransform: [Float] = [1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0, 0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1]
+    #expect(transform.inputTransform == inputTransform)
+    #expect(transform.outputTransform == outputTransform)
+  }
+
+  @Test("the automatic choice takes F(4×4, 3×3) on maps of at least 4 × 4 with 128 tiles per sample, F(2×2) below")
+  func selection4x4() {
+    func prefers(rows: Int, columns: Int, batch: Int = 1, channels: Int = 64) -> Bool {
+      WinogradConvolution4x4.isPreferred(
+        channels: channels, outChannels: channels, geometry: .init(padding: (1, 1)), kernelRows: 3,
+        kernelColumns: 3, batch: batch, outRows: rows, outColumns: columns)
+    }
+    #expect(prefers(rows: 250, columns: 16))  // MusicLDM's latent: 63 × 4 tiles
+    #expect(!prefers(rows: 125, columns: 8, batch: 8))  // 32 × 2 tiles per sample: GEMMs too thin
+    #expect(!prefers(rows: 32, columns: 2, batch: 8))  // a 2-column map would waste half of every tile
+    #expect(!prefers(rows: 250, columns: 16, channels: 8))
+    let x = ConvolutionTilingTests.tensor([2, 16, 64, 32], seed: 24)
+    let w = ConvolutionTilingTests.tensor([16, 16, 3, 3], seed: 25)
+    let geometry = ConvolutionGeometry(padding: (1, 1))
+    let workspace = Workspace()
+    let automatic = x.convolved2D(weight: w, bias: nil, geometry: geometry, workspace: workspace)
+    let forced = x.convolved2D(
+      weight: w, bias: nil, geometry: geometry, inputActivation: nil, workspace: workspace, largestTile: nil,
+      algorithm: .winograd4x4)
+    #expect(automatic == forced)
+    // A cached F(2×2) transform does not change what a large map computes.
+    var layer = Conv2D(weight: w, bias: nil, geometry: geometry)
+    layer.cacheWinogradWeights()
+    #expect(layer(x, workspace: workspace) == automatic)
+  }
+
   @Test("the automatic choice takes Winograd only for 3×3 stride-1 undilated kernels on enough channels and tiles")
   func selection() {
     func prefers(_ geometry: ConvolutionGeometry, kernel: Int = 3, channels: Int = 64, rows: Int = 32) -> Bool {
