@@ -35,6 +35,8 @@ let cLibraries: [Target] = [
   .target(name: "CBLASRuntime", path: "Sources/CBLASRuntime", linkerSettings: [.linkedLibrary("openblas")]),
   // The ridge engine's fused fold-scoring tiles (AVX-512 / AVX2), used only by Regression.
   .target(name: "CRidgeKernels", path: "Sources/CRidgeKernels"),
+  // The tensor runtime's vectorised softmax, SiLU and GELU loops (AVX-512 / AVX2), used only by TensorRuntime.
+  .target(name: "CTensorKernels", path: "Sources/CTensorKernels"),
 ]
 
 // MARK: - Foundations: matrices, neuroimaging files, audio, figures
@@ -67,7 +69,7 @@ let statistics: [Target] = [
 // MARK: - Models: the CPU tensor runtime, CLAP, MusicLDM
 
 let models: [Target] = [
-  .target(name: "TensorRuntime", dependencies: ["LinearAlgebra", "NeuroIO"]),
+  .target(name: "TensorRuntime", dependencies: ["LinearAlgebra", "NeuroIO", "CTensorKernels"]),
   .target(name: "CLAP", dependencies: ["TensorRuntime", "Audio", "LinearAlgebra"]),
   .target(name: "MusicLDM", dependencies: ["TensorRuntime", "CLAP", "LinearAlgebra"]),
 ]

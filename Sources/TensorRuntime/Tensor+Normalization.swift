@@ -136,7 +136,8 @@ extension Tensor {
   /// channels split into `groups` consecutive groups.
   ///
   /// The statistics are two passes over the group (mean, then centred squares) with 16-lane float partial
-  /// sums accumulated in double every 1024 elements; SiLU uses the vectorised `fastExp`.
+  /// sums accumulated in double every 1024 elements; SiLU uses the vectorised kernel of ``TensorKernels/active``
+  /// where there is one, else the Swift loop with `fastExp`.
   public func groupNormalized(
     groups: Int, weight: Tensor, bias: Tensor, epsilon: Float, activation: Activation? = nil
   ) -> Tensor {
@@ -198,14 +199,19 @@ extension Tensor {
   }
 
   /// `target[i] = act(source[i] · scale + shift)`, with loops that vectorise for no activation and SiLU.
+  /// SiLU runs on `kernels` where given (the process's ``TensorKernels/active`` by default; `nil`: the Swift loop).
   static func affine(
     _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int, scale: Float,
-    shift: Float, activation: Activation?
+    shift: Float, activation: Activation?, kernels: TensorKernels? = TensorKernels.active
   ) {
     switch activation {
     case nil:
       for index in 0..<count { target[index] = source[index] * scale + shift }
     case .silu:
+      if let kernels {
+        kernels.affineSiLU(source, into: target, count: count, scale: scale, shift: shift)
+        return
+      }
       for index in 0..<count {
         let y = source[index] * scale + shift
         target[index] = y / (1 + Tensor.fastExp(-y))
@@ -251,9 +257,19 @@ extension Tensor {
     return value < -87.3 ? 0 : y * power
   }
 
-  /// Softmax of one row in place, with SIMD reductions for the maximum and the sum.
+  /// Softmax of one row in place, on the process's ``TensorKernels/active``.
   @usableFromInline
   static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
+    softmaxRow(row, count: count, kernels: TensorKernels.active)
+  }
+
+  /// Softmax of one row in place: the vectorised C kernel of `kernels`, or with `nil` the Swift loop (SIMD
+  /// reductions for the maximum and the sum; the path of CPUs without AVX2 + FMA and of non-x86 builds).
+  static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, kernels: TensorKernels?) {
+    if let kernels {
+      kernels.softmaxRow(row, count: count)
+      return
+    }
     let lanes = 16
     let vectorEnd = count - count % lanes
     let raw = UnsafeMutableRawPointer(row)
