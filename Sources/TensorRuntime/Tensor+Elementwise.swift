@@ -6,8 +6,9 @@ public enum Activation: Sendable, Hashable {
   case relu
   /// Exact GELU: `x · ½ · (1 + erf(x / √2))` (PyTorch's default `approximate="none"`, not the tanh form).
   ///
-  /// ``Tensor/apply(_:)`` evaluates erf with a vectorisable rational approximation (|error| < 5e-7, as
-  /// PyTorch's own vectorised CPU kernel also approximates it); the scalar ``callAsFunction(_:)`` uses `erff`.
+  /// ``Tensor/apply(_:)`` and ``Tensor/gatedGELU()`` evaluate erf with a vectorised rational approximation
+  /// (|error| < 5e-7, as PyTorch's own vectorised CPU kernel also approximates it); the scalar
+  /// ``callAsFunction(_:)`` uses `erff`.
   case gelu
   /// `tanh(x)`.
   case tanh
@@ -82,8 +83,9 @@ extension Tensor {
   /// GEGLU over the last axis: its two halves `[a, g]` become `a · GELU(g)` (exact GELU), so the last extent
   /// halves (it must be even).
   ///
-  /// With the vectorised kernels (``TensorKernels/active``) erf is the rational approximation of
-  /// ``Activation/gelu`` (|error| < 5e-7); without them each element uses `erff`.
+  /// On x86-64 CPUs with AVX2 and FMA the rows run through vectorised C kernels (AVX-512 where available) whose
+  /// erf is the rational approximation of ``Activation/gelu`` (|error| < 5e-7); elsewhere, or with the
+  /// environment variable `RESONANCE_TENSOR_KERNELS=portable`, each element uses `erff`.
   public func gatedGELU() -> Tensor { gatedGELU(kernels: TensorKernels.active) }
 
   /// ``gatedGELU()`` on `kernels` (`nil`: the Swift loop with `erff`).
