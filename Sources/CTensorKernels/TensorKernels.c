@@ -5,8 +5,9 @@
 // vector use masked loads and stores, so every element goes through the same arithmetic whatever the length.
 #include "CTensorKernels.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
 #include <math.h>
-#include <stdint.h>
 
 // Cephes' expf constants: the clamp, 1.5 · 2²³ (adding and subtracting it rounds to nearest-even), log₂ e,
 // ln 2 split in a part exact in few bits and a correction, and the degree-5 polynomial P with
@@ -32,9 +33,6 @@ static const float erf_denominator[5] = {
     -1.42647390514189e-02f};
 #define INV_SQRT2 0.70710678118654752f
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-
 #define TK_AVX2 __attribute__((target("avx2,fma")))
 #define TK_AVX512 __attribute__((target("avx512f,avx2,fma")))
 
@@ -42,6 +40,36 @@ int tensor_kernels_level(void) {
   __builtin_cpu_init();
   if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return 0;
   return __builtin_cpu_supports("avx512f") ? 2 : 1;
+}
+
+// The mean and the sum of centred squares of `count` floats, in double (four lanes each of two accumulators,
+// then the scalar tail), for both widths' normalisation.
+TK_AVX2 static void row_statistics(const float *row, ptrdiff_t count, double *mean, double *squares) {
+  __m256d low = _mm256_setzero_pd(), high = _mm256_setzero_pd();
+  ptrdiff_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    low = _mm256_add_pd(low, _mm256_cvtps_pd(_mm_loadu_ps(row + i)));
+    high = _mm256_add_pd(high, _mm256_cvtps_pd(_mm_loadu_ps(row + i + 4)));
+  }
+  double lanes[4];
+  _mm256_storeu_pd(lanes, _mm256_add_pd(low, high));
+  double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  for (ptrdiff_t k = i; k < count; k++) sum += row[k];
+  double m = sum / (double)count;
+  __m256d centre = _mm256_set1_pd(m);
+  low = _mm256_setzero_pd();
+  high = _mm256_setzero_pd();
+  for (i = 0; i + 8 <= count; i += 8) {
+    __m256d a = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(row + i)), centre);
+    __m256d b = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(row + i + 4)), centre);
+    low = _mm256_fmadd_pd(a, a, low);
+    high = _mm256_fmadd_pd(b, b, high);
+  }
+  _mm256_storeu_pd(lanes, _mm256_add_pd(low, high));
+  double total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  for (ptrdiff_t k = i; k < count; k++) total += ((double)row[k] - m) * ((double)row[k] - m);
+  *mean = m;
+  *squares = total;
 }
 
 // AVX-512F: 16 lanes, tails by mask registers.
@@ -131,6 +159,18 @@ void tensor_softmax_row(int level, float *row, ptrdiff_t count) {
   else __builtin_trap();
 }
 
+void tensor_normalize_row(
+    int level, const float *source, float *target, ptrdiff_t count, const float *gamma, const float *beta,
+    float epsilon) {
+  if (count <= 0) return;
+  if (level < 1 || level > 2) __builtin_trap();
+  double mean, squares;
+  row_statistics(source, count, &mean, &squares);
+  float inverse = (float)(1.0 / sqrt(squares / (double)count + (double)epsilon));
+  if (level == 2) normalize_row16(source, target, count, (float)mean, inverse, gamma, beta);
+  else normalize_row8(source, target, count, (float)mean, inverse, gamma, beta);
+}
+
 void tensor_affine_silu(int level, const float *source, float *target, ptrdiff_t count, float scale, float shift) {
   if (count <= 0) return;
   if (level == 2) affine_silu16(source, target, count, scale, shift);
@@ -161,6 +201,11 @@ void tensor_affine_silu(int level, const float *source, float *target, ptrdiff_t
   __builtin_trap();
 }
 void tensor_gelu(int level, float *values, ptrdiff_t count) { __builtin_trap(); }
+void tensor_normalize_row(
+    int level, const float *source, float *target, ptrdiff_t count, const float *gamma, const float *beta,
+    float epsilon) {
+  __builtin_trap();
+}
 void tensor_geglu(int level, const float *values, const float *gates, float *target, ptrdiff_t count) {
   __builtin_trap();
 }

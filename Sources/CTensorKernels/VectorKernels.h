@@ -106,6 +106,31 @@ KERNEL static void WIDE(geglu)(const float *values, const float *gates, float *t
   }
 }
 
+// (x − mean) · inverse · gamma + beta, or (x − mean) · inverse without gamma and beta.
+KERNEL static void WIDE(normalize_row)(
+    const float *source, float *target, ptrdiff_t count, float mean, float inverse, const float *gamma,
+    const float *beta) {
+  VECTOR m = V_SET1(mean), s = V_SET1(inverse);
+  ptrdiff_t i = 0;
+  if (gamma && beta) {
+    for (; i + LANES <= count; i += LANES) {
+      VECTOR y = V_MUL(V_SUB(V_LOAD(source + i), m), s);
+      V_STORE(target + i, V_FMA(y, V_LOAD(gamma + i), V_LOAD(beta + i)));
+    }
+    if (i < count) {
+      TAIL tail = V_TAIL_MASK(count - i);
+      VECTOR y = V_MUL(V_SUB(V_LOAD_TAIL(source + i, tail), m), s);
+      V_STORE_TAIL(target + i, tail, V_FMA(y, V_LOAD_TAIL(gamma + i, tail), V_LOAD_TAIL(beta + i, tail)));
+    }
+  } else {
+    for (; i + LANES <= count; i += LANES) V_STORE(target + i, V_MUL(V_SUB(V_LOAD(source + i), m), s));
+    if (i < count) {
+      TAIL tail = V_TAIL_MASK(count - i);
+      V_STORE_TAIL(target + i, tail, V_MUL(V_SUB(V_LOAD_TAIL(source + i, tail), m), s));
+    }
+  }
+}
+
 #undef WIDE
 #undef KERNEL_CONCAT
 #undef KERNEL_CONCAT2

@@ -38,8 +38,14 @@ extension Tensor {
             let (g, b) = (gamma.baseAddress!, beta.baseAddress!)
             TensorParallelism.forEachChunk(count: rows, costPerItem: width * 4) { range in
               for row in range {
-                (target + row * width).update(from: source + row * width, count: width)
-                Tensor.normalizeRow(target + row * width, count: width, gamma: g, beta: b, epsilon: epsilon)
+                if let kernels = TensorKernels.active {
+                  kernels.normalizeRow(
+                    source + row * width, into: target + row * width, count: width, gamma: g, beta: b,
+                    epsilon: epsilon)
+                } else {
+                  (target + row * width).update(from: source + row * width, count: width)
+                  Tensor.normalizeRow(target + row * width, count: width, gamma: g, beta: b, epsilon: epsilon)
+                }
               }
             }
           }
@@ -48,12 +54,27 @@ extension Tensor {
     }
   }
 
-  /// Normalises `count` values in place with per-element affine parameters (or none when `gamma` is nil).
+  /// Normalises `count` values in place with per-element affine parameters (or none when `gamma` is nil), on
+  /// `kernels` (the process's ``TensorKernels/active`` by default; `nil`: the Swift loop). Mean and variance are
+  /// summed in double either way.
   @usableFromInline
   static func normalizeRow(
     _ row: UnsafeMutablePointer<Float>, count: Int, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
     epsilon: Float
   ) {
+    normalizeRow(row, count: count, gamma: gamma, beta: beta, epsilon: epsilon, kernels: TensorKernels.active)
+  }
+
+  /// ``normalizeRow(_:count:gamma:beta:epsilon:)`` on `kernels` (`nil`: the Swift loop).
+  static func normalizeRow(
+    _ row: UnsafeMutablePointer<Float>, count: Int, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
+    epsilon: Float, kernels: TensorKernels?
+  ) {
+    if let kernels {
+      let (g, b) = gamma != nil && beta != nil ? (gamma, beta) : (nil, nil)
+      kernels.normalizeRow(row, into: row, count: count, gamma: g, beta: b, epsilon: epsilon)
+      return
+    }
     var sum: Double = 0
     for index in 0..<count { sum += Double(row[index]) }
     let mean = sum / Double(count)

@@ -3,7 +3,8 @@ import Foundation
 
 /// The vectorised element loops of `CTensorKernels` at one instruction-set level: the only Swift that calls them.
 ///
-/// The package builds for baseline x86-64, where the Swift loops of softmax, SiLU and GELU run four lanes wide
+/// The package builds for baseline x86-64, where the Swift loops of softmax, SiLU, GELU and layer normalisation
+/// run four lanes wide
 /// without FMA; the C kernels are compiled with target attributes (AVX2 + FMA, AVX-512F) and chosen at run time.
 /// ``active`` is the level this process uses, read once: the widest this CPU has, unless the environment
 /// variable `RESONANCE_TENSOR_KERNELS` is `portable` (no kernels: the Swift loops everywhere, e.g. to compare
@@ -48,6 +49,15 @@ struct TensorKernels: Sendable, Equatable {
   /// Exact (erf) GELU of `count` floats in place.
   func gelu(_ values: UnsafeMutablePointer<Float>, count: Int) {
     tensor_gelu(level, values, count)
+  }
+
+  /// `target[i] = (source[i] − μ) · s · gamma[i] + beta[i]` (no affine map when `gamma` and `beta` are nil) with
+  /// the row's mean μ and biased variance σ² summed in double, `s = 1/√(σ² + epsilon)`; `source` may be `target`.
+  func normalizeRow(
+    _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int,
+    gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, epsilon: Float
+  ) {
+    tensor_normalize_row(level, source, target, count, gamma, beta, epsilon)
   }
 
   /// `target[i] = values[i] · GELU(gates[i])` (exact GELU).

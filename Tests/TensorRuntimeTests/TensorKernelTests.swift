@@ -137,6 +137,45 @@ struct TensorKernelTests {
     }
   }
 
+  /// Layer normalisation of rows with per-element γ, β and without, values O(1) and offset by 100. Tolerance:
+  /// float's `x − μ` is off by at most half an ulp of each (|x| · 1.2e-7 together), which the scale `s = 1/σ`
+  /// and γ multiply, plus a few ulp of the result: `2.4e-7 · max|x| · s · |γ| + 1e-6 · (|y| + 1)`.
+  @Test("layer normalisation of a row agrees with double precision on every path", arguments: [0, 100] as [Float])
+  func normalizeRows(offset: Float) {
+    for count in Self.lengths {
+      let values = row(count: count, range: (offset - 2)...(offset + 2), seed: 400 + UInt64(count))
+      let gamma = row(count: count, range: -3...3, seed: 500 + UInt64(count))
+      let beta = row(count: count, range: -1...1, seed: 600 + UInt64(count))
+      let mean = values.reduce(0.0) { $0 + Double($1) } / Double(count)
+      let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(count)
+      let scale = 1 / (variance + 1e-5).squareRoot()
+      let largest = Double(values.map(abs).max() ?? 0)
+      for kernels in Self.paths {
+        for affine in [true, false] {
+          var result = values
+          gamma.withUnsafeBufferPointer { g in
+            beta.withUnsafeBufferPointer { b in
+              result.withUnsafeMutableBufferPointer { r in
+                Tensor.normalizeRow(
+                  r.baseAddress!, count: count, gamma: affine ? g.baseAddress! : nil,
+                  beta: affine ? b.baseAddress! : nil, epsilon: 1e-5, kernels: kernels)
+              }
+            }
+          }
+          for index in 0..<count {
+            let (g, b) = affine ? (Double(gamma[index]), Double(beta[index])) : (1, 0)
+            let exact = (Double(values[index]) - mean) * scale * g + b
+            let bound = 2.4e-7 * largest * scale * abs(g) + 1e-6 * (abs(exact) + 1)
+            #expect(
+              abs(Double(result[index]) - exact) <= bound,
+              "\(name(kernels)), \(count) elements, affine \(affine): element \(index) is \(result[index]), not \(exact)"
+            )
+          }
+        }
+      }
+    }
+  }
+
   /// SiLU after the affine map of group normalisation, over y in about [−100, 100] (where e^−y overflows or
   /// flushes). Tolerance: e^x within 3e-7 relative, one division and the affine map's rounding:
   /// 1e-6 · max(1, |y|) absolute.

@@ -1,5 +1,5 @@
 // Vectorised element loops of the tensor runtime (TensorRuntime's only C code): softmax of a row, SiLU after an
-// affine map, exact (erf) GELU and GEGLU, each with an AVX-512F and an AVX2 + FMA variant.
+// affine map, exact (erf) GELU and GEGLU, normalisation of a row, each with an AVX-512F and an AVX2 + FMA variant.
 //
 // The package is compiled for baseline x86-64, where the Swift loops run 4 wide without FMA; these functions
 // carry target attributes and are chosen at run time. Each takes the `level` to run (1 = AVX2 + FMA,
@@ -33,5 +33,13 @@ void tensor_gelu(int level, float *values, ptrdiff_t count);
 
 /// GEGLU: `target[i] = values[i] · GELU(gates[i])` (exact GELU).
 void tensor_geglu(int level, const float *values, const float *gates, float *target, ptrdiff_t count);
+
+/// Normalisation of `count` floats (LayerNorm's row, GroupNorm's group): `target[i] = (source[i] − μ) · s ·
+/// gamma[i] + beta[i]`, with the mean μ and the biased variance σ² of the row summed in double (two passes) and
+/// `s = 1 / √(σ² + epsilon)` rounded to float; `gamma` and `beta` both NULL for no affine map. `source` may
+/// equal `target`.
+void tensor_normalize_row(
+    int level, const float *source, float *target, ptrdiff_t count, const float *gamma, const float *beta,
+    float epsilon);
 
 #endif
