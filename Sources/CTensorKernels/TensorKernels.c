@@ -163,12 +163,18 @@ void tensor_normalize_row(
     int level, const float *source, float *target, ptrdiff_t count, const float *gamma, const float *beta,
     float epsilon) {
   if (count <= 0) return;
-  if (level < 1 || level > 2) __builtin_trap();
-  double mean, squares;
-  row_statistics(source, count, &mean, &squares);
-  float inverse = (float)(1.0 / sqrt(squares / (double)count + (double)epsilon));
-  if (level == 2) normalize_row16(source, target, count, (float)mean, inverse, gamma, beta);
-  else normalize_row8(source, target, count, (float)mean, inverse, gamma, beta);
+  float mean, inverse;
+  tensor_row_moments(level, source, count, epsilon, &mean, &inverse);
+  if (level == 2) normalize_row16(source, target, count, mean, inverse, gamma, beta);
+  else normalize_row8(source, target, count, mean, inverse, gamma, beta);
+}
+
+void tensor_row_moments(int level, const float *values, ptrdiff_t count, float epsilon, float *mean, float *inverse) {
+  if (level < 1 || level > 2 || count <= 0) __builtin_trap();
+  double m, squares;
+  row_statistics(values, count, &m, &squares);
+  *mean = (float)m;
+  *inverse = (float)(1.0 / sqrt(squares / (double)count + (double)epsilon));
 }
 
 void tensor_affine_silu(int level, const float *source, float *target, ptrdiff_t count, float scale, float shift) {
@@ -204,6 +210,9 @@ void tensor_gelu(int level, float *values, ptrdiff_t count) { __builtin_trap(); 
 void tensor_normalize_row(
     int level, const float *source, float *target, ptrdiff_t count, const float *gamma, const float *beta,
     float epsilon) {
+  __builtin_trap();
+}
+void tensor_row_moments(int level, const float *values, ptrdiff_t count, float epsilon, float *mean, float *inverse) {
   __builtin_trap();
 }
 void tensor_geglu(int level, const float *values, const float *gates, float *target, ptrdiff_t count) {

@@ -156,8 +156,9 @@ extension Tensor {
   /// of each `(sample, group)` (PyTorch's `GroupNorm`, then e.g. `SiLU`), for a `(B, C, …)` tensor whose `C`
   /// channels split into `groups` consecutive groups.
   ///
-  /// The statistics are two passes over the group (mean, then centred squares) with 16-lane float partial
-  /// sums accumulated in double every 1024 elements; SiLU runs through a vectorised C kernel on x86-64 CPUs
+  /// The statistics are two passes over the group (mean, then centred squares), summed in double by a
+  /// vectorised C kernel on x86-64 CPUs with AVX2 and FMA, else with 16-lane float partial sums accumulated in
+  /// double every 1024 elements; SiLU runs through a vectorised C kernel on x86-64 CPUs
   /// with AVX2 and FMA (unless `RESONANCE_TENSOR_KERNELS=portable`), else through a Swift loop, both with the
   /// same Cephes exponential (within 3e-7 relative of `expf`).
   public func groupNormalized(
@@ -195,8 +196,12 @@ extension Tensor {
     }
   }
 
-  /// The mean and `1/√(variance + epsilon)` of `count` values (biased variance, two passes).
-  static func moments(_ values: UnsafePointer<Float>, count: Int, epsilon: Float) -> (mean: Float, inverse: Float) {
+  /// The mean and `1/√(variance + epsilon)` of `count` values (biased variance, two passes): summed in double on
+  /// `kernels` (the process's ``TensorKernels/active`` by default), else in the Swift loop below.
+  static func moments(
+    _ values: UnsafePointer<Float>, count: Int, epsilon: Float, kernels: TensorKernels? = TensorKernels.active
+  ) -> (mean: Float, inverse: Float) {
+    if let kernels, count > 0 { return kernels.moments(values, count: count, epsilon: epsilon) }
     let raw = UnsafeRawPointer(values)
     let vectorEnd = count - count % 16
     func blockedSum(_ term: (SIMD16<Float>) -> SIMD16<Float>, _ scalar: (Float) -> Float) -> Double {

@@ -51,6 +51,13 @@ struct TensorKernels: Sendable, Equatable {
     tensor_gelu(level, values, count)
   }
 
+  /// The mean of `count` (> 0) values and `1/√(variance + epsilon)` (biased variance), summed in double.
+  func moments(_ values: UnsafePointer<Float>, count: Int, epsilon: Float) -> (mean: Float, inverse: Float) {
+    var (mean, inverse): (Float, Float) = (0, 0)
+    tensor_row_moments(level, values, count, epsilon, &mean, &inverse)
+    return (mean, inverse)
+  }
+
   /// `target[i] = (source[i] − μ) · s · gamma[i] + beta[i]` (no affine map when `gamma` and `beta` are nil) with
   /// the row's mean μ and biased variance σ² summed in double, `s = 1/√(σ² + epsilon)`; `source` may be `target`.
   func normalizeRow(

@@ -176,6 +176,29 @@ struct TensorKernelTests {
     }
   }
 
+  /// GroupNorm's statistics over groups of up to 5000 values (past the portable loop's 1024-element blocks).
+  /// Tolerance: the kernels sum in double (error ≈ float rounding of the results); the portable loop sums 16-lane
+  /// float partials of ≤ 64 terms each, ≈ 4e-6 relative: mean within 1e-6 · max|x|, `1/σ` within 1e-5 relative.
+  @Test("GroupNorm statistics agree with double precision on every path", arguments: [0, 100] as [Float])
+  func groupMoments(offset: Float) {
+    for count in Self.lengths + [5000] {
+      let values = row(count: count, range: (offset - 2)...(offset + 2), seed: 700 + UInt64(count))
+      let mean = values.reduce(0.0) { $0 + Double($1) } / Double(count)
+      let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(count)
+      let inverse = 1 / (variance + 1e-6).squareRoot()
+      let largest = Double(values.map(abs).max() ?? 0)
+      for kernels in Self.paths {
+        let result = values.withUnsafeBufferPointer {
+          Tensor.moments($0.baseAddress!, count: count, epsilon: 1e-6, kernels: kernels)
+        }
+        #expect(abs(Double(result.mean) - mean) <= 1e-6 * largest, "\(name(kernels)), \(count): mean \(result.mean)")
+        #expect(
+          abs(Double(result.inverse) - inverse) <= 1e-5 * inverse,
+          "\(name(kernels)), \(count): 1/σ \(result.inverse), not \(inverse)")
+      }
+    }
+  }
+
   /// SiLU after the affine map of group normalisation, over y in about [−100, 100] (where e^−y overflows or
   /// flushes). Tolerance: e^x within 3e-7 relative, one division and the affine map's rounding:
   /// 1e-6 · max(1, |y|) absolute.

@@ -34,6 +34,10 @@ void tensor_gelu(int level, float *values, ptrdiff_t count);
 /// GEGLU: `target[i] = values[i] · GELU(gates[i])` (exact GELU).
 void tensor_geglu(int level, const float *values, const float *gates, float *target, ptrdiff_t count);
 
+/// The mean of `count` floats and `1 / √(σ² + epsilon)` with σ² their biased variance, both summed in double
+/// (two passes) and rounded to float at the end.
+void tensor_row_moments(int level, const float *values, ptrdiff_t count, float epsilon, float *mean, float *inverse);
+
 /// Normalisation of `count` floats (LayerNorm's row, GroupNorm's group): `target[i] = (source[i] − μ) · s ·
 /// gamma[i] + beta[i]`, with the mean μ and the biased variance σ² of the row summed in double (two passes) and
 /// `s = 1 / √(σ² + epsilon)` rounded to float; `gamma` and `beta` both NULL for no affine map. `source` may
