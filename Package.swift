@@ -37,6 +37,8 @@ let cLibraries: [Target] = [
   .target(name: "CRidgeKernels", path: "Sources/CRidgeKernels"),
   // The opt-in bfloat16 GEMM tiles (AVX-512 BF16), used only by TensorRuntime.
   .target(name: "CBF16Kernels", path: "Sources/CBF16Kernels"),
+  // The tensor runtime's vectorised softmax, SiLU and GELU loops (AVX-512 / AVX2), used only by TensorRuntime.
+  .target(name: "CTensorKernels", path: "Sources/CTensorKernels"),
 ]
 
 // MARK: - Foundations: matrices, neuroimaging files, audio, figures
@@ -69,7 +71,7 @@ let statistics: [Target] = [
 // MARK: - Models: the CPU tensor runtime, CLAP, MusicLDM
 
 let models: [Target] = [
-  .target(name: "TensorRuntime", dependencies: ["LinearAlgebra", "NeuroIO", "CBF16Kernels"]),
+  .target(name: "TensorRuntime", dependencies: ["LinearAlgebra", "NeuroIO", "CBF16Kernels", "CTensorKernels"]),
   .target(name: "CLAP", dependencies: ["TensorRuntime", "Audio", "LinearAlgebra"]),
   .target(name: "MusicLDM", dependencies: ["TensorRuntime", "CLAP", "LinearAlgebra"]),
 ]

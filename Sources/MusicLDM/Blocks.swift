@@ -207,25 +207,8 @@ struct TransformerBlock {
     var x = input
     x.add(attention1(norm1(x)))
     x.add(attention2(norm2(x)))
-    x.add(feedForwardOut(Self.geglu(feedForwardIn(norm3(x)))))
+    x.add(feedForwardOut(feedForwardIn(norm3(x)).gatedGELU()))
     return x
-  }
-
-  /// GEGLU: the last axis `[a, g]` (halves) becomes `a · GELU(g)` (exact erf GELU).
-  static func geglu(_ projected: Tensor) -> Tensor {
-    let width = projected.shape[projected.rank - 1] / 2
-    let rows = projected.count / (2 * width)
-    var shape = projected.shape
-    shape[shape.count - 1] = width
-    return projected.withUnsafeBufferPointer { input in
-      Tensor(shape: shape) { output in
-        for row in 0..<rows {
-          let source = input.baseAddress! + row * 2 * width
-          let target = output.baseAddress! + row * width
-          for j in 0..<width { target[j] = source[j] * Activation.gelu(source[width + j]) }
-        }
-      }
-    }
   }
 }
 

@@ -6,8 +6,9 @@ public enum Activation: Sendable, Hashable {
   case relu
   /// Exact GELU: `x · ½ · (1 + erf(x / √2))` (PyTorch's default `approximate="none"`, not the tanh form).
   ///
-  /// ``Tensor/apply(_:)`` evaluates erf with a vectorisable rational approximation (|error| < 5e-7, as
-  /// PyTorch's own vectorised CPU kernel also approximates it); the scalar ``callAsFunction(_:)`` uses `erff`.
+  /// ``Tensor/apply(_:)`` and ``Tensor/gatedGELU()`` evaluate erf with a vectorised rational approximation
+  /// (|error| < 5e-7, as PyTorch's own vectorised CPU kernel also approximates it); the scalar
+  /// ``callAsFunction(_:)`` uses `erff`.
   case gelu
   /// `tanh(x)`.
   case tanh
@@ -35,11 +36,18 @@ public enum Activation: Sendable, Hashable {
 extension Tensor {
   /// Applies `activation` to every element in place, over both cores for large tensors.
   public mutating func apply(_ activation: Activation) {
+    apply(activation, kernels: TensorKernels.active)
+  }
+
+  /// ``apply(_:)`` with GELU on `kernels` (`nil`: the Swift loop).
+  mutating func apply(_ activation: Activation, kernels: TensorKernels?) {
     let count = self.count
     withUnsafeMutableBufferPointer { buffer in
       let base = buffer.baseAddress!
       TensorParallelism.forEachChunk(count: count, costPerItem: 8) { range in
-        if case .gelu = activation {
+        if case .gelu = activation, let kernels {
+          kernels.gelu(base + range.lowerBound, count: range.count)
+        } else if case .gelu = activation {
           for index in range {
             let x = base[index]
             base[index] = 0.5 * x * (1 + Tensor.fastErf(x * 0.707_106_781_186_547_5))
@@ -70,6 +78,40 @@ extension Tensor {
     q = q * x2 - 7.373_329_167_204_68e-03
     q = q * x2 - 1.426_473_905_141_89e-02
     return x * p / q
+  }
+
+  /// GEGLU over the last axis: its two halves `[a, g]` become `a · GELU(g)` (exact GELU), so the last extent
+  /// halves (it must be even).
+  ///
+  /// On x86-64 CPUs with AVX2 and FMA the rows run through vectorised C kernels (AVX-512 where available) whose
+  /// erf is the rational approximation of ``Activation/gelu`` (|error| < 5e-7); elsewhere, or with the
+  /// environment variable `RESONANCE_TENSOR_KERNELS=portable`, each element uses `erff`.
+  public func gatedGELU() -> Tensor { gatedGELU(kernels: TensorKernels.active) }
+
+  /// ``gatedGELU()`` on `kernels` (`nil`: the Swift loop with `erff`).
+  func gatedGELU(kernels: TensorKernels?) -> Tensor {
+    let doubled = shape.last ?? 0
+    precondition(doubled % 2 == 0, "GEGLU needs an even last extent, not \(doubled).")
+    let width = doubled / 2
+    let rows = width == 0 ? 0 : count / doubled
+    var halved = shape
+    halved[halved.count - 1] = width
+    return withUnsafeBufferPointer { input in
+      Tensor(shape: halved) { output in
+        guard rows > 0 else { return }
+        let (source, target) = (input.baseAddress!, output.baseAddress!)
+        TensorParallelism.forEachChunk(count: rows, costPerItem: width * 16) { range in
+          for row in range {
+            let (values, out) = (source + row * doubled, target + row * width)
+            if let kernels {
+              kernels.geglu(values: values, gates: values + width, into: out, count: width)
+            } else {
+              for j in 0..<width { out[j] = values[j] * Activation.gelu(values[width + j]) }
+            }
+          }
+        }
+      }
+    }
   }
 
   /// The tensor with `activation` applied to every element.

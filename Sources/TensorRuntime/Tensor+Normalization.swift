@@ -38,8 +38,14 @@ extension Tensor {
             let (g, b) = (gamma.baseAddress!, beta.baseAddress!)
             TensorParallelism.forEachChunk(count: rows, costPerItem: width * 4) { range in
               for row in range {
-                (target + row * width).update(from: source + row * width, count: width)
-                Tensor.normalizeRow(target + row * width, count: width, gamma: g, beta: b, epsilon: epsilon)
+                if let kernels = TensorKernels.active {
+                  kernels.normalizeRow(
+                    source + row * width, into: target + row * width, count: width, gamma: g, beta: b,
+                    epsilon: epsilon)
+                } else {
+                  (target + row * width).update(from: source + row * width, count: width)
+                  Tensor.normalizeRow(target + row * width, count: width, gamma: g, beta: b, epsilon: epsilon)
+                }
               }
             }
           }
@@ -48,12 +54,27 @@ extension Tensor {
     }
   }
 
-  /// Normalises `count` values in place with per-element affine parameters (or none when `gamma` is nil).
+  /// Normalises `count` values in place with per-element affine parameters (or none when `gamma` is nil), on
+  /// `kernels` (the process's ``TensorKernels/active`` by default; `nil`: the Swift loop). Mean and variance are
+  /// summed in double either way.
   @usableFromInline
   static func normalizeRow(
     _ row: UnsafeMutablePointer<Float>, count: Int, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
     epsilon: Float
   ) {
+    normalizeRow(row, count: count, gamma: gamma, beta: beta, epsilon: epsilon, kernels: TensorKernels.active)
+  }
+
+  /// ``normalizeRow(_:count:gamma:beta:epsilon:)`` on `kernels` (`nil`: the Swift loop).
+  static func normalizeRow(
+    _ row: UnsafeMutablePointer<Float>, count: Int, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
+    epsilon: Float, kernels: TensorKernels?
+  ) {
+    if let kernels {
+      let (g, b) = gamma != nil && beta != nil ? (gamma, beta) : (nil, nil)
+      kernels.normalizeRow(row, into: row, count: count, gamma: g, beta: b, epsilon: epsilon)
+      return
+    }
     var sum: Double = 0
     for index in 0..<count { sum += Double(row[index]) }
     let mean = sum / Double(count)
@@ -135,8 +156,11 @@ extension Tensor {
   /// of each `(sample, group)` (PyTorch's `GroupNorm`, then e.g. `SiLU`), for a `(B, C, …)` tensor whose `C`
   /// channels split into `groups` consecutive groups.
   ///
-  /// The statistics are two passes over the group (mean, then centred squares) with 16-lane float partial
-  /// sums accumulated in double every 1024 elements; SiLU uses the vectorised `fastExp`.
+  /// The statistics are two passes over the group (mean, then centred squares), summed in double by a
+  /// vectorised C kernel on x86-64 CPUs with AVX2 and FMA, else with 16-lane float partial sums accumulated in
+  /// double every 1024 elements; SiLU runs through a vectorised C kernel on x86-64 CPUs
+  /// with AVX2 and FMA (unless `RESONANCE_TENSOR_KERNELS=portable`), else through a Swift loop, both with the
+  /// same Cephes exponential (within 3e-7 relative of `expf`).
   public func groupNormalized(
     groups: Int, weight: Tensor, bias: Tensor, epsilon: Float, activation: Activation? = nil
   ) -> Tensor {
@@ -172,8 +196,12 @@ extension Tensor {
     }
   }
 
-  /// The mean and `1/√(variance + epsilon)` of `count` values (biased variance, two passes).
-  static func moments(_ values: UnsafePointer<Float>, count: Int, epsilon: Float) -> (mean: Float, inverse: Float) {
+  /// The mean and `1/√(variance + epsilon)` of `count` values (biased variance, two passes): summed in double on
+  /// `kernels` (the process's ``TensorKernels/active`` by default), else in the Swift loop below.
+  static func moments(
+    _ values: UnsafePointer<Float>, count: Int, epsilon: Float, kernels: TensorKernels? = TensorKernels.active
+  ) -> (mean: Float, inverse: Float) {
+    if let kernels, count > 0 { return kernels.moments(values, count: count, epsilon: epsilon) }
     let raw = UnsafeRawPointer(values)
     let vectorEnd = count - count % 16
     func blockedSum(_ term: (SIMD16<Float>) -> SIMD16<Float>, _ scalar: (Float) -> Float) -> Double {
@@ -198,14 +226,19 @@ extension Tensor {
   }
 
   /// `target[i] = act(source[i] · scale + shift)`, with loops that vectorise for no activation and SiLU.
+  /// SiLU runs on `kernels` where given (the process's ``TensorKernels/active`` by default; `nil`: the Swift loop).
   static func affine(
     _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int, scale: Float,
-    shift: Float, activation: Activation?
+    shift: Float, activation: Activation?, kernels: TensorKernels? = TensorKernels.active
   ) {
     switch activation {
     case nil:
       for index in 0..<count { target[index] = source[index] * scale + shift }
     case .silu:
+      if let kernels {
+        kernels.affineSiLU(source, into: target, count: count, scale: scale, shift: shift)
+        return
+      }
       for index in 0..<count {
         let y = source[index] * scale + shift
         target[index] = y / (1 + Tensor.fastExp(-y))
@@ -251,9 +284,19 @@ extension Tensor {
     return value < -87.3 ? 0 : y * power
   }
 
-  /// Softmax of one row in place, with SIMD reductions for the maximum and the sum.
+  /// Softmax of one row in place, on the process's ``TensorKernels/active``.
   @usableFromInline
   static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
+    softmaxRow(row, count: count, kernels: TensorKernels.active)
+  }
+
+  /// Softmax of one row in place: the vectorised C kernel of `kernels`, or with `nil` the Swift loop (SIMD
+  /// reductions for the maximum and the sum; the path of CPUs without AVX2 + FMA and of non-x86 builds).
+  static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, kernels: TensorKernels?) {
+    if let kernels {
+      kernels.softmaxRow(row, count: count)
+      return
+    }
     let lanes = 16
     let vectorEnd = count - count % lanes
     let raw = UnsafeMutableRawPointer(row)

@@ -1,0 +1,25 @@
+// Ends one width of VectorKernels.h: undefines the width's type and operation macros (TensorKernels.c).
+#undef LANES
+#undef KERNEL
+#undef VECTOR
+#undef TAIL
+#undef V_SET1
+#undef V_ZERO
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_DIV
+#undef V_MIN
+#undef V_MAX
+#undef V_FMA
+#undef V_FNMA
+#undef V_LOAD
+#undef V_STORE
+#undef V_REDUCE_MAX
+#undef V_REDUCE_ADD
+#undef V_TAIL_MASK
+#undef V_LOAD_TAIL
+#undef V_STORE_TAIL
+#undef V_FILL_OUTSIDE
+#undef V_POWER_OF_TWO
+#undef V_ZERO_WHERE_BELOW
