@@ -453,6 +453,13 @@ func activatedCopy(
   switch activation {
   case nil:
     target.update(from: source, count: count)
+  case .leakyReLU(let slope) where slope >= 0 && slope <= 1:
+    // max(x, slope·x) is LeakyReLU for slopes in [0, 1] (NaN stays NaN, −0 stays −0) and vectorises without a
+    // blend, which baseline x86-64 lacks.
+    for index in 0..<count {
+      let x = source[index]
+      target[index] = Swift.max(x, slope * x)
+    }
   case .leakyReLU(let slope):
     for index in 0..<count {
       let x = source[index]

@@ -36,7 +36,8 @@ enum WinogradConvolution1D {
   }
 
   /// `U[p·n + ξ][o][c] = Σ_t G[ξ][t] · w[o][c][p·r + t]` (taps past `k` are zero) of an `(O, C, k)` weight,
-  /// written to `target` (`q·n·O·C` floats).
+  /// written to `target` (`q·n·O·C` floats), eight channels at a time after transposing each output channel's
+  /// taps into `k` lines of `C`.
   static func transformWeights(
     _ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,
     transform: WinogradFilterTransform, into target: UnsafeMutablePointer<Float>
@@ -44,19 +45,37 @@ enum WinogradConvolution1D {
     let (n, r) = (transform.points, transform.taps)
     let pieces = (kernel + r - 1) / r
     let matrix = outChannels * channels
+    let line = (channels + 7) / 8 * 8
     transform.kernelTransform.withUnsafeBufferPointer { g in
       TensorParallelism.forEachChunk(count: outChannels, costPerItem: channels * pieces * n * r) { range in
+        let taps = UnsafeMutablePointer<Float>.allocate(capacity: pieces * r * line)
+        defer { taps.deallocate() }
+        // Taps past the kernel and channels past C stay zero.
+        taps.update(repeating: 0, count: pieces * r * line)
         for o in range {
+          let w = weight + o * channels * kernel
           for c in 0..<channels {
-            let taps = weight + (o * channels + c) * kernel
+            for tap in 0..<kernel { taps[tap * line + c] = w[c * kernel + tap] }
+          }
+          var c = 0
+          while c < channels {
+            let lanes = Swift.min(8, channels - c)
             for p in 0..<pieces {
-              let available = Swift.min(r, kernel - p * r)
               for xi in 0..<n {
-                var sum: Float = 0
-                for t in 0..<available { sum += g[xi * r + t] * taps[p * r + t] }
-                target[(p * n + xi) * matrix + o * channels + c] = sum
+                var sum = SIMD8<Float>(repeating: 0)
+                for t in 0..<r {
+                  let tapLine = UnsafeRawPointer(taps + (p * r + t) * line + c).loadUnaligned(as: SIMD8<Float>.self)
+                  sum += g[xi * r + t] * tapLine
+                }
+                let u = target + (p * n + xi) * matrix + o * channels + c
+                if lanes == 8 {
+                  UnsafeMutableRawPointer(u).storeBytes(of: sum, as: SIMD8<Float>.self)
+                } else {
+                  for lane in 0..<lanes { u[lane] = sum[lane] }
+                }
               }
             }
+            c += 8
           }
         }
       }
@@ -64,11 +83,12 @@ enum WinogradConvolution1D {
   }
 }
 
-/// How a 1-D Winograd convolution is cut into work items: for every sample and dilation phase, blocks of tiles.
+/// How a 1-D Winograd convolution is cut into work items: for every sample, blocks of tiles, each block taking
+/// the same tiles of every dilation phase — so that a block's outputs, `4d·first ..< 4d·(first + tiles)`, and the
+/// input they read are contiguous runs of the signal.
 struct Winograd1DPlan {
   struct Item {
     let sample: Int
-    let phase: Int
     let firstTile: Int
     let tiles: Int
   }
@@ -95,30 +115,26 @@ struct Winograd1DPlan {
     let outLength = length + 2 * padding - dilation * (kernel - 1)
     self.outLength = outLength
     let m = WinogradConvolution1D.tileOutputs
-    let phaseTiles = (0..<dilation).map { phase in
-      phase < outLength ? ((outLength - phase + dilation - 1) / dilation + m - 1) / m : 0
-    }
+    // Tiles of phase 0, the longest phase.
+    let tiles = Swift.max(0, ((outLength + dilation - 1) / dilation + m - 1) / m)
     let workerCount = TensorParallelism.workerCount
-    // The transformed input and output of a block (n·(C + O)·T floats) stay near 4 MB.
-    var block = largestBlock ?? Swift.max(16, (1 << 20) / (transform.points * (channels + outChannels)))
+    // The transformed input and output of a block (n·(C + O)·d·T floats) stay near 4 MB.
+    var block =
+      largestBlock ?? Swift.max(8, (1 << 20) / (transform.points * (channels + outChannels) * dilation))
     func cut(_ block: Int) -> [Item] {
-      var items: [Item] = []
-      for sample in 0..<batch {
-        for (phase, tiles) in phaseTiles.enumerated() where tiles > 0 {
-          let blocks = (tiles + block - 1) / block
-          for index in 0..<blocks {
-            let first = tiles * index / blocks
-            items.append(
-              Item(sample: sample, phase: phase, firstTile: first, tiles: tiles * (index + 1) / blocks - first))
-          }
+      guard tiles > 0 else { return [] }
+      let blocks = (tiles + block - 1) / block
+      return (0..<batch).flatMap { sample in
+        (0..<blocks).map { index in
+          let first = tiles * index / blocks
+          return Item(sample: sample, firstTile: first, tiles: tiles * (index + 1) / blocks - first)
         }
       }
-      return items
     }
     var items = cut(block)
-    // Enough items to occupy every worker, while blocks stay at least 16 tiles.
-    while largestBlock == nil && items.count < workerCount && block > 16 {
-      block = Swift.max(16, block / 2)
+    // Enough items to occupy every worker, while blocks stay at least 8 tiles.
+    while largestBlock == nil && items.count < workerCount && block > 8 {
+      block = Swift.max(8, block / 2)
       items = cut(block)
     }
     self.items = items
@@ -127,8 +143,12 @@ struct Winograd1DPlan {
     workers = Swift.max(1, Swift.min(work < 1 << 20 ? 1 : workerCount, items.count))
   }
 
-  /// The input tiles a block of `tiles` output tiles reads, rounded up to whole `SIMD8` steps.
-  func inputWidth(tiles: Int) -> Int { (tiles + pieces - 1 + 7) / 8 * 8 }
+  /// The input tiles one phase of a block of `tiles` output tiles reads, rounded up to whole `SIMD8` steps: the
+  /// column stride of a phase in the transformed input and output.
+  func phaseWidth(tiles: Int) -> Int { (tiles + pieces - 1 + 7) / 8 * 8 }
+
+  /// The input samples a block of `tiles` tiles reads (with the streams' lookahead), from `4d·first − padding`.
+  func regionLength(tiles: Int) -> Int { dilation * (4 * phaseWidth(tiles: tiles) + 12) }
 
   /// The contiguous share of items of worker `worker`.
   func items(of worker: Int) -> ArraySlice<Item> {
@@ -153,56 +173,60 @@ extension Tensor {
       dilation: dilation, largestBlock: largestBlock)
     precondition(plan.outLength > 0, "conv1d: input \(shape) is smaller than the kernel \(weight.shape).")
     let transform = plan.transform
-    let (m, n, pieces) = (WinogradConvolution1D.tileOutputs, transform.points, plan.pieces)
+    let (n, pieces, d) = (transform.points, plan.pieces, dilation)
     let matrix = outChannels * channels
     let u = workspace.buffer(slot: 0, count: pieces * n * matrix)
     weight.withUnsafeBufferPointer { w in
       WinogradConvolution1D.transformWeights(
         w.baseAddress!, outChannels: outChannels, channels: channels, kernel: kernel, transform: transform, into: u)
     }
-    let widest = plan.inputWidth(tiles: plan.largestBlock)
-    let streamFloats = m * (widest + 8)
-    let inputFloats = n * channels * widest
-    let outputColumns = (plan.largestBlock + 7) / 8 * 8
+    let widest = plan.phaseWidth(tiles: plan.largestBlock)
+    let regionFloats = plan.regionLength(tiles: plan.largestBlock) + 16
+    let streamFloats = 4 * (widest + 8)
+    let inputFloats = n * channels * d * widest
+    let productFloats = n * outChannels * d * widest
+    let outputFloats = 4 * d * widest
+    let phaseFloats = 4 * widest
     let scratch = (0..<plan.workers).map {
-      workspace.buffer(slot: 1 + $0, count: streamFloats + inputFloats + n * outChannels * outputColumns)
+      workspace.buffer(
+        slot: 1 + $0, count: regionFloats + streamFloats + inputFloats + productFloats + outputFloats + phaseFloats)
     }
     let outLength = plan.outLength
     return Tensor(shape: [batch, outChannels, outLength]) { output in
       let out = output.baseAddress!
       withUnsafeBufferPointer { inputBuffer in
         Tensor.withOptionalElements(bias) { biasPointer in
-          transform.inputTransform.withUnsafeBufferPointer { bt in
-            transform.outputTransform.withUnsafeBufferPointer { at in
-              BLASRuntime.withSingleThreadedCalls {
-                TensorParallelism.forEachChunk(count: plan.workers, costPerItem: Int.max / 4) { workers in
-                  for worker in workers {
-                    let streams = scratch[worker]
-                    let v = streams + streamFloats
-                    let product = v + inputFloats
-                    for item in plan.items(of: worker) {
-                      let width = plan.inputWidth(tiles: item.tiles)
-                      let columns = (item.tiles + 7) / 8 * 8
-                      let sample = inputBuffer.baseAddress! + item.sample * channels * length
-                      for c in 0..<channels {
-                        Winograd1DTransforms.input(
-                          sample + c * length, plan: plan, item: item, width: width, activation: inputActivation,
-                          bt: bt.baseAddress!, streams: streams, into: v + c * width, pointStride: channels * width)
-                      }
-                      for xi in 0..<n {
-                        for p in 0..<pieces {
-                          Float.gemm(
-                            transposeA: .none, transposeB: .none, m: outChannels, n: item.tiles, k: channels,
-                            alpha: 1, a: u + (p * n + xi) * matrix, lda: channels, b: v + xi * channels * width + p,
-                            ldb: width, beta: p == 0 ? 0 : 1, c: product + xi * outChannels * columns, ldc: columns)
-                        }
-                      }
-                      Winograd1DTransforms.output(
-                        product, plan: plan, item: item, columns: columns, outChannels: outChannels,
-                        at: at.baseAddress!, bias: biasPointer,
-                        into: out + item.sample * outChannels * outLength)
+          BLASRuntime.withSingleThreadedCalls {
+            TensorParallelism.forEachChunk(count: plan.workers, costPerItem: Int.max / 4) { workers in
+              for worker in workers {
+                let region = scratch[worker]
+                let streams = region + regionFloats
+                let v = streams + streamFloats
+                let product = v + inputFloats
+                let line = product + productFloats
+                for item in plan.items(of: worker) {
+                  let width = plan.phaseWidth(tiles: item.tiles)
+                  let columns = d * width
+                  let sample = inputBuffer.baseAddress! + item.sample * channels * length
+                  for c in 0..<channels {
+                    Winograd1DTransforms.input(
+                      sample + c * length, plan: plan, item: item, activation: inputActivation,
+                      region: region, streams: streams, into: v + c * columns,
+                      pointStride: channels * columns)
+                  }
+                  for xi in 0..<n {
+                    for p in 0..<pieces {
+                      Float.gemm(
+                        transposeA: .none, transposeB: .none, m: outChannels, n: columns - (pieces - 1),
+                        k: channels, alpha: 1, a: u + (p * n + xi) * matrix, lda: channels,
+                        b: v + xi * channels * columns + p, ldb: columns, beta: p == 0 ? 0 : 1,
+                        c: product + xi * outChannels * columns, ldc: columns)
                     }
                   }
+                  Winograd1DTransforms.output(
+                    product, plan: plan, item: item, outChannels: outChannels, bias: biasPointer, line: line,
+                    phaseLine: line + outputFloats,
+                    into: out + item.sample * outChannels * outLength)
                 }
               }
             }
@@ -216,89 +240,163 @@ extension Tensor {
 /// The input and output transforms of ``Tensor/winogradConvolved1D(weight:bias:padding:dilation:inputActivation:workspace:largestBlock:)``,
 /// eight tiles at a time.
 enum Winograd1DTransforms {
-  /// Transforms one channel's input for the item's tiles: `V_ξ[τ] = Σ_s Bᵀ[ξ][s] · x̃[4(first + τ) + s]` with
-  /// `x̃[v] = act(x[phase + d·v − padding])` (0 outside the signal), written at `into + ξ·pointStride + τ` for
-  /// `τ < width`.
+  /// Transforms one channel's input for the item's tiles of every phase: `V_ξ[φ·W + τ] = Σ_s Bᵀ[ξ][s] ·
+  /// x̃_φ[4(first + τ) + s]` with `x̃_φ[v] = act(x[φ + d·v − padding])` (0 outside the signal), written at
+  /// `into + ξ·pointStride + φ·W + τ` for `τ < W` (``Winograd1DPlan/phaseWidth(tiles:)``).
   ///
-  /// The samples are first gathered into four streams `x̃[4(first + τ) + a]`, `a < 4`, so that input `s` of
-  /// eight consecutive tiles is one contiguous load from stream `s mod 4` at offset `τ + s / 4`.
+  /// The block's input is first copied once, activated and zero-padded, into `region` (a contiguous read of the
+  /// signal that stays in L1); for each phase it is then gathered into four streams `x̃_φ[4(first + τ) + a]`,
+  /// `a < 4`, so that input `s` of eight consecutive tiles is one contiguous load from stream `s mod 4` at offset
+  /// `τ + s / 4`.
   static func input(
-    _ signal: UnsafePointer<Float>, plan: Winograd1DPlan, item: Winograd1DPlan.Item, width: Int,
-    activation: Activation?, bt: UnsafePointer<Float>, streams: UnsafeMutablePointer<Float>,
+    _ signal: UnsafePointer<Float>, plan: Winograd1DPlan, item: Winograd1DPlan.Item, activation: Activation?,
+    region: UnsafeMutablePointer<Float>, streams: UnsafeMutablePointer<Float>,
     into target: UnsafeMutablePointer<Float>, pointStride: Int
   ) {
     let m = WinogradConvolution1D.tileOutputs
     let n = plan.transform.points
     let (d, length) = (plan.dilation, plan.length)
+    let width = plan.phaseWidth(tiles: item.tiles)
+    let span = plan.regionLength(tiles: item.tiles)
+    let base = m * d * item.firstTile - plan.padding
+    let validStart = Swift.min(Swift.max(0, -base), span)
+    let validEnd = Swift.max(Swift.min(span, length - base), validStart)
+    region.update(repeating: 0, count: validStart)
+    activatedCopy(
+      signal + base + validStart, to: region + validStart, count: validEnd - validStart, activation: activation)
+    (region + validEnd).update(repeating: 0, count: span - validEnd)
     let streamLength = width + 8
-    for a in 0..<m {
-      let stream = streams + a * streamLength
-      // Position of stream element τ: start + step·τ.
-      let start = item.phase + d * (m * item.firstTile + a) - plan.padding
-      let step = d * m
-      for tau in 0..<streamLength {
-        let position = start + step * tau
-        stream[tau] = position >= 0 && position < length ? signal[position] : 0
+    let step = d * m
+    for phase in 0..<d {
+      for a in 0..<m {
+        let stream = streams + a * streamLength
+        let source = region + phase + d * a
+        for tau in 0..<(width + 2) { stream[tau] = source[step * tau] }
       }
-      if let activation { activatedCopy(stream, to: stream, count: streamLength, activation: activation) }
-    }
-    var tau = 0
-    while tau < width {
-      withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 8) { inputs in
-        for s in 0..<n {
-          inputs[s] = UnsafeRawPointer(streams + (s % m) * streamLength + tau + s / m).loadUnaligned(
-            as: SIMD8<Float>.self)
-        }
-        for xi in 0..<n {
-          var sum = SIMD8<Float>(repeating: 0)
-          for s in 0..<n {
-            let coefficient = bt[xi * n + s]
-            if coefficient != 0 { sum += coefficient * inputs[s] }
-          }
-          UnsafeMutableRawPointer(target + xi * pointStride + tau).storeBytes(of: sum, as: SIMD8<Float>.self)
-        }
+      let phaseTarget = target + phase * width
+      let line = { (s: Int, k: Int) in
+        UnsafeRawPointer(streams + (s % m) * streamLength + k + s / m).loadUnaligned(as: SIMD8<Float>.self)
       }
-      tau += 8
+      let store = { (xi: Int, k: Int, value: SIMD8<Float>) in
+        UnsafeMutableRawPointer(phaseTarget + xi * pointStride + k).storeBytes(of: value, as: SIMD8<Float>.self)
+      }
+      if n == 6 {
+        WinogradTileGrid4x4.transformLines(line, count: width, store: store)
+      } else {
+        fourByFourInput(line, count: width, store: store)
+      }
     }
   }
 
-  /// Transforms the item's products back: output `j` of tile `τ` for channel `o` is
-  /// `bias[o] + Σ_ξ Aᵀ[j][ξ] · M_ξ[o][τ]`, stored at position `phase + d·(4(first + τ) + j)` of the channel when
-  /// that position lies inside the output.
+  /// Writes `a[τ], b[τ], c[τ], e[τ]` to `target[4τ …< 4τ + 4]` for the eight lanes (32 floats).
+  @inline(__always)
+  static func interleave(
+    _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ e: SIMD8<Float>, into target: UnsafeMutablePointer<Float>
+  ) {
+    var first = SIMD16<Float>()
+    first.evenHalf = a
+    first.oddHalf = b
+    var second = SIMD16<Float>()
+    second.evenHalf = c
+    second.oddHalf = e
+    // As 64-bit lanes, `first` holds the pairs (a[τ], b[τ]) and `second` the pairs (c[τ], e[τ]).
+    var all = SIMD16<UInt64>()
+    all.evenHalf = unsafeBitCast(first, to: SIMD8<UInt64>.self)
+    all.oddHalf = unsafeBitCast(second, to: SIMD8<UInt64>.self)
+    UnsafeMutableRawPointer(target).storeBytes(of: all, as: SIMD16<UInt64>.self)
+  }
+
+  /// F(4, 4)'s `Bᵀ` (points 0, ±1, ±2, ½, ∞; ``WinogradFilterTransform/fourByFour`` builds the same matrix, which a
+  /// test checks) applied to seven input lines of `count` tiles (`count` a multiple of 8), written out so that its
+  /// zeros cost nothing.
+  @inline(__always)
+  static func fourByFourInput(
+    _ line: (Int, Int) -> SIMD8<Float>, count: Int, store: (Int, Int, SIMD8<Float>) -> Void
+  ) {
+    var k = 0
+    while k < count {
+      let (d0, d1, d2, d3) = (line(0, k), line(1, k), line(2, k), line(3, k))
+      let (d4, d5, d6) = (line(4, k), line(5, k), line(6, k))
+      // Each row as sums of typed pairs (the type checker gives up on one long SIMD expression).
+      let a0: SIMD8<Float> = 4 * d1 - 5 * d3
+      let b0: SIMD8<Float> = 2.5 * d2 - 2 * d0
+      let c0: SIMD8<Float> = d5 - 0.5 * d4
+      store(0, k, a0 + b0 + c0)
+      let a1: SIMD8<Float> = 2 * d1 - 2 * d2
+      let b1: SIMD8<Float> = 0.5 * d4 - 4.5 * d3
+      store(1, k, a1 + b1 + d5)
+      let a2: SIMD8<Float> = 6 * d2 - 2 * d1
+      let b2: SIMD8<Float> = -3.5 * d3 - 1.5 * d4
+      store(2, k, a2 + b2 + d5)
+      let a3: SIMD8<Float> = d1 - 1.5 * d2
+      let b3: SIMD8<Float> = 1.5 * d4 - 2 * d3
+      store(3, k, a3 + b3 + d5)
+      let a4: SIMD8<Float> = 2.5 * d2 - d1
+      let b4: SIMD8<Float> = d5 - 2.5 * d4
+      store(4, k, a4 + b4)
+      store(5, k, a0 + d5)
+      let a6: SIMD8<Float> = 4 * d2 - 2 * d1
+      let b6: SIMD8<Float> = 2.5 * d3 - 5 * d4
+      let c6: SIMD8<Float> = d6 - 0.5 * d5
+      store(6, k, a6 + b6 + c6)
+      k += 8
+    }
+  }
+
+  /// F(4, 4)'s `Aᵀ = [1 1 1 1 1 1 0; 0 1 −1 2 −2 ½ 0; 0 1 1 4 4 ¼ 0; 0 1 −1 8 −8 ⅛ 1]` applied to seven values.
+  @inline(__always)
+  static func fourByFourOutput(
+    _ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>, _ m3: SIMD8<Float>, _ m4: SIMD8<Float>,
+    _ m5: SIMD8<Float>, _ m6: SIMD8<Float>
+  ) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+    let (sum12, difference12, sum34, difference34) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4)
+    return (
+      m0 + sum12 + sum34 + m5, difference12 + 2 * difference34 + 0.5 * m5, sum12 + 4 * sum34 + 0.25 * m5,
+      difference12 + 8 * difference34 + 0.125 * m5 + m6
+    )
+  }
+
+  /// Transforms the item's products back: output `j` of tile `τ` of phase `φ` for channel `o` is
+  /// `bias[o] + Σ_ξ Aᵀ[j][ξ] · M_ξ[o][φ·W + τ]`, at position `4d·first + φ + d·(4τ + j)` of the channel. A
+  /// channel's outputs of the block are assembled in `line` and copied out as one run, up to the output's end.
   static func output(
-    _ products: UnsafePointer<Float>, plan: Winograd1DPlan, item: Winograd1DPlan.Item, columns: Int,
-    outChannels: Int, at: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>
+    _ products: UnsafePointer<Float>, plan: Winograd1DPlan, item: Winograd1DPlan.Item, outChannels: Int,
+    bias: UnsafePointer<Float>?, line: UnsafeMutablePointer<Float>, phaseLine: UnsafeMutablePointer<Float>,
+    into output: UnsafeMutablePointer<Float>
   ) {
     let m = WinogradConvolution1D.tileOutputs
     let n = plan.transform.points
-    let (d, outLength) = (plan.dilation, plan.outLength)
-    // Tiles whose every output lies inside the phase, and the phase's output count.
-    let phaseOutputs = (outLength - item.phase + d - 1) / d
+    let d = plan.dilation
+    let width = plan.phaseWidth(tiles: item.tiles)
+    let columns = d * width
+    let first = m * d * item.firstTile
+    let count = Swift.min(m * d * item.tiles, plan.outLength - first)
     for o in 0..<outChannels {
-      let channel = output + o * outLength
       let start = bias?[o] ?? 0
-      var tau = 0
-      while tau < item.tiles {
-        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 8) { transformed in
-          for xi in 0..<n {
-            transformed[xi] = UnsafeRawPointer(products + (xi * outChannels + o) * columns + tau).loadUnaligned(
-              as: SIMD8<Float>.self)
+      for phase in 0..<d {
+        let row = products + o * columns + phase * width
+        let stride = outChannels * columns
+        // The phase's outputs in order (4τ + j), written eight tiles at a time; with a dilation they are then
+        // spread over every d-th place of the line.
+        let ordered = d == 1 ? line : phaseLine
+        var tau = 0
+        while tau < item.tiles {
+          @inline(__always) func load(_ xi: Int) -> SIMD8<Float> {
+            UnsafeRawPointer(row + xi * stride + tau).loadUnaligned(as: SIMD8<Float>.self)
           }
-          let lanes = Swift.min(8, item.tiles - tau)
-          for j in 0..<m {
-            var sum = SIMD8<Float>(repeating: start)
-            for xi in 0..<n {
-              let coefficient = at[j * n + xi]
-              if coefficient != 0 { sum += coefficient * transformed[xi] }
-            }
-            for lane in 0..<lanes {
-              let index = m * (item.firstTile + tau + lane) + j
-              if index < phaseOutputs { channel[item.phase + d * index] = sum[lane] }
-            }
-          }
+          let y =
+            n == 6
+            ? WinogradTileGrid4x4.outputTransform(load(0), load(1), load(2), load(3), load(4), load(5))
+            : fourByFourOutput(load(0), load(1), load(2), load(3), load(4), load(5), load(6))
+          interleave(y.0 + start, y.1 + start, y.2 + start, y.3 + start, into: ordered + m * tau)
+          tau += 8
         }
-        tau += 8
+        if d > 1 {
+          let target = line + phase
+          for index in 0..<(m * item.tiles) { target[d * index] = ordered[index] }
+        }
       }
+      (output + o * plan.outLength + first).update(from: line, count: count)
     }
   }
 }

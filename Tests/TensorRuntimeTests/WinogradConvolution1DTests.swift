@@ -103,6 +103,20 @@ struct WinogradConvolution1DTests {
     #expect(WinogradConvolutionTests.largestRelativeError(automatic, direct) <= 1e-5)
   }
 
+  @Test("F(4, 4)'s generated Toom–Cook matrices are the ones conv1d writes out in its transforms")
+  func fourByFourMatrices() {
+    let transform = WinogradFilterTransform.fourByFour
+    let inputTransform: [Float] = [
+      -2, 4, 2.5, -5, -0.5, 1, 0, 0, 2, -2, -4.5, 0.5, 1, 0, 0, -2, 6, -3.5, -1.5, 1, 0, 0, 1, -1.5, -2, 1.5, 1, 0,
+      0, -1, 2.5, 0, -2.5, 1, 0, 0, 4, 0, -5, 0, 1, 0, 0, -2, 4, 2.5, -5, -0.5, 1,
+    ]
+    let outputTransform: [Float] = [
+      1, 1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0.5, 0, 0, 1, 1, 4, 4, 0.25, 0, 0, 1, -1, 8, -8, 0.125, 1,
+    ]
+    #expect(transform.inputTransform == inputTransform)
+    #expect(transform.outputTransform == outputTransform)
+  }
+
   @Test(
     "Toom–Cook matrices compute the r-tap correlation of m outputs",
     arguments: [(2, 3, [0.0, 1, -1]), (4, 3, [0.0, 1, -1, 2, -2]), (4, 4, [0.0, 1, -1, 2, -2, 0.5])])
