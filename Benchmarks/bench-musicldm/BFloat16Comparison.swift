@@ -120,6 +120,7 @@ func compareBFloat16(_ pipeline: MusicLDMPipeline, sample: Tensor, labels: Tenso
   var bfloat16 = pipeline
   let before = residentMegabytes()
   bfloat16.setPrecision(.bfloat16)
+  bfloat16.setDecoderPrecision(.bfloat16)
   result["bfloat16PackingMegabytes"] = residentMegabytes() - before
   func unet(_ precision: ComputePrecision) -> Tensor {
     (precision == .float32 ? pipeline : bfloat16).unet(sample, timestep: 501, classLabels: labels)

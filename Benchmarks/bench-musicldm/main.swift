@@ -4,7 +4,7 @@
 // [--only unet|vae|vocoder|full|batch|bf16] [--batch-sizes 1,2,4] [--cache-winograd] [--bf16]. --batch-sizes times the
 // UNet step, VAE and vocoder per clip with that many clips batched; --full-clips generates that many clips in one
 // batch; --cache-winograd keeps the UNet's Winograd weight transforms (memory reported before and after); --bf16
-// runs the UNet and VAE in bfloat16 (ComputePrecision). --only bf16 compares float32 and bfloat16 alone: products
+// runs the UNet in bfloat16 (ComputePrecision; the pipeline keeps the VAE float32). --only bf16 compares float32 and bfloat16 alone: products
 // at the UNet's shapes (GFLOP/s), then the UNet step and the VAE decode, float32 and bfloat16 runs interleaved,
 // with the cosine of their outputs.
 // Every component reports its median wall time and, next to it, the process CPU time per repetition (both

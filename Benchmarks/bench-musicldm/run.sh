@@ -6,7 +6,7 @@
 # cores) are printed next to wall ratios: they stay meaningful when other work shares the machine.
 # BATCH_SIZES (e.g. 1,2,4) adds the per-clip times against the number of clips batched (Swift side only),
 # FULL_CLIPS the clips of the full generation (one batch), CACHE_WINOGRAD=1 keeps the UNet's Winograd transforms,
-# BF16=1 runs our UNet and VAE in bfloat16 (PyTorch stays float32; BENCH_COMPONENT=bf16 compares our two precisions).
+# BF16=1 runs our UNet in bfloat16 (PyTorch stays float32; BENCH_COMPONENT=bf16 compares our two precisions).
 set -euo pipefail
 binary="$1"
 json="$2"

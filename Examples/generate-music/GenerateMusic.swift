@@ -69,7 +69,7 @@ struct GenerateMusic: ParsableCommand {
 
   @Flag(
     name: .customLong("bf16"),
-    help: "Run the UNet and VAE in bfloat16 (needs AVX-512 BF16; otherwise float32 with a notice). Opt-in.")
+    help: "Run the UNet in bfloat16 (needs AVX-512 BF16; otherwise float32 with a notice). Opt-in.")
   var bfloat16 = false
 
   func validate() throws {
