@@ -289,6 +289,45 @@ extension Tensor {
     }
   }
 
+  /// The frame every tiled convolution shares: allocates the `outputShape` output and calls
+  /// `body(worker, input, bias, output)` for each of `workers` workers side by side, with single-threaded BLAS
+  /// calls inside (``TensorParallelism``); each worker writes its own part of the output.
+  func forEachConvolutionWorker(
+    _ workers: Int, bias: Tensor?, outputShape: [Int],
+    _ body: (Int, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void
+  ) -> Tensor {
+    Tensor(shape: outputShape) { output in
+      let out = output.baseAddress!
+      withUnsafeBufferPointer { inputBuffer in
+        Tensor.withOptionalElements(bias) { biasPointer in
+          BLASRuntime.withSingleThreadedCalls {
+            TensorParallelism.forEachChunk(count: workers, costPerItem: Int.max / 4) { range in
+              for worker in range { body(worker, inputBuffer.baseAddress!, biasPointer, out) }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The extents of a Winograd `3 × 3` convolution of this `(B, C, H, W)` tensor, after checking the weight,
+  /// bias and geometry: `(batch, channels, height, width, outChannels, outRows, outColumns)`.
+  func winogradExtents(
+    weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry
+  ) -> (batch: Int, channels: Int, height: Int, width: Int, outChannels: Int, outRows: Int, outColumns: Int) {
+    precondition(
+      rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1]
+        && WinogradConvolution.isApplicable(
+          kernelRows: weight.shape[2], kernelColumns: weight.shape[3], geometry: geometry),
+      "Winograd conv2d: \(shape), \(weight.shape), stride \(geometry.stride), dilation \(geometry.dilationRows).")
+    let outChannels = weight.shape[0]
+    if let bias { precondition(bias.count == outChannels, "A convolution bias must have \(outChannels) elements.") }
+    let outRows = geometry.outputRows(height: shape[2], kernel: 3)
+    let outColumns = geometry.outputColumns(width: shape[3], kernel: 3)
+    precondition(outRows > 0 && outColumns > 0, "conv2d: input \(shape) is smaller than the kernel \(weight.shape).")
+    return (shape[0], shape[1], shape[2], shape[3], outChannels, outRows, outColumns)
+  }
+
   /// Calls `body` with the tensor's element pointer, or with nil for a nil tensor.
   static func withOptionalElements<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let tensor else { return body(nil) }

@@ -144,18 +144,9 @@ extension Tensor {
     inputActivation: Activation?, workspace: Workspace, largestBlock: Int? = nil,
     bfloat16Weight: BF16PackedMatrix? = nil
   ) -> Tensor {
-    precondition(
-      rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1]
-        && WinogradConvolution.isApplicable(
-          kernelRows: weight.shape[2], kernelColumns: weight.shape[3], geometry: geometry),
-      "Winograd conv2d: \(shape), \(weight.shape), stride \(geometry.stride), dilation \(geometry.dilationRows).")
-    let (batch, channels, height, width) = (shape[0], shape[1], shape[2], shape[3])
-    let outChannels = weight.shape[0]
-    if let bias { precondition(bias.count == outChannels, "A convolution bias must have \(outChannels) elements.") }
+    let (batch, channels, height, width, outChannels, outRows, outColumns) = winogradExtents(
+      weight: weight, bias: bias, geometry: geometry)
     if let transformedWeight { precondition(transformedWeight.shape == [16, outChannels, channels]) }
-    let outRows = geometry.outputRows(height: height, kernel: 3)
-    let outColumns = geometry.outputColumns(width: width, kernel: 3)
-    precondition(outRows > 0 && outColumns > 0, "conv2d: input \(shape) is smaller than the kernel \(weight.shape).")
     let grid = WinogradTileGrid(
       channels: channels, height: height, width: width, paddingRows: geometry.paddingRows,
       paddingColumns: geometry.paddingColumns, outRows: outRows, outColumns: outColumns, activation: inputActivation)

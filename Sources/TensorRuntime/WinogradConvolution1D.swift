@@ -192,46 +192,37 @@ extension Tensor {
         slot: 1 + $0, count: regionFloats + streamFloats + inputFloats + productFloats + outputFloats + phaseFloats)
     }
     let outLength = plan.outLength
-    return Tensor(shape: [batch, outChannels, outLength]) { output in
-      let out = output.baseAddress!
-      withUnsafeBufferPointer { inputBuffer in
-        Tensor.withOptionalElements(bias) { biasPointer in
-          BLASRuntime.withSingleThreadedCalls {
-            TensorParallelism.forEachChunk(count: plan.workers, costPerItem: Int.max / 4) { workers in
-              for worker in workers {
-                let region = scratch[worker]
-                let streams = region + regionFloats
-                let v = streams + streamFloats
-                let product = v + inputFloats
-                let line = product + productFloats
-                for item in plan.items(of: worker) {
-                  let width = plan.phaseWidth(tiles: item.tiles)
-                  let columns = d * width
-                  let sample = inputBuffer.baseAddress! + item.sample * channels * length
-                  for c in 0..<channels {
-                    Winograd1DTransforms.input(
-                      sample + c * length, plan: plan, item: item, activation: inputActivation,
-                      region: region, streams: streams, into: v + c * columns,
-                      pointStride: channels * columns)
-                  }
-                  for xi in 0..<n {
-                    for p in 0..<pieces {
-                      Float.gemm(
-                        transposeA: .none, transposeB: .none, m: outChannels, n: columns - (pieces - 1),
-                        k: channels, alpha: 1, a: u + (p * n + xi) * matrix, lda: channels,
-                        b: v + xi * channels * columns + p, ldb: columns, beta: p == 0 ? 0 : 1,
-                        c: product + xi * outChannels * columns, ldc: columns)
-                    }
-                  }
-                  Winograd1DTransforms.output(
-                    product, plan: plan, item: item, outChannels: outChannels, bias: biasPointer, line: line,
-                    phaseLine: line + outputFloats,
-                    into: out + item.sample * outChannels * outLength)
-                }
-              }
-            }
+    return forEachConvolutionWorker(
+      plan.workers, bias: bias, outputShape: [batch, outChannels, outLength]
+    ) { worker, input, biasPointer, out in
+      let region = scratch[worker]
+      let streams = region + regionFloats
+      let v = streams + streamFloats
+      let product = v + inputFloats
+      let line = product + productFloats
+      for item in plan.items(of: worker) {
+        let width = plan.phaseWidth(tiles: item.tiles)
+        let columns = d * width
+        let sample = input + item.sample * channels * length
+        for c in 0..<channels {
+          Winograd1DTransforms.input(
+            sample + c * length, plan: plan, item: item, activation: inputActivation,
+            region: region, streams: streams, into: v + c * columns,
+            pointStride: channels * columns)
+        }
+        for xi in 0..<n {
+          for p in 0..<pieces {
+            Float.gemm(
+              transposeA: .none, transposeB: .none, m: outChannels, n: columns - (pieces - 1),
+              k: channels, alpha: 1, a: u + (p * n + xi) * matrix, lda: channels,
+              b: v + xi * channels * columns + p, ldb: columns, beta: p == 0 ? 0 : 1,
+              c: product + xi * outChannels * columns, ldc: columns)
           }
         }
+        Winograd1DTransforms.output(
+          product, plan: plan, item: item, outChannels: outChannels, bias: biasPointer, line: line,
+          phaseLine: line + outputFloats,
+          into: out + item.sample * outChannels * outLength)
       }
     }
   }

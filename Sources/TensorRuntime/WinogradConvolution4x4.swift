@@ -278,17 +278,8 @@ extension Tensor {
     weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry, inputActivation: Activation?,
     workspace: Workspace, largestBlock: Int? = nil
   ) -> Tensor {
-    precondition(
-      rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1]
-        && WinogradConvolution.isApplicable(
-          kernelRows: weight.shape[2], kernelColumns: weight.shape[3], geometry: geometry),
-      "Winograd conv2d: \(shape), \(weight.shape), stride \(geometry.stride), dilation \(geometry.dilationRows).")
-    let (batch, channels, height, width) = (shape[0], shape[1], shape[2], shape[3])
-    let outChannels = weight.shape[0]
-    if let bias { precondition(bias.count == outChannels, "A convolution bias must have \(outChannels) elements.") }
-    let outRows = geometry.outputRows(height: height, kernel: 3)
-    let outColumns = geometry.outputColumns(width: width, kernel: 3)
-    precondition(outRows > 0 && outColumns > 0, "conv2d: input \(shape) is smaller than the kernel \(weight.shape).")
+    let (batch, channels, height, width, outChannels, outRows, outColumns) = winogradExtents(
+      weight: weight, bias: bias, geometry: geometry)
     let grid = WinogradTileGrid4x4(
       channels: channels, height: height, width: width, paddingRows: geometry.paddingRows,
       paddingColumns: geometry.paddingColumns, outRows: outRows, outColumns: outColumns, activation: inputActivation)
@@ -308,39 +299,30 @@ extension Tensor {
     weight.withUnsafeBufferPointer { w in
       WinogradConvolution4x4.transformWeights(w.baseAddress!, outChannels: outChannels, channels: channels, into: u)
     }
-    return Tensor(shape: [batch, outChannels, outRows, outColumns]) { output in
-      let out = output.baseAddress!
-      withUnsafeBufferPointer { inputBuffer in
-        Tensor.withOptionalElements(bias) { biasPointer in
-          BLASRuntime.withSingleThreadedCalls {
-            TensorParallelism.forEachChunk(count: plan.workers, costPerItem: Int.max / 4) { workers in
-              for worker in workers {
-                let v = scratch[worker]
-                let m = v + inputFloats
-                let transformScratch = m + productFloats
-                for item in plan.items(of: worker) {
-                  let (sample, tileStart, tileLength, channelStart, channelCount) = plan.describe(item)
-                  let tiles = tileStart..<(tileStart + tileLength)
-                  grid.transformInput(
-                    inputBuffer.baseAddress! + sample * channels * height * width, tiles: tiles, into: v,
-                    scratch: transformScratch)
-                  for xi in 0..<points {
-                    Float.gemm(
-                      transposeA: .none, transposeB: .none, m: channelCount, n: tileLength, k: channels, alpha: 1,
-                      a: u + xi * matrix + channelStart * channels, lda: channels,
-                      b: v + xi * channels * WinogradTileGrid4x4.padded(tileLength),
-                      ldb: WinogradTileGrid4x4.padded(tileLength), beta: 0,
-                      c: m + xi * channelCount * columns, ldc: columns)
-                  }
-                  grid.transformOutput(
-                    m, channels: channelCount, tiles: tiles, columns: columns,
-                    into: out + (sample * outChannels + channelStart) * outRows * outColumns,
-                    bias: biasPointer.map { $0 + channelStart }, scratch: transformScratch)
-                }
-              }
-            }
-          }
+    return forEachConvolutionWorker(
+      plan.workers, bias: bias, outputShape: [batch, outChannels, outRows, outColumns]
+    ) { worker, input, biasPointer, out in
+      let v = scratch[worker]
+      let m = v + inputFloats
+      let transformScratch = m + productFloats
+      for item in plan.items(of: worker) {
+        let (sample, tileStart, tileLength, channelStart, channelCount) = plan.describe(item)
+        let tiles = tileStart..<(tileStart + tileLength)
+        grid.transformInput(
+          input + sample * channels * height * width, tiles: tiles, into: v,
+          scratch: transformScratch)
+        for xi in 0..<points {
+          Float.gemm(
+            transposeA: .none, transposeB: .none, m: channelCount, n: tileLength, k: channels, alpha: 1,
+            a: u + xi * matrix + channelStart * channels, lda: channels,
+            b: v + xi * channels * WinogradTileGrid4x4.padded(tileLength),
+            ldb: WinogradTileGrid4x4.padded(tileLength), beta: 0,
+            c: m + xi * channelCount * columns, ldc: columns)
         }
+        grid.transformOutput(
+          m, channels: channelCount, tiles: tiles, columns: columns,
+          into: out + (sample * outChannels + channelStart) * outRows * outColumns,
+          bias: biasPointer.map { $0 + channelStart }, scratch: transformScratch)
       }
     }
   }

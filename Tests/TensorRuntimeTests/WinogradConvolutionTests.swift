@@ -31,30 +31,33 @@ struct WinogradConvolutionTests {
     return actual.maximumAbsoluteDifference(to: expected) / Swift.max(scale, 1e-30)
   }
 
+  /// Odd and even sizes, paddings, batches, blocks and channel splits, for both tile sizes.
+  static let cases: [Case] = [
+    // Odd height and width, padding 1: a partial tile column and row; channels not multiples of 8.
+    Case(input: [2, 13, 7, 5], outChannels: 11, padding: 1),
+    // Padding 0 on the same input: 5 × 3 outputs.
+    Case(input: [2, 13, 7, 5], outChannels: 11, padding: 0, bias: false),
+    // One row of outputs (only the top row of each tile is kept).
+    Case(input: [1, 9, 1, 9], outChannels: 7, padding: 1),
+    // The smallest input without padding: one output, one tile.
+    Case(input: [1, 5, 3, 3], outChannels: 6, padding: 0),
+    // Even sizes with padding 2 (outputs larger than the input).
+    Case(input: [2, 10, 6, 8], outChannels: 12, padding: 2),
+    // Several blocks that cut tile rows (32 tiles per row, blocks of 20), SiLU applied while reading.
+    Case(input: [1, 17, 13, 64], outChannels: 19, padding: 1, activation: .silu, block: 20),
+    // Several blocks of whole tile rows (6 tiles per row, blocks of 2 rows), both samples.
+    Case(input: [2, 16, 40, 12], outChannels: 24, padding: 1, activation: .leakyReLU(slope: 0.1), block: 12),
+    // The production block size on a larger map (several blocks per sample, both workers).
+    Case(input: [1, 24, 45, 66], outChannels: 40, padding: 1),
+    // A single tile (fewer than the workers): the output channels are split between them.
+    Case(input: [1, 272, 2, 2], outChannels: 272, padding: 1, bias: false),
+    // Four tiles of a lone sample, cut into two blocks of one tile row so that both workers have work.
+    Case(input: [1, 160, 3, 4], outChannels: 200, padding: 1),
+  ]
+
   @Test(
     "Winograd conv2d equals direct summation on odd sizes, paddings, batches, blocks and channel splits",
-    arguments: [
-      // Odd height and width, padding 1: a partial tile column and row; channels not multiples of 8.
-      Case(input: [2, 13, 7, 5], outChannels: 11, padding: 1),
-      // Padding 0 on the same input: 5 × 3 outputs.
-      Case(input: [2, 13, 7, 5], outChannels: 11, padding: 0, bias: false),
-      // One row of outputs (only the top row of each tile is kept).
-      Case(input: [1, 9, 1, 9], outChannels: 7, padding: 1),
-      // The smallest input without padding: one output, one tile.
-      Case(input: [1, 5, 3, 3], outChannels: 6, padding: 0),
-      // Even sizes with padding 2 (outputs larger than the input).
-      Case(input: [2, 10, 6, 8], outChannels: 12, padding: 2),
-      // Several blocks that cut tile rows (32 tiles per row, blocks of 20), SiLU applied while reading.
-      Case(input: [1, 17, 13, 64], outChannels: 19, padding: 1, activation: .silu, block: 20),
-      // Several blocks of whole tile rows (6 tiles per row, blocks of 2 rows), both samples.
-      Case(input: [2, 16, 40, 12], outChannels: 24, padding: 1, activation: .leakyReLU(slope: 0.1), block: 12),
-      // The production block size on a larger map (several blocks per sample, both workers).
-      Case(input: [1, 24, 45, 66], outChannels: 40, padding: 1),
-      // A single tile (fewer than the workers): the output channels are split between them.
-      Case(input: [1, 272, 2, 2], outChannels: 272, padding: 1, bias: false),
-      // Four tiles of a lone sample, cut into two blocks of one tile row so that both workers have work.
-      Case(input: [1, 160, 3, 4], outChannels: 200, padding: 1),
-    ])
+    arguments: cases)
   func convolution(_ testCase: Case) {
     let x = ConvolutionTilingTests.tensor(testCase.input, seed: 11)
     let w = ConvolutionTilingTests.tensor([testCase.outChannels, testCase.input[1], 3, 3], seed: 12)
@@ -74,23 +77,12 @@ struct WinogradConvolutionTests {
   }
 
   /// F(4×4, 3×3) on the same cases: partial tiles at every edge (sizes 1–3 past a multiple of 4), blocks that
-  /// cut tile rows and the output-channel split. Its transforms have entries up to 5 (`Bᵀ`) and 8 (`Aᵀ`), nested
+  /// cut tile rows and the output-channel split (a lone tile). Its transforms have entries up to 5 (`Bᵀ`) and 8 (`Aᵀ`), nested
   /// in two directions, so it rounds more than F(2×2); measured here at most a few 1e-6 of the output scale,
   /// asserted at 1e-5 like F(2×2) (a wrong transform entry or a misplaced edge gives errors of order 1).
   @Test(
     "Winograd F(4×4, 3×3) conv2d equals direct summation on odd sizes, paddings, batches, blocks and channel splits",
-    arguments: [
-      Case(input: [2, 13, 7, 5], outChannels: 11, padding: 1),
-      Case(input: [2, 13, 7, 5], outChannels: 11, padding: 0, bias: false),
-      Case(input: [1, 9, 1, 9], outChannels: 7, padding: 1),
-      Case(input: [1, 5, 3, 3], outChannels: 6, padding: 0),
-      Case(input: [2, 10, 6, 8], outChannels: 12, padding: 2),
-      Case(input: [1, 17, 13, 64], outChannels: 19, padding: 1, activation: .silu, block: 5),
-      Case(input: [2, 16, 40, 12], outChannels: 24, padding: 1, activation: .leakyReLU(slope: 0.1), block: 6),
-      Case(input: [1, 24, 45, 66], outChannels: 40, padding: 1),
-      Case(input: [1, 272, 2, 2], outChannels: 272, padding: 1, bias: false),
-      Case(input: [1, 160, 9, 7], outChannels: 200, padding: 1),
-    ])
+    arguments: cases)
   func convolution4x4(_ testCase: Case) {
     let x = ConvolutionTilingTests.tensor(testCase.input, seed: 11)
     let w = ConvolutionTilingTests.tensor([testCase.outChannels, testCase.input[1], 3, 3], seed: 12)
