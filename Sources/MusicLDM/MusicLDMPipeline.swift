@@ -95,7 +95,8 @@ public struct MusicLDMPipeline: Sendable {
   }
 
   /// Keeps the UNet's Winograd weight transforms across steps (see ``UNet/cacheWinogradWeights()``): about 4 %
-  /// faster steps for 0.62 GB more memory with the real MusicLDM UNet. Off by default.
+  /// faster steps for 0.62 GB more memory with the real MusicLDM UNet, with outputs that differ in the last bits
+  /// (its smallest maps switch from im2col to Winograd). Off by default.
   public mutating func cacheWinogradWeights() {
     unet.cacheWinogradWeights()
   }

@@ -147,7 +147,8 @@ public struct UNet: Sendable {
   /// weights' memory) instead of transforming them on every call.
   ///
   /// Measured on the real-size MusicLDM UNet (10 s clips, 2 cores): 0.62 GB more resident memory for about 4 %
-  /// less CPU time per step (`Docs/notes/blas-kernel.md`); off by default.
+  /// less CPU time per step (`Docs/notes/blas-kernel.md`), because its `32 × 2` maps then run as Winograd instead
+  /// of im2col, which rounds differently (the outputs differ in the last bits); off by default.
   public mutating func cacheWinogradWeights() {
     convolutionIn.cacheWinogradWeights()
     convolutionOut.cacheWinogradWeights()

@@ -172,8 +172,9 @@ public struct Conv2D: Sendable {
   /// Keeps the Winograd F(2×2, 3×3) transform of ``weight`` (`16·O·I` floats, `16/9` of the weight) for every
   /// later call, which otherwise transforms it on the fly (about 1–2 % of a large convolution's time, up to a
   /// third on `32 × 2` maps); does nothing unless the kernel is `3 × 3` with stride 1 and dilation 1. Inputs
-  /// large enough for F(4×4, 3×3) (``WinogradConvolution4x4``) do not use it: the result never depends on
-  /// whether the transform is cached.
+  /// large enough for F(4×4, 3×3) (``WinogradConvolution4x4``) do not use it. With the transform kept, inputs
+  /// of 32 to 63 tiles run as Winograd instead of im2col, which rounds differently (float32 accuracy either
+  /// way): results on such inputs differ in the last bits from the uncached layer's.
   public mutating func cacheWinogradWeights() {
     guard
       WinogradConvolution.isApplicable(
