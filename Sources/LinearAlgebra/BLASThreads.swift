@@ -1,6 +1,6 @@
 internal import CBLASRuntime
 internal import COpenBLAS
-import Synchronization
+import Foundation
 
 /// Process-wide controls and facts of the BLAS library (OpenBLAS).
 ///
@@ -17,8 +17,11 @@ public enum BLASRuntime {
     openblas_set_num_threads(Int32(Swift.max(1, count)))
   }
 
-  /// Nesting depth of ``withSingleThreadedCalls(_:)`` scopes and the thread count to restore after the last one.
-  private static let singleThreadScope = Mutex<(depth: Int, saved: Int)>((0, 1))
+  /// Nesting depth of ``withSingleThreadedCalls(_:)`` scopes and the thread count to restore after the last one,
+  /// guarded by a pthread mutex (`NSLock`): ThreadSanitizer follows it, whereas it cannot see the standard
+  /// library's `Mutex` (not built with ThreadSanitizer), which made concurrent scopes look like a data race.
+  nonisolated(unsafe) private static var singleThreadScope = (depth: 0, saved: 1)
+  private static let singleThreadLock = NSLock()
 
   /// Runs `body` with OpenBLAS limited to one thread per call, then restores the previous count.
   ///
@@ -34,17 +37,17 @@ public enum BLASRuntime {
   public static func withSingleThreadedCalls<Result, Failure: Error>(
     _ body: () throws(Failure) -> Result
   ) throws(Failure) -> Result {
-    singleThreadScope.withLock { scope in
-      if scope.depth == 0 {
-        scope.saved = threadCount
+    singleThreadLock.withLock {
+      if singleThreadScope.depth == 0 {
+        singleThreadScope.saved = threadCount
         setThreadCount(1)
       }
-      scope.depth += 1
+      singleThreadScope.depth += 1
     }
     defer {
-      singleThreadScope.withLock { scope in
-        scope.depth -= 1
-        if scope.depth == 0 { setThreadCount(scope.saved) }
+      singleThreadLock.withLock {
+        singleThreadScope.depth -= 1
+        if singleThreadScope.depth == 0 { setThreadCount(singleThreadScope.saved) }
       }
     }
     return try body()
