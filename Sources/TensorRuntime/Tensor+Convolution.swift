@@ -217,7 +217,8 @@ extension Tensor {
     let useWinograd: Bool
     switch algorithm {
     case .im2col: useWinograd = false
-    case .winograd, .winograd4x4: useWinograd = true
+    case .winograd: useWinograd = true
+    case .winograd4x4: preconditionFailure("conv1d: F(4×4, 3×3) is a conv2d algorithm; use .winograd.")
     case .automatic:
       useWinograd = WinogradConvolution1D.isPreferred(
         channels: shape[1], outChannels: weight.shape[0], kernel: kernel, stride: stride, batch: shape[0],

@@ -55,10 +55,15 @@ struct WinogradConvolutionTests {
     Case(input: [1, 160, 3, 4], outChannels: 200, padding: 1),
   ]
 
+  /// Both tile sizes on every case. F(4×4, 3×3) meets partial tiles at every edge (sizes 1–3 past a multiple of
+  /// 4), blocks that cut tile rows and the output-channel split (a lone tile); its transforms have entries up to 5
+  /// (`Bᵀ`) and 8 (`Aᵀ`), nested in two directions, so it rounds more than F(2×2) — measured here at most a few
+  /// 1e-6 of the output scale, asserted at 1e-5 for both (a wrong transform entry or a misplaced edge gives
+  /// errors of order 1). A cached F(2×2) weight transform must change no bit of either.
   @Test(
-    "Winograd conv2d equals direct summation on odd sizes, paddings, batches, blocks and channel splits",
-    arguments: cases)
-  func convolution(_ testCase: Case) {
+    "Winograd conv2d (F(2×2) and F(4×4)) equals direct summation on odd sizes, paddings, batches, blocks and splits",
+    arguments: cases, [ConvolutionAlgorithm.winograd, .winograd4x4])
+  func convolution(_ testCase: Case, algorithm: ConvolutionAlgorithm) {
     let x = ConvolutionTilingTests.tensor(testCase.input, seed: 11)
     let w = ConvolutionTilingTests.tensor([testCase.outChannels, testCase.input[1], 3, 3], seed: 12)
     let b = testCase.bias ? ConvolutionTilingTests.tensor([testCase.outChannels], seed: 13) : nil
@@ -67,33 +72,13 @@ struct WinogradConvolutionTests {
     let workspace = Workspace()
     let onTheFly = x.convolved2D(
       weight: w, bias: b, geometry: geometry, inputActivation: testCase.activation, workspace: workspace,
-      largestTile: testCase.block, algorithm: .winograd)
+      largestTile: testCase.block, algorithm: algorithm)
     let cached = x.convolved2D(
       weight: w, bias: b, geometry: geometry, inputActivation: testCase.activation, workspace: workspace,
-      largestTile: testCase.block, algorithm: .winograd, transformedWeight: WinogradConvolution.transformedWeights(w))
+      largestTile: testCase.block, algorithm: algorithm, transformedWeight: WinogradConvolution.transformedWeights(w))
     #expect(onTheFly.shape == expected.shape)
     #expect(Self.largestRelativeError(onTheFly, expected) <= 1e-5)
     #expect(cached == onTheFly)
-  }
-
-  /// F(4×4, 3×3) on the same cases: partial tiles at every edge (sizes 1–3 past a multiple of 4), blocks that
-  /// cut tile rows and the output-channel split (a lone tile). Its transforms have entries up to 5 (`Bᵀ`) and 8 (`Aᵀ`), nested
-  /// in two directions, so it rounds more than F(2×2); measured here at most a few 1e-6 of the output scale,
-  /// asserted at 1e-5 like F(2×2) (a wrong transform entry or a misplaced edge gives errors of order 1).
-  @Test(
-    "Winograd F(4×4, 3×3) conv2d equals direct summation on odd sizes, paddings, batches, blocks and channel splits",
-    arguments: cases)
-  func convolution4x4(_ testCase: Case) {
-    let x = ConvolutionTilingTests.tensor(testCase.input, seed: 11)
-    let w = ConvolutionTilingTests.tensor([testCase.outChannels, testCase.input[1], 3, 3], seed: 12)
-    let b = testCase.bias ? ConvolutionTilingTests.tensor([testCase.outChannels], seed: 13) : nil
-    let geometry = ConvolutionGeometry(padding: (testCase.padding, testCase.padding))
-    let expected = ConvolutionTilingTests.directConvolution(x, w, b, geometry, activation: testCase.activation)
-    let winograd = x.convolved2D(
-      weight: w, bias: b, geometry: geometry, inputActivation: testCase.activation, workspace: Workspace(),
-      largestTile: testCase.block, algorithm: .winograd4x4)
-    #expect(winograd.shape == expected.shape)
-    #expect(Self.largestRelativeError(winograd, expected) <= 1e-5)
   }
 
   @Test("F(4, 3)'s generated Toom–Cook matrices are the ones F(4×4, 3×3) writes out in its transforms")
