@@ -13,7 +13,9 @@ import Testing
 /// term) or a dropped depth pair. Against float32 products of the unrounded operands the error of each product
 /// is at most `2 · 2⁻⁸` relative (two roundings to 8 significant bits, unit roundoff `2⁻⁸`), so
 /// `|C_bf16 − C_fp32| ≤ 2⁻⁷ · Σ|a·b|`.
-@Suite("bfloat16 GEMM and layers (AVX-512 BF16)", .enabled(if: ComputePrecision.isBFloat16Supported))
+@Suite(
+  "bfloat16 GEMM and layers (AVX-512 BF16)",
+  .enabled(if: ComputePrecision.isBFloat16Supported, "the CPU lacks AVX-512 BF16"))
 struct BFloat16ProductsTests {
   /// The bfloat16 nearest to `x` (ties to even), as a float: the rounding the kernels must use.
   static func rounded(_ x: Float) -> Float {
