@@ -168,6 +168,13 @@ public enum Attention {
         b: .floats(b, lineStride: 1, depthStride: ldb), beta: beta, c: c, ldc: ldc, parallel: split)
       return
     }
+    // The products with the scores (`k` = the keys) run on the unpacked tiles; the scores' own product, with the
+    // head dimension as its depth (32–64), is quicker in OpenBLAS (the tiles store as much as they sum there).
+    if !split && alpha == 1 && (beta == 0 || beta == 1) && k >= 256 && UnpackedProduct.tiles != nil {
+      UnpackedProduct.multiply(
+        m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1, c: c, ldc: ldc)
+      return
+    }
     if split {
       Float.splitGEMM(
         transposeA: .none, transposeB: .none, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,

@@ -167,10 +167,9 @@ extension Tensor {
                         columns: tileLength, beta: 1, c: target, ldc: plan.positions, scratch: packedColumns[worker])
                       continue
                     }
-                    Float.gemm(
-                      transposeA: .none, transposeB: .none, m: channelCount, n: tileLength, k: plan.patch,
-                      alpha: 1, a: w.baseAddress! + channelStart * plan.patch, lda: plan.patch, b: matrix,
-                      ldb: leading, beta: 1, c: target, ldc: plan.positions)
+                    UnpackedProduct.multiply(
+                      m: channelCount, n: tileLength, k: plan.patch, a: w.baseAddress! + channelStart * plan.patch,
+                      lda: plan.patch, b: matrix, ldb: leading, accumulate: true, c: target, ldc: plan.positions)
                   }
                 }
               }

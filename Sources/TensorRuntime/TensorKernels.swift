@@ -74,3 +74,57 @@ struct TensorKernels: Sendable, Equatable {
     tensor_geglu(level, values, gates, target, count)
   }
 }
+
+extension TensorKernels {
+  /// Whether this level has the product tiles of ``multiply(m:n:k:a:lda:b:ldb:accumulate:c:ldc:)`` (AVX-512F).
+  var hasProductTiles: Bool { level >= 2 }
+
+  /// `C ← A·B`, or `C ← C + A·B` when `accumulate`, on the calling thread: `A` is `m × k` (rows `lda` apart), `B`
+  /// `k × n` (rows `ldb` apart), `C` `m × n` (rows `ldc` apart), all row-major. The operands are read where they
+  /// lie, with no packing (see ``UnpackedProduct``). Requires ``hasProductTiles``.
+  // swift-format-ignore: FunctionParameterCount
+  func multiply(
+    m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    precondition(hasProductTiles, "The product tiles need AVX-512F.")
+    tensor_gemm_nn(level, m, n, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0)
+  }
+}
+
+/// The single-threaded row-major products `C ← A·B (+ C)` inside the convolutions (Winograd's transformed
+/// products, im2col's weight times patch matrix): the AVX-512 tiles of ``TensorKernels`` where the active level
+/// has them, OpenBLAS otherwise.
+///
+/// Why not OpenBLAS everywhere: these products are thin (a `384–1280`-channel weight transform times a block of
+/// 16–64 Winograd tiles), and OpenBLAS packs both operands into its own layout on every call, so on such shapes
+/// it spends about as long packing the weight, again for every block, as multiplying. The tiles read the
+/// weight rows and the block's rows in place (8 × 32 register tiles, `CTensorKernels/ProductTiles.c`); on a
+/// Zen 4 core they run these shapes 1.2–1.5× faster than OpenBLAS's Cooperlake kernel with its packing, and
+/// equal it on square ones. Rounding differs from OpenBLAS's only in the order of the depth sums (within the
+/// parity tolerances the convolution tests assert).
+enum UnpackedProduct {
+  /// The kernels whose tiles run the products, or nil for OpenBLAS: without AVX-512F, with
+  /// `RESONANCE_TENSOR_KERNELS` set to `portable` or `avx2`, or with `RESONANCE_PRODUCT_TILES=off` (OpenBLAS for
+  /// these products alone, to compare the two or to rule the tiles out).
+  static let tiles: TensorKernels? =
+    ProcessInfo.processInfo.environment["RESONANCE_PRODUCT_TILES"] == "off"
+    ? nil : TensorKernels.active.flatMap { $0.hasProductTiles ? $0 : nil }
+
+  /// `C ← A·B`, or `C ← C + A·B` when `accumulate` (row-major, on the calling thread), by `tiles` (tests pass
+  /// nil to run OpenBLAS).
+  // swift-format-ignore: FunctionParameterCount
+  static func multiply(
+    m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, tiles: TensorKernels? = tiles
+  ) {
+    guard m > 0, n > 0 else { return }
+    if let tiles {
+      tiles.multiply(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: c, ldc: ldc)
+      return
+    }
+    Float.gemm(
+      transposeA: .none, transposeB: .none, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+      beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+  }
+}

@@ -205,10 +205,9 @@ extension Tensor {
                           c: m + xi * channelCount * tileLength, ldc: tileLength, scratch: packedColumns[worker])
                         continue
                       }
-                      Float.gemm(
-                        transposeA: .none, transposeB: .none, m: channelCount, n: tileLength, k: channels, alpha: 1,
-                        a: u! + xi * matrix + channelStart * channels, lda: channels,
-                        b: v + xi * channels * tileLength, ldb: tileLength, beta: 0,
+                      UnpackedProduct.multiply(
+                        m: channelCount, n: tileLength, k: channels, a: u! + xi * matrix + channelStart * channels,
+                        lda: channels, b: v + xi * channels * tileLength, ldb: tileLength, accumulate: false,
                         c: m + xi * channelCount * tileLength, ldc: tileLength)
                     }
                     grid.transformOutput(

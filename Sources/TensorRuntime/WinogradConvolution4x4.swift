@@ -312,11 +312,10 @@ extension Tensor {
           input + sample * channels * height * width, tiles: tiles, into: v,
           scratch: transformScratch)
         for xi in 0..<points {
-          Float.gemm(
-            transposeA: .none, transposeB: .none, m: channelCount, n: tileLength, k: channels, alpha: 1,
-            a: u + xi * matrix + channelStart * channels, lda: channels,
-            b: v + xi * channels * WinogradTileGrid4x4.padded(tileLength),
-            ldb: WinogradTileGrid4x4.padded(tileLength), beta: 0,
+          UnpackedProduct.multiply(
+            m: channelCount, n: tileLength, k: channels, a: u + xi * matrix + channelStart * channels,
+            lda: channels, b: v + xi * channels * WinogradTileGrid4x4.padded(tileLength),
+            ldb: WinogradTileGrid4x4.padded(tileLength), accumulate: false,
             c: m + xi * channelCount * columns, ldc: columns)
         }
         grid.transformOutput(

@@ -1,0 +1,145 @@
+// tensor_gemm_nn of CTensorKernels.h: register tiles of AVX-512F FMAs that read both operands where they lie.
+//
+// A tile is 8 rows × 32 columns of C (16 accumulators of 16 lanes). Each depth step loads one row of B's
+// 32 columns (two vectors, masked at the right edge) and broadcasts one element from each of A's 8 rows, read
+// through 8 row pointers that each advance by one float. Neither operand is copied into a packed layout: on
+// the thin products of the Winograd convolutions (a weight transform of 384–1280 channels times a block of
+// 16–64 tiles) OpenBLAS spends as long packing the weight as multiplying, and it packs it again on every
+// call. A column remainder of at most 16 runs as 16 rows × 16 columns, so a 16-column product keeps every lane
+// busy. Rows past the end repeat the last row's pointer and are not stored.
+//
+// Blocking: the depth runs in blocks of TILE_DEPTH (the later blocks add to C), and the columns in blocks of
+// TILE_COLUMNS, so that a block of B (TILE_DEPTH × TILE_COLUMNS floats, 512 KB) stays in L2 while every row
+// panel of A passes over it, and a panel of A (8 × TILE_DEPTH floats, 32 KB) stays in L1 across the block's
+// column strips. Within a tile the depth is summed in order, one FMA per step.
+#include "CTensorKernels.h"
+
+#define TILE_DEPTH 1024
+#define TILE_COLUMNS 128
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TILE_TARGET __attribute__((target("avx512f")))
+
+// C (rows ≤ 8 of a tile, columns by mask0 / mask1) = [C +] A (8 rows, `lda` apart) · B (depth × 32, `ldb`).
+TILE_TARGET static inline void tile8x32(
+    ptrdiff_t depth, const float *a, ptrdiff_t lda, int rows, const float *b, ptrdiff_t ldb, float *c,
+    ptrdiff_t ldc, __mmask16 mask0, __mmask16 mask1, int accumulate) {
+  const float *row[8];
+  __m512 sum0[8], sum1[8];
+#pragma clang loop unroll(full)
+  for (int i = 0; i < 8; i++) {
+    row[i] = a + (i < rows ? i : rows - 1) * lda;
+    sum0[i] = _mm512_setzero_ps();
+    sum1[i] = _mm512_setzero_ps();
+  }
+  for (ptrdiff_t k = 0; k < depth; k++) {
+    __m512 b0 = _mm512_maskz_loadu_ps(mask0, b + k * ldb);
+    __m512 b1 = _mm512_maskz_loadu_ps(mask1, b + k * ldb + 16);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 8; i++) {
+      __m512 x = _mm512_set1_ps(row[i][k]);
+      sum0[i] = _mm512_fmadd_ps(x, b0, sum0[i]);
+      sum1[i] = _mm512_fmadd_ps(x, b1, sum1[i]);
+    }
+  }
+#pragma clang loop unroll(full)
+  for (int i = 0; i < 8; i++) {
+    if (i >= rows) break;
+    float *line = c + i * ldc;
+    if (accumulate) {
+      sum0[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask0, line), sum0[i]);
+      sum1[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask1, line + 16), sum1[i]);
+    }
+    _mm512_mask_storeu_ps(line, mask0, sum0[i]);
+    _mm512_mask_storeu_ps(line + 16, mask1, sum1[i]);
+  }
+}
+
+// C (rows ≤ 16, columns by mask) = [C +] A (16 rows) · B (depth × 16).
+TILE_TARGET static inline void tile16x16(
+    ptrdiff_t depth, const float *a, ptrdiff_t lda, int rows, const float *b, ptrdiff_t ldb, float *c,
+    ptrdiff_t ldc, __mmask16 mask, int accumulate) {
+  const float *row[16];
+  __m512 sum[16];
+#pragma clang loop unroll(full)
+  for (int i = 0; i < 16; i++) {
+    row[i] = a + (i < rows ? i : rows - 1) * lda;
+    sum[i] = _mm512_setzero_ps();
+  }
+  for (ptrdiff_t k = 0; k < depth; k++) {
+    __m512 b0 = _mm512_maskz_loadu_ps(mask, b + k * ldb);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 16; i++) sum[i] = _mm512_fmadd_ps(_mm512_set1_ps(row[i][k]), b0, sum[i]);
+  }
+#pragma clang loop unroll(full)
+  for (int i = 0; i < 16; i++) {
+    if (i >= rows) break;
+    float *line = c + i * ldc;
+    if (accumulate) sum[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, line), sum[i]);
+    _mm512_mask_storeu_ps(line, mask, sum[i]);
+  }
+}
+
+// One depth block over one block of at most TILE_COLUMNS columns.
+TILE_TARGET static void product_block(
+    ptrdiff_t m, ptrdiff_t n, ptrdiff_t depth, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, int accumulate) {
+  // Full 32-column strips, and a last strip of 17–31 columns as a masked 32-column one.
+  ptrdiff_t wide = n % 32 > 16 ? n : n - n % 32;
+  for (ptrdiff_t i = 0; i < m; i += 8) {
+    int rows = m - i < 8 ? (int)(m - i) : 8;
+    for (ptrdiff_t j = 0; j < wide; j += 32) {
+      ptrdiff_t width = wide - j;
+      unsigned bits = width >= 32 ? 0xffffffffu : (1u << width) - 1u;
+      tile8x32(
+          depth, a + i * lda, lda, rows, b + j, ldb, c + i * ldc + j, ldc, (__mmask16)(bits & 0xffffu),
+          (__mmask16)(bits >> 16), accumulate);
+    }
+  }
+  if (wide == n) return;
+  __mmask16 mask = (__mmask16)((1u << (n - wide)) - 1u);
+  for (ptrdiff_t i = 0; i < m; i += 16) {
+    int rows = m - i < 16 ? (int)(m - i) : 16;
+    tile16x16(depth, a + i * lda, lda, rows, b + wide, ldb, c + i * ldc + wide, ldc, mask, accumulate);
+  }
+}
+
+TILE_TARGET static void gemm_nn16(
+    ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, int accumulate) {
+  if (k == 0) {
+    if (!accumulate) {
+      for (ptrdiff_t i = 0; i < m; i++) {
+        for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = 0.0f;
+      }
+    }
+    return;
+  }
+  for (ptrdiff_t k0 = 0; k0 < k; k0 += TILE_DEPTH) {
+    ptrdiff_t depth = k - k0 < TILE_DEPTH ? k - k0 : TILE_DEPTH;
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += TILE_COLUMNS) {
+      ptrdiff_t columns = n - j0 < TILE_COLUMNS ? n - j0 : TILE_COLUMNS;
+      product_block(m, columns, depth, a + k0, lda, b + k0 * ldb + j0, ldb, c + j0, ldc, accumulate || k0 > 0);
+    }
+  }
+}
+
+void tensor_gemm_nn(
+    int level, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, int accumulate) {
+  if (level != 2) __builtin_trap();
+  if (m <= 0 || n <= 0) return;
+  gemm_nn16(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+#else
+
+void tensor_gemm_nn(
+    int level, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, int accumulate) {
+  __builtin_trap();
+}
+
+#endif
