@@ -212,10 +212,9 @@ extension Tensor {
         }
         for xi in 0..<n {
           for p in 0..<pieces {
-            Float.gemm(
-              transposeA: .none, transposeB: .none, m: outChannels, n: columns - (pieces - 1),
-              k: channels, alpha: 1, a: u + (p * n + xi) * matrix, lda: channels,
-              b: v + xi * channels * columns + p, ldb: columns, beta: p == 0 ? 0 : 1,
+            UnpackedProduct.multiply(
+              m: outChannels, n: columns - (pieces - 1), k: channels, a: u + (p * n + xi) * matrix,
+              lda: channels, b: v + xi * channels * columns + p, ldb: columns, accumulate: p > 0,
               c: product + xi * outChannels * columns, ldc: columns)
           }
         }
