@@ -76,6 +76,33 @@ struct TensorKernels: Sendable, Equatable {
 }
 
 extension TensorKernels {
+  /// The active kernels when they include the Winograd transforms (AVX-512F), else nil.
+  static let transforms: TensorKernels? = active.flatMap { $0.hasTransforms ? $0 : nil }
+
+  /// Whether this level has the Winograd transforms (AVX-512F).
+  var hasTransforms: Bool { level >= 2 }
+
+  /// F(4×4, 3×3)'s input transform of one channel: tile `k`'s `6 × 6` patch is
+  /// `padded[offsets[k] + a·paddedWidth + b]`, and `V_ξ[k]` goes to `v[ξ·pointStride + k]` for `k < columns`
+  /// (zeros past `count`). Requires ``hasTransforms``.
+  func winograd4x4Input(
+    _ padded: UnsafePointer<Float>, paddedWidth: Int, offsets: UnsafePointer<Int32>, count: Int, columns: Int,
+    into v: UnsafeMutablePointer<Float>, pointStride: Int
+  ) {
+    precondition(hasTransforms, "The Winograd transforms need AVX-512F.")
+    tensor_winograd4x4_input(level, padded, paddedWidth, offsets, count, columns, v, pointStride)
+  }
+
+  /// F(2×2, 3×3)'s weight transform of output channels `outChannels` of an `(O, C, 3, 3)` weight: `U_ξ[o][c]`
+  /// goes to `target[ξ·matrix + o·channels + c]`. Requires ``hasTransforms``.
+  func winograd2x2Weights(
+    _ weight: UnsafePointer<Float>, channels: Int, outChannels: Range<Int>, into target: UnsafeMutablePointer<Float>,
+    matrix: Int
+  ) {
+    precondition(hasTransforms, "The Winograd transforms need AVX-512F.")
+    tensor_winograd2x2_weights(level, weight, channels, outChannels.lowerBound, outChannels.count, target, matrix)
+  }
+
   /// Whether this level has the product tiles of ``multiply(m:n:k:a:lda:b:ldb:accumulate:c:ldc:)`` (AVX-512F).
   var hasProductTiles: Bool { level >= 2 }
 

@@ -58,10 +58,22 @@ enum WinogradConvolution {
   ///
   /// Each output channel's `C × 9` taps are first transposed into nine lines of `C`, so that the transform
   /// runs over contiguous channels in `SIMD8` steps.
+  ///
+  /// With `kernels` of AVX-512F (the default where the CPU has it), `CTensorKernels` gathers the taps of sixteen
+  /// channels at a time instead, with the same operations (the same bits).
   static func transformWeights(
-    _ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, into target: UnsafeMutablePointer<Float>
+    _ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, into target: UnsafeMutablePointer<Float>,
+    kernels: TensorKernels? = TensorKernels.transforms
   ) {
     let matrix = outChannels * channels
+    if let kernels, kernels.hasTransforms {
+      let (source, destination) = (SendablePointer(weight), SendableMutablePointer(target))
+      TensorParallelism.forEachChunk(count: outChannels, costPerItem: channels * 32) { range in
+        kernels.winograd2x2Weights(
+          source.pointer, channels: channels, outChannels: range, into: destination.pointer, matrix: matrix)
+      }
+      return
+    }
     TensorParallelism.forEachChunk(count: outChannels, costPerItem: channels * 32) { range in
       let taps = UnsafeMutablePointer<Float>.allocate(capacity: 9 * channels)
       defer { taps.deallocate() }

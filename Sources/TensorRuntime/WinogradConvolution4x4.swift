@@ -106,7 +106,11 @@ struct WinogradTileGrid4x4 {
 
   /// Floats of per-worker scratch for blocks of up to `block` tiles: six column streams and 36 row-transformed
   /// lines of the block's tiles (rounded up to whole `SIMD8` steps), and the outputs of eight tiles.
-  func scratchCount(block: Int) -> Int { 42 * Self.padded(block) + 128 }
+  ///
+  /// The vector path (``transformInput(_:tiles:into:scratch:kernels:)`` with AVX-512F) needs instead the
+  /// block's zero-padded input rows (at most `(4·block/tilesX + 10) · (4·tilesX + 2)` floats) and one offset
+  /// per tile.
+  func scratchCount(block: Int) -> Int { Swift.max(42 * Self.padded(block) + 128, 25 * block + 40 * tilesX + 32) }
 
   /// `tiles` rounded up to whole `SIMD8` steps: the row stride of the transformed input and output.
   static func padded(_ tiles: Int) -> Int { (tiles + 7) / 8 * 8 }
@@ -130,10 +134,18 @@ struct WinogradTileGrid4x4 {
   /// four tiles wide): for each channel and patch row `a`, column `b` of every tile's patch is gathered into
   /// stream `b` (six streams of stride-4 reads), the row transform runs over the streams, and the column
   /// transform over the six transformed rows.
+  ///
+  /// With `kernels` of AVX-512F (the default where the CPU has it) the block's input rows are first copied,
+  /// activated and zero-padded once per channel, and `CTensorKernels` gathers each tile's patch from them and
+  /// transforms sixteen tiles per vector, with the same operations in the same order (the same bits).
   func transformInput(
     _ input: UnsafePointer<Float>, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>,
-    scratch: UnsafeMutablePointer<Float>
+    scratch: UnsafeMutablePointer<Float>, kernels: TensorKernels? = TensorKernels.transforms
   ) {
+    if let kernels, kernels.hasTransforms {
+      transformInputGathered(input, tiles: tiles, into: v, scratch: scratch, kernels: kernels)
+      return
+    }
     let length = tiles.count
     let padded = Self.padded(length)
     let matrix = channels * padded
@@ -165,6 +177,50 @@ struct WinogradTileGrid4x4 {
         Self.transformLines(
           { a, k in load8(rows + (6 * a + xx) * padded + k) }, count: padded,
           store: { xy, k, value in store8(value, target + (6 * xy + xx) * matrix + k) })
+      }
+    }
+  }
+
+  /// ``transformInput(_:tiles:into:scratch:kernels:)`` by gathers from the zero-padded, activated rows of the
+  /// block: padded row `r`, column `s` is input row `4·firstTileRow − paddingRows + r`, column
+  /// `s − paddingColumns`, so tile `(ty, tx)`'s patch starts at padded row `4·(ty − firstTileRow)`, column `4·tx`.
+  private func transformInputGathered(
+    _ input: UnsafePointer<Float>, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>, kernels: TensorKernels
+  ) {
+    let length = tiles.count
+    let padded = Self.padded(length)
+    let (firstTileRow, lastTileRow) = (tiles.lowerBound / tilesX, (tiles.upperBound - 1) / tilesX)
+    let rows = 4 * (lastTileRow - firstTileRow) + 6
+    let paddedWidth = 4 * tilesX + 2
+    let top = 4 * firstTileRow - paddingRows
+    let validStart = Swift.min(paddingColumns, paddedWidth)
+    let validEnd = Swift.max(Swift.min(paddedWidth, paddingColumns + width), validStart)
+    let lines = scratch
+    let offsetFloats = lines + rows * paddedWidth
+    offsetFloats.withMemoryRebound(to: Int32.self, capacity: length) { offsets in
+      for k in 0..<length {
+        let (ty, tx) = ((tiles.lowerBound + k) / tilesX, (tiles.lowerBound + k) % tilesX)
+        offsets[k] = Int32(4 * (ty - firstTileRow) * paddedWidth + 4 * tx)
+      }
+      for c in 0..<channels {
+        let plane = input + c * height * width
+        for r in 0..<rows {
+          let line = lines + r * paddedWidth
+          let y = top + r
+          guard y >= 0 && y < height else {
+            line.update(repeating: 0, count: paddedWidth)
+            continue
+          }
+          line.update(repeating: 0, count: validStart)
+          activatedCopy(
+            plane + y * width + validStart - paddingColumns, to: line + validStart, count: validEnd - validStart,
+            activation: activation)
+          (line + validEnd).update(repeating: 0, count: paddedWidth - validEnd)
+        }
+        kernels.winograd4x4Input(
+          lines, paddedWidth: paddedWidth, offsets: offsets, count: length, columns: padded, into: v + c * padded,
+          pointStride: channels * padded)
       }
     }
   }

@@ -14,6 +14,7 @@
 #define CTENSORKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// 2 when this CPU has AVX-512F, AVX2 and FMA, 1 when it has AVX2 and FMA only, else 0 (always 0 off x86-64).
 int tensor_kernels_level(void);
@@ -53,5 +54,21 @@ void tensor_normalize_row(
 void tensor_gemm_nn(
     int level, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, int accumulate);
+
+/// F(4×4, 3×3)'s input transform `V_ξ = (Bᵀ d B)[ξ]` of one channel for `count` tiles, 16 at a time: tile `k`'s
+/// `6 × 6` patch is `padded[offsets[k] + a · paddedWidth + b]` (`a, b < 6`; the caller has zero-padded and
+/// activated the input), and `V_ξ[k]` goes to `v[ξ · pointStride + k]` for `k < columns` (zeros past `count`).
+/// The arithmetic is WinogradTileGrid4x4's portable transform, operation for operation (same bits). Only
+/// `level` 2 (AVX-512F); other levels trap.
+void tensor_winograd4x4_input(
+    int level, const float *padded, ptrdiff_t paddedWidth, const int32_t *offsets, ptrdiff_t count,
+    ptrdiff_t columns, float *v, ptrdiff_t pointStride);
+
+/// F(2×2, 3×3)'s weight transform `U_ξ = (G g Gᵀ)[ξ]` of output channels `firstOut ..< firstOut + outCount` of an
+/// `(O, C, 3, 3)` weight, sixteen input channels per vector: `U_ξ[o][c]` goes to `target[ξ · matrix + o · C + c]`.
+/// WinogradConvolution's portable transform, operation for operation. Only `level` 2 (AVX-512F).
+void tensor_winograd2x2_weights(
+    int level, const float *weight, ptrdiff_t channels, ptrdiff_t firstOut, ptrdiff_t outCount, float *target,
+    ptrdiff_t matrix);
 
 #endif

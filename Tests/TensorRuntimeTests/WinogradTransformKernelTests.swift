@@ -1,0 +1,85 @@
+import Foundation
+import LinearAlgebra
+import Testing
+
+@testable import TensorRuntime
+
+/// The AVX-512F Winograd transforms of `CTensorKernels` against the portable Swift transforms they replace:
+/// they are written to perform the same operations in the same order, so every bit must agree, on channel
+/// counts with vector tails, maps with odd sizes and paddings, blocks that start and end inside a tile row, and
+/// an input activation.
+@Suite(
+  "Winograd transform kernels give the portable transforms' bits",
+  .enabled(if: TensorKernels.available.contains { $0.hasTransforms }, "the CPU lacks AVX-512F"))
+struct WinogradTransformKernelTests {
+  static var kernels: TensorKernels { TensorKernels.available.last { $0.hasTransforms }! }
+
+  func values(_ count: Int, seed: UInt64) -> [Float] {
+    var generator = SeededRandomNumberGenerator(seed: seed)
+    return (0..<count).map { _ in Float.random(in: -2...2, using: &generator) }
+  }
+
+  @Test("F(2×2) weight transform", arguments: [(1, 1), (3, 16), (5, 37), (8, 64)])
+  func weights(_ shape: (outChannels: Int, channels: Int)) {
+    let (outChannels, channels) = shape
+    let weight = values(outChannels * channels * 9, seed: UInt64(outChannels * 100 + channels))
+    func transformed(_ kernels: TensorKernels?) -> [Float] {
+      var target = [Float](repeating: .nan, count: 16 * outChannels * channels)
+      weight.withUnsafeBufferPointer { w in
+        target.withUnsafeMutableBufferPointer { t in
+          WinogradConvolution.transformWeights(
+            w.baseAddress!, outChannels: outChannels, channels: channels, into: t.baseAddress!, kernels: kernels)
+        }
+      }
+      return target
+    }
+    let (portable, vector) = (transformed(nil), transformed(Self.kernels))
+    #expect(portable.map(\.bitPattern) == vector.map(\.bitPattern))
+    #expect(!vector.contains { $0.isNaN }, "every element of U is written")
+  }
+
+  struct InputCase: CustomStringConvertible, Sendable {
+    let channels: Int, height: Int, width: Int, padding: Int
+    let activation: Activation?
+    let tiles: Range<Int>?
+    var description: String {
+      "\(channels)×\(height)×\(width) pad \(padding) \(activation.map { "\($0)" } ?? "linear") tiles \(tiles.map { "\($0)" } ?? "all")"
+    }
+  }
+
+  static let inputCases: [InputCase] = [
+    InputCase(channels: 3, height: 16, width: 16, padding: 1, activation: nil, tiles: nil),
+    InputCase(channels: 2, height: 13, width: 9, padding: 1, activation: .silu, tiles: nil),
+    InputCase(channels: 4, height: 64, width: 16, padding: 1, activation: .silu, tiles: 5..<43),
+    InputCase(channels: 1, height: 11, width: 23, padding: 0, activation: nil, tiles: 3..<17),
+    InputCase(channels: 2, height: 7, width: 6, padding: 2, activation: .relu, tiles: nil),
+  ]
+
+  @Test("F(4×4) input transform", arguments: inputCases)
+  func input(_ shape: InputCase) {
+    let outRows = shape.height + 2 * shape.padding - 2
+    let outColumns = shape.width + 2 * shape.padding - 2
+    let grid = WinogradTileGrid4x4(
+      channels: shape.channels, height: shape.height, width: shape.width, paddingRows: shape.padding,
+      paddingColumns: shape.padding, outRows: outRows, outColumns: outColumns, activation: shape.activation)
+    let tiles = shape.tiles ?? 0..<grid.tileCount
+    let input = values(shape.channels * shape.height * shape.width, seed: UInt64(shape.height * 31 + shape.width))
+    let count = 36 * shape.channels * WinogradTileGrid4x4.padded(tiles.count)
+    func transformed(_ kernels: TensorKernels?) -> [Float] {
+      var v = [Float](repeating: .nan, count: count)
+      var scratch = [Float](repeating: 0, count: grid.scratchCount(block: tiles.count))
+      input.withUnsafeBufferPointer { x in
+        v.withUnsafeMutableBufferPointer { v in
+          scratch.withUnsafeMutableBufferPointer { s in
+            grid.transformInput(
+              x.baseAddress!, tiles: tiles, into: v.baseAddress!, scratch: s.baseAddress!, kernels: kernels)
+          }
+        }
+      }
+      return v
+    }
+    let (portable, vector) = (transformed(nil), transformed(Self.kernels))
+    #expect(portable.map(\.bitPattern) == vector.map(\.bitPattern))
+    #expect(!vector.contains { $0.isNaN }, "every element of V, padding columns included, is written")
+  }
+}
