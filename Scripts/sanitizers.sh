@@ -63,7 +63,7 @@ for job in $jobs; do
     # (ListeningTest).
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$suppressions/tsan.supp" \
       run_tests tsan .build-tsan \
-      'RegressionTests|FunctionalAlignmentTests|SplitGEMMTests|TensorRuntimeTests|CLAPTests|MusicGenreDatasetTests|ListeningTestTests' \
+      'RegressionTests|FunctionalAlignmentTests|SplitGEMMTests|SpinningWorkersTests|TensorRuntimeTests|CLAPTests|MusicGenreDatasetTests|ListeningTestTests' \
       --sanitize=thread || failed=1
     ;;
   *)

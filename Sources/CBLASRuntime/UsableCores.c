@@ -168,3 +168,11 @@ int blas_usable_core_count(int affinity, double cpu_limit) {
   }
   return cores;
 }
+
+void blas_spin_pause(void) {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}

@@ -5,8 +5,8 @@ import Dispatch
 ///
 /// Every parallel loop of the library goes through it (``forEach(count:_:)`` for loops that write disjoint
 /// memory, ``map(count:_:)`` for results) instead of `DispatchQueue.concurrentPerform` with hand-made result
-/// slots. Items run on
-/// `concurrentPerform`'s threads; results (or the first error, by item order) come back once every item has
+/// slots. Items run on the calling thread and ``SpinningWorkers`` (on `concurrentPerform`'s threads when those
+/// are busy with another loop); results (or the first error, by item order) come back once every item has
 /// finished. Numeric kernels that call BLAS from the items should do so inside
 /// ``BLASRuntime/withSingleThreadedCalls(_:)`` so the cores are not oversubscribed.
 public enum ParallelMap {
@@ -30,7 +30,7 @@ public enum ParallelMap {
       slots.deallocate()
     }
     nonisolated(unsafe) let results = slots
-    DispatchQueue.concurrentPerform(iterations: count) { index in
+    forEach(count: count) { index in
       results[index] = Swift.Result { () throws(Failure) -> Result in try transform(index) }
     }
     var values: [Result] = []
@@ -46,6 +46,7 @@ public enum ParallelMap {
   public static func forEach(count: Int, _ body: @Sendable (Int) -> Void) {
     guard count > 0 else { return }
     if count == 1 { return body(0) }
+    if SpinningWorkers.shared.run(count: count, body) { return }
     DispatchQueue.concurrentPerform(iterations: count, execute: body)
   }
 

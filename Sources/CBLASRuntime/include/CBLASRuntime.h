@@ -135,4 +135,9 @@ typedef struct {
 /// The cores counted when the program loaded (a copy).
 blas_core_budget blas_core_budget_at_start(void);
 
+
+/// One spin-wait hint to the CPU (`pause` on x86-64, `yield` on AArch64, nothing elsewhere), for the loops that
+/// wait a few microseconds for another core.
+void blas_spin_pause(void);
+
 #endif
