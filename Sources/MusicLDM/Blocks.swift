@@ -204,8 +204,8 @@ struct TransformerBlock {
   }
 
   func callAsFunction(_ input: Tensor) -> Tensor {
-    var x = input
-    x.add(attention1(norm1(x)))
+    // A new sum rather than an in-place add: `input` is still referenced, so adding to it would copy it first.
+    var x = input + attention1(norm1(input))
     x.add(attention2(norm2(x)))
     x.add(feedForwardOut(feedForwardIn(norm3(x)).gatedGELU()))
     return x

@@ -135,11 +135,20 @@ extension Tensor {
     }
   }
 
-  /// The element-wise sum of two tensors of equal shape.
+  /// The element-wise sum of two tensors of equal shape, written to new storage over the cores (adding to a copy
+  /// of `left` would first copy it on one core).
   public static func + (left: Tensor, right: Tensor) -> Tensor {
-    var result = left
-    result.add(right)
-    return result
+    precondition(left.shape == right.shape, "Cannot add shapes \(left.shape) and \(right.shape).")
+    return Tensor(shape: left.shape) { output in
+      left.withUnsafeBufferPointer { l in
+        right.withUnsafeBufferPointer { r in
+          let (a, b, c) = (l.baseAddress!, r.baseAddress!, output.baseAddress!)
+          TensorParallelism.forEachChunk(count: output.count) { range in
+            for index in range { c[index] = a[index] + b[index] }
+          }
+        }
+      }
+    }
   }
 
   /// Adds `bias` (length = the last extent) to every row of the tensor in place.

@@ -16,7 +16,8 @@ extension Tensor {
     }
   }
 
-  /// Copies a strided view of `source` into contiguous `destination` (row-major over `shape`).
+  /// Copies a strided view of `source` into contiguous `destination` (row-major over `shape`), its rows (runs of
+  /// the last axis) split over the cores when the copy is large.
   static func gather(
     from source: UnsafePointer<Float>, shape: [Int], strides: [Int], into destination: UnsafeMutablePointer<Float>
   ) {
@@ -28,19 +29,35 @@ extension Tensor {
       return
     }
     let innerCount = shape[rank - 1]
-    let innerStride = strides[rank - 1]
+    let (from, to) = (SendablePointer(source), SendableMutablePointer(destination))
+    TensorParallelism.forEachChunk(count: total / innerCount, costPerItem: innerCount / 4 + 1) { rows in
+      gatherRows(rows, from: from.pointer, shape: shape, strides: strides, into: to.pointer)
+    }
+  }
+
+  /// Rows `rows` of ``gather(from:shape:strides:into:)``: the multi-index of the first row is decoded, then
+  /// advanced like an odometer over axes `0..<rank − 1`.
+  private static func gatherRows(
+    _ rows: Range<Int>, from source: UnsafePointer<Float>, shape: [Int], strides: [Int],
+    into destination: UnsafeMutablePointer<Float>
+  ) {
+    let rank = shape.count
+    let (innerCount, innerStride) = (shape[rank - 1], strides[rank - 1])
     var index = [Int](repeating: 0, count: rank)
     var sourceOffset = 0
-    var written = 0
-    while written < total {
-      let base = source + sourceOffset
+    var remainder = rows.lowerBound
+    for axis in stride(from: rank - 2, through: 0, by: -1) {
+      index[axis] = remainder % shape[axis]
+      remainder /= shape[axis]
+      sourceOffset += index[axis] * strides[axis]
+    }
+    for row in rows {
+      let (base, target) = (source + sourceOffset, destination + row * innerCount)
       if innerStride == 1 {
-        (destination + written).update(from: base, count: innerCount)
+        target.update(from: base, count: innerCount)
       } else {
-        for inner in 0..<innerCount { destination[written + inner] = base[inner * innerStride] }
+        for inner in 0..<innerCount { target[inner] = base[inner * innerStride] }
       }
-      written += innerCount
-      // Advance the outer multi-index (odometer over axes 0..<rank-1).
       var axis = rank - 2
       while axis >= 0 {
         index[axis] += 1
@@ -102,11 +119,15 @@ extension Tensor {
     let outputRow = outputShape[axis] * inner
     return Tensor(shape: outputShape) { output in
       var columnOffset = 0
+      let target = SendableMutablePointer(output.baseAddress!)
       for tensor in tensors {
         let row = tensor.shape[axis] * inner
         tensor.withUnsafeBufferPointer { input in
-          for o in 0..<outer {
-            (output.baseAddress! + o * outputRow + columnOffset).update(from: input.baseAddress! + o * row, count: row)
+          let source = SendablePointer(input.baseAddress!)
+          TensorParallelism.forEachChunk(count: outer, costPerItem: row / 4 + 1) { range in
+            for o in range {
+              (target.pointer + o * outputRow + columnOffset).update(from: source.pointer + o * row, count: row)
+            }
           }
         }
         columnOffset += row
