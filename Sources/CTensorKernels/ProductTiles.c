@@ -46,14 +46,15 @@ TILE_TARGET static inline void tile8x32(
   }
 #pragma clang loop unroll(full)
   for (int i = 0; i < 8; i++) {
-    if (i >= rows) break;
-    float *line = c + i * ldc;
-    if (accumulate) {
-      sum0[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask0, line), sum0[i]);
-      sum1[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask1, line + 16), sum1[i]);
+    if (i < rows) {
+      float *line = c + i * ldc;
+      if (accumulate) {
+        sum0[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask0, line), sum0[i]);
+        sum1[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask1, line + 16), sum1[i]);
+      }
+      _mm512_mask_storeu_ps(line, mask0, sum0[i]);
+      _mm512_mask_storeu_ps(line + 16, mask1, sum1[i]);
     }
-    _mm512_mask_storeu_ps(line, mask0, sum0[i]);
-    _mm512_mask_storeu_ps(line + 16, mask1, sum1[i]);
   }
 }
 
@@ -75,10 +76,11 @@ TILE_TARGET static inline void tile16x16(
   }
 #pragma clang loop unroll(full)
   for (int i = 0; i < 16; i++) {
-    if (i >= rows) break;
-    float *line = c + i * ldc;
-    if (accumulate) sum[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, line), sum[i]);
-    _mm512_mask_storeu_ps(line, mask, sum[i]);
+    if (i < rows) {
+      float *line = c + i * ldc;
+      if (accumulate) sum[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, line), sum[i]);
+      _mm512_mask_storeu_ps(line, mask, sum[i]);
+    }
   }
 }
 

@@ -95,6 +95,85 @@ void tensor_winograd2x2_weights(
   winograd2x2_weights16(weight, channels, firstOut, outCount, target, matrix);
 }
 
+// F(4, 3)'s Aᵀ on six vectors, as WinogradTileGrid4x4.outputTransform writes it.
+TRANSFORM_TARGET static inline void output_lines4(
+    __m512 m0, __m512 m1, __m512 m2, __m512 m3, __m512 m4, __m512 m5, __m512 out[4]) {
+  __m512 sum12 = _mm512_add_ps(m1, m2), difference12 = _mm512_sub_ps(m1, m2);
+  __m512 sum34 = _mm512_add_ps(m3, m4), difference34 = _mm512_sub_ps(m3, m4);
+  out[0] = _mm512_add_ps(_mm512_add_ps(m0, sum12), sum34);
+  out[1] = _mm512_add_ps(difference12, _mm512_mul_ps(_mm512_set1_ps(2.0f), difference34));
+  out[2] = _mm512_add_ps(sum12, _mm512_mul_ps(_mm512_set1_ps(4.0f), sum34));
+  out[3] = _mm512_add_ps(_mm512_add_ps(difference12, _mm512_mul_ps(_mm512_set1_ps(8.0f), difference34)), m5);
+}
+
+// Transposes 16 vectors of 16 floats in place (afterwards r[j] holds what was lane j of every vector): four
+// rounds that exchange the off-diagonal blocks of 8, 4, 2 and 1 lanes between vectors i and i + h.
+TRANSFORM_TARGET static void transpose16(__m512 r[16]) {
+  for (int h = 8; h >= 1; h /= 2) {
+    int low[16], high[16];
+    for (int j = 0; j < 16; j++) {
+      low[j] = (j & h) == 0 ? j : 16 + j - h;
+      high[j] = (j & h) == 0 ? j + h : 16 + j;
+    }
+    __m512i lowIndex = _mm512_loadu_si512(low), highIndex = _mm512_loadu_si512(high);
+    for (int i = 0; i < 16; i++) {
+      if (i & h) continue;
+      __m512 a = r[i], b = r[i + h];
+      r[i] = _mm512_permutex2var_ps(a, lowIndex, b);
+      r[i + h] = _mm512_permutex2var_ps(a, highIndex, b);
+    }
+  }
+}
+
+TRANSFORM_TARGET static void winograd4x4_output16(
+    const float *m, ptrdiff_t columns, ptrdiff_t pointStride, ptrdiff_t channels, ptrdiff_t firstTile,
+    ptrdiff_t count, ptrdiff_t tilesX, float *out, ptrdiff_t outRows, ptrdiff_t outColumns, const float *bias) {
+  for (ptrdiff_t o = 0; o < channels; o++) {
+    float *plane = out + o * outRows * outColumns;
+    __m512 start = _mm512_set1_ps(bias ? bias[o] : 0.0f);
+    for (ptrdiff_t k = 0; k < count; k += 16) {
+      ptrdiff_t valid = count - k < 16 ? count - k : 16;
+      __mmask16 load = (__mmask16)((1u << valid) - 1u);
+      const float *p = m + o * columns + k;
+      // Column ξx of Aᵀ M (over ξy), then each row i of that through Aᵀ again: tile[4i + j].
+      __m512 column[6][4];
+      for (int xx = 0; xx < 6; xx++) {
+        const float *q = p + xx * pointStride;
+        output_lines4(
+            _mm512_maskz_loadu_ps(load, q), _mm512_maskz_loadu_ps(load, q + 6 * pointStride),
+            _mm512_maskz_loadu_ps(load, q + 12 * pointStride), _mm512_maskz_loadu_ps(load, q + 18 * pointStride),
+            _mm512_maskz_loadu_ps(load, q + 24 * pointStride), _mm512_maskz_loadu_ps(load, q + 30 * pointStride),
+            column[xx]);
+      }
+      __m512 tile[16];
+      for (int i = 0; i < 4; i++) {
+        __m512 y[4];
+        output_lines4(column[0][i], column[1][i], column[2][i], column[3][i], column[4][i], column[5][i], y);
+        for (int j = 0; j < 4; j++) tile[4 * i + j] = _mm512_add_ps(y[j], start);
+      }
+      transpose16(tile);
+      // tile[lane] now holds that tile's 4 × 4 outputs, row-major; store the rows inside the map.
+      for (ptrdiff_t lane = 0; lane < valid; lane++) {
+        ptrdiff_t t = firstTile + k + lane;
+        ptrdiff_t y = 4 * (t / tilesX), x = 4 * (t % tilesX);
+        ptrdiff_t rows = outRows - y < 4 ? outRows - y : 4, width = outColumns - x < 4 ? outColumns - x : 4;
+        unsigned rowMask = (1u << width) - 1u;
+        for (ptrdiff_t i = 0; i < rows; i++) {
+          // Lanes 4i ..< 4i + width land at plane[(y + i) · Wo + x ...]: the vector is stored 4i lanes early.
+          _mm512_mask_storeu_ps(plane + (y + i) * outColumns + x - 4 * i, (__mmask16)(rowMask << (4 * i)), tile[lane]);
+        }
+      }
+    }
+  }
+}
+
+void tensor_winograd4x4_output(
+    int level, const float *m, ptrdiff_t columns, ptrdiff_t pointStride, ptrdiff_t channels, ptrdiff_t firstTile,
+    ptrdiff_t count, ptrdiff_t tilesX, float *out, ptrdiff_t outRows, ptrdiff_t outColumns, const float *bias) {
+  if (level != 2) __builtin_trap();
+  winograd4x4_output16(m, columns, pointStride, channels, firstTile, count, tilesX, out, outRows, outColumns, bias);
+}
+
 void tensor_winograd4x4_input(
     int level, const float *padded, ptrdiff_t paddedWidth, const int32_t *offsets, ptrdiff_t count,
     ptrdiff_t columns, float *v, ptrdiff_t pointStride) {
@@ -103,6 +182,12 @@ void tensor_winograd4x4_input(
 }
 
 #else
+
+void tensor_winograd4x4_output(
+    int level, const float *m, ptrdiff_t columns, ptrdiff_t pointStride, ptrdiff_t channels, ptrdiff_t firstTile,
+    ptrdiff_t count, ptrdiff_t tilesX, float *out, ptrdiff_t outRows, ptrdiff_t outColumns, const float *bias) {
+  __builtin_trap();
+}
 
 void tensor_winograd2x2_weights(
     int level, const float *weight, ptrdiff_t channels, ptrdiff_t firstOut, ptrdiff_t outCount, float *target,

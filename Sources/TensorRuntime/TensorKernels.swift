@@ -103,6 +103,18 @@ extension TensorKernels {
     tensor_winograd2x2_weights(level, weight, channels, outChannels.lowerBound, outChannels.count, target, matrix)
   }
 
+  /// F(4×4, 3×3)'s output transform `Y = Aᵀ M A + bias` of `channels` output planes `(outRows, outColumns)` at
+  /// `out` for `tiles` of a grid `tilesX` wide; `M_ξ[o][k]` is `m[ξ·pointStride + o·columns + k]`. Requires
+  /// ``hasTransforms``.
+  func winograd4x4Output(
+    _ m: UnsafePointer<Float>, columns: Int, pointStride: Int, channels: Int, tiles: Range<Int>, tilesX: Int,
+    into out: UnsafeMutablePointer<Float>, outRows: Int, outColumns: Int, bias: UnsafePointer<Float>?
+  ) {
+    precondition(hasTransforms, "The Winograd transforms need AVX-512F.")
+    tensor_winograd4x4_output(
+      level, m, columns, pointStride, channels, tiles.lowerBound, tiles.count, tilesX, out, outRows, outColumns, bias)
+  }
+
   /// Whether this level has the product tiles of ``multiply(m:n:k:a:lda:b:ldb:accumulate:c:ldc:)`` (AVX-512F).
   var hasProductTiles: Bool { level >= 2 }
 

@@ -277,11 +277,22 @@ struct WinogradTileGrid4x4 {
   /// row-major `channels × tiles.count` products at `m` (row stride `columns ≥ tiles.count`, a multiple of 8);
   /// outputs past the map's edges are dropped. Eight tiles share the lanes, then each tile's 16 outputs are
   /// stored at its place.
+  ///
+  /// With `kernels` of AVX-512F (the default where the CPU has it), `CTensorKernels` transforms sixteen tiles per
+  /// vector, transposes them so that each tile's outputs lie in one vector, and stores its rows with masks; the
+  /// same operations in the same order (the same bits).
   func transformOutput(
     _ m: UnsafePointer<Float>, channels: Int, tiles: Range<Int>, columns: Int, into out: UnsafeMutablePointer<Float>,
-    bias: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>
+    bias: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>,
+    kernels: TensorKernels? = TensorKernels.transforms
   ) {
     let stride = channels * columns
+    if let kernels, kernels.hasTransforms {
+      kernels.winograd4x4Output(
+        m, columns: columns, pointStride: stride, channels: channels, tiles: tiles, tilesX: tilesX, into: out,
+        outRows: outRows, outColumns: outColumns, bias: bias)
+      return
+    }
     let tile = scratch  // 16 × SIMD8: the outputs of eight tiles.
     for o in 0..<channels {
       let plane = out + o * outRows * outColumns

@@ -82,4 +82,40 @@ struct WinogradTransformKernelTests {
     #expect(portable.map(\.bitPattern) == vector.map(\.bitPattern))
     #expect(!vector.contains { $0.isNaN }, "every element of V, padding columns included, is written")
   }
+
+  @Test("F(4×4) output transform, bias and map edges", arguments: inputCases)
+  func output(_ shape: InputCase) {
+    let outRows = shape.height + 2 * shape.padding - 2
+    let outColumns = shape.width + 2 * shape.padding - 2
+    let grid = WinogradTileGrid4x4(
+      channels: shape.channels, height: shape.height, width: shape.width, paddingRows: shape.padding,
+      paddingColumns: shape.padding, outRows: outRows, outColumns: outColumns, activation: nil)
+    let tiles = shape.tiles ?? 0..<grid.tileCount
+    let outChannels = shape.channels + 1
+    let columns = WinogradTileGrid4x4.padded(tiles.count)
+    let m = values(36 * outChannels * columns, seed: UInt64(outRows * 17 + outColumns))
+    let bias = values(outChannels, seed: 3)
+    func transformed(_ kernels: TensorKernels?, bias: [Float]?) -> [Float] {
+      // NaN where no tile of the block writes: both paths must leave those elements alone.
+      var out = [Float](repeating: .nan, count: outChannels * outRows * outColumns)
+      var scratch = [Float](repeating: 0, count: grid.scratchCount(block: tiles.count))
+      m.withUnsafeBufferPointer { m in
+        out.withUnsafeMutableBufferPointer { o in
+          scratch.withUnsafeMutableBufferPointer { s in
+            Tensor.withOptionalElements(bias.map { Tensor(shape: [$0.count], elements: $0) }) { b in
+              grid.transformOutput(
+                m.baseAddress!, channels: outChannels, tiles: tiles, columns: columns, into: o.baseAddress!, bias: b,
+                scratch: s.baseAddress!, kernels: kernels)
+            }
+          }
+        }
+      }
+      return out
+    }
+    for b in [nil, bias] {
+      let (portable, vector) = (transformed(nil, bias: b), transformed(Self.kernels, bias: b))
+      #expect(portable.map(\.bitPattern) == vector.map(\.bitPattern))
+      #expect(vector.contains { !$0.isNaN }, "the block's outputs are written")
+    }
+  }
 }

@@ -71,4 +71,13 @@ void tensor_winograd2x2_weights(
     int level, const float *weight, ptrdiff_t channels, ptrdiff_t firstOut, ptrdiff_t outCount, float *target,
     ptrdiff_t matrix);
 
+/// F(4×4, 3×3)'s output transform `Y = Aᵀ M A + bias` of `channels` output channels for tiles `firstTile ..<
+/// firstTile + count` of a grid `tilesX` tiles wide, sixteen tiles per vector: `M_ξ[o][k]` is
+/// `m[ξ · pointStride + o · columns + k]`, and tile `t`'s outputs go to `out[o · outRows · outColumns + (4·⌊t /
+/// tilesX⌋ + i) · outColumns + 4·(t mod tilesX) + j]` where they lie inside the map (`bias` may be NULL).
+/// WinogradTileGrid4x4's portable transform, operation for operation. Only `level` 2 (AVX-512F).
+void tensor_winograd4x4_output(
+    int level, const float *m, ptrdiff_t columns, ptrdiff_t pointStride, ptrdiff_t channels, ptrdiff_t firstTile,
+    ptrdiff_t count, ptrdiff_t tilesX, float *out, ptrdiff_t outRows, ptrdiff_t outColumns, const float *bias);
+
 #endif
