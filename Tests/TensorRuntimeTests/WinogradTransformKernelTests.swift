@@ -42,6 +42,12 @@ struct WinogradTransformKernelTests {
     let channels: Int, height: Int, width: Int, padding: Int
     let activation: Activation?
     let tiles: Range<Int>?
+    /// The tile grid of a `3 × 3` convolution of this input (the activation is the input transform's only).
+    var grid: WinogradTileGrid4x4 {
+      WinogradTileGrid4x4(
+        channels: channels, height: height, width: width, paddingRows: padding, paddingColumns: padding,
+        outRows: height + 2 * padding - 2, outColumns: width + 2 * padding - 2, activation: activation)
+    }
     var description: String {
       "\(channels)×\(height)×\(width) pad \(padding) \(activation.map { "\($0)" } ?? "linear") tiles \(tiles.map { "\($0)" } ?? "all")"
     }
@@ -57,11 +63,7 @@ struct WinogradTransformKernelTests {
 
   @Test("F(4×4) input transform", arguments: inputCases)
   func input(_ shape: InputCase) {
-    let outRows = shape.height + 2 * shape.padding - 2
-    let outColumns = shape.width + 2 * shape.padding - 2
-    let grid = WinogradTileGrid4x4(
-      channels: shape.channels, height: shape.height, width: shape.width, paddingRows: shape.padding,
-      paddingColumns: shape.padding, outRows: outRows, outColumns: outColumns, activation: shape.activation)
+    let grid = shape.grid
     let tiles = shape.tiles ?? 0..<grid.tileCount
     let input = values(shape.channels * shape.height * shape.width, seed: UInt64(shape.height * 31 + shape.width))
     let count = 36 * shape.channels * WinogradTileGrid4x4.padded(tiles.count)
@@ -85,11 +87,8 @@ struct WinogradTransformKernelTests {
 
   @Test("F(4×4) output transform, bias and map edges", arguments: inputCases)
   func output(_ shape: InputCase) {
-    let outRows = shape.height + 2 * shape.padding - 2
-    let outColumns = shape.width + 2 * shape.padding - 2
-    let grid = WinogradTileGrid4x4(
-      channels: shape.channels, height: shape.height, width: shape.width, paddingRows: shape.padding,
-      paddingColumns: shape.padding, outRows: outRows, outColumns: outColumns, activation: nil)
+    let grid = shape.grid
+    let (outRows, outColumns) = (grid.outRows, grid.outColumns)
     let tiles = shape.tiles ?? 0..<grid.tileCount
     let outChannels = shape.channels + 1
     let columns = WinogradTileGrid4x4.padded(tiles.count)
