@@ -50,6 +50,16 @@ TRANSFORM_TARGET static void winograd4x4_input16(
   }
 }
 
+// The nine taps of sixteen channels `c ..< c + valid` of one output channel's `C × 9` kernel `g`.
+TRANSFORM_TARGET static inline void gather_taps(const float *g, ptrdiff_t c, __mmask16 mask, __m512 tap[9]) {
+  const __m512i lanes = _mm512_mullo_epi32(
+      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(9));
+  for (int t = 0; t < 9; t++) {
+    tap[t] = _mm512_mask_i32gather_ps(
+        _mm512_setzero_ps(), mask, _mm512_add_epi32(lanes, _mm512_set1_epi32(t)), g + c * 9, 4);
+  }
+}
+
 // F(2, 3)'s G on a column (a, b, d) of three taps: (a, (a + b + d)/2, (a − b + d)/2, d), as
 // WinogradConvolution.transformKernel writes it.
 TRANSFORM_TARGET static inline void expand3(__m512 a, __m512 b, __m512 d, __m512 out[4]) {
@@ -63,8 +73,6 @@ TRANSFORM_TARGET static inline void expand3(__m512 a, __m512 b, __m512 d, __m512
 TRANSFORM_TARGET static void winograd2x2_weights16(
     const float *weight, ptrdiff_t channels, ptrdiff_t firstOut, ptrdiff_t outCount, float *target,
     ptrdiff_t matrix) {
-  const __m512i lanes = _mm512_mullo_epi32(
-      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(9));
   for (ptrdiff_t o = firstOut; o < firstOut + outCount; o++) {
     const float *g = weight + o * channels * 9;
     float *u = target + o * channels;
@@ -72,10 +80,7 @@ TRANSFORM_TARGET static void winograd2x2_weights16(
       ptrdiff_t valid = channels - c < 16 ? channels - c : 16;
       __mmask16 mask = (__mmask16)((1u << valid) - 1u);
       __m512 tap[9];
-      for (int t = 0; t < 9; t++) {
-        tap[t] = _mm512_mask_i32gather_ps(
-            _mm512_setzero_ps(), mask, _mm512_add_epi32(lanes, _mm512_set1_epi32(t)), g + c * 9, 4);
-      }
+      gather_taps(g, c, mask, tap);
       // Column s of Gg, then each row i of Gg expanded along the kernel's columns.
       __m512 column[3][4];
       for (int s = 0; s < 3; s++) expand3(tap[s], tap[3 + s], tap[6 + s], column[s]);
@@ -86,6 +91,34 @@ TRANSFORM_TARGET static void winograd2x2_weights16(
       }
     }
   }
+}
+
+TRANSFORM_TARGET static void winograd4x4_weights16(
+    const float *weight, const float *coefficients, ptrdiff_t channels, ptrdiff_t firstOut, ptrdiff_t outCount,
+    float *target, ptrdiff_t matrix) {
+  for (ptrdiff_t o = firstOut; o < firstOut + outCount; o++) {
+    const float *g = weight + o * channels * 9;
+    float *u = target + o * channels;
+    for (ptrdiff_t c = 0; c < channels; c += 16) {
+      ptrdiff_t valid = channels - c < 16 ? channels - c : 16;
+      __mmask16 mask = (__mmask16)((1u << valid) - 1u);
+      __m512 tap[9];
+      gather_taps(g, c, mask, tap);
+      for (int xi = 0; xi < 36; xi++) {
+        // Σ_tap coefficient · tap, summed from zero in tap order with separate multiplies and adds.
+        __m512 sum = _mm512_setzero_ps();
+        for (int t = 0; t < 9; t++) sum = _mm512_add_ps(sum, _mm512_mul_ps(_mm512_set1_ps(coefficients[xi * 9 + t]), tap[t]));
+        _mm512_mask_storeu_ps(u + xi * matrix + c, mask, sum);
+      }
+    }
+  }
+}
+
+void tensor_winograd4x4_weights(
+    int level, const float *weight, const float *coefficients, ptrdiff_t channels, ptrdiff_t firstOut,
+    ptrdiff_t outCount, float *target, ptrdiff_t matrix) {
+  if (level != 2) __builtin_trap();
+  winograd4x4_weights16(weight, coefficients, channels, firstOut, outCount, target, matrix);
 }
 
 void tensor_winograd2x2_weights(
@@ -182,6 +215,12 @@ void tensor_winograd4x4_input(
 }
 
 #else
+
+void tensor_winograd4x4_weights(
+    int level, const float *weight, const float *coefficients, ptrdiff_t channels, ptrdiff_t firstOut,
+    ptrdiff_t outCount, float *target, ptrdiff_t matrix) {
+  __builtin_trap();
+}
 
 void tensor_winograd4x4_output(
     int level, const float *m, ptrdiff_t columns, ptrdiff_t pointStride, ptrdiff_t channels, ptrdiff_t firstTile,

@@ -50,7 +50,7 @@ extension Tensor {
   /// tiles are too few to occupy every worker, output channels are split instead.
   ///
   /// `3 × 3` kernels with stride 1 and dilation 1 (any padding) and at least 16 input and output channels use
-  /// Winograd instead, tiled and parallelised the same way: F(4×4, 3×3) on maps of at least `4 × 4` with 128
+  /// Winograd instead, tiled and parallelised the same way: F(4×4, 3×3) on maps of at least `4 × 4` with 64
   /// `4 × 4` tiles per sample (``WinogradConvolution4x4``: 4× fewer multiplies than im2col, within a few 1e-6
   /// relative of direct summation), else F(2×2, 3×3) when there are at least 64 `2 × 2` tiles (2.25× fewer,
   /// about 1e-6; its weight is transformed on each call unless the caller caches it, as ``Conv2D`` does).

@@ -115,6 +115,17 @@ extension TensorKernels {
       level, m, columns, pointStride, channels, tiles.lowerBound, tiles.count, tilesX, out, outRows, outColumns, bias)
   }
 
+  /// F(4×4, 3×3)'s weight transform of output channels `outChannels`: `U_ξ[o][c] = Σ_tap coefficients[9ξ + tap] ·
+  /// g[o][c][tap]` to `target[ξ·matrix + o·channels + c]`. Requires ``hasTransforms``.
+  func winograd4x4Weights(
+    _ weight: UnsafePointer<Float>, coefficients: UnsafePointer<Float>, channels: Int, outChannels: Range<Int>,
+    into target: UnsafeMutablePointer<Float>, matrix: Int
+  ) {
+    precondition(hasTransforms, "The Winograd transforms need AVX-512F.")
+    tensor_winograd4x4_weights(
+      level, weight, coefficients, channels, outChannels.lowerBound, outChannels.count, target, matrix)
+  }
+
   /// Whether this level has the product tiles of ``multiply(m:n:k:a:lda:b:ldb:accumulate:c:ldc:)`` (AVX-512F).
   var hasProductTiles: Bool { level >= 2 }
 

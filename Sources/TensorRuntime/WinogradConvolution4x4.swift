@@ -10,7 +10,9 @@ import LinearAlgebra
 /// It pays on large maps only: the tiles cover whole `4 × 4` blocks (a 2-row map wastes half of every tile),
 /// and its weight transform (36 values per kernel, computed on each call) needs enough tiles to be amortised,
 /// so ``isPreferred(channels:outChannels:geometry:kernelRows:kernelColumns:batch:outRows:outColumns:)`` asks
-/// for maps of at least `4 × 4` and 128 tiles per sample; smaller maps keep F(2×2, 3×3)
+/// for maps of at least `4 × 4` and 64 tiles per sample (the UNet's 256-channel level; it was 128 until the
+/// weight and data transforms ran in AVX-512, when that level measured the same either way); smaller maps keep
+/// F(2×2, 3×3)
 /// (``WinogradConvolution``). The transforms' entries (up to 5 in `Bᵀ`, 8 in `Aᵀ`) make the result differ from
 /// direct summation by a few 1e-6 relative, against about 1e-6 for F(2×2).
 ///
@@ -24,7 +26,7 @@ enum WinogradConvolution4x4 {
   static let points = 36
 
   /// Whether the automatic choice uses F(4×4, 3×3): a kernel F(2×2, 3×3) could compute, at least 16 input and
-  /// output channels, maps of at least `4 × 4` and at least 128 tiles per sample (blocks never span samples, so
+  /// output channels, maps of at least `4 × 4` and at least 64 tiles per sample (blocks never span samples, so
   /// fewer tiles give GEMMs too thin to beat F(2×2)'s).
   static func isPreferred(
     channels: Int, outChannels: Int, geometry: ConvolutionGeometry, kernelRows: Int, kernelColumns: Int,
@@ -32,13 +34,17 @@ enum WinogradConvolution4x4 {
   ) -> Bool {
     WinogradConvolution.isApplicable(kernelRows: kernelRows, kernelColumns: kernelColumns, geometry: geometry)
       && channels >= 16 && outChannels >= 16 && outRows >= 4 && outColumns >= 4
-      && ((outRows + 3) / 4) * ((outColumns + 3) / 4) >= 128
+      && ((outRows + 3) / 4) * ((outColumns + 3) / 4) >= 64
   }
 
   /// `U_ξ = (G g Gᵀ)[ξ]` of an `(O, C, 3, 3)` weight as 36 row-major `O × C` matrices, written to `target`,
   /// eight channels at a time after transposing each output channel's taps into nine lines of `C`.
+  ///
+  /// With `kernels` of AVX-512F (the default where the CPU has it), `CTensorKernels` gathers the taps of sixteen
+  /// channels at a time instead, with the same operations (the same bits).
   static func transformWeights(
-    _ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, into target: UnsafeMutablePointer<Float>
+    _ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, into target: UnsafeMutablePointer<Float>,
+    kernels: TensorKernels? = TensorKernels.transforms
   ) {
     let g = WinogradFilterTransform.fourByThree.kernelTransform  // 6 × 3
     // Coefficient of tap (r, s) in point (i, j): G[i][r] · G[j][s].
@@ -49,6 +55,19 @@ enum WinogradConvolution4x4 {
       }
     }
     let matrix = outChannels * channels
+    if let kernels, kernels.hasTransforms {
+      coefficients.withUnsafeBufferPointer { k in
+        let (source, factors, destination) = (
+          SendablePointer(weight), SendablePointer(k.baseAddress!), SendableMutablePointer(target)
+        )
+        TensorParallelism.forEachChunk(count: outChannels, costPerItem: channels * points * 9) { range in
+          kernels.winograd4x4Weights(
+            source.pointer, coefficients: factors.pointer, channels: channels, outChannels: range,
+            into: destination.pointer, matrix: matrix)
+        }
+      }
+      return
+    }
     coefficients.withUnsafeBufferPointer { k in
       TensorParallelism.forEachChunk(count: outChannels, costPerItem: channels * points * 9) { range in
         let taps = UnsafeMutablePointer<Float>.allocate(capacity: 9 * (channels + 8))

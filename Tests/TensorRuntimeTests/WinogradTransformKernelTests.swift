@@ -19,16 +19,23 @@ struct WinogradTransformKernelTests {
     return (0..<count).map { _ in Float.random(in: -2...2, using: &generator) }
   }
 
-  @Test("F(2×2) weight transform", arguments: [(1, 1), (3, 16), (5, 37), (8, 64)])
-  func weights(_ shape: (outChannels: Int, channels: Int)) {
+  @Test(
+    "F(2×2) and F(4×4) weight transforms",
+    arguments: [(1, 1), (3, 16), (5, 37), (8, 64)], [16, 36])
+  func weights(_ shape: (outChannels: Int, channels: Int), points: Int) {
     let (outChannels, channels) = shape
     let weight = values(outChannels * channels * 9, seed: UInt64(outChannels * 100 + channels))
     func transformed(_ kernels: TensorKernels?) -> [Float] {
-      var target = [Float](repeating: .nan, count: 16 * outChannels * channels)
+      var target = [Float](repeating: .nan, count: points * outChannels * channels)
       weight.withUnsafeBufferPointer { w in
         target.withUnsafeMutableBufferPointer { t in
-          WinogradConvolution.transformWeights(
-            w.baseAddress!, outChannels: outChannels, channels: channels, into: t.baseAddress!, kernels: kernels)
+          if points == 16 {
+            WinogradConvolution.transformWeights(
+              w.baseAddress!, outChannels: outChannels, channels: channels, into: t.baseAddress!, kernels: kernels)
+          } else {
+            WinogradConvolution4x4.transformWeights(
+              w.baseAddress!, outChannels: outChannels, channels: channels, into: t.baseAddress!, kernels: kernels)
+          }
         }
       }
       return target

@@ -80,4 +80,12 @@ void tensor_winograd4x4_output(
     int level, const float *m, ptrdiff_t columns, ptrdiff_t pointStride, ptrdiff_t channels, ptrdiff_t firstTile,
     ptrdiff_t count, ptrdiff_t tilesX, float *out, ptrdiff_t outRows, ptrdiff_t outColumns, const float *bias);
 
+/// F(4×4, 3×3)'s weight transform: `U_ξ[o][c] = Σ_tap coefficients[9ξ + tap] · g[o][c][tap]` for the 36 points,
+/// output channels `firstOut ..< firstOut + outCount`, sixteen input channels per vector, to
+/// `target[ξ · matrix + o · C + c]`. WinogradConvolution4x4's portable transform, operation for operation. Only
+/// `level` 2 (AVX-512F).
+void tensor_winograd4x4_weights(
+    int level, const float *weight, const float *coefficients, ptrdiff_t channels, ptrdiff_t firstOut,
+    ptrdiff_t outCount, float *target, ptrdiff_t matrix);
+
 #endif
