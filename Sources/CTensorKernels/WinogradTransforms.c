@@ -70,32 +70,37 @@ TRANSFORM_TARGET static inline void expand3(__m512 a, __m512 b, __m512 d, __m512
   out[3] = d;
 }
 
-TRANSFORM_TARGET static void winograd2x2_weights16(
-    const float *weight, ptrdiff_t channels, ptrdiff_t firstOut, ptrdiff_t outCount, float *target,
-    ptrdiff_t matrix) {
-  for (ptrdiff_t o = firstOut; o < firstOut + outCount; o++) {
-    const float *g = weight + o * channels * 9;
-    float *u = target + o * channels;
-    for (ptrdiff_t c = 0; c < channels; c += 16) {
-      ptrdiff_t valid = channels - c < 16 ? channels - c : 16;
-      __mmask16 mask = (__mmask16)((1u << valid) - 1u);
-      __m512 tap[9];
-      gather_taps(g, c, mask, tap);
-      // Column s of Gg, then each row i of Gg expanded along the kernel's columns.
-      __m512 column[3][4];
-      for (int s = 0; s < 3; s++) expand3(tap[s], tap[3 + s], tap[6 + s], column[s]);
-      for (int i = 0; i < 4; i++) {
-        __m512 row[4];
-        expand3(column[0][i], column[1][i], column[2][i], row);
-        for (int j = 0; j < 4; j++) _mm512_mask_storeu_ps(u + (4 * i + j) * matrix + c, mask, row[j]);
-      }
-    }
+// F(2×2)'s U of sixteen channels from their taps, stored `matrix` apart per point.
+TRANSFORM_TARGET static inline void points2x2(
+    const __m512 tap[9], const float *coefficients, float *u, ptrdiff_t matrix, __mmask16 mask) {
+  (void)coefficients;
+  // Column s of Gg, then each row i of Gg expanded along the kernel's columns.
+  __m512 column[3][4];
+  for (int s = 0; s < 3; s++) expand3(tap[s], tap[3 + s], tap[6 + s], column[s]);
+  for (int i = 0; i < 4; i++) {
+    __m512 row[4];
+    expand3(column[0][i], column[1][i], column[2][i], row);
+    for (int j = 0; j < 4; j++) _mm512_mask_storeu_ps(u + (4 * i + j) * matrix, mask, row[j]);
   }
 }
 
-TRANSFORM_TARGET static void winograd4x4_weights16(
+// F(4×4)'s U of sixteen channels: Σ_tap coefficient · tap per point, summed from zero in tap order with separate
+// multiplies and adds.
+TRANSFORM_TARGET static inline void points4x4(
+    const __m512 tap[9], const float *coefficients, float *u, ptrdiff_t matrix, __mmask16 mask) {
+  for (int xi = 0; xi < 36; xi++) {
+    __m512 sum = _mm512_setzero_ps();
+    for (int t = 0; t < 9; t++) {
+      sum = _mm512_add_ps(sum, _mm512_mul_ps(_mm512_set1_ps(coefficients[xi * 9 + t]), tap[t]));
+    }
+    _mm512_mask_storeu_ps(u + xi * matrix, mask, sum);
+  }
+}
+
+// A weight transform over output channels `firstOut ..< firstOut + outCount`, sixteen input channels at a time.
+TRANSFORM_TARGET static inline void weights16(
     const float *weight, const float *coefficients, ptrdiff_t channels, ptrdiff_t firstOut, ptrdiff_t outCount,
-    float *target, ptrdiff_t matrix) {
+    float *target, ptrdiff_t matrix, int fourByFour) {
   for (ptrdiff_t o = firstOut; o < firstOut + outCount; o++) {
     const float *g = weight + o * channels * 9;
     float *u = target + o * channels;
@@ -104,12 +109,8 @@ TRANSFORM_TARGET static void winograd4x4_weights16(
       __mmask16 mask = (__mmask16)((1u << valid) - 1u);
       __m512 tap[9];
       gather_taps(g, c, mask, tap);
-      for (int xi = 0; xi < 36; xi++) {
-        // Σ_tap coefficient · tap, summed from zero in tap order with separate multiplies and adds.
-        __m512 sum = _mm512_setzero_ps();
-        for (int t = 0; t < 9; t++) sum = _mm512_add_ps(sum, _mm512_mul_ps(_mm512_set1_ps(coefficients[xi * 9 + t]), tap[t]));
-        _mm512_mask_storeu_ps(u + xi * matrix + c, mask, sum);
-      }
+      if (fourByFour) points4x4(tap, coefficients, u + c, matrix, mask);
+      else points2x2(tap, coefficients, u + c, matrix, mask);
     }
   }
 }
@@ -118,14 +119,14 @@ void tensor_winograd4x4_weights(
     int level, const float *weight, const float *coefficients, ptrdiff_t channels, ptrdiff_t firstOut,
     ptrdiff_t outCount, float *target, ptrdiff_t matrix) {
   if (level != 2) __builtin_trap();
-  winograd4x4_weights16(weight, coefficients, channels, firstOut, outCount, target, matrix);
+  weights16(weight, coefficients, channels, firstOut, outCount, target, matrix, 1);
 }
 
 void tensor_winograd2x2_weights(
     int level, const float *weight, ptrdiff_t channels, ptrdiff_t firstOut, ptrdiff_t outCount, float *target,
     ptrdiff_t matrix) {
   if (level != 2) __builtin_trap();
-  winograd2x2_weights16(weight, channels, firstOut, outCount, target, matrix);
+  weights16(weight, NULL, channels, firstOut, outCount, target, matrix, 0);
 }
 
 // F(4, 3)'s Aᵀ on six vectors, as WinogradTileGrid4x4.outputTransform writes it.
