@@ -232,10 +232,11 @@ extension BF16PackedMatrix {
     }
   }
 
-  /// The 16 Winograd matrices `U_ξ` (`O × C` each, `16·O·C` floats from `transformed`) as left factors.
-  init(winogradWeights transformed: UnsafePointer<Float>, outChannels: Int, channels: Int) {
+  /// The Winograd matrices `U_ξ` (`O × C` each, `points·O·C` floats from `transformed`: 16 for F(2×2, 3×3), 36
+  /// for F(4×4, 3×3)) as left factors.
+  init(winogradWeights transformed: UnsafePointer<Float>, outChannels: Int, channels: Int, points: Int = 16) {
     self.init(
-      side: .rows, lines: outChannels, depth: channels, lineStride: channels, depthStride: 1, matrices: 16,
+      side: .rows, lines: outChannels, depth: channels, lineStride: channels, depthStride: 1, matrices: points,
       matrixStride: outChannels * channels, source: transformed)
   }
 
@@ -268,4 +269,6 @@ struct BF16ConvolutionWeights: Sendable {
   var im2col: BF16PackedMatrix?
   /// The 16 `U_ξ` of Winograd F(2×2, 3×3), or nil.
   var winograd: BF16PackedMatrix?
+  /// The 36 `U_ξ` of Winograd F(4×4, 3×3), or nil (kept for narrow layers only: see ``Conv2D/prepare(for:)``).
+  var winograd4x4: BF16PackedMatrix? = nil
 }

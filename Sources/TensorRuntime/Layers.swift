@@ -183,13 +183,17 @@ public struct Conv2D: Sendable {
     winogradWeight = WinogradConvolution.transformedWeights(weight)
   }
 
+  /// The largest `O·I` whose F(4×4, 3×3) matrices ``prepare(for:)`` packs for bfloat16 (`36·O·I` words, 4.5 MB at
+  /// `256 × 256`).
+  static let largestBFloat16Winograd4x4 = 256 * 256
+
   /// The weight rounded to bfloat16 and packed by ``prepare(for:)``, else nil.
   private(set) var bfloat16Weights: BF16ConvolutionWeights?
 
   /// Readies the weight for `precision`: for ``ComputePrecision/bfloat16`` (on a CPU that supports it) keeps it
   /// rounded to bfloat16 and packed, so that calls in that precision convert only their input: the 16 Winograd
-  /// matrices (`16·O·I` bfloat16, `8/9` of the float32 weight's bytes) for a `3 × 3` stride-1 kernel, else the
-  /// im2col weight (half its bytes). For ``ComputePrecision/float32`` drops that copy. float32 calls ignore it.
+  /// matrices (`16·O·I` bfloat16, `8/9` of the float32 weight's bytes) for a `3 × 3` stride-1 kernel, with F(4×4)'s
+  /// 36 as well when `O·I` is at most ``largestBFloat16Winograd4x4``, else the im2col weight (half its bytes). For ``ComputePrecision/float32`` drops that copy. float32 calls ignore it.
   public mutating func prepare(for precision: ComputePrecision) {
     guard precision == .bfloat16, ComputePrecision.isBFloat16Supported else {
       bfloat16Weights = nil
@@ -199,10 +203,24 @@ public struct Conv2D: Sendable {
       kernelRows: weight.shape[2], kernelColumns: weight.shape[3], geometry: geometry)
     {
       let transformed = winogradWeight ?? WinogradConvolution.transformedWeights(weight)
+      let (outChannels, channels) = (weight.shape[0], weight.shape[1])
       let packed = transformed.withUnsafeBufferPointer { u in
-        BF16PackedMatrix(winogradWeights: u.baseAddress!, outChannels: weight.shape[0], channels: weight.shape[1])
+        BF16PackedMatrix(winogradWeights: u.baseAddress!, outChannels: outChannels, channels: channels)
       }
       bfloat16Weights = BF16ConvolutionWeights(im2col: nil, winograd: packed)
+      // F(4×4)'s 36 matrices too where they are small (layers of up to about 256 × 256 channels, which are the
+      // ones that meet maps large enough for F(4×4)); wide layers would spend more memory than they save time.
+      if outChannels * channels <= Self.largestBFloat16Winograd4x4 {
+        let points = WinogradConvolution4x4.points
+        let u = UnsafeMutablePointer<Float>.allocate(capacity: points * outChannels * channels)
+        defer { u.deallocate() }
+        weight.withUnsafeBufferPointer { w in
+          WinogradConvolution4x4.transformWeights(
+            w.baseAddress!, outChannels: outChannels, channels: channels, into: u)
+        }
+        bfloat16Weights?.winograd4x4 = BF16PackedMatrix(
+          winogradWeights: u, outChannels: outChannels, channels: channels, points: points)
+      }
     } else {
       bfloat16Weights = BF16ConvolutionWeights(im2col: BF16PackedMatrix(convolutionWeight: weight), winograd: nil)
     }

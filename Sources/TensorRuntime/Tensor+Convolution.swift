@@ -111,7 +111,7 @@ extension Tensor {
     if method == .winograd4x4 {
       return winograd4x4Convolved2D(
         weight: weight, bias: bias, geometry: geometry, inputActivation: inputActivation, workspace: workspace,
-        largestBlock: largestTile)
+        largestBlock: largestTile, bfloat16Weight: bfloat16Weights?.winograd4x4)
     }
     if method == .winograd {
       return winogradConvolved2D(

@@ -359,10 +359,13 @@ extension Tensor {
   /// ``convolved2D(weight:bias:geometry:inputActivation:workspace:)`` by Winograd F(4×4, 3×3)
   /// (``WinogradConvolution4x4``); `weight` must be `3 × 3` and `geometry` stride 1, dilation 1 (any padding).
   ///
-  /// - Parameter largestBlock: overrides the tiles per block (tests use it to force many blocks).
+  /// - Parameters:
+  ///   - largestBlock: overrides the tiles per block (tests use it to force many blocks).
+  ///   - bfloat16Weight: the 36 `U_ξ` packed for ``ComputePrecision/bfloat16``: in that precision the products
+  ///     run as bfloat16 products with float32 sums when it is given (float32 otherwise).
   func winograd4x4Convolved2D(
     weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry, inputActivation: Activation?,
-    workspace: Workspace, largestBlock: Int? = nil
+    workspace: Workspace, largestBlock: Int? = nil, bfloat16Weight: BF16PackedMatrix? = nil
   ) -> Tensor {
     let (batch, channels, height, width, outChannels, outRows, outColumns) = winogradExtents(
       weight: weight, bias: bias, geometry: geometry)
@@ -381,9 +384,17 @@ extension Tensor {
     let scratchFloats = inputFloats + productFloats + grid.scratchCount(block: plan.tile)
     let scratch = (0..<plan.workers).map { workspace.buffer(slot: 1 + $0, count: scratchFloats) }
     let matrix = outChannels * channels
-    let u = workspace.buffer(slot: 0, count: points * matrix)
-    weight.withUnsafeBufferPointer { w in
-      WinogradConvolution4x4.transformWeights(w.baseAddress!, outChannels: outChannels, channels: channels, into: u)
+    let bfloat16 = ComputePrecision.usesBFloat16 ? bfloat16Weight : nil
+    if let bfloat16 { precondition(bfloat16.matrices == points && bfloat16.lines == outChannels) }
+    let u = workspace.buffer(slot: 0, count: bfloat16 == nil ? points * matrix : 0)
+    if bfloat16 == nil {
+      weight.withUnsafeBufferPointer { w in
+        WinogradConvolution4x4.transformWeights(
+          w.baseAddress!, outChannels: outChannels, channels: channels, into: u)
+      }
+    }
+    let packedColumns = (0..<(bfloat16 == nil ? 0 : plan.workers)).map {
+      workspace.packedBuffer(slot: $0, count: bfloat16!.scratchCount(columns: plan.tile))
     }
     return forEachConvolutionWorker(
       plan.workers, bias: bias, outputShape: [batch, outChannels, outRows, outColumns]
@@ -398,6 +409,14 @@ extension Tensor {
           input + sample * channels * height * width, tiles: tiles, into: v,
           scratch: transformScratch)
         for xi in 0..<points {
+          if let bfloat16 {
+            bfloat16.multiply(
+              matrix: xi, rows: channelStart..<(channelStart + channelCount),
+              b: v + xi * channels * WinogradTileGrid4x4.padded(tileLength),
+              ldb: WinogradTileGrid4x4.padded(tileLength), columns: tileLength, beta: 0,
+              c: m + xi * channelCount * columns, ldc: columns, scratch: packedColumns[worker])
+            continue
+          }
           UnpackedProduct.multiply(
             m: channelCount, n: tileLength, k: channels, a: u + xi * matrix + channelStart * channels,
             lda: channels, b: v + xi * channels * WinogradTileGrid4x4.padded(tileLength),

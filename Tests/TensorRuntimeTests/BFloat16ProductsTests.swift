@@ -227,6 +227,20 @@ struct BFloat16ProductsTests {
     }
     #expect(relative(im2col, direct) < 1e-5)
 
+    // F(4×4) in bfloat16 runs only with the packed matrices a narrow layer keeps (a 34 × 34 map: 81 tiles).
+    var narrow = Conv2D(weight: weight3x3, bias: bias, geometry: geometry)
+    let large = ConvolutionTilingTests.tensor([2, 24, 34, 34], seed: 14)
+    let float32Large = run(.float32) { narrow(large, workspace: workspace) }
+    narrow.prepare(for: .bfloat16)
+    #expect(narrow.bfloat16Weights?.winograd4x4?.matrices == WinogradConvolution4x4.points)
+    let bfloat16Large = run(.bfloat16) { narrow(large, workspace: workspace) }
+    // F(4×4)'s transforms (entries up to 5 in Bᵀ, 8 in Aᵀ) amplify the operands' rounding more than F(2×2)'s.
+    #expect(relative(bfloat16Large, float32Large) < 0.08)
+    #expect(relative(bfloat16Large, float32Large) > 0, "bfloat16 rounding must show")
+    var wide = Conv2D(weight: ConvolutionTilingTests.tensor([260, 260, 3, 3], seed: 15), bias: nil, geometry: geometry)
+    wide.prepare(for: .bfloat16)
+    #expect(wide.bfloat16Weights?.winograd != nil && wide.bfloat16Weights?.winograd4x4 == nil)
+
     // Cached packing equals per-call packing, bit for bit, for both convolution algorithms and linear layers.
     for weight in [weight3x3, weight5x3] {
       var layer = Conv2D(weight: weight, bias: bias, geometry: ConvolutionGeometry(padding: (1, 1)))
