@@ -46,7 +46,12 @@ public enum ParallelMap {
   public static func forEach(count: Int, _ body: @Sendable (Int) -> Void) {
     guard count > 0 else { return }
     if count == 1 { return body(0) }
-    if SpinningWorkers.shared.run(count: count, body) { return }
+    let workers = SpinningWorkers.shared
+    if workers.run(count: count, body) { return }
+    if workers.isInsideLoop {
+      for index in 0..<count { body(index) }
+      return
+    }
     DispatchQueue.concurrentPerform(iterations: count, execute: body)
   }
 

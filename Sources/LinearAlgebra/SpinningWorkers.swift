@@ -13,12 +13,16 @@ import Synchronization
 /// for up to ``spinLimit`` (as OpenMP runtimes do) before it parks on a condition, and the caller runs items
 /// itself, so a loop costs one atomic store to start when the workers are awake.
 ///
-/// One loop runs on the workers at a time. A loop that finds them busy (started from inside another loop's item,
-/// or from another thread at the same time, as concurrent tests do) runs on `concurrentPerform` instead, which
-/// gives the same results: items are indices, each run exactly once, and write disjoint memory.
+/// One loop runs on the workers at a time. A loop started from inside another loop's item runs its items in
+/// order on the calling thread (the outer loop already occupies every core; spreading the inner one over more
+/// threads would only oversubscribe them), and a loop started from another thread while the workers are busy,
+/// as concurrent tests do, runs on `concurrentPerform`. Both give the same results: items are indices, each run
+/// exactly once, and write disjoint memory.
 final class SpinningWorkers: @unchecked Sendable {
-  /// The process's workers: ``BLASRuntime/coreCount`` − 1 threads, started at first use.
-  static let shared = SpinningWorkers(threads: BLASRuntime.coreCount - 1)
+  /// The process's workers: ``BLASRuntime/coreCount`` − 1 threads, started at first use; none when the
+  /// environment sets `RESONANCE_SPINNING_WORKERS=off` (every loop then runs on `concurrentPerform`).
+  static let shared = SpinningWorkers(
+    threads: ProcessInfo.processInfo.environment["RESONANCE_SPINNING_WORKERS"] == "off" ? 0 : BLASRuntime.coreCount - 1)
 
   /// How long an idle worker spins before it parks.
   static let spinLimit: Duration = .microseconds(200)
@@ -33,6 +37,14 @@ final class SpinningWorkers: @unchecked Sendable {
   let threads: Int
   /// Set while a caller owns the workers.
   private let owned = Atomic<Bool>(false)
+  /// The owning caller's thread (`pthread_self` bits) while ``owned``, else 0.
+  private let ownerThread = Atomic<UInt>(0)
+  /// Set (non-NULL) on the workers' own threads.
+  private static let workerKey: pthread_key_t = {
+    var key = pthread_key_t()
+    precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+    return key
+  }()
   /// The loop's generation (high 32 bits) and its next unclaimed item (low 32 bits): a worker claims an item by a
   /// compare-and-swap that also checks the generation, so it never claims an item of a later loop.
   private let claims = Atomic<UInt64>(0)
@@ -49,11 +61,25 @@ final class SpinningWorkers: @unchecked Sendable {
 
   private init(threads: Int) {
     self.threads = Swift.max(0, threads)
+    let key = Self.workerKey
     for index in 0..<self.threads {
-      let thread = Thread { [unowned self] in self.work() }
+      let thread = Thread { [unowned self] in
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+        self.work()
+      }
       thread.name = "resonance.worker.\(index + 1)"
       thread.start()
     }
+  }
+
+  /// The calling thread's identity (`pthread_self` bits).
+  private static var currentThread: UInt { UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))) }
+
+  /// Whether the calling thread is running an item of a loop on the workers (it is a worker, which runs nothing
+  /// else, or the loop's caller).
+  var isInsideLoop: Bool {
+    pthread_getspecific(Self.workerKey) != nil
+      || (owned.load(ordering: .acquiring) && ownerThread.load(ordering: .acquiring) == Self.currentThread)
   }
 
   /// Runs `body(index)` for every index of `0..<count` on the workers and the calling thread; returns false
@@ -62,7 +88,11 @@ final class SpinningWorkers: @unchecked Sendable {
     guard threads > 0, count < Int(UInt32.max),
       owned.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     else { return false }
-    defer { owned.store(false, ordering: .releasing) }
+    ownerThread.store(Self.currentThread, ordering: .releasing)
+    defer {
+      ownerThread.store(0, ordering: .releasing)
+      owned.store(false, ordering: .releasing)
+    }
     return withoutActuallyEscaping(body) { body in
       let loop = Loop(count: count, body: body)
       // Publish the loop, open it (the caller is its first member), then start its generation.

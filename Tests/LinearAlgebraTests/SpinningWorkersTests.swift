@@ -41,13 +41,22 @@ struct SpinningWorkersTests {
     }
   }
 
-  @Test("a loop started inside an item runs (on Dispatch) and the outer loop completes")
+  @Test("a loop started inside an item runs its items on that item's thread, and the outer loop completes")
   func nestedLoops() {
     let total = Atomic<Int>(0)
-    ParallelMap.forEach(count: 4) { _ in
-      ParallelMap.forEach(count: 3) { _ in total.add(1, ordering: .relaxed) }
+    let foreignThreads = Atomic<Int>(0)
+    let outerBody: @Sendable (Int) -> Void = { _ in
+      let outer = pthread_self()
+      ParallelMap.forEach(count: 3) { _ in
+        total.add(1, ordering: .relaxed)
+        if pthread_equal(pthread_self(), outer) == 0 { foreignThreads.add(1, ordering: .relaxed) }
+      }
     }
+    // On the workers when they are free (other tests may hold them), else through ParallelMap's fallback.
+    let onWorkers = SpinningWorkers.shared.run(count: 4, outerBody)
+    if !onWorkers { ParallelMap.forEach(count: 4) { outerBody($0) } }
     #expect(total.load(ordering: .relaxed) == 12)
+    if onWorkers { #expect(foreignThreads.load(ordering: .relaxed) == 0) }
   }
 
   @Test("loops from several threads at once all complete with the right results")
