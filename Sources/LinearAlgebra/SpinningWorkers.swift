@@ -98,7 +98,9 @@ final class SpinningWorkers: @unchecked Sendable {
       // Publish the loop, open it (the caller is its first member), then start its generation.
       loopAddress.store(UInt(bitPattern: Unmanaged.passUnretained(loop).toOpaque()), ordering: .relaxed)
       members.store(1, ordering: .releasing)
-      let generation = (claims.load(ordering: .relaxed) >> 32) &+ 1
+      // Generations run 1 ... 2³² − 1 and wrap to 1 (0 is the workers' "none seen yet").
+      let previous = claims.load(ordering: .relaxed) >> 32
+      let generation: UInt64 = previous == 0xffff_ffff ? 1 : previous + 1
       claims.store(generation << 32, ordering: .sequentiallyConsistent)
       if parked.load(ordering: .sequentiallyConsistent) > 0 {
         wakeUp.lock()
@@ -169,8 +171,10 @@ final class SpinningWorkers: @unchecked Sendable {
       guard join() else { continue }
       // Inside an open loop its address is valid. It may be a later loop than generation `seen`; then every
       // claim fails on the generation, and the worker leaves and waits for the next one.
+      // The loop is borrowed without a retain: the caller releases it once the worker has left, and a release
+      // here could otherwise be sunk past the leaving.
       if let pointer = UnsafeRawPointer(bitPattern: loopAddress.load(ordering: .acquiring)) {
-        runItems(of: Unmanaged<Loop>.fromOpaque(pointer).takeUnretainedValue(), generation: seen)
+        Unmanaged<Loop>.fromOpaque(pointer)._withUnsafeGuaranteedRef { runItems(of: $0, generation: seen) }
       }
       members.subtract(1, ordering: .releasing)
     }
