@@ -84,11 +84,15 @@ struct BFloat16ProductsTests {
     let unrounded = Self.reference(s, alpha: alpha, a: a, b: b, c: c0)
     for parallel in [false, true] {
       var c = c0
-      c.withUnsafeMutableBufferPointer { cBuffer in
-        BFloat16Products.gemm(
-          m: s.m, n: s.n, k: s.k, alpha: alpha, a: .floats(a, lineStride: s.k, depthStride: 1),
-          b: .floats(b, lineStride: 1, depthStride: s.n), beta: s.beta, c: cBuffer.baseAddress!, ldc: s.n,
-          parallel: parallel)
+      a.withUnsafeBufferPointer { aBuffer in
+        b.withUnsafeBufferPointer { bBuffer in
+          c.withUnsafeMutableBufferPointer { cBuffer in
+            BFloat16Products.gemm(
+              m: s.m, n: s.n, k: s.k, alpha: alpha, a: .floats(aBuffer.baseAddress!, lineStride: s.k, depthStride: 1),
+              b: .floats(bBuffer.baseAddress!, lineStride: 1, depthStride: s.n), beta: s.beta,
+              c: cBuffer.baseAddress!, ldc: s.n, parallel: parallel)
+          }
+        }
       }
       var worstRounded = 0.0
       var worstFloat32 = 0.0
@@ -122,32 +126,30 @@ struct BFloat16ProductsTests {
     for l in 0..<k {
       for j in 0..<n { bTransposed[j * k + l] = b[l * n + j] }
     }
+    /// `A·B` with `A` element `(i, l)` at `aValues[i · aLine + l · aDepth]` and `B` element `(l, j)` at
+    /// `bValues[j · bLine + l · bDepth]`, both packed on the call.
     func product(
-      _ aOperand: BFloat16Products.Operand, _ bOperand: BFloat16Products.Operand, parallel: Bool
+      _ aValues: [Float], line aLine: Int, depth aDepth: Int, _ bValues: [Float], line bLine: Int, depth bDepth: Int,
+      parallel: Bool
     ) -> [Float] {
       var c = [Float](repeating: 0, count: m * n)
-      c.withUnsafeMutableBufferPointer {
-        BFloat16Products.gemm(
-          m: m, n: n, k: k, alpha: 1, a: aOperand, b: bOperand, beta: 0, c: $0.baseAddress!, ldc: n,
-          parallel: parallel)
+      aValues.withUnsafeBufferPointer { aBuffer in
+        bValues.withUnsafeBufferPointer { bBuffer in
+          c.withUnsafeMutableBufferPointer {
+            BFloat16Products.gemm(
+              m: m, n: n, k: k, alpha: 1, a: .floats(aBuffer.baseAddress!, lineStride: aLine, depthStride: aDepth),
+              b: .floats(bBuffer.baseAddress!, lineStride: bLine, depthStride: bDepth), beta: 0, c: $0.baseAddress!,
+              ldc: n, parallel: parallel)
+          }
+        }
       }
       return c
     }
-    let plain = product(
-      .floats(a, lineStride: k, depthStride: 1), .floats(b, lineStride: 1, depthStride: n), parallel: false)
+    let plain = product(a, line: k, depth: 1, b, line: 1, depth: n, parallel: false)
     // The same rounded operands summed in the same order by the same tile: identical bits.
-    #expect(
-      product(
-        .floats(aTransposed, lineStride: 1, depthStride: m), .floats(b, lineStride: 1, depthStride: n), parallel: false)
-        == plain)
-    #expect(
-      product(
-        .floats(a, lineStride: k, depthStride: 1), .floats(bTransposed, lineStride: k, depthStride: 1), parallel: false)
-        == plain)
-    #expect(
-      product(
-        .floats(aPadded, lineStride: k + 3, depthStride: 1), .floats(b, lineStride: 1, depthStride: n), parallel: true)
-        == plain)
+    #expect(product(aTransposed, line: 1, depth: m, b, line: 1, depth: n, parallel: false) == plain)
+    #expect(product(a, line: k, depth: 1, bTransposed, line: k, depth: 1, parallel: false) == plain)
+    #expect(product(aPadded, line: k + 3, depth: 1, b, line: 1, depth: n, parallel: true) == plain)
   }
 
   @Test("a packed weight multiplies any row range, accumulating into C, like a per-call packing")
@@ -161,10 +163,16 @@ struct BFloat16ProductsTests {
     }
     var whole = Self.values(rows * columns, seed: 8)
     let start = whole
-    whole.withUnsafeMutableBufferPointer {
-      BFloat16Products.gemm(
-        m: rows, n: columns, k: depth, alpha: 1, a: .floats(a, lineStride: depth, depthStride: 1),
-        b: .floats(b, lineStride: 1, depthStride: columns), beta: 1, c: $0.baseAddress!, ldc: columns, parallel: false)
+    a.withUnsafeBufferPointer { aBuffer in
+      b.withUnsafeBufferPointer { bBuffer in
+        whole.withUnsafeMutableBufferPointer {
+          BFloat16Products.gemm(
+            m: rows, n: columns, k: depth, alpha: 1,
+            a: .floats(aBuffer.baseAddress!, lineStride: depth, depthStride: 1),
+            b: .floats(bBuffer.baseAddress!, lineStride: 1, depthStride: columns), beta: 1, c: $0.baseAddress!,
+            ldc: columns, parallel: false)
+        }
+      }
     }
     var pieces = start
     let scratch = UnsafeMutablePointer<UInt16>.allocate(capacity: packed.scratchCount(columns: columns))
