@@ -142,14 +142,24 @@ TRANSFORM_TARGET static inline void output_lines4(
 
 // Transposes 16 vectors of 16 floats in place (afterwards r[j] holds what was lane j of every vector): four
 // rounds that exchange the off-diagonal blocks of 8, 4, 2 and 1 lanes between vectors i and i + h.
+// For round h (8, 4, 2, 1): lane j of the new vector i takes lane j of vector i or lane j − h of vector i + h
+// (`low`), and of the new vector i + h lane j + h of vector i or lane j of vector i + h (`high`); indices of
+// `_mm512_permutex2var_ps`, where 16 + j is lane j of the second operand.
+static const int32_t transpose_low[4][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23},
+    {0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27},
+    {0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29},
+    {0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30}};
+static const int32_t transpose_high[4][16] = {
+    {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31},
+    {4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31},
+    {2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31},
+    {1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31}};
+
 TRANSFORM_TARGET static void transpose16(__m512 r[16]) {
-  for (int h = 8; h >= 1; h /= 2) {
-    int low[16], high[16];
-    for (int j = 0; j < 16; j++) {
-      low[j] = (j & h) == 0 ? j : 16 + j - h;
-      high[j] = (j & h) == 0 ? j + h : 16 + j;
-    }
-    __m512i lowIndex = _mm512_loadu_si512(low), highIndex = _mm512_loadu_si512(high);
+  for (int round = 0, h = 8; round < 4; round++, h /= 2) {
+    __m512i lowIndex = _mm512_loadu_si512(transpose_low[round]);
+    __m512i highIndex = _mm512_loadu_si512(transpose_high[round]);
     for (int i = 0; i < 16; i++) {
       if (i & h) continue;
       __m512 a = r[i], b = r[i + h];

@@ -7,11 +7,7 @@ import Testing
 /// index arithmetic (each chunk decodes its first row's multi-index itself; a wrong decode shifts whole rows).
 @Suite("Layout copies split over the cores move every element to its place")
 struct ParallelLayoutTests {
-  func tensor(_ shape: [Int], seed: UInt64) -> Tensor {
-    var generator = SeededRandomNumberGenerator(seed: seed)
-    let count = shape.reduce(1, *)
-    return Tensor(shape: shape, elements: (0..<count).map { _ in Float.random(in: -1...1, using: &generator) })
-  }
+  func tensor(_ shape: [Int], seed: UInt64) -> Tensor { ConvolutionTilingTests.tensor(shape, seed: seed) }
 
   @Test("permutations of a 4-D tensor", arguments: [[0, 2, 3, 1], [0, 3, 1, 2], [3, 2, 1, 0], [1, 0, 2, 3]])
   func permutation(_ axes: [Int]) {

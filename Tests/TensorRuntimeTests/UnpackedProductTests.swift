@@ -26,10 +26,7 @@ struct UnpackedProductTests {
     rows.flatMap { m in columns.map { n in Case(m: m, n: n, k: (m * 7 + n) % 2 == 0 ? 64 : 5) } }
     + depths.flatMap { k in [Case(m: 9, n: 33, k: k), Case(m: 17, n: 129, k: k), Case(m: 8, n: 16, k: k)] }
 
-  func values(_ count: Int, seed: UInt64) -> [Float] {
-    var generator = SeededRandomNumberGenerator(seed: seed)
-    return (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
-  }
+  func values(_ count: Int, seed: UInt64) -> [Float] { ConvolutionTilingTests.tensor([count], seed: seed).elements }
 
   @Test("C ← A·B and C ← C + A·B within float32 rounding of the depth sums", arguments: cases)
   func matchesDouble(_ shape: Case) {

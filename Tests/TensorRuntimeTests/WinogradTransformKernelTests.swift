@@ -14,10 +14,7 @@ import Testing
 struct WinogradTransformKernelTests {
   static var kernels: TensorKernels { TensorKernels.available.last { $0.hasTransforms }! }
 
-  func values(_ count: Int, seed: UInt64) -> [Float] {
-    var generator = SeededRandomNumberGenerator(seed: seed)
-    return (0..<count).map { _ in Float.random(in: -2...2, using: &generator) }
-  }
+  func values(_ count: Int, seed: UInt64) -> [Float] { ConvolutionTilingTests.tensor([count], seed: seed).elements }
 
   @Test(
     "F(2×2) and F(4×4) weight transforms",
