@@ -221,6 +221,8 @@ def main():
         b"15.0\t15.0\t'blues'\t12\t3.0\t18.0\n30.0\t15.0\t\"jazz\"\t7\t0.0\t15.0\n")
     put("events-tsv", "na_crlf_events.tsv", b"onset\tduration\ttrial_type\r\n1.5\tn/a\tgo\r\n3\t0.5\tn/a\r\n")
     put("events-tsv", "header_only_events.tsv", b"onset\tduration\n")
+    # fuzz-events-tsv's first find (CI, 2026-12-06): a first column named by a second byte-order mark.
+    put("events-tsv", "doubled_byte_order_mark_events.tsv", b"\xef\xbb\xbf\xef\xbb\xbf\n\n")
 
     # BIDS JSON sidecars (first line doubles as a file name).
     put("bids-json", "bold_sidecar.json",

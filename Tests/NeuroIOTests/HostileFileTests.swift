@@ -254,6 +254,24 @@ struct HostileFileTests {
     #expect(throws: BIDSError.self) { try JSONValue.readObject(TestSupport.url(directory + "/empty.json")) }
   }
 
+  @Test("a table whose first column name begins with a byte-order mark survives writing and re-reading (fuzz-events-tsv)")
+  func doubledByteOrderMark() throws {
+    let directory = TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    // The fuzzer's reproducer: two marks, then two empty lines. One mark is dropped; the other names the column.
+    let path = directory + "/sub-01_task-x_run-01_events.tsv"
+    try Self.write([0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF, 0x0A, 0x0A], path)
+    let table = try TSVTable.read(TestSupport.url(path))
+    #expect(table.columns == ["\u{FEFF}"] && table.rows.isEmpty)
+    #expect(try TSVTable.parse(table.text) == table)
+    let named = try TSVTable(columns: ["\u{FEFF}onset", "duration"], rows: [["1", "2"]])
+    #expect(try TSVTable.parse(named.text) == named)
+    try named.write(to: TestSupport.url(path))
+    #expect(try TSVTable.read(TestSupport.url(path)) == named)
+    // A table without the mark is written without one.
+    #expect(try TSVTable(columns: ["onset"], rows: []).text == "onset\n")
+  }
+
   @Test("RESONANCE_MAX_READ_BYTES sizes parse as binary multiples; anything else is ignored")
   func byteCounts() {
     #expect(ReadLimits.parseByteCount("123") == 123)

@@ -65,8 +65,13 @@ public struct TSVTable: Sendable, Hashable {
   }
 
   /// The table as TSV text (header, then rows, `\n` line ends).
+  ///
+  /// When the first column's name itself begins with a byte-order mark (a file exported twice, each time with
+  /// a mark), the text starts with one more, so that ``parse(_:path:)``, which drops one leading mark, reads the
+  /// same names back.
   public var text: String {
-    ([columns] + rows).map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n"
+    let mark = columns.first?.hasPrefix("\u{FEFF}") == true ? "\u{FEFF}" : ""
+    return mark + ([columns] + rows).map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n"
   }
 
   /// Writes the table atomically (temporary file, then rename).
