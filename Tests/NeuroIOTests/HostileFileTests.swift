@@ -254,7 +254,7 @@ struct HostileFileTests {
     #expect(throws: BIDSError.self) { try JSONValue.readObject(TestSupport.url(directory + "/empty.json")) }
   }
 
-  @Test("a table whose first column name begins with a byte-order mark survives writing and re-reading (fuzz-events-tsv)")
+  @Test("a first column name that begins with a byte-order mark survives writing and re-reading (fuzz-events-tsv)")
   func doubledByteOrderMark() throws {
     let directory = TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
