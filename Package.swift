@@ -134,7 +134,7 @@ let benchmarks: [Target] = [
     "bench-regression", ["Regression", "FunctionalAlignment", "LinearAlgebra"],
     exclude: ["run.sh", "himalaya_side.py"]),
   benchmark("bench-metrics", ["DecodingMetrics", "NeuroIO", "LinearAlgebra"], exclude: ["run.sh", "reference.py"]),
-  benchmark("bench-clap", ["CLAP", "TensorRuntime", "LinearAlgebra"]),
+  benchmark("bench-clap", ["CLAP", "TensorRuntime", "LinearAlgebra"], exclude: ["run.sh", "whole_process.sh"]),
   benchmark(
     "bench-musicldm", ["MusicLDM", "TensorRuntime", "NeuroIO", "LinearAlgebra"],
     exclude: ["run.sh", "make_reference.py"]),

@@ -46,15 +46,23 @@ public struct Masker: Sendable {
     let volumes = reader.header.volumeCount - reader.nextVolume
     let columns = mask.count
     try reader.checkLimit(volumes: volumes, valuesPerVolume: columns, width: MemoryLayout<S>.size)
-    var scalars = [S](repeating: 0, count: volumes * columns)
-    try mask.voxelIndices.withUnsafeBufferPointer { (indices) throws(NIfTIError) in
-      try scalars.withUnsafeMutableBufferPointer { (buffer) throws(NIfTIError) in
-        for t in 0..<volumes {
-          let row = UnsafeMutableBufferPointer(rebasing: buffer[(t * columns)..<((t + 1) * columns)])
-          try reader.readVolume(gathering: indices, into: row)
+    // Every element is written by the gather, so the matrix is not zero-filled first (a 410 × 194k run would
+    // spend a pass over 318 MB on it); after a read error the partly written storage is dropped.
+    var failure: NIfTIError?
+    let scalars = mask.voxelIndices.withUnsafeBufferPointer { indices in
+      [S](unsafeUninitializedCapacity: volumes * columns) { buffer, initialized in
+        do throws(NIfTIError) {
+          for t in 0..<volumes {
+            let row = UnsafeMutableBufferPointer(rebasing: buffer[(t * columns)..<((t + 1) * columns)])
+            try reader.readVolume(gathering: indices, into: row)
+          }
+          initialized = volumes * columns
+        } catch {
+          failure = error
         }
       }
     }
+    if let failure { throw failure }
     // The count is volumes · columns by construction; the array is moved, not copied.
     return try! Matrix(rows: volumes, columns: columns, scalars: scalars)
   }
