@@ -55,6 +55,8 @@ public enum RegressionError: Error, Equatable, Sendable, CustomStringConvertible
 
 extension Matrix {
   /// Throws ``RegressionError/nonFiniteInput(operation:row:column:)`` when any element is NaN or infinite.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   func requireFinite(_ operation: String) throws(RegressionError) {
     // A local loop (specialized in this module) instead of LinearAlgebra's generic scan, which runs through
     // value witnesses and costs more than the GEMMs on large target matrices.

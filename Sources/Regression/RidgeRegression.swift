@@ -63,11 +63,20 @@ public struct RidgeRegression: Sendable {
     }
     var intercept = targetMeans
     if fitIntercept {
-      for v in 0..<y.columns {
-        var sum = 0.0
-        for j in 0..<p { sum += featureMeans[j] * weights[j, v] }
-        intercept[v] -= sum
+      // intercept[v] -= Σ_j featureMeans[j] · weights[j, v], each sum in j order. Row by row, so the p × targets
+      // weights are read in storage order (column by column, a wide decoder's fit spent seconds in cache misses).
+      let targetCount = y.columns
+      var sums = [Double](repeating: 0, count: targetCount)
+      weights.withUnsafeBufferPointer { w in
+        sums.withUnsafeMutableBufferPointer { sums in
+          for j in 0..<p where targetCount > 0 {
+            let mean = featureMeans[j]
+            let row = w.baseAddress! + j * targetCount
+            for v in 0..<targetCount { sums[v] += mean * row[v] }
+          }
+        }
       }
+      for v in 0..<targetCount { intercept[v] -= sums[v] }
     }
     return try RidgeModel(weights: weights.convertedLocally(to: Scalar.self), intercept: intercept.map { Scalar($0) })
   }
