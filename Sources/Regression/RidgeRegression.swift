@@ -82,6 +82,64 @@ public struct RidgeRegression: Sendable {
   }
 }
 
+extension RidgeRegression {
+  /// Fits on `features`/`targets` and predicts `test`: `fit(features:targets:).predict(test)`, computed without
+  /// the weights when there are more features than samples.
+  ///
+  /// In the kernel form the prediction is `(T − x̄) Xcᵀ (Xc Xcᵀ + α I)⁻¹ Yc + ȳ`: two products with `n` columns
+  /// instead of the `p × V` weights and a product with them, about half the operations of a wide decoder (the
+  /// threshold sweep fits one per fold and threshold on thousands of voxels). The prediction is formed in double
+  /// precision and rounded once, so it can differ from `fit(…).predict(…)`, whose product runs in `Scalar`, by
+  /// that precision's rounding. With `p ≤ n` it is exactly `fit(…).predict(…)`.
+  ///
+  /// - Parameters:
+  ///   - features: `X`, `n × p`.
+  ///   - targets: `Y`, `n × V`.
+  ///   - test: the samples to predict, `m × p`.
+  /// - Returns: The predictions, `m × V`.
+  /// - Throws: ``RegressionError`` as ``fit(features:targets:)`` and ``RidgeModel/predict(_:)`` do.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func fitPredictions<Scalar: LinearAlgebraScalar>(
+    features: Matrix<Scalar>, targets: Matrix<Scalar>, test: Matrix<Scalar>
+  ) throws(RegressionError) -> Matrix<Scalar> {
+    guard features.columns > features.rows, features.rows > 0 else {
+      return try fit(features: features, targets: targets).predict(test)
+    }
+    guard features.rows == targets.rows else {
+      throw .sampleCountMismatch(features: features.shape, targets: targets.shape)
+    }
+    guard test.columns == features.columns else {
+      throw .featureCountMismatch(expected: features.columns, actual: test.columns)
+    }
+    guard alpha.isFinite && alpha > 0 else { throw .invalidAlpha(alpha) }
+    try features.requireFinite("RidgeRegression.fit (features)")
+    try targets.requireFinite("RidgeRegression.fit (targets)")
+    try test.requireFinite("RidgeModel.predict (features)")
+    var x = features.convertedLocally(to: Double.self)
+    var y = targets.convertedLocally(to: Double.self)
+    var t = test.convertedLocally(to: Double.self)
+    let targetMeans = fitIntercept ? y.columnMeans() : [Double](repeating: 0, count: y.columns)
+    if fitIntercept {
+      let featureMeans = x.columnMeans()
+      x = x.subtractingRowVector(featureMeans)
+      y = y.subtractingRowVector(targetMeans)
+      t = t.subtractingRowVector(featureMeans)
+    }
+    var predictions: Matrix<Double>
+    do {
+      var kernel = try x.multiplied(by: x, transposeOther: .transpose)
+      kernel.addToDiagonal(alpha)
+      let dual = try kernel.choleskySolve(y)
+      predictions = try t.multiplied(by: x, transposeOther: .transpose).multiplied(by: dual)
+    } catch {
+      throw .linearAlgebra(error)
+    }
+    if fitIntercept { predictions = predictions.subtractingRowVector(targetMeans.map { -$0 }) }  // adds ȳ
+    return predictions.convertedLocally(to: Scalar.self)
+  }
+}
+
 extension Matrix where Scalar == Double {
   mutating func addToDiagonal(_ value: Double) {
     let n = Swift.min(rows, columns)

@@ -103,8 +103,8 @@ public struct ThresholdSweep: Sendable {
           let selected = responses.columns(at: selection.columns)
           let trainVoxels = selected.rows(at: train)
           let testVoxels = selected.rows(at: test)
-          let model = try decoder.fit(features: trainVoxels, targets: trainTargets)
-          let predictions = try model.predict(testVoxels)
+          // Only the held-out predictions are needed, so a wide decoder never forms its p × d weights.
+          let predictions = try decoder.fitPredictions(features: trainVoxels, targets: trainTargets, test: testVoxels)
           accuracy[t].append(try Identification.accuracy(predictions: predictions, targets: testTargets).accuracy)
         } catch let error as RegressionError {
           throw .regression(error)

@@ -234,6 +234,37 @@ struct RidgeDecoderTests {
   }
 }
 
+@Suite("Ridge predictions without weights")
+struct RidgeFitPredictionsTests {
+  @Test(
+    "fitPredictions equals fit(…).predict(…): the kernel form when p > n, the weights when p ≤ n",
+    arguments: [(40, 300, true), (40, 300, false), (60, 30, true), (60, 30, false)])
+  func equalsFitThenPredict(samples n: Int, features p: Int, intercept: Bool) throws {
+    let (x, y) = plantedProblem(samples: n, features: p, targets: 7, seed: 21)
+    // Offsets, so that a missing centring of the held-out samples or of the targets shows.
+    let xShifted = Matrix<Double>(rows: n, columns: p) { i, j in Double(x[i, j]) + 3 + Double(j % 5) }
+    let yShifted = Matrix<Double>(rows: n, columns: 7) { i, j in Double(y[i, j]) - 4 * Double(j) }
+    let (test, _) = plantedProblem(samples: 9, features: p, targets: 1, seed: 22)
+    let testShifted = Matrix<Double>(rows: 9, columns: p) { i, j in Double(test[i, j]) + 3 + Double(j % 5) }
+    let ridge = RidgeRegression(alpha: 20, fitIntercept: intercept)
+    let reference = try ridge.fit(features: xShifted, targets: yShifted).predict(testShifted)
+    let predictions = try ridge.fitPredictions(features: xShifted, targets: yShifted, test: testShifted)
+    let scale = reference.scalars.map(abs).max() ?? 1
+    let error = zip(predictions.scalars, reference.scalars).map { abs($0 - $1) }.max() ?? 0
+    #expect(predictions.shape == reference.shape)
+    #expect(error <= 1e-10 * scale, "largest difference \(error) of \(scale)")
+    // In Float the kernel form rounds once at the end; fit(…).predict(…) multiplies in Float.
+    let single = try ridge.fitPredictions(
+      features: xShifted.converted(to: Float.self), targets: yShifted.converted(to: Float.self),
+      test: testShifted.converted(to: Float.self))
+    let singleError = zip(single.scalars, reference.scalars).map { abs(Double($0) - $1) }.max() ?? 0
+    #expect(singleError <= 1e-5 * scale, "largest Float difference \(singleError) of \(scale)")
+    #expect(throws: RegressionError.self) {
+      try ridge.fitPredictions(features: xShifted, targets: yShifted, test: Matrix<Double>(rows: 2, columns: p + 1))
+    }
+  }
+}
+
 @Suite("Fused fold scoring")
 struct FusedScoringTests {
   /// The BLAS path (GEMM, then a scoring pass, correlation sums in double at the chosen alpha) is the reference.
