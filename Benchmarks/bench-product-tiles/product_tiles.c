@@ -1,8 +1,12 @@
-// `make bench` (run.sh): Resonance's unpacked AVX-512 product tiles (CTensorKernels' tensor_gemm_nn) against
-// OpenBLAS's cblas_sgemm, packing included, on one thread, at the shapes the MusicLDM UNet runs (m × n × k of
-// `C = A·B`, row-major): Winograd products (a weight transform times a block of tiles), im2col's product on the
-// deepest level, attention's two products, a linear layer. Each shape is 16 stacked products (as Winograd's 16
+// `make bench` (run.sh): Resonance's unpacked product tiles (CTensorKernels' tensor_gemm_nn) against OpenBLAS's
+// cblas_sgemm, packing included, on one thread, at the shapes the MusicLDM UNet runs (m × n × k of `C = A·B`,
+// row-major): Winograd products (a weight transform times a block of tiles), im2col's product on the deepest
+// level, attention's two products, a linear layer. Each shape is 16 stacked products (as Winograd's 16
 // matrices), timed as the best of 7 rounds. Prints a table and writes JSON to argv[1].
+//
+// The tiles run at the widest level the CPU has (2: AVX-512F, 1: AVX2 + FMA); TILE_LEVEL=1 picks the AVX2 tiles
+// on an AVX-512 CPU. To compare them with what an AVX2-only CPU's OpenBLAS runs, set OPENBLAS_CORETYPE=Haswell
+// for that run as well (the JSON records both the level and OpenBLAS's core).
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -44,10 +48,13 @@ int main(int argc, char **argv) {
   const char *json = argc > 1 ? argv[1] : "bench-product-tiles.json";
   char model[256];
   cpu_model(model, sizeof model);
-  if (tensor_kernels_level() < 2) {
-    printf("bench-product-tiles: this CPU lacks AVX-512F; the tiles do not run here (OpenBLAS does)\n");
+  int level = tensor_kernels_level();
+  const char *requested = getenv("TILE_LEVEL");
+  if (requested && atoi(requested) >= 1 && atoi(requested) < level) level = atoi(requested);
+  if (level < 1) {
+    printf("bench-product-tiles: this CPU lacks AVX2 and FMA; the tiles do not run here (OpenBLAS does)\n");
     FILE *f = fopen(json, "w");
-    if (f) fprintf(f, "{\"cpuModel\": \"%s\", \"skipped\": \"no AVX-512F\"}\n", model), fclose(f);
+    if (f) fprintf(f, "{\"cpuModel\": \"%s\", \"skipped\": \"no AVX2 and FMA\"}\n", model), fclose(f);
     return 0;
   }
   openblas_set_num_threads(1);
@@ -67,10 +74,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench-product-tiles: cannot write %s\n", json);
     return 1;
   }
-  fprintf(out, "{\"cpuModel\": \"%s\", \"openBLASCore\": \"%s\", \"threads\": 1, \"stacked\": %d, \"shapes\": [\n", model,
-          openblas_get_corename(), stacked);
-  printf("CPU %s, OpenBLAS core %s, one thread, %d stacked products per shape\n", model, openblas_get_corename(),
-         stacked);
+  fprintf(out,
+          "{\"cpuModel\": \"%s\", \"openBLASCore\": \"%s\", \"tileLevel\": %d, \"threads\": 1, \"stacked\": %d, "
+          "\"shapes\": [\n",
+          model, openblas_get_corename(), level, stacked);
+  printf("CPU %s, OpenBLAS core %s, tiles at level %d (%s), one thread, %d stacked products per shape\n", model,
+         openblas_get_corename(), level, level == 2 ? "AVX-512F" : "AVX2 + FMA", stacked);
   for (int s = 0; s < count; s++) {
     long m = shapes[s].m, n = shapes[s].n, k = shapes[s].k;
     float *a = malloc(sizeof(float) * m * k * stacked), *b = malloc(sizeof(float) * k * n * stacked);
@@ -88,7 +97,7 @@ int main(int argc, char **argv) {
       t = now() - t;
       if (t < openblas) openblas = t;
       t = now();
-      for (int r = 0; r < stacked; r++) tensor_gemm_nn(2, m, n, k, a + r * m * k, k, b + r * k * n, n, c2 + r * m * n, n, 0);
+      for (int r = 0; r < stacked; r++) tensor_gemm_nn(level, m, n, k, a + r * m * k, k, b + r * k * n, n, c2 + r * m * n, n, 0);
       t = now() - t;
       if (t < tiles) tiles = t;
     }

@@ -1,4 +1,5 @@
-// tensor_gemm_nn of CTensorKernels.h: register tiles of AVX-512F FMAs that read both operands where they lie.
+// tensor_gemm_nn of CTensorKernels.h: register tiles of AVX-512F (or AVX2) FMAs that read both operands where
+// they lie.
 //
 // A tile is 8 rows × 32 columns of C (16 accumulators of 16 lanes). Each depth step loads one row of B's
 // 32 columns (two vectors, masked at the right edge) and broadcasts one element from each of A's 8 rows, read
@@ -12,10 +13,16 @@
 // TILE_COLUMNS, so that a block of B (TILE_DEPTH × TILE_COLUMNS floats, 512 KB) stays in L2 while every row
 // panel of A passes over it, and a panel of A (8 × TILE_DEPTH floats, 32 KB) stays in L1 across the block's
 // column strips. Within a tile the depth is summed in order, one FMA per step.
+//
+// Level 1 (AVX2 + FMA, CPUs without AVX-512 such as Zen 2/3 or client Intel cores) has 16 vector registers of
+// 8 lanes: its tile is 6 rows × 16 columns (12 accumulators, two B vectors, one broadcast), every column
+// remainder of 1–15 runs as a masked 16-column strip, and the depth runs in blocks of TILE_DEPTH_AVX2 so that a
+// block of B (128 KB) fits the 256–512 KB L2 of those cores.
 #include "CTensorKernels.h"
 
 #define TILE_DEPTH 1024
 #define TILE_COLUMNS 128
+#define TILE_DEPTH_AVX2 256
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -108,9 +115,87 @@ TILE_TARGET static void product_block(
   }
 }
 
-TILE_TARGET static void gemm_nn16(
-    ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+#define TILE2_TARGET __attribute__((target("avx2,fma")))
+
+// C (rows ≤ 6, 16 columns by mask0 / mask1, or all 16 when `full`) = [C +] A (6 rows) · B (depth × 16).
+TILE2_TARGET static inline void tile6x16(
+    ptrdiff_t depth, const float *a, ptrdiff_t lda, int rows, const float *b, ptrdiff_t ldb, float *c,
+    ptrdiff_t ldc, __m256i mask0, __m256i mask1, int full, int accumulate) {
+  const float *row[6];
+  __m256 sum0[6], sum1[6];
+#pragma clang loop unroll(full)
+  for (int i = 0; i < 6; i++) {
+    row[i] = a + (i < rows ? i : rows - 1) * lda;
+    sum0[i] = _mm256_setzero_ps();
+    sum1[i] = _mm256_setzero_ps();
+  }
+  if (full) {
+    for (ptrdiff_t k = 0; k < depth; k++) {
+      __m256 b0 = _mm256_loadu_ps(b + k * ldb);
+      __m256 b1 = _mm256_loadu_ps(b + k * ldb + 8);
+#pragma clang loop unroll(full)
+      for (int i = 0; i < 6; i++) {
+        __m256 x = _mm256_broadcast_ss(row[i] + k);
+        sum0[i] = _mm256_fmadd_ps(x, b0, sum0[i]);
+        sum1[i] = _mm256_fmadd_ps(x, b1, sum1[i]);
+      }
+    }
+  } else {
+    // Masked-off lanes are neither read nor faulted on, so the strip may end anywhere.
+    for (ptrdiff_t k = 0; k < depth; k++) {
+      __m256 b0 = _mm256_maskload_ps(b + k * ldb, mask0);
+      __m256 b1 = _mm256_maskload_ps(b + k * ldb + 8, mask1);
+#pragma clang loop unroll(full)
+      for (int i = 0; i < 6; i++) {
+        __m256 x = _mm256_broadcast_ss(row[i] + k);
+        sum0[i] = _mm256_fmadd_ps(x, b0, sum0[i]);
+        sum1[i] = _mm256_fmadd_ps(x, b1, sum1[i]);
+      }
+    }
+  }
+#pragma clang loop unroll(full)
+  for (int i = 0; i < 6; i++) {
+    if (i < rows) {
+      float *line = c + i * ldc;
+      if (accumulate) {
+        sum0[i] = _mm256_add_ps(_mm256_maskload_ps(line, mask0), sum0[i]);
+        sum1[i] = _mm256_add_ps(_mm256_maskload_ps(line + 8, mask1), sum1[i]);
+      }
+      _mm256_maskstore_ps(line, mask0, sum0[i]);
+      _mm256_maskstore_ps(line + 8, mask1, sum1[i]);
+    }
+  }
+}
+
+// One depth block over one block of at most TILE_COLUMNS columns, in 6 × 16 tiles.
+TILE2_TARGET static void product_block8(
+    ptrdiff_t m, ptrdiff_t n, ptrdiff_t depth, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, int accumulate) {
+  static const int lanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  __m256i first = _mm256_loadu_si256((const __m256i *)lanes);
+  __m256i second = _mm256_loadu_si256((const __m256i *)(lanes + 8));
+  for (ptrdiff_t j = 0; j < n; j += 16) {
+    int width = n - j < 16 ? (int)(n - j) : 16;
+    __m256i limit = _mm256_set1_epi32(width);
+    __m256i mask0 = _mm256_cmpgt_epi32(limit, first);
+    __m256i mask1 = _mm256_cmpgt_epi32(limit, second);
+    for (ptrdiff_t i = 0; i < m; i += 6) {
+      int rows = m - i < 6 ? (int)(m - i) : 6;
+      tile6x16(
+          depth, a + i * lda, lda, rows, b + j, ldb, c + i * ldc + j, ldc, mask0, mask1, width == 16, accumulate);
+    }
+  }
+}
+
+// The depth in blocks of `depth_block` (later blocks add to C), the columns in blocks of TILE_COLUMNS, each pair
+// of blocks by `block` (one level's tiles).
+typedef void (*product_block_function)(
+    ptrdiff_t m, ptrdiff_t n, ptrdiff_t depth, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, int accumulate);
+
+static void gemm_blocked(
+    product_block_function block, ptrdiff_t depth_block, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a,
+    ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate) {
   if (k == 0) {
     if (!accumulate) {
       for (ptrdiff_t i = 0; i < m; i++) {
@@ -119,11 +204,11 @@ TILE_TARGET static void gemm_nn16(
     }
     return;
   }
-  for (ptrdiff_t k0 = 0; k0 < k; k0 += TILE_DEPTH) {
-    ptrdiff_t depth = k - k0 < TILE_DEPTH ? k - k0 : TILE_DEPTH;
+  for (ptrdiff_t k0 = 0; k0 < k; k0 += depth_block) {
+    ptrdiff_t depth = k - k0 < depth_block ? k - k0 : depth_block;
     for (ptrdiff_t j0 = 0; j0 < n; j0 += TILE_COLUMNS) {
       ptrdiff_t columns = n - j0 < TILE_COLUMNS ? n - j0 : TILE_COLUMNS;
-      product_block(m, columns, depth, a + k0, lda, b + k0 * ldb + j0, ldb, c + j0, ldc, accumulate || k0 > 0);
+      block(m, columns, depth, a + k0, lda, b + k0 * ldb + j0, ldb, c + j0, ldc, accumulate || k0 > 0);
     }
   }
 }
@@ -131,9 +216,13 @@ TILE_TARGET static void gemm_nn16(
 void tensor_gemm_nn(
     int level, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, int accumulate) {
-  if (level != 2) __builtin_trap();
+  if (level != 1 && level != 2) __builtin_trap();
   if (m <= 0 || n <= 0) return;
-  gemm_nn16(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  if (level == 2) {
+    gemm_blocked(product_block, TILE_DEPTH, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  } else {
+    gemm_blocked(product_block8, TILE_DEPTH_AVX2, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  }
 }
 
 #else

@@ -126,8 +126,18 @@ extension TensorKernels {
       level, weight, coefficients, channels, outChannels.lowerBound, outChannels.count, target, matrix)
   }
 
-  /// Whether this level has the product tiles of ``multiply(m:n:k:a:lda:b:ldb:accumulate:c:ldc:)`` (AVX-512F).
-  var hasProductTiles: Bool { level >= 2 }
+  /// Whether this level has the product tiles of ``multiply(m:n:k:a:lda:b:ldb:accumulate:c:ldc:)``: both levels
+  /// (8 × 32 tiles with AVX-512F, 6 × 16 with AVX2 + FMA).
+  var hasProductTiles: Bool { level >= 1 }
+
+  /// Whether ``UnpackedProduct`` gives this level's tiles a product with `columns` columns rather than OpenBLAS.
+  ///
+  /// The AVX-512 tiles take every product. The AVX2 tiles (6 × 16, half the registers) beat OpenBLAS's Haswell
+  /// kernel only where its packing dominates, on the thinnest products: one thread, packing included, on a Zen 4
+  /// run at AVX2 (`bench-product-tiles` with `TILE_LEVEL=1 OPENBLAS_CORETYPE=Haswell`), 1.15× faster at
+  /// 640 × 32 × 640 and 1.17× at 131 × 32 × 1000, but 0.86–0.92× from 64 columns up and 0.66× on a 1 × 1
+  /// convolution's 1000 columns.
+  func takesProduct(columns: Int) -> Bool { level >= 2 || columns <= 32 }
 
   /// `C ← A·B`, or `C ← C + A·B` when `accumulate`, on the calling thread: `A` is `m × k` (rows `lda` apart), `B`
   /// `k × n` (rows `ldb` apart), `C` `m × n` (rows `ldc` apart), all row-major. The operands are read where they
@@ -137,14 +147,14 @@ extension TensorKernels {
     m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
-    precondition(hasProductTiles, "The product tiles need AVX-512F.")
+    precondition(hasProductTiles, "The product tiles need AVX2 and FMA.")
     tensor_gemm_nn(level, m, n, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0)
   }
 }
 
 /// The single-threaded row-major products `C ← A·B (+ C)` inside the convolutions (Winograd's transformed
-/// products, im2col's weight times patch matrix): the AVX-512 tiles of ``TensorKernels`` where the active level
-/// has them, OpenBLAS otherwise.
+/// products, im2col's weight times patch matrix): the tiles of ``TensorKernels`` (AVX-512F or AVX2 + FMA) where
+/// the active level has them, OpenBLAS otherwise.
 ///
 /// Why not OpenBLAS everywhere: these products are thin (a `384–1280`-channel weight transform times a block of
 /// 16–64 Winograd tiles), and OpenBLAS packs both operands into its own layout on every call, so on such shapes
@@ -154,9 +164,9 @@ extension TensorKernels {
 /// equal it on square ones. Rounding differs from OpenBLAS's only in the order of the depth sums (within the
 /// parity tolerances the convolution tests assert).
 enum UnpackedProduct {
-  /// The kernels whose tiles run the products, or nil for OpenBLAS: without AVX-512F, with
-  /// `RESONANCE_TENSOR_KERNELS` set to `portable` or `avx2`, or with `RESONANCE_PRODUCT_TILES=off` (OpenBLAS for
-  /// these products alone, to compare the two or to rule the tiles out).
+  /// The kernels whose tiles run the products, or nil for OpenBLAS: without AVX2 and FMA, with
+  /// `RESONANCE_TENSOR_KERNELS=portable`, or with `RESONANCE_PRODUCT_TILES=off` (OpenBLAS for these products
+  /// alone, to compare the two or to rule the tiles out). `RESONANCE_TENSOR_KERNELS=avx2` runs the AVX2 tiles.
   static let tiles: TensorKernels? =
     ProcessInfo.processInfo.environment["RESONANCE_PRODUCT_TILES"] == "off"
     ? nil : TensorKernels.active.flatMap { $0.hasProductTiles ? $0 : nil }
@@ -169,7 +179,7 @@ enum UnpackedProduct {
     accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, tiles: TensorKernels? = tiles
   ) {
     guard m > 0, n > 0 else { return }
-    if let tiles {
+    if let tiles, tiles.takesProduct(columns: n) {
       tiles.multiply(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: c, ldc: ldc)
       return
     }

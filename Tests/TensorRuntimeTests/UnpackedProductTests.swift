@@ -4,18 +4,18 @@ import Testing
 
 @testable import TensorRuntime
 
-/// The unpacked product tiles of `CTensorKernels` (`tensor_gemm_nn`, AVX-512F) and their OpenBLAS fallback,
-/// against a double-precision product, on shapes that cut every tile edge: rows around the 8- and 16-row tiles,
-/// columns around the 16- and 32-lane strips and the 128-column blocks, depths of 0, 1 and past the
-/// 1024-deep block, operands and results inside wider rows.
+/// The unpacked product tiles of `CTensorKernels` (`tensor_gemm_nn`: AVX-512F and AVX2 levels) and their OpenBLAS
+/// fallback, against a double-precision product, on shapes that cut every tile edge: rows around the 6-, 8- and
+/// 16-row tiles, columns around the 8-, 16- and 32-lane strips and the 128-column blocks, depths of 0, 1 and past
+/// the 256- and 1024-deep blocks, operands and results inside wider rows.
 @Suite("Unpacked product tiles match double precision and leave the rest of C alone")
 struct UnpackedProductTests {
-  /// The paths to check: OpenBLAS (`nil`) and, where the CPU has AVX-512F, the tiles.
+  /// The paths to check: OpenBLAS (`nil`) and the tiles of every level this CPU has (AVX2, AVX-512F).
   static let paths: [TensorKernels?] = [nil] + TensorKernels.available.filter(\.hasProductTiles).map { $0 }
 
-  static let rows = [1, 7, 8, 9, 16, 17, 30]
-  static let columns = [1, 15, 16, 17, 31, 32, 33, 48, 129, 200]
-  static let depths = [0, 1, 5, 64, 1100]
+  static let rows = [1, 5, 6, 7, 8, 9, 13, 16, 17, 30]
+  static let columns = [1, 7, 9, 15, 16, 17, 31, 32, 33, 48, 129, 200]
+  static let depths = [0, 1, 5, 64, 300, 1100]
 
   struct Case: CustomStringConvertible {
     let m: Int, n: Int, k: Int
@@ -46,9 +46,16 @@ struct UnpackedProductTests {
         a.withUnsafeBufferPointer { a in
           b.withUnsafeBufferPointer { b in
             c.withUnsafeMutableBufferPointer { c in
-              UnpackedProduct.multiply(
-                m: m, n: n, k: k, a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb,
-                accumulate: accumulate, c: c.baseAddress!, ldc: ldc, tiles: kernels)
+              // The tiles themselves on every shape (UnpackedProduct gives the AVX2 tiles thin products only).
+              if let kernels {
+                kernels.multiply(
+                  m: m, n: n, k: k, a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb,
+                  accumulate: accumulate, c: c.baseAddress!, ldc: ldc)
+              } else {
+                UnpackedProduct.multiply(
+                  m: m, n: n, k: k, a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb,
+                  accumulate: accumulate, c: c.baseAddress!, ldc: ldc, tiles: nil)
+              }
             }
           }
         }
@@ -75,7 +82,16 @@ struct UnpackedProductTests {
     }
   }
 
-  @Test("the convolutions use the tiles wherever the CPU has AVX-512F and nothing turns them off")
+  @Test("the AVX-512 tiles take every product, the AVX2 tiles those of at most 32 columns")
+  func routing() {
+    let wide = TensorKernels(level: 2)
+    let narrow = TensorKernels(level: 1)
+    #expect([16, 32, 64, 1000].allSatisfy { wide.takesProduct(columns: $0) })
+    #expect(narrow.takesProduct(columns: 16) && narrow.takesProduct(columns: 32))
+    #expect(!narrow.takesProduct(columns: 33) && !narrow.takesProduct(columns: 1000))
+  }
+
+  @Test("the convolutions use the widest tiles the CPU has when nothing turns them off")
   func tilesAreChosenByTheCPU() {
     let environment = ProcessInfo.processInfo.environment
     guard environment["RESONANCE_TENSOR_KERNELS"] == nil && environment["RESONANCE_PRODUCT_TILES"] == nil else {
@@ -86,7 +102,7 @@ struct UnpackedProductTests {
 
   @Test(
     "the tiles and OpenBLAS agree on the convolutions' shapes",
-    .enabled(if: paths.count > 1, "the CPU lacks AVX-512F: only OpenBLAS runs these products"))
+    .enabled(if: paths.count > 1, "the CPU lacks AVX2 and FMA: only OpenBLAS runs these products"))
   func tilesAgreeWithOpenBLAS() {
     // A 640-channel-like thin product (few columns, deep) and a wide one, as in the UNet's convolutions.
     for (m, n, k) in [(64, 32, 640), (40, 252, 128), (24, 64, 1300)] {
@@ -107,8 +123,12 @@ struct UnpackedProductTests {
         results.append(c)
       }
       let scale = results[0].map { abs($0) }.max() ?? 1
-      let difference = zip(results[0], results[1]).map { abs($0 - $1) }.max() ?? 0
-      #expect(difference <= 2e-6 * scale * Float(k).squareRoot(), "\(m)×\(n)×\(k): \(difference) of \(scale)")
+      for (path, result) in zip(Self.paths.dropFirst(), results.dropFirst()) {
+        let difference = zip(results[0], result).map { abs($0 - $1) }.max() ?? 0
+        #expect(
+          difference <= 2e-6 * scale * Float(k).squareRoot(),
+          "level \(path?.level ?? 0), \(m)×\(n)×\(k): \(difference) of \(scale)")
+      }
     }
   }
 }

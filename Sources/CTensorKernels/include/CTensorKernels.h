@@ -49,8 +49,9 @@ void tensor_normalize_row(
 
 /// `C ← A · B`, or `C ← C + A · B` when `accumulate` is nonzero: `A` is `m × k` (row `i` at `a + i · lda`), `B`
 /// is `k × n` (row `k` at `b + k · ldb`), `C` is `m × n` (row `i` at `c + i · ldc`), all row-major float32, on the
-/// calling thread. Only `level` 2 (AVX-512F) has tiles; other levels trap (callers keep OpenBLAS there). Each
-/// element of a depth block of 1024 is summed in depth order with FMA; later blocks are added to C.
+/// calling thread. `level` 2 (AVX-512F) uses 8 × 32 tiles and depth blocks of 1024, `level` 1 (AVX2 + FMA) 6 × 16
+/// tiles and depth blocks of 256; other levels trap. Each element of a depth block is summed in depth order with
+/// FMA; later blocks are added to C.
 void tensor_gemm_nn(
     int level, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, int accumulate);
