@@ -88,9 +88,10 @@ struct RunCleaner {
             squares[j] += d * d
           }
         }
-        let shift = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2 * width)
-        defer { shift.deallocate() }
-        let inverse = shift.baseAddress! + width
+        let standardising = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2 * width)
+        defer { standardising.deallocate() }
+        let shift = standardising.baseAddress!
+        let inverse = shift + width
         for j in 0..<width {
           shift[j] = Float(means[j])
           let deviation = (squares[j] * scale).squareRoot()
