@@ -128,7 +128,7 @@ func benchmark(_ name: String, _ dependencies: [Target.Dependency], exclude: [St
 
 let benchmarks: [Target] = [
   benchmark("bench-linear-algebra", ["LinearAlgebra"], exclude: ["run.sh"]),
-  benchmark("bench-neuroio", ["NeuroIO", "LinearAlgebra"], exclude: ["run.sh", "reference.py"]),
+  benchmark("bench-neuroio", ["NeuroIO", "LinearAlgebra"], exclude: ["run.sh", "reference.py", "decompressors.sh"]),
   benchmark("bench-dataset", ["SyntheticDataset", "LinearAlgebra"]),
   benchmark(
     "bench-regression", ["Regression", "FunctionalAlignment", "LinearAlgebra"],
