@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 import Testing
 
 @testable import NeuroIO
@@ -270,6 +271,40 @@ struct HostileFileTests {
     #expect(try TSVTable.read(TestSupport.url(path)) == named)
     // A table without the mark is written without one.
     #expect(try TSVTable(columns: ["onset"], rows: []).text == "onset\n")
+  }
+
+  @Test("a gzipped run whose stream ends inside a volume fails the masker with a typed error that names the file")
+  func maskerStopsAtTruncatedVolume() throws {
+    let directory = TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let mask = try BrainMask(shape: [4, 3, 2], affine: .identity, voxels: (0..<24).map { $0 % 3 != 1 })
+    // Values that do not compress, so that a cut in the middle of the stream lands in the middle of the volumes
+    // (a plain .nii that short is refused from its size before any volume is read).
+    var state: UInt32 = 12345
+    let values = (0..<(24 * 40)).map { _ -> Float in
+      state = state &* 1_664_525 &+ 1_013_904_223
+      return Float(state >> 8) / 65536
+    }
+    let image = try NIfTIImage<Float>(dimensions: [4, 3, 2, 40], affine: .identity, data: values)
+    let plain = directory + "/bold.nii"
+    try image.write(to: TestSupport.url(plain))
+    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: plain)))
+    let whole = directory + "/whole.nii.gz"
+    try Self.gzip(bytes, whole)
+    let full: Matrix<Float> = try Masker(mask: mask).transform(url: TestSupport.url(whole))
+    #expect(full.rows == 40 && full.columns == 16 && full[39, 15] == values[39 * 24 + 23])
+    let compressed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: whole)))
+    let cut = directory + "/cut.nii.gz"
+    try Self.write(Array(compressed.prefix(compressed.count * 3 / 5)), cut)
+    // The header and the first volumes still inflate; the reader gets that far before the stream runs out.
+    let reader = try NIfTIVolumeReader(url: TestSupport.url(cut))
+    #expect(reader.header.volumeCount == 40)
+    do throws(NIfTIError) {
+      let _: Matrix<Float> = try Masker(mask: mask).transform(reader: reader)
+      Issue.record("a run cut inside its volumes was read")
+    } catch {
+      #expect("\(error)".contains(cut), "\(error)")
+    }
   }
 
   @Test("RESONANCE_MAX_READ_BYTES sizes parse as binary multiples; anything else is ignored")
