@@ -58,32 +58,9 @@ extension Matrix {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   func requireFinite(_ operation: String) throws(RegressionError) {
-    // A local loop (specialized in this module) instead of LinearAlgebra's generic scan, which runs through
-    // value witnesses and costs more than the GEMMs on large target matrices.
-    let width = Swift.max(columns, 1)
-    let position: Int? = withUnsafeBufferPointer { buffer in
-      // `x · 0` is 0 for finite x and NaN otherwise; eight independent sums keep the adds from waiting on
-      // each other (one chain is latency-bound: 50 ms on 48 M floats).
-      var sums = [Scalar](repeating: 0, count: 8)
-      let count = buffer.count
-      let base = buffer.baseAddress
-      sums.withUnsafeMutableBufferPointer { lanes in
-        guard let base else { return }
-        var index = 0
-        while index + 8 <= count {
-          for lane in 0..<8 { lanes[lane] += base[index + lane] * 0 }
-          index += 8
-        }
-        while index < count {
-          lanes[0] += base[index] * 0
-          index += 1
-        }
-      }
-      guard !sums.reduce(0, +).isFinite else { return nil }
-      return buffer.firstIndex { !$0.isFinite }
-    }
-    if let position {
-      throw .nonFiniteInput(operation: operation, row: position / width, column: position % width)
+    // LinearAlgebra's scan is inlinable and vectorised, so it is specialised here.
+    if let position = firstNonFiniteIndex() {
+      throw .nonFiniteInput(operation: operation, row: position.row, column: position.column)
     }
   }
 }

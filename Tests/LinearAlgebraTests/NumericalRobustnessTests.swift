@@ -59,4 +59,32 @@ struct LinearAlgebraRobustnessTests {
     #expect(throws: LinearAlgebraError.self) { try a.singularValueDecomposition() }
     #expect(throws: LinearAlgebraError.self) { try a.columnwisePearsonCorrelation(with: a) }
   }
+
+  @Test(
+    "firstNonFiniteIndex finds the first NaN or infinity wherever it lies, and nil for any finite matrix",
+    arguments: [1, 7, 8, 9, 16, 17, 101])
+  func firstNonFinite(count: Int) {
+    func check<S: LinearAlgebraScalar>(_: S.Type) {
+      let columns = 4
+      let rows = (count + columns - 1) / columns
+      // Small values, and the largest finite ones of either sign (their products with 0 are still 0).
+      let finite = (0..<(rows * columns)).map { index -> S in
+        let large: S = index % 2 == 0 ? S.greatestFiniteMagnitude : -S.greatestFiniteMagnitude
+        return index % 5 != 0 ? S(Double(index % 7) - 3) : large
+      }
+      #expect(try! Matrix(rows: rows, columns: columns, scalars: finite).firstNonFiniteIndex() == nil)
+      for position in Set([0, count / 2, count - 1, rows * columns - 1]) {
+        for bad in [S.nan, S.infinity, -S.infinity] {
+          var values = finite
+          values[position] = bad
+          // A second non-finite value later must not be reported instead.
+          if position + 1 < values.count { values[values.count - 1] = S.nan }
+          let found = try! Matrix(rows: rows, columns: columns, scalars: values).firstNonFiniteIndex()
+          #expect(found?.row == position / columns && found?.column == position % columns, "\(S.self) at \(position)")
+        }
+      }
+    }
+    check(Float.self)
+    check(Double.self)
+  }
 }
