@@ -30,22 +30,9 @@ public struct RidgeRegression: Sendable {
   public func fit<Scalar: LinearAlgebraScalar>(
     features: Matrix<Scalar>, targets: Matrix<Scalar>
   ) throws(RegressionError) -> RidgeModel<Scalar> {
-    guard features.rows == targets.rows else {
-      throw .sampleCountMismatch(features: features.shape, targets: targets.shape)
-    }
-    guard alpha.isFinite && alpha > 0 else { throw .invalidAlpha(alpha) }
-    try features.requireFinite("RidgeRegression.fit (features)")
-    try targets.requireFinite("RidgeRegression.fit (targets)")
-    var x = features.convertedLocally(to: Double.self)
-    var y = targets.convertedLocally(to: Double.self)
+    let (x, y, featureMeans, targetMeans) = try centredProblem(features: features, targets: targets)
     let n = x.rows
     let p = x.columns
-    let featureMeans = fitIntercept && n > 0 ? x.columnMeans() : [Double](repeating: 0, count: p)
-    let targetMeans = fitIntercept && n > 0 ? y.columnMeans() : [Double](repeating: 0, count: y.columns)
-    if fitIntercept {
-      x = x.subtractingRowVector(featureMeans)
-      y = y.subtractingRowVector(targetMeans)
-    }
     let weights: Matrix<Double>
     do {
       if p <= n {
@@ -88,9 +75,9 @@ extension RidgeRegression {
   ///
   /// In the kernel form the prediction is `(T − x̄) Xcᵀ (Xc Xcᵀ + α I)⁻¹ Yc + ȳ`: two products with `n` columns
   /// instead of the `p × V` weights and a product with them, about half the operations of a wide decoder (the
-  /// threshold sweep fits one per fold and threshold on thousands of voxels). The prediction is formed in double
-  /// precision and rounded once, so it can differ from `fit(…).predict(…)`, whose product runs in `Scalar`, by
-  /// that precision's rounding. With `p ≤ n` it is exactly `fit(…).predict(…)`.
+  /// threshold sweep fits one per fold and threshold on thousands of voxels). The prediction is formed in
+  /// double precision and rounded once, so it can differ from `fit(…).predict(…)`, whose product runs in
+  /// `Scalar`, by that precision's rounding. With `p ≤ n` it is exactly `fit(…).predict(…)`.
   ///
   /// - Parameters:
   ///   - features: `X`, `n × p`.
@@ -106,26 +93,13 @@ extension RidgeRegression {
     guard features.columns > features.rows, features.rows > 0 else {
       return try fit(features: features, targets: targets).predict(test)
     }
-    guard features.rows == targets.rows else {
-      throw .sampleCountMismatch(features: features.shape, targets: targets.shape)
-    }
     guard test.columns == features.columns else {
       throw .featureCountMismatch(expected: features.columns, actual: test.columns)
     }
-    guard alpha.isFinite && alpha > 0 else { throw .invalidAlpha(alpha) }
-    try features.requireFinite("RidgeRegression.fit (features)")
-    try targets.requireFinite("RidgeRegression.fit (targets)")
+    let (x, y, featureMeans, targetMeans) = try centredProblem(features: features, targets: targets)
     try test.requireFinite("RidgeModel.predict (features)")
-    var x = features.convertedLocally(to: Double.self)
-    var y = targets.convertedLocally(to: Double.self)
     var t = test.convertedLocally(to: Double.self)
-    let targetMeans = fitIntercept ? y.columnMeans() : [Double](repeating: 0, count: y.columns)
-    if fitIntercept {
-      let featureMeans = x.columnMeans()
-      x = x.subtractingRowVector(featureMeans)
-      y = y.subtractingRowVector(targetMeans)
-      t = t.subtractingRowVector(featureMeans)
-    }
+    if fitIntercept { t = t.subtractingRowVector(featureMeans) }
     var predictions: Matrix<Double>
     do {
       var kernel = try x.multiplied(by: x, transposeOther: .transpose)
@@ -137,6 +111,34 @@ extension RidgeRegression {
     }
     if fitIntercept { predictions = predictions.subtractingRowVector(targetMeans.map { -$0 }) }  // adds ȳ
     return predictions.convertedLocally(to: Scalar.self)
+  }
+}
+
+extension RidgeRegression {
+  /// The checks and centring ``fit(features:targets:)`` and ``fitPredictions(features:targets:test:)`` share:
+  /// matching rows, a valid alpha, finite inputs, then `X` and `Y` in double precision, column-centred with
+  /// ``fitIntercept`` (their means returned; zeros without it or without samples).
+  func centredProblem<Scalar: LinearAlgebraScalar>(
+    features: Matrix<Scalar>, targets: Matrix<Scalar>
+  ) throws(RegressionError) -> (
+    x: Matrix<Double>, y: Matrix<Double>, featureMeans: [Double], targetMeans: [Double]
+  ) {
+    guard features.rows == targets.rows else {
+      throw .sampleCountMismatch(features: features.shape, targets: targets.shape)
+    }
+    guard alpha.isFinite && alpha > 0 else { throw .invalidAlpha(alpha) }
+    try features.requireFinite("RidgeRegression.fit (features)")
+    try targets.requireFinite("RidgeRegression.fit (targets)")
+    var x = features.convertedLocally(to: Double.self)
+    var y = targets.convertedLocally(to: Double.self)
+    let centres = fitIntercept && x.rows > 0
+    let featureMeans = centres ? x.columnMeans() : [Double](repeating: 0, count: x.columns)
+    let targetMeans = centres ? y.columnMeans() : [Double](repeating: 0, count: y.columns)
+    if fitIntercept {
+      x = x.subtractingRowVector(featureMeans)
+      y = y.subtractingRowVector(targetMeans)
+    }
+    return (x, y, featureMeans, targetMeans)
   }
 }
 

@@ -193,7 +193,8 @@ public struct Conv2D: Sendable {
   /// Readies the weight for `precision`: for ``ComputePrecision/bfloat16`` (on a CPU that supports it) keeps it
   /// rounded to bfloat16 and packed, so that calls in that precision convert only their input: the 16 Winograd
   /// matrices (`16·O·I` bfloat16, `8/9` of the float32 weight's bytes) for a `3 × 3` stride-1 kernel, with F(4×4)'s
-  /// 36 as well when `O·I` is at most ``largestBFloat16Winograd4x4``, else the im2col weight (half its bytes). For ``ComputePrecision/float32`` drops that copy. float32 calls ignore it.
+  /// 36 as well when `O·I` is at most ``largestBFloat16Winograd4x4``, else the im2col weight (half its bytes).
+  /// For ``ComputePrecision/float32`` drops that copy. float32 calls ignore it.
   public mutating func prepare(for precision: ComputePrecision) {
     guard precision == .bfloat16, ComputePrecision.isBFloat16Supported else {
       bfloat16Weights = nil

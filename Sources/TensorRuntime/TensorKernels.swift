@@ -134,9 +134,9 @@ extension TensorKernels {
   ///
   /// The AVX-512 tiles take every product. The AVX2 tiles (6 × 16, half the registers) beat OpenBLAS's Haswell
   /// kernel only where its packing dominates, on the thinnest products: one thread, packing included, on a Zen 4
-  /// run at AVX2 (`bench-product-tiles` with `TILE_LEVEL=1 OPENBLAS_CORETYPE=Haswell`), 1.15× faster at
-  /// 640 × 32 × 640 and 1.17× at 131 × 32 × 1000, but 0.86–0.92× from 64 columns up and 0.66× on a 1 × 1
-  /// convolution's 1000 columns.
+  /// run at AVX2 (`bench-product-tiles` with `TILE_LEVEL=1 OPENBLAS_CORETYPE=Haswell`; JSON in
+  /// `Docs/bench/issue-18/session5/`), 1.15× faster at 640 × 32 × 640 and 1.06× at 131 × 32 × 1000 (1.17× in an
+  /// earlier run), but 0.81–0.90× from 64 columns up and 0.67× on a 1 × 1 convolution's 1000 columns.
   func takesProduct(columns: Int) -> Bool { level >= 2 || columns <= 32 }
 
   /// `C ← A·B`, or `C ← C + A·B` when `accumulate`, on the calling thread: `A` is `m × k` (rows `lda` apart), `B`
