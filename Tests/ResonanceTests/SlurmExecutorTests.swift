@@ -8,7 +8,11 @@ import Testing
 /// elements whose dependencies are met, and a running element "finishes" by writing its task's record into the run
 /// directory, unless the test made that task fail on that attempt.
 final class FakeSlurm: SlurmControlling, @unchecked Sendable {
-  enum ElementState: Equatable { case pending, done, failed, cancelled }
+  enum ElementState: Equatable {
+    case pending, done, failed, cancelled
+    /// Killed while running: `squeue` shows it as `COMPLETING` for this many more looks, then it is cancelled.
+    case completing(looks: Int)
+  }
 
   struct Job {
     var id: String
@@ -109,6 +113,18 @@ final class FakeSlurm: SlurmControlling, @unchecked Sendable {
         }
       }
       var entries: [SlurmQueueEntry] = []
+      for jobIndex in state.jobs.indices {
+        for (index, element) in state.jobs[jobIndex].states {
+          guard case .completing(let looks) = element else { continue }
+          if looks > 0 {
+            state.jobs[jobIndex].states[index] = .completing(looks: looks - 1)
+            entries.append(
+              SlurmQueueEntry(jobID: state.jobs[jobIndex].id, arrayIndex: index, state: "COMPLETING", reason: "None"))
+          } else {
+            state.jobs[jobIndex].states[index] = .cancelled
+          }
+        }
+      }
       for job in state.jobs {
         let never = job.dependencies.contains { outcome($0) == .failed || outcome($0) == .cancelled }
         for element in job.elements where job.states[element.arrayIndex] == .pending {
@@ -119,6 +135,16 @@ final class FakeSlurm: SlurmControlling, @unchecked Sendable {
         }
       }
       return entries
+    }
+  }
+
+  /// Kills `element` (`JOBID_INDEX`, pending here) as if it were running: it stays `COMPLETING` for `looks` looks at
+  /// the queue, then leaves it without its task's record.
+  func killWhileRunning(_ element: String, looks: Int) {
+    state.withLock { state in
+      let parts = element.split(separator: "_")
+      let index = state.jobs.firstIndex { $0.id == parts[0] }!
+      state.jobs[index].states[Int(parts[1])!] = .completing(looks: looks)
     }
   }
 
@@ -262,6 +288,29 @@ struct SlurmExecutorTests {
       #expect(!waiting.dependencies.contains(generation.id))
       #expect(waiting.dependencies.allSatisfy { !$0.hasPrefix(generation.id) || $0.contains("_") })
     }
+  }
+
+  @Test("an element killed just before the run is started again is waited out while COMPLETING, then resubmitted")
+  func resumeAfterKill() throws {
+    let (directory, stages, configuration) = setUp(maxRetries: 0)
+    defer { try? FileManager.default.removeItem(at: directory.root) }
+    let cluster = FakeSlurm(directory: directory, stages: stages, slots: 1)
+    _ = try executor(configuration, cluster).run(stages, in: directory, mode: .detach)
+    let generation = cluster.jobs[8]
+    // The user kills a running generation element; SLURM shows it as COMPLETING for a few looks more.
+    cluster.killWhileRunning("\(generation.id)_2", looks: 3)
+    var lines: [String] = []
+    let second = try executor(configuration, cluster).run(stages, in: directory, mode: .wait) { lines.append($0) }
+    guard case .finished = second else {
+      Issue.record("the resumed run did not finish: \(second)")
+      return
+    }
+    #expect(allFinished(stages, directory))
+    #expect(lines.first == "slurm: waiting for 1 element of an earlier invocation to end (COMPLETING)", "\(lines)")
+    // The killed element was no failure of this run (max-retries 0): its task was submitted again, alone.
+    #expect(!lines.contains { $0.contains("ended without finishing") }, "\(lines)")
+    #expect(cluster.jobs[11].stage.name == .generation)
+    #expect(cluster.jobs[11].elements == [SlurmArrayElement(arrayIndex: 2, task: 2)])
   }
 
   @Test("--dry-run writes the scripts and the plan and asks the cluster nothing")

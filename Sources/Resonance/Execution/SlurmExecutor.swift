@@ -6,7 +6,9 @@ import Foundation
 ///
 /// The run directory is the only state shared with the jobs: a task is done when its record exists, so the executor
 /// submits only tasks that are neither finished nor queued, and running it again on the same directory submits only
-/// what is missing (it adopts jobs of an earlier invocation that are still queued, from `slurm/jobs.json`). While it
+/// what is missing (it adopts jobs of an earlier invocation that are still queued, from `slurm/jobs.json`; elements
+/// still ending, `COMPLETING` like one just cancelled, are waited out first, so they count as ended before this
+/// invocation, not as its failures). While it
 /// waits, an element that leaves the queue without its task's record (failed, killed, cancelled, preempted, out of
 /// time or memory) is submitted again, up to ``SlurmConfiguration/maxRetries`` times per task; the jobs after it,
 /// which could never start (`afterok`), are cancelled and submitted again to wait for the new job. The executor
@@ -99,6 +101,10 @@ public struct SlurmExecutor: Sendable {
     var failedQueueReads = 0
     var lastReport = ""
     var isFirstLook = true
+    // Elements being torn down (COMPLETING: just cancelled, or ending) are waited out before the first look, up to
+    // this deadline: a job the user has just cancelled is then seen as ended, not adopted and counted as a failure.
+    let endingDeadline = Date().addingTimeInterval(max(120, 4 * configuration.pollSeconds))
+    var reportedEnding = false
     while true {
       // The queue first, then the records: an element that finishes in between is then seen as finished, never
       // as gone without its record.
@@ -114,6 +120,19 @@ public struct SlurmExecutor: Sendable {
         continue
       }
       var queued = session.queuedElements(entries)
+      if isFirstLook {
+        let ending = queued.values.filter { $0.state == "COMPLETING" }.count
+        if ending > 0 && Date() < endingDeadline {
+          if !reportedEnding {
+            progress(
+              "slurm: waiting for \(ending) element\(ending == 1 ? "" : "s") of an earlier invocation to end (COMPLETING)"
+            )
+            reportedEnding = true
+          }
+          sleep(configuration.pollSeconds)
+          continue
+        }
+      }
       let finished = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, finishedTasks($0, in: directory)) })
       if isFirstLook {
         // Elements of earlier invocations that already left the queue are history, not failures of this one.
