@@ -99,9 +99,14 @@ public struct AutoencoderDecoder: Sendable {
 
   /// Decodes latents `(B, latentChannels, h, w)` into mel images `(B, outChannels, h·f, w·f)`, dividing by the
   /// configured scaling factor first (`f` = ``AutoencoderConfiguration/downsamplingFactor``).
+  ///
+  /// The clips of a batch are decoded one after the other (every layer treats them independently, so the result
+  /// is the same as decoding each alone, bit for bit): a full-size batch's activations outgrow the cache and are
+  /// allocated afresh from the kernel at every layer, and decoding four 10 s clips together took 1.23× the time
+  /// per clip of decoding one (`Docs/notes/blas-kernel.md`).
   public func callAsFunction(_ latents: Tensor) -> Tensor {
-    guard let precision else { return decode(latents) }
-    return ComputePrecision.$current.withValue(precision) { decode(latents) }
+    guard let precision else { return latents.mappingClips(decode) }
+    return ComputePrecision.$current.withValue(precision) { latents.mappingClips(decode) }
   }
 
   /// ``callAsFunction(_:)`` in the precision bound by the caller.

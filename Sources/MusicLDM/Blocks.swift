@@ -66,6 +66,13 @@ extension Tensor {
     }
   }
 
+  /// `transform` applied to each clip (row of axis 0) alone, the results stacked along axis 0 again; one clip
+  /// goes through unchanged. For networks whose layers treat the clips of a batch independently.
+  func mappingClips(_ transform: (Tensor) -> Tensor) -> Tensor {
+    guard shape[0] > 1 else { return transform(self) }
+    return Tensor.concatenated((0..<shape[0]).map { transform(narrowed(axis: 0, start: $0, length: 1)) }, axis: 0)
+  }
+
   /// `(B, C, H, W)` → `(B, H·W, C)` tokens (row-major over `H`, then `W`).
   func imageToTokens() -> Tensor {
     permuted([0, 2, 3, 1]).reshaped([shape[0], shape[2] * shape[3], shape[1]])

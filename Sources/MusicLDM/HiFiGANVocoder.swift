@@ -116,8 +116,17 @@ public struct HiFiGANVocoder: Sendable {
   }
 
   /// Turns mel spectrograms `(B, T, melBins)` into waveforms `(B, L)`.
+  ///
+  /// The clips of a batch run one after the other, each exactly as it would alone: a batch of full-length
+  /// waveforms' activations outgrows the cache, and four 10 s clips together took 1.24–1.42× the time per clip of
+  /// one (`Docs/notes/blas-kernel.md`).
   public func callAsFunction(_ mel: Tensor) -> Tensor {
     precondition(mel.rank == 3 && mel.shape[2] == configuration.melBins, "vocoder input must be (B, T, mel bins)")
+    return mel.mappingClips(vocode)
+  }
+
+  /// ``callAsFunction(_:)`` on one batch as a whole.
+  func vocode(_ mel: Tensor) -> Tensor {
     var spectrogram = mel
     if let mean, let scale {
       spectrogram.withUnsafeMutableBufferPointer { buffer in

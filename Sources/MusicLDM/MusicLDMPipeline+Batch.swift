@@ -28,15 +28,17 @@ extension MusicLDMPipeline {
   /// Requests that share the step count, the latent shape (the length) and whether guidance is on are grouped,
   /// and their rows (clips) are denoised `batchSize` at a time: the UNet sees a batch of `2 · batchSize` with
   /// classifier-free guidance (`[unconditional rows, conditional rows]`), each row guided by its own request's
-  /// scale, and the VAE decoder and the vocoder decode the batch's latents together. Each request keeps its own
+  /// scale; the VAE decoder and the vocoder then decode the batch's clips one after the other (a batch of
+  /// full-size decoder activations outgrows the cache and only slowed them down). Each request keeps its own
   /// seed: its initial latents are drawn exactly as ``generate(_:progress:)`` draws them, so batched results
   /// equal one-by-one results up to floating-point rounding (products over a different batch size round
   /// differently; the tests bound the difference).
   ///
   /// Batching pays where one clip's layers cannot keep every core busy (many cores, small late-stage maps); on
-  /// 2 cores the work per clip stays the same and only the UNet's wall time per clip falls (about 10 %;
-  /// `Docs/notes/blas-kernel.md`). Memory grows with the batch: activations are proportional to it (3 guided
-  /// steps at 10 s: peak 1.34 GB for one clip, 1.81 GB for four).
+  /// 2 cores the work per clip stays the same and only the UNet's wall time per clip falls (3–10 %;
+  /// `Docs/notes/blas-kernel.md`). The UNet's activations grow with the batch, but the decoders' larger ones do
+  /// not: 3 guided steps at 10 s peak at 1.38 GB for one clip and 1.39 GB for four (1.81 GB when the decoders
+  /// took the batch whole).
   ///
   /// - Parameters:
   ///   - requests: The clips to generate; a request with `B` conditioning rows counts as `B` clips.

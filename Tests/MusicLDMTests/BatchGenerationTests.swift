@@ -47,6 +47,32 @@ struct BatchGenerationTests {
     }
   }
 
+  @Test("the VAE decoder and the vocoder give each clip of a batch exactly what it gives alone")
+  func decodersPerClip() throws {
+    let pipeline = try MusicLDMPipeline(folder: TinyMusicLDM.folder)
+    let channels = pipeline.decoder.configuration.latentChannels
+    let latents = Tensor(
+      shape: [3, channels, 8, 4], elements: (0..<(3 * channels * 32)).map { sinf(Float($0) * 0.61) })
+    let mel = pipeline.decoder(latents)
+    let bins = pipeline.vocoder.configuration.melBins
+    let spectrogram = mel.reshaped([3, mel.shape[2], mel.shape[3]])
+    #expect(spectrogram.shape[2] == bins)
+    let audio = pipeline.vocoder(spectrogram)
+    #expect(mel.shape[0] == 3 && audio.shape[0] == 3)
+    /// How many elements of clip `clip` of `batch` differ from `alone` (the whole tensor of one clip).
+    func differences(_ batch: Tensor, _ clip: Int, _ alone: Tensor) -> Int {
+      zip(batch.narrowed(axis: 0, start: clip, length: 1).elements, alone.elements).filter { $0 != $1 }.count
+    }
+    for clip in 0..<3 {
+      let alone = pipeline.decoder(latents.narrowed(axis: 0, start: clip, length: 1))
+      #expect(differences(mel, clip, alone) == 0, "mel of clip \(clip)")
+      let waveform = pipeline.vocoder(spectrogram.narrowed(axis: 0, start: clip, length: 1))
+      #expect(differences(audio, clip, waveform) == 0, "audio of clip \(clip)")
+    }
+    // Different clips give different audio: a clip mixed up with its neighbour would not pass unnoticed.
+    #expect(differences(audio, 0, audio.narrowed(axis: 0, start: 1, length: 1)) > 0)
+  }
+
   @Test("progress counts the steps of every batch; cancelling and bad requests throw")
   func progressAndErrors() throws {
     let pipeline = try MusicLDMPipeline(folder: TinyMusicLDM.folder)
