@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import NeuroIO
+import Synchronization
 
 /// Where each subject's brain mask comes from.
 public enum MaskStrategy: String, Sendable, Hashable, Codable, CaseIterable {
@@ -334,18 +335,21 @@ public struct MusicGenreDataset: Sendable {
         try confounds(for: job.file)
       )
     }
+    // Each of the two slots keeps its last run's masked matrix, to be written over by its next run (same shape).
+    let recycled = Mutex<[Matrix<Float>?]>([nil, nil])
     var batchStart = 0
     while batchStart < jobs.count {
       let batch = Array(jobs[batchStart..<min(jobs.count, batchStart + 2)])
       let loaded = try ParallelMap.map(count: batch.count) { (index) throws(DatasetError) -> RunEpochs in
         let (task, run, file, runEvents, epocher, confounds) = batch[index]
         let name = "sub-\(subject) task-\(task) run-\(run)"
-        let matrix: Matrix<Float>
+        var matrix = recycled.withLock { $0[index].take() } ?? Matrix(rows: 0, columns: 0)
         do throws(NIfTIError) {
-          matrix = try masker.transform(url: file.url)
+          try masker.transform(url: file.url, into: &matrix)
         } catch {
           throw .image(error)
         }
+        defer { recycled.withLock { $0[index] = matrix } }
         do throws(DatasetError) {
           let epochs = try epocher.cleanedEpochs(of: matrix, events: runEvents, runName: name, confounds: confounds)
           return RunEpochs(events: epochs.events, responses: epochs.responses, volumes: matrix.rows)
@@ -366,6 +370,7 @@ public struct MusicGenreDataset: Sendable {
       }
       batchStart += batch.count
     }
+    recycled.withLock { $0 = [] }  // before the averages below need their memory
     let templateMasker = Masker(mask: template)
     func toTemplate(_ pairs: StimulusResponses) throws(DatasetError) -> StimulusResponses {
       do {

@@ -305,6 +305,14 @@ struct HostileFileTests {
     } catch {
       #expect("\(error)".contains(cut), "\(error)")
     }
+    // Written over the whole run's matrix, the cut run fails the same way.
+    var reused = full
+    do throws(NIfTIError) {
+      try Masker(mask: mask).transform(url: TestSupport.url(cut), into: &reused)
+      Issue.record("a run cut inside its volumes was read over a matrix")
+    } catch {
+      #expect("\(error)".contains(cut), "\(error)")
+    }
   }
 
   @Test("RESONANCE_MAX_READ_BYTES sizes parse as binary multiples; anything else is ignored")

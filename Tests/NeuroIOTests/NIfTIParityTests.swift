@@ -102,6 +102,29 @@ struct VolumeParityTests {
     for index in mask.voxelIndices.prefix(500) { #expect(back.data[index] == image.data[index]) }
   }
 
+  @Test("Masker.transform(url:into:) gives transform(url:)'s matrix, writing over a matrix of the run's shape")
+  func maskerIntoMatrix() throws {
+    let expected = Reference.shared.masker
+    let mask = try BrainMask.read(TestSupport.fixture("nilearn_epi_mask_example4d_opening2.nii.gz"))
+    let masker = Masker(mask: mask)
+    let url = TestSupport.fixture(expected.file)
+    let fresh: Matrix<Float> = try masker.transform(url: url)
+    // From an empty matrix, and from one of another shape: replaced.
+    var matrix = Matrix<Float>(rows: 0, columns: 0)
+    try masker.transform(url: url, into: &matrix)
+    #expect(matrix == fresh)
+    matrix = Matrix(rows: 3, columns: 5, repeating: 7)
+    try masker.transform(url: url, into: &matrix)
+    #expect(matrix == fresh)
+    // Over a matrix of the run's shape filled with other values: every element is written, in its storage.
+    matrix = Matrix(rows: fresh.rows, columns: fresh.columns, repeating: -1)
+    let storage = matrix.withUnsafeBufferPointer { $0.baseAddress }
+    try masker.transform(url: url, into: &matrix)
+    #expect(matrix == fresh)
+    #expect(matrix.withUnsafeBufferPointer { $0.baseAddress } == storage)
+    for entry in expected.entries { #expect(matrix[Int(entry[0]), Int(entry[1])] == Float(entry[2])) }
+  }
+
   @Test("smoothed(fwhm:) matches nilearn's smooth_img", arguments: Reference.shared.smooth.indices)
   func smoothing(index: Int) throws {
     let expected = Reference.shared.smooth[index]
