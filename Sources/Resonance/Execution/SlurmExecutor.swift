@@ -8,11 +8,11 @@ import Foundation
 /// submits only tasks that are neither finished nor queued, and running it again on the same directory submits only
 /// what is missing (it adopts jobs of an earlier invocation that are still queued, from `slurm/jobs.json`; elements
 /// still ending, `COMPLETING` like one just cancelled, are waited out first, so they count as ended before this
-/// invocation, not as its failures). While it
-/// waits, an element that leaves the queue without its task's record (failed, killed, cancelled, preempted, out of
-/// time or memory) is submitted again, up to ``SlurmConfiguration/maxRetries`` times per task; the jobs after it,
-/// which could never start (`afterok`), are cancelled and submitted again to wait for the new job. The executor
-/// never changes results: each task is the same program on the same inputs as in the local executor.
+/// invocation, not as its failures). While it waits, an element that leaves the queue without its task's record
+/// (failed, killed, cancelled, preempted, out of time or memory) is submitted again, up to
+/// ``SlurmConfiguration/maxRetries`` times per task; the jobs after it, which could never start (`afterok`), are
+/// cancelled and submitted again to wait for the new job. The executor never changes results: each task is the
+/// same program on the same inputs as in the local executor.
 ///
 /// Files in the run directory: `slurm/<stage>.sbatch` (batch scripts), `slurm/logs/<stage>-JOB_INDEX.out`,
 /// `slurm/tasks/*.txt` (task lists, only past `MaxArraySize`), `slurm/jobs.json` (every submitted job),
@@ -129,6 +129,7 @@ public struct SlurmExecutor: Sendable {
             )
             reportedEnding = true
           }
+          if isCancelled() { return .detached(jobs: session.jobsTouched) }
           sleep(configuration.pollSeconds)
           continue
         }
