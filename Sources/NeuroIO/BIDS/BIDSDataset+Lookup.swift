@@ -45,7 +45,12 @@ extension BIDSDataset {
   /// `--output-spaces MNI152NLin2009cAsym:res-2`), give `space` and `resolution` to choose.
   ///
   /// - Parameters:
-  ///   - resolution: the `res` entity's value (`"2"`), or nil for any.
+  ///   - subject: The subject label, without `sub-` (`"001"`).
+  ///   - task: The task label, without `task-` (`"Training"`).
+  ///   - run: The run number (`run-1` = `run-01`), or nil for any.
+  ///   - space: The `space` entity's value (`"MNI152NLin2009cAsym"`), or nil for any.
+  ///   - resolution: The `res` entity's value (`"2"`), or nil for any.
+  ///   - session: The session label, without `ses-`, or nil for any.
   /// - Throws: ``BIDSError/noMatchingFile(root:query:)`` or
   ///   ``BIDSError/ambiguousMatch(root:query:candidates:differingEntities:)``.
   public func preprocessedBoldRun(

@@ -34,7 +34,7 @@ public struct BIDSDataset: Sendable {
   /// Opens the dataset at `root`.
   ///
   /// - Parameters:
-  ///   - root: the dataset folder (a file URL of the folder holding `dataset_description.json` and `sub-*`); errors
+  ///   - url: the dataset folder (a file URL of the folder holding `dataset_description.json` and `sub-*`); errors
   ///     name its path.
   ///   - requireDescription: whether a missing `dataset_description.json` is an error (raw datasets
   ///     must have one; derivatives folders written by hand often lack it).

@@ -9,7 +9,7 @@ extension NumPyArray {
   /// The 2-D array holding `matrix`: `float32` for a `Matrix<Float>`, `float64` for a `Matrix<Double>`, shape
   /// `[rows, columns]`, the elements in the same (row-major) order and unchanged.
   ///
-  /// ``Matrix/init(_:)`` reads it back to an equal matrix.
+  /// `Matrix.init(_:)` (an extension of LinearAlgebra's `Matrix` in this file) reads it back to an equal matrix.
   public init<S: LinearAlgebraScalar>(_ matrix: Matrix<S>) {
     let values: Values
     if let floats = matrix.scalars as? [Float] {
