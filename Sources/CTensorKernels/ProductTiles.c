@@ -117,6 +117,17 @@ TILE_TARGET static void product_block(
 
 #define TILE2_TARGET __attribute__((target("avx2,fma")))
 
+// One depth step of a 6 × 16 tile: each of A's 6 rows' element `k`, broadcast, times B's row (b0, b1).
+TILE2_TARGET static inline __attribute__((always_inline)) void step6x16(
+    const float *const *row, ptrdiff_t k, __m256 b0, __m256 b1, __m256 *sum0, __m256 *sum1) {
+#pragma clang loop unroll(full)
+  for (int i = 0; i < 6; i++) {
+    __m256 x = _mm256_broadcast_ss(row[i] + k);
+    sum0[i] = _mm256_fmadd_ps(x, b0, sum0[i]);
+    sum1[i] = _mm256_fmadd_ps(x, b1, sum1[i]);
+  }
+}
+
 // C (rows ≤ 6, 16 columns by mask0 / mask1, or all 16 when `full`) = [C +] A (6 rows) · B (depth × 16).
 TILE2_TARGET static inline void tile6x16(
     ptrdiff_t depth, const float *a, ptrdiff_t lda, int rows, const float *b, ptrdiff_t ldb, float *c,
@@ -131,26 +142,13 @@ TILE2_TARGET static inline void tile6x16(
   }
   if (full) {
     for (ptrdiff_t k = 0; k < depth; k++) {
-      __m256 b0 = _mm256_loadu_ps(b + k * ldb);
-      __m256 b1 = _mm256_loadu_ps(b + k * ldb + 8);
-#pragma clang loop unroll(full)
-      for (int i = 0; i < 6; i++) {
-        __m256 x = _mm256_broadcast_ss(row[i] + k);
-        sum0[i] = _mm256_fmadd_ps(x, b0, sum0[i]);
-        sum1[i] = _mm256_fmadd_ps(x, b1, sum1[i]);
-      }
+      step6x16(row, k, _mm256_loadu_ps(b + k * ldb), _mm256_loadu_ps(b + k * ldb + 8), sum0, sum1);
     }
   } else {
     // Masked-off lanes are neither read nor faulted on, so the strip may end anywhere.
     for (ptrdiff_t k = 0; k < depth; k++) {
-      __m256 b0 = _mm256_maskload_ps(b + k * ldb, mask0);
-      __m256 b1 = _mm256_maskload_ps(b + k * ldb + 8, mask1);
-#pragma clang loop unroll(full)
-      for (int i = 0; i < 6; i++) {
-        __m256 x = _mm256_broadcast_ss(row[i] + k);
-        sum0[i] = _mm256_fmadd_ps(x, b0, sum0[i]);
-        sum1[i] = _mm256_fmadd_ps(x, b1, sum1[i]);
-      }
+      step6x16(
+          row, k, _mm256_maskload_ps(b + k * ldb, mask0), _mm256_maskload_ps(b + k * ldb + 8, mask1), sum0, sum1);
     }
   }
 #pragma clang loop unroll(full)
