@@ -49,17 +49,12 @@ public struct Masker: Sendable {
     // Every element is written by the gather, so the matrix is not zero-filled first (a 410 × 194k run would
     // spend a pass over 318 MB on it); after a read error the partly written storage is dropped.
     var failure: NIfTIError?
-    let scalars = mask.voxelIndices.withUnsafeBufferPointer { indices in
-      [S](unsafeUninitializedCapacity: volumes * columns) { buffer, initialized in
-        do throws(NIfTIError) {
-          for t in 0..<volumes {
-            let row = UnsafeMutableBufferPointer(rebasing: buffer[(t * columns)..<((t + 1) * columns)])
-            try reader.readVolume(gathering: indices, into: row)
-          }
-          initialized = volumes * columns
-        } catch {
-          failure = error
-        }
+    let scalars = [S](unsafeUninitializedCapacity: volumes * columns) { buffer, initialized in
+      do throws(NIfTIError) {
+        try gather(reader, volumes: volumes, into: buffer)
+        initialized = volumes * columns
+      } catch {
+        failure = error
       }
     }
     if let failure { throw failure }
@@ -85,16 +80,30 @@ public struct Masker: Sendable {
       return
     }
     var failure: NIfTIError?
+    matrix.withUnsafeMutableBufferPointer { buffer in
+      do throws(NIfTIError) {
+        try gather(reader, volumes: volumes, into: buffer)
+      } catch {
+        failure = error
+      }
+    }
+    if let failure { throw failure }
+  }
+
+  /// Reads `volumes` volumes of `reader`, each masked into the next `mask.count` elements of `buffer`.
+  private func gather<S: LinearAlgebraScalar>(
+    _ reader: NIfTIVolumeReader, volumes: Int, into buffer: UnsafeMutableBufferPointer<S>
+  ) throws(NIfTIError) {
+    let columns = mask.count
+    var failure: NIfTIError?
     mask.voxelIndices.withUnsafeBufferPointer { indices in
-      matrix.withUnsafeMutableBufferPointer { buffer in
-        do throws(NIfTIError) {
-          for t in 0..<volumes {
-            let row = UnsafeMutableBufferPointer(rebasing: buffer[(t * columns)..<((t + 1) * columns)])
-            try reader.readVolume(gathering: indices, into: row)
-          }
-        } catch {
-          failure = error
+      do throws(NIfTIError) {
+        for t in 0..<volumes {
+          let row = UnsafeMutableBufferPointer(rebasing: buffer[(t * columns)..<((t + 1) * columns)])
+          try reader.readVolume(gathering: indices, into: row)
         }
+      } catch {
+        failure = error
       }
     }
     if let failure { throw failure }
